@@ -1,0 +1,169 @@
+# platctl — build, install, test.
+#
+#   make            build ./platctl
+#   make check      install missing dependencies, build, run every test (unit, CLI, sanitizers)
+#   make demo       install missing dependencies, build, run the demo on the embedded default
+#   make deps       install build/test dependencies (Debian 12, needs root)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make fuzz       run the libFuzzer targets briefly (clang)
+#   make bench      run the benchmarks (ratios against anchors measured in the same run)
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DESTDIR    ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS    := yaml-0.1 libcjson openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+BASE_CPPFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Ilib -Ibuild/gen $(PKG_CFLAGS)
+BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
+MAN_SRC  := $(sort $(wildcard man/*.scd))
+
+LIB_OBJ  := $(LIB_SRC:%.c=build/obj/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=build/obj/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=build/tests/%)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build/asan/%.o)
+ASAN_CMD_OBJ := $(filter-out build/asan/cmd/platctl/main.o,$(CMD_SRC:%.c=build/asan/%.o))
+ASAN_TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
+MAN_OUT  := $(MAN_SRC:man/%.scd=build/man/%)
+
+.PHONY: all deps check demo install uninstall clean fuzz bench man test-bins FORCE
+
+all: platctl man
+
+# ---- build info: regenerated only when the commit changes, so builds stay incremental ----
+BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE   := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%dT%H:%M:%SZ)
+build/gen/build_info.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define PLATCTL_VERSION "%s"\n#define PLATCTL_COMMIT "%s"\n#define PLATCTL_BUILD_DATE "%s"\n' \
+		'$(VERSION)' '$(BUILD_COMMIT)' '$(BUILD_DATE)' > $@.tmp
+	@if [ -f $@ ] && [ "$$(grep -v BUILD_DATE $@)" = "$$(grep -v BUILD_DATE $@.tmp)" ]; then rm $@.tmp; else mv $@.tmp $@; fi
+
+build/obj/cmd/platctl/version.o build/asan/cmd/platctl/version.o: build/gen/build_info.h
+
+# ---- library and binary ----
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
+build/libplat.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+platctl: $(CMD_OBJ) build/libplat.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) build/libplat.a $(BASE_LDLIBS) $(LDLIBS)
+
+# ---- unit tests (cmocka), plain and under ASan+UBSan ----
+# Unit tests link the library and the command objects (not main.o's main), so command
+# logic can be tested in-process.
+build/tests/%: tests/unit/%.c build/libplat.a $(filter-out build/obj/cmd/platctl/main.o,$(CMD_OBJ)) build/obj/tests/unit/platctl_nomain.o
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -Icmd/platctl $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -o $@ $< \
+		build/obj/tests/unit/platctl_nomain.o $(filter-out build/obj/cmd/platctl/main.o,$(CMD_OBJ)) \
+		build/libplat.a $(BASE_LDLIBS) -lcmocka
+
+build/obj/tests/unit/platctl_nomain.o: cmd/platctl/main.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -DPLATCTL_NO_MAIN -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(SAN_FLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+
+build/asan/libplat.a: $(ASAN_LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+build/asan/tests/unit/platctl_nomain.o: cmd/platctl/main.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(SAN_FLAGS) $(WARNINGS) -DPLATCTL_NO_MAIN -MMD -MP -c -o $@ $<
+
+build/asan/tests/%: tests/unit/%.c build/asan/libplat.a $(ASAN_CMD_OBJ) build/asan/tests/unit/platctl_nomain.o
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) -Icmd/platctl $(SAN_FLAGS) $(WARNINGS) -Wno-missing-prototypes -o $@ $< \
+		build/asan/tests/unit/platctl_nomain.o $(ASAN_CMD_OBJ) build/asan/libplat.a $(BASE_LDLIBS) -lcmocka
+
+test-bins: platctl $(TESTS) $(ASAN_TESTS) man
+
+# ---- man pages ----
+man: $(MAN_OUT)
+build/man/%: man/%.scd
+	@mkdir -p $(@D)
+	scdoc < $< > $@
+
+# ---- the two commands the README promises ----
+deps:
+	scripts/deps.sh
+
+# Separate make runs: pkg-config flags are read when make starts, so dependencies must
+# be installed before the build's make starts.
+check:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory test-bins
+	@scripts/check.sh
+
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory platctl
+	@scripts/demo.sh
+
+# ---- fuzzing (clang's libFuzzer; not part of check) ----
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+fuzz:
+	@scripts/deps.sh
+	@mkdir -p build/fuzz
+	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -o build/fuzz/fuzz_config tests/fuzz/fuzz_config.c $(LIB_SRC) $(BASE_LDLIBS)
+	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -DPLATCTL_NO_MAIN -o build/fuzz/fuzz_argv tests/fuzz/fuzz_argv.c $(CMD_SRC) $(LIB_SRC) $(BASE_LDLIBS)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory platctl
+	@bench/run.sh
+
+# ---- install ----
+install: platctl man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(SYSCONFDIR)/platctl \
+		$(DESTDIR)$(DATADIR)/doc/platctl/examples $(DESTDIR)$(UNITDIR)
+	install -m 0755 platctl $(DESTDIR)$(BINDIR)/platctl
+	for f in $(filter %.1,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man1/; done
+	for f in $(filter %.5,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/; done
+	install -m 0644 completions/platctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl
+	install -m 0644 completions/_platctl $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl
+	install -m 0644 completions/platctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
+	install -m 0644 etc/platctl.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/config.yaml
+	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
+		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
+	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(UNITDIR)/ || true; done
+	[ ! -e jobs/platctl.cron ] || install -D -m 0644 jobs/platctl.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/platctl $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl \
+		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
+		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
+	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
+	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f; done
+
+clean:
+	rm -rf build platctl
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d) $(ASAN_CMD_OBJ:.o=.d)

@@ -1,0 +1,315 @@
+/* platctl: the command table and the run loop around every command.
+ *
+ * Like git.c: one table of {name, fn, summary, flags}. A command is a function with one
+ * signature; main parses options from the tables, loads the configuration, sets up
+ * logging and output, runs the command, and turns its error kind into the exit code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ids/ids.h"
+#include "platctl.h"
+#include "str/str.h"
+
+static const char *const output_choices[] = {"table", "json", "yaml", NULL};
+
+#define G(field) offsetof(struct global_opts, field)
+
+const struct plat_opt platctl_global_opts[] = {
+	{0, "config", PLAT_OPT_STRING, "FILE", "read configuration from FILE", NULL, 0, 0, PLAT_COMPLETE_FILE, G(config)},
+	{0, "profile", PLAT_OPT_STRING, "NAME", "use the named profile of the configuration", NULL, 0, 0, PLAT_COMPLETE_NONE, G(profile)},
+	{'o', "output", PLAT_OPT_CHOICE, "FORMAT", "output format", output_choices, 0, 0, PLAT_COMPLETE_CHOICES, G(output)},
+	{'q', "quiet", PLAT_OPT_BOOL, NULL, "only log errors", NULL, 0, 0, PLAT_COMPLETE_NONE, G(quiet)},
+	{'v', "verbose", PLAT_OPT_COUNT, NULL, "log more (repeat for more detail)", NULL, 0, 0, PLAT_COMPLETE_NONE, G(verbose)},
+	{0, "no-color", PLAT_OPT_BOOL, NULL, "never use colour (also: NO_COLOR)", NULL, 0, 0, PLAT_COMPLETE_NONE, G(no_color)},
+	{'h', "help", PLAT_OPT_BOOL, NULL, "show help and exit", NULL, 0, 0, PLAT_COMPLETE_NONE, G(help)},
+	{0, "version", PLAT_OPT_BOOL, NULL, "show the version and exit", NULL, 0, 0, PLAT_COMPLETE_NONE, G(version)},
+	PLAT_OPT_END,
+};
+
+static const struct plat_cmd config_commands[] = {
+	{"show", cmd_config_show, "show the effective configuration and where each value comes from", 0,
+	 .args_usage = "[KEY...]",
+	 .description = "Secrets are redacted: passwords inside URLs and secret keys print as [REDACTED].\n"
+			"With KEY arguments only those keys are shown.",
+	 .min_args = 0, .max_args = -1,
+	 .args_complete = PLAT_COMPLETE_CONFIG_KEYS},
+	{"validate", cmd_config_validate, "check a configuration file and report every problem", PLAT_CMD_NO_CONFIG,
+	 .args_usage = "[FILE]",
+	 .description = "Checks FILE, or the file platctl would read, against the key table: YAML syntax,\n"
+			"types, allowed values, unknown keys (warnings) and every profile. Exits 3 when\n"
+			"the file is invalid (or has warnings, with --strict).",
+	 .opts = config_validate_opts, .opts_size = sizeof(struct config_validate_opts), .min_args = 0, .max_args = 1,
+	 .args_complete = PLAT_COMPLETE_FILE},
+	{"example", cmd_config_example, "print a fully commented example configuration", PLAT_CMD_NO_CONFIG,
+	 .max_args = 0},
+	{0},
+};
+
+const struct plat_cmd platctl_commands[] = {
+	{"config", NULL, "inspect and check the configuration", 0,
+	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
+			"$XDG_CONFIG_HOME/platctl/config.yaml, /etc/platctl/config.yaml. See platctl.yaml(5).",
+	 .subs = config_commands},
+	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
+	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
+	 .args_complete = PLAT_COMPLETE_COMMANDS},
+	{"version", cmd_version, "show version, build and library information", PLAT_CMD_NO_CONFIG,
+	 .opts = version_opts, .opts_size = sizeof(struct version_opts), .max_args = 0},
+	{"__complete", cmd_complete, "print shell completion candidates", PLAT_CMD_HIDDEN | PLAT_CMD_NO_CONFIG | PLAT_CMD_RAW_ARGS,
+	 .args_usage = "WORD...", .max_args = -1},
+	{0},
+};
+
+static const struct plat_cmd root_command = {
+	"platctl", NULL, "a document platform: upload, process, search and ask, check compliance", 0,
+	.description = "Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 auth/permission, 5 not found,\n"
+		       "6 conflict, 7 unavailable (retry later), 70 internal error.",
+	.subs = platctl_commands,
+};
+
+/* ---- output ---- */
+
+int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns)
+{
+	if (plat_output_print(&ctx->out, data, columns) < 0)
+		return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+	for (char **e = env; e && *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+static bool env_set(char **env, const char *name)
+{
+	const char *v = env_get(env, name);
+	return v && *v;
+}
+
+static bool want_color(struct plat_cli_ctx *ctx, int fd)
+{
+	const char *mode = plat_config_str(ctx->cfg, PLAT_CFG_COLOR);
+	if (strcmp(mode, "always") == 0)
+		return true;
+	if (strcmp(mode, "never") == 0)
+		return false;
+	const char *term = env_get(ctx->environ, "TERM");
+	return isatty(fd) && !(term && strcmp(term, "dumb") == 0);
+}
+
+static void setup_logging(struct plat_cli_ctx *ctx)
+{
+	int level = plat_log_level_parse(plat_config_str(ctx->cfg, PLAT_CFG_LOG_LEVEL));
+	if (ctx->g.quiet)
+		level = PLAT_LOG_ERROR;
+	else if (ctx->g.verbose)
+		level = level + ctx->g.verbose > PLAT_LOG_TRACE ? PLAT_LOG_TRACE : level + ctx->g.verbose;
+	const char *fmt = plat_config_str(ctx->cfg, PLAT_CFG_LOG_FORMAT);
+	struct plat_log_options lo = {
+		.level = (enum plat_log_level)level,
+		.format = !strcmp(fmt, "json") ? PLAT_LOG_FORMAT_JSON :
+			  !strcmp(fmt, "text") ? PLAT_LOG_FORMAT_TEXT : PLAT_LOG_FORMAT_AUTO,
+		.color = want_color(ctx, 2),
+		.request_id = plat_log_request_id(),
+		.fd = 2,
+	};
+	plat_log_setup(&lo);
+}
+
+/* Flags are the highest layer of the configuration. */
+static int apply_flags(struct plat_cli_ctx *ctx)
+{
+	if (env_set(ctx->environ, "NO_COLOR"))
+		plat_config_set(ctx->cfg, PLAT_CFG_COLOR, "never", PLAT_CFG_SRC_ENV, "env NO_COLOR", NULL);
+	if (ctx->g.no_color)
+		plat_config_set(ctx->cfg, PLAT_CFG_COLOR, "never", PLAT_CFG_SRC_FLAG, "flag --no-color", NULL);
+	if (ctx->g.output)
+		plat_config_set(ctx->cfg, PLAT_CFG_OUTPUT_FORMAT, ctx->g.output, PLAT_CFG_SRC_FLAG, "flag --output", NULL);
+	if (ctx->g.quiet && ctx->g.verbose)
+		return plat_error_set(&ctx->err, PLAT_E_USAGE, "options '--quiet' and '--verbose' cannot be used together");
+	return 0;
+}
+
+static int setup(struct plat_cli_ctx *ctx, unsigned flags)
+{
+	int rc = 0;
+	if (!(flags & PLAT_CMD_NO_CONFIG)) {
+		struct plat_config_load_options lo = {
+			.path = ctx->g.config, .profile = ctx->g.profile, .environ = ctx->environ,
+		};
+		rc = plat_config_load(ctx->cfg, &lo, &ctx->err);
+	}
+	int frc = apply_flags(ctx);
+	setup_logging(ctx);
+	plat_config_register_secrets(ctx->cfg);
+	for (size_t i = 0; i < plat_config_diag_count(ctx->cfg); i++) {
+		const struct plat_config_diag *d = plat_config_diag(ctx->cfg, i);
+		if (d->severity == PLAT_CFG_WARNING) {
+			char *m = plat_config_diag_format(d);
+			PLAT_LOG_W(m);
+			free(m);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (frc < 0)
+		return frc;
+	ctx->out.out = stdout;
+	ctx->out.format = (enum plat_output_format)plat_output_format_parse(
+		plat_config_str(ctx->cfg, PLAT_CFG_OUTPUT_FORMAT));
+	ctx->out.color = want_color(ctx, 1);
+	return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int usage_error(struct plat_cli_ctx *ctx, const char *path, int rc)
+{
+	plat_error_wrap(&ctx->err, "%s", path);
+	struct plat_buf m = PLAT_BUF_INIT;
+	plat_buf_printf(&m, "%s (see '%s --help')", ctx->err.message, path);
+	snprintf(ctx->err.message, sizeof(ctx->err.message), "%s", m.data);
+	plat_buf_free(&m);
+	return rc;
+}
+
+static void print_help(const char *path, const struct plat_cmd *cmd, FILE *to)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_cli_help(&b, path, cmd, platctl_global_opts);
+	fputs(b.data, to);
+	plat_buf_free(&b);
+}
+
+static int dispatch(struct plat_cli_ctx *ctx, const struct plat_cmd *group, const char *path, int argc, char **argv);
+
+static int run_leaf(struct plat_cli_ctx *ctx, const struct plat_cmd *cmd, const char *path, int argc, char **argv)
+{
+	int npos = argc;
+	void *opts = plat_arena_alloc(&ctx->arena, cmd->opts_size ? cmd->opts_size : 1);
+	memset(opts, 0, cmd->opts_size ? cmd->opts_size : 1);
+	if (!(cmd->flags & PLAT_CMD_RAW_ARGS)) {
+		struct plat_parse_table tables[] = {{platctl_global_opts, &ctx->g}, {cmd->opts, opts}};
+		npos = plat_cli_parse(argc, argv, tables, 2, false, NULL, &ctx->err);
+		if (npos < 0)
+			return usage_error(ctx, path, npos);
+		if (ctx->g.help) {
+			print_help(path, cmd, stdout);
+			return 0;
+		}
+		if (npos < cmd->min_args || (cmd->max_args >= 0 && npos > cmd->max_args)) {
+			int rc;
+			if (cmd->max_args == 0)
+				rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "takes no arguments");
+			else if (npos < cmd->min_args)
+				rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "missing arguments: %s", cmd->args_usage);
+			else
+				rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "too many arguments (expected %s)", cmd->args_usage);
+			return usage_error(ctx, path, rc);
+		}
+	}
+	ctx->path = path;
+	ctx->cmd = cmd;
+	int rc = setup(ctx, cmd->flags);
+	if (rc < 0)
+		return rc == -PLAT_E_USAGE ? usage_error(ctx, path, rc) : rc;
+	rc = cmd->fn(ctx, opts, npos, argv);
+	if (rc == -PLAT_E_USAGE)
+		return usage_error(ctx, path, rc);
+	return rc;
+}
+
+static int dispatch(struct plat_cli_ctx *ctx, const struct plat_cmd *group, const char *path, int argc, char **argv)
+{
+	/* Global options may come before the (sub)command name. */
+	int consumed = 0;
+	struct plat_parse_table globals = {platctl_global_opts, &ctx->g};
+	int rc = plat_cli_parse(argc, argv, &globals, 1, true, &consumed, &ctx->err);
+	if (rc < 0)
+		return usage_error(ctx, path, rc);
+	if (ctx->g.version && group == &root_command) {
+		ctx->g.version = false;
+		return dispatch(ctx, group, path, 1, (char *[]){"version", NULL});
+	}
+	if (consumed >= argc) {
+		if (ctx->g.help || group == &root_command) {
+			print_help(path, group, stdout);
+			return 0;
+		}
+		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "a command is required");
+		return usage_error(ctx, path, rc);
+	}
+
+	const char *name = argv[consumed];
+	const struct plat_cmd *cmd = plat_cli_find(group->subs, name);
+	if (!cmd) {
+		struct plat_buf shown = PLAT_BUF_INIT, sugg = PLAT_BUF_INIT;
+		plat_str_escape_terminal(&shown, name, strlen(name));
+		if (plat_cli_suggest(group->subs, name, &sugg))
+			rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "'%s' is not a command (did you mean %s?)",
+					    shown.data, sugg.data);
+		else
+			rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "'%s' is not a command", shown.data);
+		plat_buf_free(&shown);
+		plat_buf_free(&sugg);
+		return usage_error(ctx, path, rc);
+	}
+	char *sub_path = plat_arena_printf(&ctx->arena, "%s %s", path, cmd->name);
+	if (cmd->subs)
+		return dispatch(ctx, cmd, sub_path, argc - consumed - 1, argv + consumed + 1);
+	return run_leaf(ctx, cmd, sub_path, argc - consumed - 1, argv + consumed + 1);
+}
+
+int platctl_run(int argc, char **argv, char **environ)
+{
+	struct plat_cli_ctx ctx = {0};
+	ctx.environ = environ;
+	ctx.root = &root_command;
+	ctx.global_opts = platctl_global_opts;
+	plat_arena_init(&ctx.arena, 0);
+	ctx.cfg = plat_config_new();
+
+	/* The request id ties together every log line of this run (and, through events and
+	 * HTTP headers, of the work it causes elsewhere). A caller may pass its own. */
+	char rid[PLAT_REQUEST_ID_LEN + 1] = "";
+	const char *given = env_get(environ, "PLATCTL_REQUEST_ID");
+	if (given && plat_id_request_valid(given))
+		snprintf(rid, sizeof(rid), "%s", given);
+	else
+		plat_id_request(rid);
+	struct plat_log_options lo = {PLAT_LOG_WARN, PLAT_LOG_FORMAT_AUTO, false, rid, 2};
+	plat_log_setup(&lo);
+
+	int rc = dispatch(&ctx, &root_command, "platctl", argc > 0 ? argc - 1 : 0, argv + (argc > 0));
+	int code = 0;
+	if (rc < 0) {
+		enum plat_error_kind kind = (enum plat_error_kind)-rc;
+		code = plat_error_exit_code(kind);
+		char exit_str[16];
+		snprintf(exit_str, sizeof(exit_str), "%d", code);
+		plat_log(PLAT_LOG_ERROR, ctx.err.message[0] ? ctx.err.message : "failed", "kind",
+			 plat_error_kind_name(kind), "exit_code", exit_str, (const char *)NULL);
+	}
+	plat_config_free(ctx.cfg);
+	plat_arena_free(&ctx.arena);
+	plat_log_clear_secrets();
+	return code;
+}
+
+#ifndef PLATCTL_NO_MAIN
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+	return platctl_run(argc, argv, environ);
+}
+#endif

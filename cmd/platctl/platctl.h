@@ -1,0 +1,70 @@
+/* What every command file sees: the run context and the command entry points. */
+#ifndef PLATCTL_H
+#define PLATCTL_H
+
+#include <stdbool.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "error/error.h"
+#include "log/log.h"
+#include "mem/mem.h"
+#include "output/output.h"
+
+struct global_opts {
+	const char *config;
+	const char *profile;
+	const char *output;
+	int verbose;
+	bool quiet;
+	bool no_color;
+	bool help;
+	bool version;
+};
+
+/* One per run: everything a command needs, built by main.c before the command runs. */
+struct plat_cli_ctx {
+	struct global_opts g;
+	struct plat_config *cfg;   /* loaded unless the command has PLAT_CMD_NO_CONFIG */
+	struct plat_output out;    /* stdout in the chosen format */
+	struct plat_error err;     /* filled when a command returns < 0 */
+	struct plat_arena arena;   /* scratch memory freed when the run ends */
+	const char *path;          /* "platctl config show" */
+	const struct plat_cmd *cmd;
+	const struct plat_cmd *root;
+	const struct plat_opt *global_opts;
+	char **environ;
+};
+
+/* The command tree and the global options (main.c). */
+extern const struct plat_cmd platctl_commands[];
+extern const struct plat_opt platctl_global_opts[];
+
+/* Run platctl with argv; returns the process exit code. main() is a thin wrapper, so the
+ * argv fuzzer can call this in-process. */
+int platctl_run(int argc, char **argv, char **environ);
+
+/* Commands: one signature each (plat_cmd_fn). */
+int cmd_version(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_help(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_complete(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_config_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_config_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_config_example(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+
+/* Option structs and tables the command table refers to. */
+struct version_opts {
+	bool short_form;
+};
+extern const struct plat_opt version_opts[];
+
+struct config_validate_opts {
+	bool strict;
+};
+extern const struct plat_opt config_validate_opts[];
+
+/* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
+ * stdout cannot be written. */
+int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns);
+
+#endif

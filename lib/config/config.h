@@ -1,0 +1,127 @@
+/* Configuration: one table of keys (config_keys.c) drives loading, validation,
+ * `platctl config show`, and the commented example etc/platctl.yaml.
+ *
+ * Layers, lowest first: defaults < file (top level) < file profile < environment < flags.
+ * The file is the first of: --config, $PLATCTL_CONFIG, $XDG_CONFIG_HOME/platctl/config.yaml
+ * (~/.config when unset), /etc/platctl/config.yaml. A file named explicitly must exist.
+ * Every key K can be set by the environment variable PLATCTL_<K upper-cased, '.' -> '_'>. */
+#ifndef PLAT_CONFIG_H
+#define PLAT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error/error.h"
+
+enum plat_config_key {
+	PLAT_CFG_DATABASE_URL,
+	PLAT_CFG_DATABASE_CONNECT_TIMEOUT,
+	PLAT_CFG_TENANT,
+	PLAT_CFG_PRINCIPAL,
+	PLAT_CFG_LOG_LEVEL,
+	PLAT_CFG_LOG_FORMAT,
+	PLAT_CFG_OUTPUT_FORMAT,
+	PLAT_CFG_COLOR,
+	PLAT_CFG__COUNT
+};
+
+enum plat_config_type {
+	PLAT_CFG_T_STRING,
+	PLAT_CFG_T_INT,
+	PLAT_CFG_T_BOOL,
+	PLAT_CFG_T_ENUM,
+	PLAT_CFG_T_DURATION, /* "500ms", "10s", "5m", "2h" or bare seconds; held in milliseconds */
+};
+
+/* Key flags */
+#define PLAT_CFG_SECRET     0x1u /* the whole value is secret: shown as [REDACTED] */
+#define PLAT_CFG_SECRET_URL 0x2u /* a URL or conninfo whose password part is secret */
+
+struct plat_config_key_def {
+	const char *name;
+	enum plat_config_type type;
+	const char *default_value;     /* NULL: unset unless default_fn gives one */
+	const char *(*default_fn)(void); /* computed default, e.g. the OS user name */
+	const char *const *choices;    /* PLAT_CFG_T_ENUM: NULL-terminated */
+	long long min, max;            /* PLAT_CFG_T_INT and _DURATION (ms); min == max: no range */
+	unsigned flags;
+	/* Extra check beyond the type; returns 0 or fills why (a short phrase). */
+	int (*validate)(const char *value, char *why, size_t why_len);
+	const char *section;           /* heading in the example config */
+	const char *doc;               /* what it does; wrapped into the example config */
+	const char *example;           /* an illustrative value for the example config */
+};
+
+const struct plat_config_key_def *plat_config_key_def(enum plat_config_key key);
+/* Returns the key for a dotted name, or -1. */
+int plat_config_key_lookup(const char *name);
+/* "database.url" -> "PLATCTL_DATABASE_URL" into buf. */
+void plat_config_env_name(const char *key_name, char *buf, size_t len);
+
+enum plat_config_source {
+	PLAT_CFG_SRC_DEFAULT,
+	PLAT_CFG_SRC_FILE,
+	PLAT_CFG_SRC_ENV,
+	PLAT_CFG_SRC_FLAG,
+};
+
+enum plat_config_severity { PLAT_CFG_WARNING, PLAT_CFG_ERROR };
+
+struct plat_config_diag {
+	enum plat_config_severity severity;
+	char *file;    /* NULL for environment/flags */
+	int line, column; /* 1-based; 0 when unknown */
+	char *key;     /* NULL when the problem is not about one key */
+	char *message;
+};
+
+struct plat_config;
+
+struct plat_config_load_options {
+	const char *path;    /* --config: must exist */
+	const char *profile; /* --profile */
+	char **environ;      /* NULL: the process environment */
+	bool no_search;      /* do not look in the default locations (tests) */
+};
+
+struct plat_config *plat_config_new(void);
+void plat_config_free(struct plat_config *cfg);
+
+/* Find, read and apply the file, then the environment. On failure returns -PLAT_E_CONFIG
+ * with err naming file:line:column and the key; all problems are in the diagnostics. */
+int plat_config_load(struct plat_config *cfg, const struct plat_config_load_options *opts,
+		     struct plat_error *err);
+
+/* Apply YAML text as if read from a file called name (tests and the fuzzer). */
+int plat_config_load_buffer(struct plat_config *cfg, const char *name, const char *data, size_t len,
+			    const char *profile, struct plat_error *err);
+
+/* Apply one value from a flag or the environment; origin names it ("--output"). */
+int plat_config_set(struct plat_config *cfg, enum plat_config_key key, const char *value,
+		    enum plat_config_source source, const char *origin, struct plat_error *err);
+
+const char *plat_config_str(const struct plat_config *cfg, enum plat_config_key key); /* "" if unset */
+long long plat_config_int(const struct plat_config *cfg, enum plat_config_key key);   /* ints, durations (ms) */
+bool plat_config_bool(const struct plat_config *cfg, enum plat_config_key key);
+bool plat_config_is_set(const struct plat_config *cfg, enum plat_config_key key);
+enum plat_config_source plat_config_source(const struct plat_config *cfg, enum plat_config_key key);
+/* "default", "/etc/platctl/config.yaml:12:8", "env PLATCTL_DATABASE_URL", "flag --output" */
+const char *plat_config_origin(const struct plat_config *cfg, enum plat_config_key key);
+/* The value with secrets replaced; the caller frees it. */
+char *plat_config_display_value(const struct plat_config *cfg, enum plat_config_key key);
+
+const char *plat_config_file(const struct plat_config *cfg);    /* NULL when none was found */
+const char *plat_config_profile(const struct plat_config *cfg); /* NULL when none is active */
+
+size_t plat_config_diag_count(const struct plat_config *cfg);
+const struct plat_config_diag *plat_config_diag(const struct plat_config *cfg, size_t i);
+/* "file:line:column: key 'k': message" */
+char *plat_config_diag_format(const struct plat_config_diag *d);
+
+/* Register every secret value with the log redactor. */
+void plat_config_register_secrets(const struct plat_config *cfg);
+
+/* Write the fully commented example config generated from the key table. */
+char *plat_config_example(void);
+
+#endif

@@ -1,0 +1,147 @@
+/* The one table of configuration keys. Adding a key here makes it loadable from the file,
+ * the environment (PLATCTL_<KEY>), visible in `config show`, and documented in the
+ * generated example config. man/platctl.yaml.5.scd must describe it too (a test checks). */
+#include "config/config.h"
+
+#include <ctype.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
+static const char *const log_formats[] = {"auto", "json", "text", NULL};
+static const char *const output_formats[] = {"table", "json", "yaml", NULL};
+static const char *const color_modes[] = {"auto", "always", "never", NULL};
+
+static int validate_database_url(const char *v, char *why, size_t n)
+{
+	if (*v == '\0')
+		return 0;
+	if (strncmp(v, "postgres://", 11) == 0 || strncmp(v, "postgresql://", 13) == 0)
+		return 0;
+	/* A libpq conninfo string is a list of keyword=value pairs. */
+	if (strchr(v, '=') && !strstr(v, "://"))
+		return 0;
+	snprintf(why, n, "must be a postgres:// URL or a libpq conninfo string");
+	return -1;
+}
+
+/* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
+static int validate_slug(const char *v, char *why, size_t n)
+{
+	size_t len = strlen(v);
+	bool ok = len >= 1 && len <= 63 && (islower((unsigned char)v[0]) || isdigit((unsigned char)v[0]));
+	for (size_t i = 0; ok && i < len; i++)
+		ok = islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-' || v[i] == '_';
+	if (ok)
+		return 0;
+	snprintf(why, n, "must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit");
+	return -1;
+}
+
+static int validate_principal(const char *v, char *why, size_t n)
+{
+	size_t len = strlen(v);
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			snprintf(why, n, "must not contain control characters");
+			return -1;
+		}
+	}
+	if (len > 200) {
+		snprintf(why, n, "must be at most 200 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+/* Until roles exist, direct-mode commands act as the OS user who runs them. */
+static const char *os_user_name(void)
+{
+	static char name[256];
+	if (name[0])
+		return name;
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw && pw->pw_name)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid-%ld", (long)geteuid());
+	return name;
+}
+
+static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
+	[PLAT_CFG_DATABASE_URL] = {
+		.name = "database.url",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET_URL,
+		.validate = validate_database_url,
+		.section = "database",
+		.doc = "PostgreSQL connection: a postgres:// URL or a libpq conninfo string. "
+		       "The password part is never printed or logged; prefer ~/.pgpass or PGPASSWORD.",
+		.example = "postgres://platctl@localhost:5432/platctl?sslmode=verify-full",
+	},
+	[PLAT_CFG_DATABASE_CONNECT_TIMEOUT] = {
+		.name = "database.connect_timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "10s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "database",
+		.doc = "How long to keep trying to connect (with backoff) before giving up with exit 7.",
+	},
+	[PLAT_CFG_TENANT] = {
+		.name = "tenant",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "default",
+		.validate = validate_slug,
+		.section = "identity",
+		.doc = "Tenant that direct-mode commands act in.",
+	},
+	[PLAT_CFG_PRINCIPAL] = {
+		.name = "principal",
+		.type = PLAT_CFG_T_STRING,
+		.default_fn = os_user_name,
+		.validate = validate_principal,
+		.section = "identity",
+		.doc = "Principal recorded on every row direct-mode commands write. Default: the OS user name.",
+		.example = "ops-team",
+	},
+	[PLAT_CFG_LOG_LEVEL] = {
+		.name = "log.level",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "warn",
+		.choices = log_levels,
+		.section = "logging",
+		.doc = "Least severe level written to stderr. -v raises it one step per use; -q sets error.",
+	},
+	[PLAT_CFG_LOG_FORMAT] = {
+		.name = "log.format",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "auto",
+		.choices = log_formats,
+		.section = "logging",
+		.doc = "json: one JSON object per line; text: logfmt-like; auto: text when stderr is a terminal, else json.",
+	},
+	[PLAT_CFG_OUTPUT_FORMAT] = {
+		.name = "output.format",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "table",
+		.choices = output_formats,
+		.section = "output",
+		.doc = "Format of data printed on stdout (the -o option).",
+	},
+	[PLAT_CFG_COLOR] = {
+		.name = "color",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "auto",
+		.choices = color_modes,
+		.section = "output",
+		.doc = "Colour on terminals. NO_COLOR in the environment and --no-color mean never.",
+	},
+};
+
+const struct plat_config_key_def *plat_config_key_def(enum plat_config_key key)
+{
+	return (unsigned)key < PLAT_CFG__COUNT ? &key_table[key] : NULL;
+}

@@ -1,0 +1,42 @@
+/* Rendering of command results on stdout: table for people, JSON and YAML for programs.
+ *
+ * Commands build a cJSON value (the same value `-o json` prints, so the schemas stay
+ * one thing) and hand it here. Only data goes to stdout; logs go to stderr. */
+#ifndef PLAT_OUTPUT_H
+#define PLAT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+enum plat_output_format {
+	PLAT_OUT_TABLE,
+	PLAT_OUT_JSON,
+	PLAT_OUT_YAML,
+};
+
+/* Returns the format for "table|json|yaml", or -1. */
+int plat_output_format_parse(const char *s);
+
+struct plat_output_column {
+	const char *key;    /* field of each row object */
+	const char *header; /* shown in the header line */
+};
+
+struct plat_output {
+	FILE *out;
+	enum plat_output_format format;
+	bool color;
+};
+
+/* Print data. For tables: an array of objects is one row per element with the given
+ * columns (all keys of the first row when columns is NULL); an object is printed as
+ * KEY/VALUE rows. Returns 0, or -1 when writing failed (e.g. EPIPE). */
+int plat_output_print(const struct plat_output *o, const cJSON *data, const struct plat_output_column *columns);
+
+/* Render to a malloc'd string (tests). */
+char *plat_output_render(enum plat_output_format format, const cJSON *data,
+			 const struct plat_output_column *columns);
+
+#endif

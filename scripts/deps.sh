@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs everything platctl's build, tests and demo need on Debian 12.
+# Idempotent: every step checks before it acts, so re-running is cheap and safe.
+# Runs non-interactively (CI has no stdin). Needs root for apt and for installing pgvector.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+# One list: build, unit/cli tests, services for tests, docs, demo.
+PACKAGES=(
+	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
+	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev
+	libcmocka-dev bats scdoc
+	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
+	util-linux procps
+)
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { log "must run as root (or have sudo)"; exit 1; }
+	SUDO=sudo
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing: ${missing[*]}"
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+	log "debian packages present"
+fi
+
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BIN/pg_config
+
+# pgvector: present when the extension's control file is in the server's share dir.
+# (A live CREATE EXTENSION check needs a running server; the control file is what it reads.)
+sharedir=$("$PG_CONFIG" --sharedir)
+if [ -f "$sharedir/extension/vector.control" ]; then
+	log "pgvector present"
+	exit 0
+fi
+
+# Debian 12 has no pgvector package; the next suite does. Fetch Debian's own source package
+# through a private apt configuration so the machine's apt sources and lists stay untouched.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/sources.list.d" "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
+echo "deb-src http://deb.debian.org/debian trixie main" >"$work/sources.list.d/next.list"
+APT_PRIVATE=(
+	-o "Dir::Etc::SourceList=/dev/null"
+	-o "Dir::Etc::SourceParts=$work/sources.list.d"
+	-o "Dir::State::Lists=$work/lists"
+	-o "Dir::Cache=$work/cache"
+)
+log "fetching pgvector source package"
+apt-get "${APT_PRIVATE[@]}" update -q >&2
+# apt-get source drops privileges to _apt when it can; a world-writable dir keeps that working.
+chmod 0777 "$work/src"
+(cd "$work/src" && apt-get "${APT_PRIVATE[@]}" source -q --download-only pgvector >&2)
+dsc=$(ls "$work"/src/pgvector_*.dsc | head -n1)
+(cd "$work/src" && dpkg-source -x "$dsc" pgvector >&2)
+
+log "building pgvector against PostgreSQL 15"
+# OPTFLAGS= drops -march=native so the build is portable to the machine it is copied to.
+make -C "$work/src/pgvector" PG_CONFIG="$PG_CONFIG" OPTFLAGS= -j"$(nproc)" >&2
+$SUDO make -C "$work/src/pgvector" PG_CONFIG="$PG_CONFIG" OPTFLAGS= install >&2
+log "pgvector installed"
