@@ -12,7 +12,7 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev
-	libcmocka-dev bats scdoc
+	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
 	util-linux procps
 )

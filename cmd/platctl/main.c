@@ -59,6 +59,8 @@ const struct plat_cmd platctl_commands[] = {
 	 .opts = version_opts, .opts_size = sizeof(struct version_opts), .max_args = 0},
 	{"__complete", cmd_complete, "print shell completion candidates", PLAT_CMD_HIDDEN | PLAT_CMD_NO_CONFIG | PLAT_CMD_RAW_ARGS,
 	 .args_usage = "WORD...", .max_args = -1},
+	{"__commands", cmd_list_commands, "list the synopsis of every command", PLAT_CMD_HIDDEN | PLAT_CMD_NO_CONFIG,
+	 .max_args = 0},
 	{0},
 };
 

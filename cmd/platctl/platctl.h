@@ -48,6 +48,7 @@ int platctl_run(int argc, char **argv, char **environ);
 int cmd_version(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_help(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_complete(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_list_commands(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_example(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);

@@ -177,8 +177,10 @@ static void redact_structural(struct plat_buf *out, const char *s)
 		plat_buf_append(out, p, (size_t)(q - p));
 		if (*q == '\'') {
 			q++;
-			while (*q && *q != '\'') {
-				if (*q == '\\' && q[1])
+			/* libpq escapes with a backslash; a doubled quote (SQL habit) is treated as
+			 * part of the value too, so a mistaken quoting style over-redacts, never leaks. */
+			while (*q && !(*q == '\'' && q[1] != '\'')) {
+				if ((*q == '\\' || *q == '\'') && q[1])
 					q++;
 				q++;
 			}

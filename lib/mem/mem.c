@@ -141,6 +141,7 @@ void plat_buf_reserve(struct plat_buf *b, size_t extra)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->data = plat_xrealloc(b->data, cap);
 	b->cap = cap;
+	b->data[b->len] = '\0'; /* a fresh buffer is a valid empty string */
 }
 
 void plat_buf_append(struct plat_buf *b, const void *data, size_t len)
