@@ -9,11 +9,11 @@ _platctl() {
 	COMPREPLY=()
 	case $out in
 	:file)
-		compopt -o filenames 2>/dev/null
+		compopt -o filenames 2>/dev/null || true
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
 	:dir)
-		compopt -o filenames 2>/dev/null
+		compopt -o filenames 2>/dev/null || true
 		COMPREPLY=($(compgen -d -- "$cur"))
 		;;
 	*)

@@ -14,7 +14,7 @@ PACKAGES=(
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev
 	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
-	util-linux procps
+	util-linux procps python3
 )
 
 SUDO=

@@ -271,6 +271,26 @@ static int dispatch(struct plat_cli_ctx *ctx, const struct plat_cmd *group, cons
 	return run_leaf(ctx, cmd, sub_path, argc - consumed - 1, argv + consumed + 1);
 }
 
+/* A usage error can happen before the configuration is read: honour the environment's
+ * logging settings for it. Invalid values are left for the real load to report. */
+static void early_logging(struct plat_cli_ctx *ctx)
+{
+	static const enum plat_config_key keys[] = {PLAT_CFG_LOG_LEVEL, PLAT_CFG_LOG_FORMAT, PLAT_CFG_COLOR};
+	struct plat_config *real = ctx->cfg;
+	ctx->cfg = plat_config_new();
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char name[128];
+		plat_config_env_name(plat_config_key_def(keys[i])->name, name, sizeof(name));
+		const char *v = env_get(ctx->environ, name);
+		if (v && *v)
+			plat_config_set(ctx->cfg, keys[i], v, PLAT_CFG_SRC_ENV, name, NULL);
+	}
+	apply_flags(ctx);
+	setup_logging(ctx);
+	plat_config_free(ctx->cfg);
+	ctx->cfg = real;
+}
+
 int platctl_run(int argc, char **argv, char **environ)
 {
 	struct plat_cli_ctx ctx = {0};
@@ -290,6 +310,7 @@ int platctl_run(int argc, char **argv, char **environ)
 		plat_id_request(rid);
 	struct plat_log_options lo = {PLAT_LOG_WARN, PLAT_LOG_FORMAT_AUTO, false, rid, 2};
 	plat_log_setup(&lo);
+	early_logging(&ctx);
 
 	int rc = dispatch(&ctx, &root_command, "platctl", argc > 0 ? argc - 1 : 0, argv + (argc > 0));
 	int code = 0;
