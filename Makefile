@@ -42,6 +42,9 @@ ASAN_CMD_OBJ := $(filter-out build/asan/cmd/platctl/main.o,$(CMD_SRC:%.c=build/a
 ASAN_TESTS   := $(TEST_SRC:tests/unit/%.c=build/asan/tests/%)
 MAN_OUT  := $(MAN_SRC:man/%.scd=build/man/%)
 
+# Objects built only as prerequisites are kept (make would delete them as intermediates).
+.SECONDARY:
+
 .PHONY: all deps check demo install uninstall clean fuzz bench man test-bins FORCE
 
 all: platctl man
