@@ -19,7 +19,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl
+PKGS    := yaml-0.1 libcjson openssl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -29,7 +29,9 @@ BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard lib/*/*.c))
+MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
+GEN_SRC  := build/gen/migrations_data.c
+LIB_SRC  := $(sort $(wildcard lib/*/*.c)) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 MAN_SRC  := $(sort $(wildcard man/*.scd))
@@ -59,6 +61,11 @@ build/gen/build_info.h: FORCE
 	@if [ -f $@ ] && [ "$$(grep -v BUILD_DATE $@)" = "$$(grep -v BUILD_DATE $@.tmp)" ]; then rm $@.tmp; else mv $@.tmp $@; fi
 
 build/obj/cmd/platctl/version.o build/asan/cmd/platctl/version.o: build/gen/build_info.h
+
+# The SQL migrations are compiled into the binary.
+build/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(@D)
+	scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
 # ---- library and binary ----
 build/obj/%.o: %.c
@@ -132,6 +139,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 fuzz:
 	@scripts/deps.sh
 	@mkdir -p build/fuzz
+	@$(MAKE) --no-print-directory $(GEN_SRC) build/gen/build_info.h
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -o build/fuzz/fuzz_config tests/fuzz/fuzz_config.c $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -DPLATCTL_NO_MAIN -o build/fuzz/fuzz_argv tests/fuzz/fuzz_argv.c $(CMD_SRC) $(LIB_SRC) $(BASE_LDLIBS)
 	scripts/fuzz.sh $(FUZZ_SECONDS)

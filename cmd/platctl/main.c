@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "ids/ids.h"
 #include "platctl.h"
 #include "str/str.h"
@@ -47,11 +48,30 @@ static const struct plat_cmd config_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd migrate_commands[] = {
+	{"up", cmd_migrate_up, "apply pending migrations", 0,
+	 .description = "Each migration runs in its own transaction under an advisory lock, so concurrent runs\n"
+			"apply each migration exactly once. Refuses (exit 6) when an applied migration was changed.",
+	 .opts = migrate_up_opts, .opts_size = sizeof(struct migrate_opts), .max_args = 0},
+	{"down", cmd_migrate_down, "revert applied migrations (the last one by default)", 0,
+	 .opts = migrate_down_opts, .opts_size = sizeof(struct migrate_opts),
+	 .opts_defaults = &migrate_down_defaults, .max_args = 0},
+	{"status", cmd_migrate_status, "show applied, pending, modified and unknown migrations", 0, .max_args = 0},
+	{"verify", cmd_migrate_verify, "check applied migrations against the ones built into platctl", 0,
+	 .description = "Exits 6 naming the first migration whose recorded checksum differs from the one built\n"
+			"into this binary, or that is applied but unknown to it.",
+	 .max_args = 0},
+	{0},
+};
+
 const struct plat_cmd platctl_commands[] = {
 	{"config", NULL, "inspect and check the configuration", 0,
 	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
 			"$XDG_CONFIG_HOME/platctl/config.yaml, /etc/platctl/config.yaml. See platctl.yaml(5).",
 	 .subs = config_commands},
+	{"migrate", NULL, "apply, revert and check the database schema", 0,
+	 .description = "Migrations are built into platctl and recorded in the table schema_migrations.",
+	 .subs = migrate_commands},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},
@@ -78,6 +98,15 @@ int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat
 	if (plat_output_print(&ctx->out, data, columns) < 0)
 		return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
 	return 0;
+}
+
+int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
+{
+	struct plat_db_options o = {
+		.url = plat_config_str(ctx->cfg, PLAT_CFG_DATABASE_URL),
+		.connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
+	};
+	return plat_db_connect(&o, db, &ctx->err);
 }
 
 /* ---- setup ---- */
@@ -199,6 +228,8 @@ static int run_leaf(struct plat_cli_ctx *ctx, const struct plat_cmd *cmd, const 
 	int npos = argc;
 	void *opts = plat_arena_alloc(&ctx->arena, cmd->opts_size ? cmd->opts_size : 1);
 	memset(opts, 0, cmd->opts_size ? cmd->opts_size : 1);
+	if (cmd->opts_defaults)
+		memcpy(opts, cmd->opts_defaults, cmd->opts_size);
 	if (!(cmd->flags & PLAT_CMD_RAW_ARGS)) {
 		struct plat_parse_table tables[] = {{platctl_global_opts, &ctx->g}, {cmd->opts, opts}};
 		npos = plat_cli_parse(argc, argv, tables, 2, false, NULL, &ctx->err);

@@ -52,6 +52,10 @@ int cmd_list_commands(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 int cmd_config_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_example(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_migrate_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 
 /* Option structs and tables the command table refers to. */
 struct version_opts {
@@ -64,8 +68,21 @@ struct config_validate_opts {
 };
 extern const struct plat_opt config_validate_opts[];
 
+struct migrate_opts {
+	long long to;
+	long long steps;
+	bool no_wait;
+};
+extern const struct plat_opt migrate_up_opts[];
+extern const struct plat_opt migrate_down_opts[];
+extern const struct migrate_opts migrate_down_defaults;
+
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */
 int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns);
+
+/* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
+struct plat_db;
+int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db);
 
 #endif

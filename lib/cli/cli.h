@@ -72,6 +72,7 @@ struct plat_cmd {
 	const char *description;  /* paragraphs for --help; may be NULL */
 	const struct plat_opt *opts; /* may be NULL */
 	size_t opts_size;         /* sizeof the options struct */
+	const void *opts_defaults; /* copied into the options struct before parsing; NULL: zeroes */
 	int min_args, max_args;   /* positional arguments; max -1: unlimited */
 	enum plat_complete args_complete;
 	const struct plat_cmd *subs; /* NULL-name terminated */

@@ -11,23 +11,23 @@ alive() {
 }
 
 teardown() {
-	[ -n "${PLATCTL_TEST_PG_DIR:-}" ] && "$PG" stop "$PLATCTL_TEST_PG_DIR" || true
+	[ -n "${TEST_PG_DIR:-}" ] && "$PG" stop "$TEST_PG_DIR" || true
 }
 
 @test "PostgreSQL starts on 127.0.0.1 with pgvector, and stop removes everything" {
 	eval "$("$PG" start --owner $$)"
-	[ -d "$PLATCTL_TEST_PG_DIR" ]
+	[ -d "$TEST_PG_DIR" ]
 	[ -S "$PGHOST/.s.PGSQL.$PGPORT" ]
 	run psql -qAtX -v ON_ERROR_STOP=1 -c "CREATE EXTENSION vector" -c "SELECT '[1,0]'::vector <=> '[0,1]'::vector"
 	[ "$status" -eq 0 ]
 	[ "$output" = "1" ]
 	run psql "$PLATCTL_DATABASE_URL" -qAtX -c "SHOW listen_addresses"
 	[ "$output" = "127.0.0.1" ]
-	pid=$(head -n1 "$PLATCTL_TEST_PG_DIR/data/postmaster.pid")
+	pid=$(head -n1 "$TEST_PG_DIR/data/postmaster.pid")
 	alive "$pid"
-	dir=$PLATCTL_TEST_PG_DIR
+	dir=$TEST_PG_DIR
 	"$PG" stop "$dir"
-	unset PLATCTL_TEST_PG_DIR
+	unset TEST_PG_DIR
 	[ ! -e "$dir" ]
 	! alive "$pid"
 }
@@ -36,8 +36,8 @@ teardown() {
 	sleep 600 3>&- &
 	owner=$!
 	eval "$("$PG" start --owner $owner)"
-	pid=$(head -n1 "$PLATCTL_TEST_PG_DIR/data/postmaster.pid")
-	dir=$PLATCTL_TEST_PG_DIR
+	pid=$(head -n1 "$TEST_PG_DIR/data/postmaster.pid")
+	dir=$TEST_PG_DIR
 	kill -9 "$owner"
 	for _ in $(seq 1 40); do
 		[ -e "$dir" ] || break
@@ -45,12 +45,12 @@ teardown() {
 	done
 	[ ! -e "$dir" ]
 	! alive "$pid"
-	unset PLATCTL_TEST_PG_DIR
+	unset TEST_PG_DIR
 }
 
 @test "two clusters run side by side on different ports" {
 	eval "$("$PG" start --owner $$)"
-	first_dir=$PLATCTL_TEST_PG_DIR first_port=$PGPORT
+	first_dir=$TEST_PG_DIR first_port=$PGPORT
 	eval "$("$PG" start --owner $$)"
 	[ "$PGPORT" != "$first_port" ]
 	psql -qAtX -c "SELECT 1" >/dev/null

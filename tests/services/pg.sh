@@ -2,7 +2,7 @@
 # A private PostgreSQL 15 (+ pgvector) for one test run, on 127.0.0.1 only.
 #
 #   eval "$(tests/services/pg.sh start [--owner PID])"   starts it and prints exports:
-#       PLATCTL_TEST_PG_DIR PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
+#       TEST_PG_DIR PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
 #   tests/services/pg.sh stop DIR                        stops it and removes DIR
 #
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
@@ -90,7 +90,7 @@ start_cluster() {
 
 	trap - ERR
 	cat <<EOF
-export PLATCTL_TEST_PG_DIR='$dir'
+export TEST_PG_DIR='$dir'
 export PGHOST='$dir'
 export PGPORT='$port'
 export PGUSER=postgres

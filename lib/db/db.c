@@ -1,0 +1,368 @@
+#include "db/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "log/log.h"
+#include "mem/mem.h"
+
+struct plat_db {
+	PGconn *conn;
+	char *target;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+char *plat_db_describe_url(const char *url)
+{
+	char *errmsg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url ? url : "", &errmsg);
+	if (errmsg)
+		PQfreemem(errmsg);
+	const char *host = NULL, *hostaddr = NULL, *port = NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "hostaddr"))
+			hostaddr = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+	}
+	/* libpq's own defaults, so the message names what was really tried. */
+	if (!host && !hostaddr)
+		host = getenv("PGHOST");
+	if (!port)
+		port = getenv("PGPORT");
+	struct plat_buf b = PLAT_BUF_INIT;
+	const char *h = host ? host : hostaddr ? hostaddr : "/var/run/postgresql";
+	if (h[0] == '/')
+		plat_buf_printf(&b, "socket %s/.s.PGSQL.%s", h, port ? port : "5432");
+	else
+		plat_buf_printf(&b, "%s:%s", h, port ? port : "5432");
+	if (opts)
+		PQconninfoFree(opts);
+	return plat_buf_detach(&b);
+}
+
+/* libpq messages are multi-line with tabs; one line reads better in logs and errors. */
+static char *one_line(const char *msg)
+{
+	struct plat_buf raw = PLAT_BUF_INIT, out = PLAT_BUF_INIT;
+	plat_buf_puts(&raw, msg ? msg : "");
+	for (char *p = raw.data; p && *p; p++)
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+	while (raw.len && raw.data[raw.len - 1] == ' ')
+		raw.data[--raw.len] = '\0';
+	plat_redact(&out, raw.data ? raw.data : "");
+	plat_buf_free(&raw);
+	plat_buf_reserve(&out, 0);
+	return plat_buf_detach(&out);
+}
+
+/* Failures no amount of waiting fixes: stop retrying and say so. */
+static enum plat_error_kind classify_connect_error(const char *msg)
+{
+	static const char *const auth[] = {"password authentication failed", "no password supplied",
+					   "authentication failed", "pg_hba.conf rejects", "role \"", NULL};
+	static const char *const config[] = {"does not exist", "invalid sslmode", "invalid connection option",
+					     "could not translate host name", "sslmode value", NULL};
+	for (const char *const *s = auth; *s; s++)
+		if (strstr(msg, *s))
+			return PLAT_E_AUTH;
+	for (const char *const *s = config; *s; s++)
+		if (strstr(msg, *s))
+			return PLAT_E_CONFIG;
+	return PLAT_E_UNAVAILABLE;
+}
+
+/* Server notices ("relation already exists, skipping") are debug logs, not stray stderr. */
+static void log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	char *m = one_line(message);
+	plat_log(PLAT_LOG_DEBUG, "postgres notice", "notice", m, (const char *)NULL);
+	free(m);
+}
+
+int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, struct plat_error *err)
+{
+	*out = NULL;
+	if (!opts->url || !*opts->url)
+		return plat_error_set(err, PLAT_E_CONFIG,
+				      "database.url is not set (set PLATCTL_DATABASE_URL, or run 'platctl dev up')");
+	char *parse_err = NULL;
+	PQconninfoOption *parsed = PQconninfoParse(opts->url, &parse_err);
+	if (!parsed) {
+		char *m = one_line(parse_err ? parse_err : "out of memory");
+		int rc = plat_error_set(err, PLAT_E_CONFIG, "invalid database.url: %s", m);
+		free(m);
+		if (parse_err)
+			PQfreemem(parse_err);
+		return rc;
+	}
+	PQconninfoFree(parsed);
+
+	char *target = plat_db_describe_url(opts->url);
+	long long deadline = now_ms() + opts->connect_timeout_ms;
+	long long delay = 100;
+	int attempts = 0;
+	for (;;) {
+		attempts++;
+		long long remaining = deadline - now_ms();
+		/* libpq's per-attempt timeout is in whole seconds, minimum 2. */
+		long long per_try = remaining > 10000 ? 10 : remaining / 1000 + 1;
+		if (per_try < 2)
+			per_try = 2;
+		char timeout[32];
+		snprintf(timeout, sizeof(timeout), "%lld", per_try);
+		const char *keys[] = {"dbname", "connect_timeout", "fallback_application_name", NULL};
+		const char *vals[] = {opts->url, timeout, opts->application_name ? opts->application_name : "platctl", NULL};
+		PGconn *conn = PQconnectdbParams(keys, vals, 1);
+		if (!conn) {
+			free(target);
+			return plat_error_set(err, PLAT_E_INTERNAL, "out of memory connecting to PostgreSQL");
+		}
+		if (PQstatus(conn) == CONNECTION_OK) {
+			PQsetNoticeProcessor(conn, log_notice, NULL);
+			struct plat_db *db = plat_xcalloc(1, sizeof(*db));
+			db->conn = conn;
+			db->target = target;
+			*out = db;
+			return 0;
+		}
+		char *msg = one_line(PQerrorMessage(conn));
+		PQfinish(conn);
+		enum plat_error_kind kind = classify_connect_error(msg);
+		if (kind != PLAT_E_UNAVAILABLE || now_ms() + delay >= deadline) {
+			int rc = plat_error_set(err, kind, "cannot connect to PostgreSQL at %s (%d attempt%s): %s", target,
+						attempts, attempts == 1 ? "" : "s", msg);
+			free(msg);
+			free(target);
+			return rc;
+		}
+		plat_log(PLAT_LOG_DEBUG, "database not reachable yet, retrying", "target", target, "error", msg,
+			 (const char *)NULL);
+		free(msg);
+		unsigned char r = 0;
+		RAND_bytes(&r, 1);
+		sleep_ms(delay + (delay * r) / 512); /* up to +50% jitter */
+		delay = delay * 2 > 2000 ? 2000 : delay * 2;
+	}
+}
+
+void plat_db_close(struct plat_db *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	free(db->target);
+	free(db);
+}
+
+PGconn *plat_db_pgconn(struct plat_db *db)
+{
+	return db->conn;
+}
+
+const char *plat_db_target(const struct plat_db *db)
+{
+	return db->target;
+}
+
+static enum plat_error_kind classify_result(PGconn *conn, const PGresult *res)
+{
+	if (PQstatus(conn) != CONNECTION_OK)
+		return PLAT_E_UNAVAILABLE;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (!state)
+		return PLAT_E_FAILURE;
+	if (!strcmp(state, "23505") || !strcmp(state, "23503") || !strcmp(state, "40001") || !strcmp(state, "40P01"))
+		return PLAT_E_CONFLICT;
+	if (!strncmp(state, "08", 2) || !strcmp(state, "57P01") || !strcmp(state, "57P03") || !strcmp(state, "55P03") ||
+	    !strcmp(state, "53300"))
+		return PLAT_E_UNAVAILABLE;
+	if (!strcmp(state, "42501"))
+		return PLAT_E_PERMISSION;
+	return PLAT_E_FAILURE;
+}
+
+int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
+		 struct plat_error *err)
+{
+	if (res)
+		*res = NULL;
+	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+		return 0;
+	}
+	enum plat_error_kind kind = classify_result(db->conn, r);
+	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char *msg = one_line(primary ? primary : PQerrorMessage(db->conn));
+	int rc = kind == PLAT_E_UNAVAILABLE
+			 ? plat_error_set(err, kind, "lost connection to PostgreSQL at %s: %s", db->target, msg)
+			 : plat_error_set(err, kind, "%s", msg);
+	free(msg);
+	PQclear(r);
+	return rc;
+}
+
+int plat_db_begin(struct plat_db *db, struct plat_error *err)
+{
+	return plat_db_exec(db, "BEGIN", 0, NULL, NULL, err);
+}
+
+int plat_db_commit(struct plat_db *db, struct plat_error *err)
+{
+	return plat_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+}
+
+void plat_db_rollback(struct plat_db *db)
+{
+	PQclear(PQexec(db->conn, "ROLLBACK"));
+}
+
+int plat_db_advisory_lock(struct plat_db *db, long long key, bool wait, bool *got, struct plat_error *err)
+{
+	char k[32];
+	snprintf(k, sizeof(k), "%lld", key);
+	const char *params[] = {k};
+	PGresult *res;
+	int rc = plat_db_exec(db, wait ? "SELECT pg_advisory_lock($1::bigint), true" : "SELECT pg_try_advisory_lock($1::bigint)",
+			      1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	bool ok = wait || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (got)
+		*got = ok;
+	PQclear(res);
+	return 0;
+}
+
+int plat_db_advisory_unlock(struct plat_db *db, long long key, struct plat_error *err)
+{
+	char k[32];
+	snprintf(k, sizeof(k), "%lld", key);
+	const char *params[] = {k};
+	return plat_db_exec(db, "SELECT pg_advisory_unlock($1::bigint)", 1, params, NULL, err);
+}
+
+/* ---- pool ---- */
+
+struct plat_db_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t available;
+	struct plat_db_options opts;
+	char *url;
+	struct plat_db **idle;
+	int n_idle;
+	int n_open; /* idle + borrowed */
+	int size;
+};
+
+int plat_db_pool_new(const struct plat_db_options *opts, int size, struct plat_db_pool **out, struct plat_error *err)
+{
+	if (size < 1)
+		return plat_error_set(err, PLAT_E_INTERNAL, "database pool size must be at least 1");
+	struct plat_db_pool *p = plat_xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->available, NULL);
+	p->url = plat_xstrdup(opts->url ? opts->url : "");
+	p->opts = *opts;
+	p->opts.url = p->url;
+	p->idle = plat_xcalloc((size_t)size, sizeof(*p->idle));
+	p->size = size;
+	/* Open one now so a bad URL fails at start-up, not on the first request. */
+	struct plat_db *db;
+	int rc = plat_db_connect(&p->opts, &db, err);
+	if (rc < 0) {
+		plat_db_pool_free(p);
+		return rc;
+	}
+	p->idle[p->n_idle++] = db;
+	p->n_open = 1;
+	*out = p;
+	return 0;
+}
+
+int plat_db_pool_acquire(struct plat_db_pool *p, struct plat_db **out, struct plat_error *err)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->n_idle == 0 && p->n_open >= p->size)
+		pthread_cond_wait(&p->available, &p->lock);
+	if (p->n_idle > 0) {
+		struct plat_db *db = p->idle[--p->n_idle];
+		pthread_mutex_unlock(&p->lock);
+		if (PQstatus(db->conn) == CONNECTION_OK) {
+			*out = db;
+			return 0;
+		}
+		/* Broken while idle (server restart): replace it. */
+		plat_db_close(db);
+	} else {
+		p->n_open++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	int rc = plat_db_connect(&p->opts, out, err);
+	if (rc < 0) {
+		pthread_mutex_lock(&p->lock);
+		p->n_open--;
+		pthread_cond_signal(&p->available);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return rc;
+}
+
+void plat_db_pool_release(struct plat_db_pool *p, struct plat_db *db)
+{
+	/* A connection left inside a transaction or broken is not reused. */
+	bool reusable = PQstatus(db->conn) == CONNECTION_OK && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	pthread_mutex_lock(&p->lock);
+	if (reusable) {
+		p->idle[p->n_idle++] = db;
+	} else {
+		p->n_open--;
+	}
+	pthread_cond_signal(&p->available);
+	pthread_mutex_unlock(&p->lock);
+	if (!reusable)
+		plat_db_close(db);
+}
+
+void plat_db_pool_free(struct plat_db_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->n_idle; i++)
+		plat_db_close(p->idle[i]);
+	free(p->idle);
+	free(p->url);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->available);
+	free(p);
+}

@@ -1,0 +1,61 @@
+/* PostgreSQL access through libpq.
+ *
+ * Connections come from database.url (a URL or conninfo string; TCP or a unix socket;
+ * sslmode and every other libpq parameter honoured). Connecting retries with backoff
+ * until the configured timeout while the server is down or starting. Errors name the
+ * host and port and never the password.
+ *
+ * Queries only take parameters (PQexecParams): SQL is never formatted with values. */
+#ifndef PLAT_DB_H
+#define PLAT_DB_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "error/error.h"
+
+struct plat_db;
+
+struct plat_db_options {
+	const char *url;
+	long long connect_timeout_ms; /* total time to keep retrying; 0: one attempt */
+	const char *application_name; /* NULL: "platctl" */
+};
+
+int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, struct plat_error *err);
+void plat_db_close(struct plat_db *db);
+PGconn *plat_db_pgconn(struct plat_db *db);
+/* "host:port" (or the socket directory) of the connection, for messages. */
+const char *plat_db_target(const struct plat_db *db);
+
+/* Run sql with text parameters (NULL entries are SQL NULL). On success *res (if not NULL)
+ * holds the result for the caller to PQclear; errors are mapped to kinds:
+ * unique/foreign-key/serialization conflicts -> PLAT_E_CONFLICT, lost connection ->
+ * PLAT_E_UNAVAILABLE, anything else -> PLAT_E_FAILURE. */
+int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
+		 struct plat_error *err);
+
+int plat_db_begin(struct plat_db *db, struct plat_error *err);
+int plat_db_commit(struct plat_db *db, struct plat_error *err);
+/* Never fails the caller: a rollback after an error is best effort. */
+void plat_db_rollback(struct plat_db *db);
+
+/* Session-level advisory locks: wait (blocking) or try once. *got reports a try. */
+int plat_db_advisory_lock(struct plat_db *db, long long key, bool wait, bool *got, struct plat_error *err);
+int plat_db_advisory_unlock(struct plat_db *db, long long key, struct plat_error *err);
+
+/* host:port (or socket dir) named by a URL/conninfo string, for messages before a
+ * connection exists. Returns a malloc'd string. */
+char *plat_db_describe_url(const char *url);
+
+/* A small thread-safe pool for long-running processes (the server, workers). */
+struct plat_db_pool;
+
+int plat_db_pool_new(const struct plat_db_options *opts, int size, struct plat_db_pool **out, struct plat_error *err);
+/* Borrow a connection, waiting while all are in use; a broken one is replaced. */
+int plat_db_pool_acquire(struct plat_db_pool *pool, struct plat_db **out, struct plat_error *err);
+void plat_db_pool_release(struct plat_db_pool *pool, struct plat_db *db);
+void plat_db_pool_free(struct plat_db_pool *pool);
+
+#endif
