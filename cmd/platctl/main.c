@@ -48,6 +48,22 @@ static const struct plat_cmd config_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd dev_commands[] = {
+	{"up", cmd_dev_up, "start the dev stack (initialise it the first time) and migrate it", 0,
+	 .description = "Idempotent: a running stack is left running. Writes a 'dev' profile (database,\n"
+			"file:// storage in the same directory, postgres events, builtin AI) into the user's\n"
+			"config file and makes it the default, unless that file was written by hand.",
+	 .opts = dev_up_opts, .opts_size = sizeof(struct dev_opts), .max_args = 0},
+	{"down", cmd_dev_down, "stop the dev stack", 0,
+	 .opts = dev_down_opts, .opts_size = sizeof(struct dev_opts), .max_args = 0},
+	{"status", cmd_dev_status, "show whether the dev stack runs, and where (exit 7 when stopped)", 0,
+	 .opts = dev_dir_opts, .opts_size = sizeof(struct dev_opts), .max_args = 0},
+	{"env", cmd_dev_env, "print shell exports that point platctl at the dev stack", 0,
+	 .description = "Use as: eval \"$(platctl dev env)\". With -o json or -o yaml, prints the keys instead.",
+	 .opts = dev_dir_opts, .opts_size = sizeof(struct dev_opts), .max_args = 0},
+	{0},
+};
+
 static const struct plat_cmd migrate_commands[] = {
 	{"up", cmd_migrate_up, "apply pending migrations", 0,
 	 .description = "Each migration runs in its own transaction under an advisory lock, so concurrent runs\n"
@@ -72,6 +88,8 @@ const struct plat_cmd platctl_commands[] = {
 	{"migrate", NULL, "apply, revert and check the database schema", 0,
 	 .description = "Migrations are built into platctl and recorded in the table schema_migrations.",
 	 .subs = migrate_commands},
+	{"dev", NULL, "run the embedded single-machine stack (PostgreSQL + pgvector, local storage)", 0,
+	 .subs = dev_commands},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},

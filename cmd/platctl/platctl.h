@@ -52,6 +52,10 @@ int cmd_list_commands(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 int cmd_config_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_config_example(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_dev_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_dev_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_dev_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_dev_env(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -67,6 +71,16 @@ struct config_validate_opts {
 	bool strict;
 };
 extern const struct plat_opt config_validate_opts[];
+
+struct dev_opts {
+	const char *dir;
+	const char *pg_bindir;
+	bool no_profile;
+	bool purge;
+};
+extern const struct plat_opt dev_up_opts[];
+extern const struct plat_opt dev_down_opts[];
+extern const struct plat_opt dev_dir_opts[];
 
 struct migrate_opts {
 	long long to;

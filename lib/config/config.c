@@ -546,18 +546,26 @@ static const char *env_get(char **env, const char *name)
 	return NULL;
 }
 
-static char *default_search_path(char **env)
+char *plat_config_user_path(char **env)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
-	const char *xdg = env_get(env, "XDG_CONFIG_HOME");
-	const char *home = env_get(env, "HOME");
+	const char *xdg = env_get(env ? env : environ, "XDG_CONFIG_HOME");
+	const char *home = env_get(env ? env : environ, "HOME");
 	if (xdg && *xdg == '/')
 		plat_buf_printf(&b, "%s/platctl/config.yaml", xdg);
 	else if (home && *home)
 		plat_buf_printf(&b, "%s/.config/platctl/config.yaml", home);
-	if (b.len && access(b.data, F_OK) == 0)
-		return plat_buf_detach(&b);
-	plat_buf_free(&b);
+	else
+		return NULL;
+	return plat_buf_detach(&b);
+}
+
+static char *default_search_path(char **env)
+{
+	char *user = plat_config_user_path(env);
+	if (user && access(user, F_OK) == 0)
+		return user;
+	free(user);
 	if (access("/etc/platctl/config.yaml", F_OK) == 0)
 		return plat_xstrdup("/etc/platctl/config.yaml");
 	return NULL;

@@ -16,6 +16,10 @@
 enum plat_config_key {
 	PLAT_CFG_DATABASE_URL,
 	PLAT_CFG_DATABASE_CONNECT_TIMEOUT,
+	PLAT_CFG_STORAGE_URL,
+	PLAT_CFG_EVENTS_BACKEND,
+	PLAT_CFG_AI_CHAT_PROVIDER,
+	PLAT_CFG_AI_EMBEDDINGS_PROVIDER,
 	PLAT_CFG_TENANT,
 	PLAT_CFG_PRINCIPAL,
 	PLAT_CFG_LOG_LEVEL,
@@ -117,6 +121,10 @@ size_t plat_config_diag_count(const struct plat_config *cfg);
 const struct plat_config_diag *plat_config_diag(const struct plat_config *cfg, size_t i);
 /* "file:line:column: key 'k': message" */
 char *plat_config_diag_format(const struct plat_config_diag *d);
+
+/* The user's config file path ($XDG_CONFIG_HOME/platctl/config.yaml, else
+ * ~/.config/platctl/config.yaml), whether or not it exists; NULL without HOME. */
+char *plat_config_user_path(char **environ);
 
 /* Register every secret value with the log redactor. */
 void plat_config_register_secrets(const struct plat_config *cfg);

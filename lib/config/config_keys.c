@@ -14,6 +14,16 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", "trac
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
 static const char *const output_formats[] = {"table", "json", "yaml", NULL};
 static const char *const color_modes[] = {"auto", "always", "never", NULL};
+static const char *const event_backends[] = {"postgres", "kafka", NULL};
+static const char *const ai_providers[] = {"builtin", "anthropic", "openai", NULL};
+
+static int validate_storage_url(const char *v, char *why, size_t n)
+{
+	if (*v == '\0' || (strncmp(v, "file:///", 8) == 0 && v[8] != '\0') || (strncmp(v, "s3://", 5) == 0 && v[5] != '\0'))
+		return 0;
+	snprintf(why, n, "must be file:///absolute/path or s3://bucket[/prefix]");
+	return -1;
+}
 
 static int validate_database_url(const char *v, char *why, size_t n)
 {
@@ -89,6 +99,40 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.min = 1000, .max = 3600 * 1000,
 		.section = "database",
 		.doc = "How long to keep trying to connect (with backoff) before giving up with exit 7.",
+	},
+	[PLAT_CFG_STORAGE_URL] = {
+		.name = "storage.url",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_storage_url,
+		.section = "storage",
+		.doc = "Where document objects are stored: file:///absolute/path (a local directory) or "
+		       "s3://bucket[/prefix]. `platctl dev up` sets a file:// directory in its profile.",
+		.example = "file:///var/lib/platctl/objects",
+	},
+	[PLAT_CFG_EVENTS_BACKEND] = {
+		.name = "events.backend",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "postgres",
+		.choices = event_backends,
+		.section = "events",
+		.doc = "How upload events reach workers: postgres (a queue table, LISTEN/NOTIFY) or kafka.",
+	},
+	[PLAT_CFG_AI_CHAT_PROVIDER] = {
+		.name = "ai.chat.provider",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "builtin",
+		.choices = ai_providers,
+		.section = "ai",
+		.doc = "Provider for summaries, classification, field extraction and answers. builtin is "
+		       "offline and deterministic and needs no key.",
+	},
+	[PLAT_CFG_AI_EMBEDDINGS_PROVIDER] = {
+		.name = "ai.embeddings.provider",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "builtin",
+		.choices = ai_providers,
+		.section = "ai",
+		.doc = "Provider for embeddings. builtin is offline (feature hashing, 384 dimensions).",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
