@@ -55,6 +55,19 @@ run_unit() {
 	done
 }
 
+# One PostgreSQL for the whole run (each test makes its own database on it); the
+# watchdog in pg.sh removes it even if this script is killed.
+if pg_env=$(tests/services/pg.sh start --owner $$); then
+	eval "$pg_env"
+	export TEST_PG_DIR TEST_PG_HOST="$PGHOST" TEST_PG_PORT="$PGPORT"
+	export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+	unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
+	trap 'tests/services/pg.sh stop "$TEST_PG_DIR"' EXIT
+else
+	echo "could not start PostgreSQL for the tests"
+	failed=$((failed + 1))
+fi
+
 run_unit build/tests unit
 run_unit build/asan/tests asan
 

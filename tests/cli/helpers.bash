@@ -8,7 +8,7 @@ PLATCTL=${PLATCTL:-$ROOT/platctl}
 # so a developer's own configuration never changes a result.
 isolate() {
 	local v
-	for v in $(compgen -e | grep -E '^(PLATCTL_|NO_COLOR$)'); do
+	for v in $(compgen -e | grep -E '^(PLATCTL_|NO_COLOR$|PG[A-Z]+$)'); do
 		unset "$v"
 	done
 	export HOME="$BATS_TEST_TMPDIR/home"
@@ -27,4 +27,32 @@ assert_error_logged() {
 	local last
 	last=$(printf '%s\n' "$stderr" | tail -n 1)
 	printf '%s' "$last" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["level"]=="error", d; assert d["exit_code"]==sys.argv[1], d' "$code"
+}
+
+# PostgreSQL for a test file: the server make check started (TEST_PG_PORT), or a private
+# one when the file runs on its own. Call from setup_file / teardown_file.
+pg_setup_file() {
+	if [ -z "${TEST_PG_PORT:-}" ]; then
+		eval "$("$ROOT/tests/services/pg.sh" start --owner $$)"
+		export TEST_PG_OWNED=1 TEST_PG_HOST="$PGHOST" TEST_PG_PORT="$PGPORT"
+		unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
+	fi
+}
+
+pg_teardown_file() {
+	if [ -n "${TEST_PG_OWNED:-}" ]; then
+		"$ROOT/tests/services/pg.sh" stop "$TEST_PG_DIR"
+	fi
+}
+
+# psql as the superuser of the test server; extra arguments go to psql.
+test_psql() {
+	psql -h "$TEST_PG_HOST" -p "$TEST_PG_PORT" -U postgres -qAtX -v ON_ERROR_STOP=1 "$@"
+}
+
+# A new empty database for this test; sets TEST_DB and PLATCTL_DATABASE_URL.
+fresh_db() {
+	TEST_DB="t_${BATS_TEST_NUMBER}_$$_$RANDOM"
+	test_psql -d postgres -c "CREATE DATABASE $TEST_DB"
+	export TEST_DB PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$TEST_PG_PORT/$TEST_DB"
 }
