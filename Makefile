@@ -164,7 +164,9 @@ install: platctl man
 	install -m 0644 etc/platctl.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/config.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
-	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(UNITDIR)/ || true; done
+	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 	[ ! -e jobs/platctl.cron ] || install -D -m 0644 jobs/platctl.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
 
 uninstall:

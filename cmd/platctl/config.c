@@ -152,8 +152,7 @@ int cmd_config_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 				valid ? "valid" : "invalid", errors, errors == 1 ? "" : "s", warnings,
 				warnings == 1 ? "" : "s");
 		plat_buf_free(&shown);
-		if (fputs(text.data, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)
-			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+		rc = platctl_write(ctx, text.data);
 		plat_buf_free(&text);
 		cJSON_Delete(diags);
 	} else {
@@ -187,9 +186,7 @@ int cmd_config_example(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	(void)argc;
 	(void)argv;
 	char *text = plat_config_example();
-	int rc = 0;
-	if (fputs(text, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)
-		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+	int rc = platctl_write(ctx, text);
 	free(text);
 	return rc;
 }

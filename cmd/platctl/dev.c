@@ -43,9 +43,9 @@ static char *profile_path(struct plat_cli_ctx *ctx)
 {
 	if (ctx->g.config)
 		return plat_xstrdup(ctx->g.config);
-	for (char **e = ctx->environ; e && *e; e++)
-		if (strncmp(*e, "PLATCTL_CONFIG=", 15) == 0 && (*e)[15])
-			return plat_xstrdup(*e + 15);
+	const char *env = plat_env_get(ctx->environ, "PLATCTL_CONFIG");
+	if (env && *env)
+		return plat_xstrdup(env);
 	return plat_config_user_path(ctx->environ);
 }
 
@@ -57,16 +57,9 @@ static int schema_version(const char *url)
 	struct plat_error err = {0};
 	if (plat_db_connect(&o, &db, &err) < 0)
 		return -1;
-	struct plat_migration_status *st;
-	size_t n;
-	int version = -1;
-	if (plat_migrate_status(db, &st, &n, &err) == 0) {
-		version = 0;
-		for (size_t i = 0; i < n; i++)
-			if (st[i].state != PLAT_MIGRATION_PENDING && st[i].version > version)
-				version = st[i].version;
-		plat_migrate_status_free(st, n);
-	}
+	int version, latest;
+	if (plat_migrate_version(db, &version, &latest, &err) < 0)
+		version = -1;
 	plat_db_close(db);
 	return version;
 }
@@ -254,8 +247,7 @@ int cmd_dev_env(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			shell_quote(&b, vars[i].value);
 			plat_buf_putc(&b, '\n');
 		}
-		if (fputs(b.data, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)
-			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+		rc = platctl_write(ctx, b.data);
 		plat_buf_free(&b);
 	} else {
 		cJSON *j = cJSON_CreateObject();

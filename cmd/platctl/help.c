@@ -32,8 +32,7 @@ int cmd_help(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	}
 	struct plat_buf text = PLAT_BUF_INIT;
 	plat_cli_help(&text, path.data, cmd, ctx->global_opts);
-	if (fputs(text.data, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)
-		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+	rc = platctl_write(ctx, text.data);
 	plat_buf_free(&text);
 out:
 	plat_buf_free(&path);

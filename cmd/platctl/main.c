@@ -111,10 +111,20 @@ static const struct plat_cmd root_command = {
 
 /* ---- output ---- */
 
+static int stdout_failed(struct plat_cli_ctx *ctx)
+{
+	return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+}
+
 int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns)
 {
-	if (plat_output_print(&ctx->out, data, columns) < 0)
-		return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+	return plat_output_print(&ctx->out, data, columns) < 0 ? stdout_failed(ctx) : 0;
+}
+
+int platctl_write(struct plat_cli_ctx *ctx, const char *text)
+{
+	if (fputs(text, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)
+		return stdout_failed(ctx);
 	return 0;
 }
 
@@ -129,18 +139,9 @@ int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
 
 /* ---- setup ---- */
 
-static const char *env_get(char **env, const char *name)
-{
-	size_t n = strlen(name);
-	for (char **e = env; e && *e; e++)
-		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
-
 static bool env_set(char **env, const char *name)
 {
-	const char *v = env_get(env, name);
+	const char *v = plat_env_get(env, name);
 	return v && *v;
 }
 
@@ -151,7 +152,7 @@ static bool want_color(struct plat_cli_ctx *ctx, int fd)
 		return true;
 	if (strcmp(mode, "never") == 0)
 		return false;
-	const char *term = env_get(ctx->environ, "TERM");
+	const char *term = plat_env_get(ctx->environ, "TERM");
 	return isatty(fd) && !(term && strcmp(term, "dumb") == 0);
 }
 
@@ -330,7 +331,7 @@ static void early_logging(struct plat_cli_ctx *ctx)
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char name[128];
 		plat_config_env_name(plat_config_key_def(keys[i])->name, name, sizeof(name));
-		const char *v = env_get(ctx->environ, name);
+		const char *v = plat_env_get(ctx->environ, name);
 		if (v && *v)
 			plat_config_set(ctx->cfg, keys[i], v, PLAT_CFG_SRC_ENV, name, NULL);
 	}
@@ -352,7 +353,7 @@ int platctl_run(int argc, char **argv, char **environ)
 	/* The request id ties together every log line of this run (and, through events and
 	 * HTTP headers, of the work it causes elsewhere). A caller may pass its own. */
 	char rid[PLAT_REQUEST_ID_LEN + 1] = "";
-	const char *given = env_get(environ, "PLATCTL_REQUEST_ID");
+	const char *given = plat_env_get(environ, "PLATCTL_REQUEST_ID");
 	if (given && plat_id_request_valid(given))
 		snprintf(rid, sizeof(rid), "%s", given);
 	else

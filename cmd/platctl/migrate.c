@@ -43,26 +43,6 @@ static void on_applied(void *arg, const struct plat_migration *m, bool up, long 
 		 "duration_ms", d, (const char *)NULL);
 }
 
-/* The highest applied version, or 0. */
-static int current_version(struct plat_db *db, int *version, int *latest, struct plat_error *err)
-{
-	struct plat_migration_status *st;
-	size_t n;
-	int rc = plat_migrate_status(db, &st, &n, err);
-	if (rc < 0)
-		return rc;
-	*version = 0;
-	*latest = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (st[i].state != PLAT_MIGRATION_PENDING && st[i].version > *version)
-			*version = st[i].version;
-		if (st[i].state != PLAT_MIGRATION_UNKNOWN && st[i].version > *latest)
-			*latest = st[i].version;
-	}
-	plat_migrate_status_free(st, n);
-	return 0;
-}
-
 static int run(struct plat_cli_ctx *ctx, const struct migrate_opts *o, bool up)
 {
 	struct plat_db *db;
@@ -82,7 +62,7 @@ static int run(struct plat_cli_ctx *ctx, const struct migrate_opts *o, bool up)
 	rc = up ? plat_migrate_up(db, &mo, &count, &ctx->err) : plat_migrate_down(db, &mo, &count, &ctx->err);
 	int version = 0, latest = 0;
 	if (rc == 0)
-		rc = current_version(db, &version, &latest, &ctx->err);
+		rc = plat_migrate_version(db, &version, &latest, &ctx->err);
 	plat_db_close(db);
 	if (rc < 0) {
 		cJSON_Delete(log.list);
@@ -90,14 +70,17 @@ static int run(struct plat_cli_ctx *ctx, const struct migrate_opts *o, bool up)
 	}
 
 	if (ctx->out.format == PLAT_OUT_TABLE) {
+		struct plat_buf text = PLAT_BUF_INIT;
 		for (cJSON *m = log.list->child; m; m = m->next)
-			fprintf(ctx->out.out, "%s %04d_%s (%d ms)\n", up ? "applied" : "reverted",
-				cJSON_GetObjectItem(m, "version")->valueint, cJSON_GetObjectItem(m, "name")->valuestring,
-				cJSON_GetObjectItem(m, "duration_ms")->valueint);
+			plat_buf_printf(&text, "%s %04d_%s (%d ms)\n", up ? "applied" : "reverted",
+					cJSON_GetObjectItem(m, "version")->valueint,
+					cJSON_GetObjectItem(m, "name")->valuestring,
+					cJSON_GetObjectItem(m, "duration_ms")->valueint);
 		if (count == 0)
-			fprintf(ctx->out.out, "nothing to %s\n", up ? "apply" : "revert");
-		fprintf(ctx->out.out, "schema at version %d of %d\n", version, latest);
-		rc = fflush(ctx->out.out) == 0 ? 0 : plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+			plat_buf_printf(&text, "nothing to %s\n", up ? "apply" : "revert");
+		plat_buf_printf(&text, "schema at version %d of %d\n", version, latest);
+		rc = platctl_write(ctx, text.data);
+		plat_buf_free(&text);
 		cJSON_Delete(log.list);
 		return rc;
 	}
@@ -144,7 +127,8 @@ int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 		return rc;
 
 	cJSON *rows = cJSON_CreateArray();
-	int version = 0, pending = 0, latest = 0;
+	int version, latest, pending = 0;
+	plat_migrate_versions(st, n, &version, &latest);
 	for (size_t i = 0; i < n; i++) {
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddNumberToObject(r, "version", st[i].version);
@@ -159,12 +143,7 @@ int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 		}
 		cJSON_AddStringToObject(r, "checksum", st[i].checksum ? st[i].checksum : "");
 		cJSON_AddItemToArray(rows, r);
-		if (st[i].state == PLAT_MIGRATION_PENDING)
-			pending++;
-		else if (st[i].version > version)
-			version = st[i].version;
-		if (st[i].state != PLAT_MIGRATION_UNKNOWN && st[i].version > latest)
-			latest = st[i].version;
+		pending += st[i].state == PLAT_MIGRATION_PENDING;
 	}
 	plat_migrate_status_free(st, n);
 
@@ -198,7 +177,7 @@ int cmd_migrate_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	int version = 0, latest = 0;
 	rc = plat_migrate_verify(db, &ctx->err);
 	if (rc == 0)
-		rc = current_version(db, &version, &latest, &ctx->err);
+		rc = plat_migrate_version(db, &version, &latest, &ctx->err);
 	plat_db_close(db);
 	if (rc < 0)
 		return rc;
@@ -207,8 +186,9 @@ int cmd_migrate_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	cJSON_AddNumberToObject(doc, "verified", version);
 	cJSON_AddNumberToObject(doc, "latest", latest);
 	if (ctx->out.format == PLAT_OUT_TABLE) {
-		fprintf(ctx->out.out, "ok: applied migrations 1 to %d match this platctl (latest %d)\n", version, latest);
-		rc = fflush(ctx->out.out) == 0 ? 0 : plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard output");
+		char line[128];
+		snprintf(line, sizeof(line), "ok: applied migrations 1 to %d match this platctl (latest %d)\n", version, latest);
+		rc = platctl_write(ctx, line);
 	} else {
 		rc = platctl_print(ctx, doc, NULL);
 	}

@@ -95,6 +95,9 @@ extern const struct migrate_opts migrate_down_defaults;
  * stdout cannot be written. */
 int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns);
 
+/* Write text to stdout (text output modes); fails like platctl_print. */
+int platctl_write(struct plat_cli_ctx *ctx, const char *text);
+
 /* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
 struct plat_db;
 int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db);

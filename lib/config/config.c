@@ -537,7 +537,7 @@ static int read_config_file(struct plat_config *cfg, const char *path, struct pl
 	return 0;
 }
 
-static const char *env_get(char **env, const char *name)
+const char *plat_env_get(char **env, const char *name)
 {
 	size_t n = strlen(name);
 	for (char **e = env; e && *e; e++)
@@ -549,8 +549,8 @@ static const char *env_get(char **env, const char *name)
 char *plat_config_user_path(char **env)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
-	const char *xdg = env_get(env ? env : environ, "XDG_CONFIG_HOME");
-	const char *home = env_get(env ? env : environ, "HOME");
+	const char *xdg = plat_env_get(env ? env : environ, "XDG_CONFIG_HOME");
+	const char *home = plat_env_get(env ? env : environ, "HOME");
 	if (xdg && *xdg == '/')
 		plat_buf_printf(&b, "%s/platctl/config.yaml", xdg);
 	else if (home && *home)
@@ -608,7 +608,7 @@ int plat_config_load(struct plat_config *cfg, const struct plat_config_load_opti
 	char **env = opts->environ ? opts->environ : environ;
 	const char *profile = opts->profile;
 	if (!profile) {
-		profile = env_get(env, "PLATCTL_PROFILE");
+		profile = plat_env_get(env, "PLATCTL_PROFILE");
 		if (profile && !*profile)
 			profile = NULL;
 	}
@@ -617,7 +617,7 @@ int plat_config_load(struct plat_config *cfg, const struct plat_config_load_opti
 	if (opts->path) {
 		path = plat_xstrdup(opts->path);
 	} else {
-		const char *p = env_get(env, "PLATCTL_CONFIG");
+		const char *p = plat_env_get(env, "PLATCTL_CONFIG");
 		if (p && *p)
 			path = plat_xstrdup(p);
 		else if (!opts->no_search)

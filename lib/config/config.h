@@ -122,6 +122,9 @@ const struct plat_config_diag *plat_config_diag(const struct plat_config *cfg, s
 /* "file:line:column: key 'k': message" */
 char *plat_config_diag_format(const struct plat_config_diag *d);
 
+/* NAME's value in an environment array (NULL: absent), like getenv for any envp. */
+const char *plat_env_get(char **env, const char *name);
+
 /* The user's config file path ($XDG_CONFIG_HOME/platctl/config.yaml, else
  * ~/.config/platctl/config.yaml), whether or not it exists; NULL without HOME. */
 char *plat_config_user_path(char **environ);

@@ -408,6 +408,27 @@ static int apply_one(struct plat_db *db, const struct plat_migration *m, bool up
 	return 0;
 }
 
+/* Common start of up and down: lock, make sure the table exists, read the status and
+ * refuse on drift. On success the lock is held and the caller releases it. */
+static int prepare_run(struct plat_db *db, const struct plat_migrate_options *o, struct plat_migration_status **st,
+		       size_t *n, struct plat_error *err)
+{
+	*st = NULL;
+	*n = 0;
+	int rc = take_lock(db, o->no_wait, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = ensure_table(db, err)) == 0 && (rc = plat_migrate_status(db, st, n, err)) == 0)
+		rc = drift_error(*st, *n, err);
+	if (rc < 0) {
+		plat_migrate_status_free(*st, *n);
+		*st = NULL;
+		*n = 0;
+		release_lock(db);
+	}
+	return rc;
+}
+
 int plat_migrate_up(struct plat_db *db, const struct plat_migrate_options *o, int *applied, struct plat_error *err)
 {
 	*applied = 0;
@@ -418,19 +439,16 @@ int plat_migrate_up(struct plat_db *db, const struct plat_migrate_options *o, in
 		return rc;
 	if (o->to < 0 || o->to > (int)nm)
 		return plat_error_set(err, PLAT_E_USAGE, "--to %d: this platctl knows migrations 1 to %zu", o->to, nm);
-	if ((rc = take_lock(db, o->no_wait, err)) < 0)
+	struct plat_migration_status *st;
+	size_t n;
+	if ((rc = prepare_run(db, o, &st, &n, err)) < 0)
 		return rc;
-	struct plat_migration_status *st = NULL;
-	size_t n = 0;
-	if ((rc = ensure_table(db, err)) == 0 && (rc = plat_migrate_status(db, &st, &n, err)) == 0 &&
-	    (rc = drift_error(st, n, err)) == 0) {
-		int target = o->to ? o->to : (int)nm;
-		for (size_t i = 0; i < nm && rc == 0; i++) {
-			if (st[i].state != PLAT_MIGRATION_PENDING || ms[i].version > target)
-				continue;
-			rc = apply_one(db, &ms[i], true, o, err);
-			*applied += rc == 0;
-		}
+	int target = o->to ? o->to : (int)nm;
+	for (size_t i = 0; i < nm && rc == 0; i++) {
+		if (st[i].state != PLAT_MIGRATION_PENDING || ms[i].version > target)
+			continue;
+		rc = apply_one(db, &ms[i], true, o, err);
+		*applied += rc == 0;
 	}
 	plat_migrate_status_free(st, n);
 	release_lock(db);
@@ -447,24 +465,45 @@ int plat_migrate_down(struct plat_db *db, const struct plat_migrate_options *o, 
 		return rc;
 	if (o->to > (int)nm)
 		return plat_error_set(err, PLAT_E_USAGE, "--to %d: this platctl knows migrations 1 to %zu", o->to, nm);
-	if ((rc = take_lock(db, o->no_wait, err)) < 0)
+	struct plat_migration_status *st;
+	size_t n;
+	if ((rc = prepare_run(db, o, &st, &n, err)) < 0)
 		return rc;
-	struct plat_migration_status *st = NULL;
-	size_t n = 0;
-	if ((rc = ensure_table(db, err)) == 0 && (rc = plat_migrate_status(db, &st, &n, err)) == 0 &&
-	    (rc = drift_error(st, n, err)) == 0) {
-		int steps = o->to >= 0 ? (int)nm : (o->steps > 0 ? o->steps : 1);
-		for (size_t i = nm; i-- > 0 && rc == 0 && steps > 0;) {
-			if (st[i].state != PLAT_MIGRATION_APPLIED)
-				continue;
-			if (o->to >= 0 && ms[i].version <= o->to)
-				break;
-			rc = apply_one(db, &ms[i], false, o, err);
-			*reverted += rc == 0;
-			steps--;
-		}
+	int steps = o->to >= 0 ? (int)nm : (o->steps > 0 ? o->steps : 1);
+	for (size_t i = nm; i-- > 0 && rc == 0 && steps > 0;) {
+		if (st[i].state != PLAT_MIGRATION_APPLIED)
+			continue;
+		if (o->to >= 0 && ms[i].version <= o->to)
+			break;
+		rc = apply_one(db, &ms[i], false, o, err);
+		*reverted += rc == 0;
+		steps--;
 	}
 	plat_migrate_status_free(st, n);
 	release_lock(db);
 	return rc;
+}
+
+void plat_migrate_versions(const struct plat_migration_status *st, size_t n, int *current, int *latest)
+{
+	*current = 0;
+	*latest = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (st[i].state != PLAT_MIGRATION_PENDING && st[i].version > *current)
+			*current = st[i].version;
+		if (st[i].state != PLAT_MIGRATION_UNKNOWN && st[i].version > *latest)
+			*latest = st[i].version;
+	}
+}
+
+int plat_migrate_version(struct plat_db *db, int *current, int *latest, struct plat_error *err)
+{
+	struct plat_migration_status *st;
+	size_t n;
+	int rc = plat_migrate_status(db, &st, &n, err);
+	if (rc < 0)
+		return rc;
+	plat_migrate_versions(st, n, current, latest);
+	plat_migrate_status_free(st, n);
+	return 0;
 }

@@ -73,6 +73,10 @@ struct plat_migrate_options {
  * checksum no longer matches. *applied counts what this call did. */
 int plat_migrate_up(struct plat_db *db, const struct plat_migrate_options *o, int *applied, struct plat_error *err);
 int plat_migrate_down(struct plat_db *db, const struct plat_migrate_options *o, int *reverted, struct plat_error *err);
+/* The highest applied version (0: none) and the highest this binary knows. */
+void plat_migrate_versions(const struct plat_migration_status *st, size_t n, int *current, int *latest);
+int plat_migrate_version(struct plat_db *db, int *current, int *latest, struct plat_error *err);
+
 /* PLAT_E_CONFLICT naming the first modified or unknown migration. */
 int plat_migrate_verify(struct plat_db *db, struct plat_error *err);
 
