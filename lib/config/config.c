@@ -190,6 +190,31 @@ static int parse_duration_ms(const char *s, long long *out)
 	return 0;
 }
 
+static int parse_size(const char *s, long long *out)
+{
+	static const struct {
+		const char *unit;
+		long long mult;
+	} units[] = {{"", 1}, {"B", 1}, {"KiB", 1LL << 10}, {"MiB", 1LL << 20}, {"GiB", 1LL << 30},
+		     {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000}};
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			if (n > LLONG_MAX / units[i].mult)
+				return -1;
+			*out = n * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Check text against the key's type and rules. On success sets *num (ints, bools,
  * durations) and returns 0; otherwise writes a short reason into why. */
 static int parse_value(const struct plat_config_key_def *def, const char *text, long long *num, char *why,
@@ -242,6 +267,16 @@ static int parse_value(const struct plat_config_key_def *def, const char *text, 
 		plat_buf_free(&b);
 		return -1;
 	}
+	case PLAT_CFG_T_SIZE:
+		if (parse_size(text, num) < 0) {
+			snprintf(why, why_len, "expected a size such as 512KiB, 16MiB or 1GiB");
+			return -1;
+		}
+		if (def->min != def->max && (*num < def->min || *num > def->max)) {
+			snprintf(why, why_len, "must be between %lld and %lld bytes", def->min, def->max);
+			return -1;
+		}
+		break;
 	case PLAT_CFG_T_DURATION:
 		if (parse_duration_ms(text, num) < 0) {
 			snprintf(why, why_len, "expected a duration such as 500ms, 10s, 5m or 2h");

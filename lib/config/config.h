@@ -17,6 +17,17 @@ enum plat_config_key {
 	PLAT_CFG_DATABASE_URL,
 	PLAT_CFG_DATABASE_CONNECT_TIMEOUT,
 	PLAT_CFG_STORAGE_URL,
+	PLAT_CFG_S3_ENDPOINT,
+	PLAT_CFG_S3_REGION,
+	PLAT_CFG_S3_PATH_STYLE,
+	PLAT_CFG_S3_TLS_VERIFY,
+	PLAT_CFG_S3_ACCESS_KEY_ID,
+	PLAT_CFG_S3_SECRET_ACCESS_KEY,
+	PLAT_CFG_S3_SESSION_TOKEN,
+	PLAT_CFG_S3_PART_SIZE,
+	PLAT_CFG_S3_PARALLEL,
+	PLAT_CFG_S3_MAX_RETRIES,
+	PLAT_CFG_S3_TIMEOUT,
 	PLAT_CFG_EVENTS_BACKEND,
 	PLAT_CFG_AI_CHAT_PROVIDER,
 	PLAT_CFG_AI_EMBEDDINGS_PROVIDER,
@@ -35,6 +46,7 @@ enum plat_config_type {
 	PLAT_CFG_T_BOOL,
 	PLAT_CFG_T_ENUM,
 	PLAT_CFG_T_DURATION, /* "500ms", "10s", "5m", "2h" or bare seconds; held in milliseconds */
+	PLAT_CFG_T_SIZE,     /* "16MiB", "512KiB", "1GiB" or bare bytes; held in bytes */
 };
 
 /* Key flags */
@@ -47,7 +59,7 @@ struct plat_config_key_def {
 	const char *default_value;     /* NULL: unset unless default_fn gives one */
 	const char *(*default_fn)(void); /* computed default, e.g. the OS user name */
 	const char *const *choices;    /* PLAT_CFG_T_ENUM: NULL-terminated */
-	long long min, max;            /* PLAT_CFG_T_INT and _DURATION (ms); min == max: no range */
+	long long min, max;            /* INT, DURATION (ms) and SIZE (bytes); min == max: no range */
 	unsigned flags;
 	/* Extra check beyond the type; returns 0 or fills why (a short phrase). */
 	int (*validate)(const char *value, char *why, size_t why_len);

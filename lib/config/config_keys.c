@@ -38,6 +38,14 @@ static int validate_database_url(const char *v, char *why, size_t n)
 	return -1;
 }
 
+static int validate_http_url(const char *v, char *why, size_t n)
+{
+	if (*v == '\0' || strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0)
+		return 0;
+	snprintf(why, n, "must be an http:// or https:// URL");
+	return -1;
+}
+
 /* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
 static int validate_slug(const char *v, char *why, size_t n)
 {
@@ -108,6 +116,90 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.doc = "Where document objects are stored: file:///absolute/path (a local directory) or "
 		       "s3://bucket[/prefix]. `platctl dev up` sets a file:// directory in its profile.",
 		.example = "file:///var/lib/platctl/objects",
+	},
+	[PLAT_CFG_S3_ENDPOINT] = {
+		.name = "storage.s3.endpoint",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_http_url,
+		.section = "storage",
+		.doc = "S3 endpoint URL. Default: https://s3.REGION.amazonaws.com. Set it for other S3 services "
+		       "(MinIO, Ceph, R2), usually with path_style: true.",
+		.example = "https://s3.eu-central-1.amazonaws.com",
+	},
+	[PLAT_CFG_S3_REGION] = {
+		.name = "storage.s3.region",
+		.type = PLAT_CFG_T_STRING,
+		.section = "storage",
+		.doc = "Region the requests are signed for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.",
+		.example = "eu-central-1",
+	},
+	[PLAT_CFG_S3_PATH_STYLE] = {
+		.name = "storage.s3.path_style",
+		.type = PLAT_CFG_T_BOOL,
+		.default_value = "false",
+		.section = "storage",
+		.doc = "Address buckets as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY.",
+	},
+	[PLAT_CFG_S3_TLS_VERIFY] = {
+		.name = "storage.s3.tls_verify",
+		.type = PLAT_CFG_T_BOOL,
+		.default_value = "true",
+		.section = "storage",
+		.doc = "Verify the endpoint's TLS certificate. Only turn this off for a test endpoint.",
+	},
+	[PLAT_CFG_S3_ACCESS_KEY_ID] = {
+		.name = "storage.s3.access_key_id",
+		.type = PLAT_CFG_T_STRING,
+		.section = "storage",
+		.doc = "Access key. Default: AWS_ACCESS_KEY_ID, else the AWS_PROFILE (or default) profile of "
+		       "~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE).",
+	},
+	[PLAT_CFG_S3_SECRET_ACCESS_KEY] = {
+		.name = "storage.s3.secret_access_key",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET,
+		.section = "storage",
+		.doc = "Secret key, found like access_key_id (AWS_SECRET_ACCESS_KEY). Never printed or logged.",
+	},
+	[PLAT_CFG_S3_SESSION_TOKEN] = {
+		.name = "storage.s3.session_token",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET,
+		.section = "storage",
+		.doc = "Session token for temporary credentials (AWS_SESSION_TOKEN). Never printed or logged.",
+	},
+	[PLAT_CFG_S3_PART_SIZE] = {
+		.name = "storage.s3.part_size",
+		.type = PLAT_CFG_T_SIZE,
+		.default_value = "16MiB",
+		.min = 5LL << 20, .max = 5LL << 30,
+		.section = "storage",
+		.doc = "Objects larger than this are uploaded in parts of this size (multipart upload).",
+	},
+	[PLAT_CFG_S3_PARALLEL] = {
+		.name = "storage.s3.parallel",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "4",
+		.min = 1, .max = 32,
+		.section = "storage",
+		.doc = "Parts of one multipart upload in flight at once.",
+	},
+	[PLAT_CFG_S3_MAX_RETRIES] = {
+		.name = "storage.s3.max_retries",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "5",
+		.min = 0, .max = 20,
+		.section = "storage",
+		.doc = "Retries (exponential backoff with jitter) of a request that failed with 5xx, 429, a "
+		       "timeout or a reset connection.",
+	},
+	[PLAT_CFG_S3_TIMEOUT] = {
+		.name = "storage.s3.timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "storage",
+		.doc = "A request that cannot connect, or makes no progress, for this long is retried.",
 	},
 	[PLAT_CFG_EVENTS_BACKEND] = {
 		.name = "events.backend",
