@@ -10,6 +10,7 @@
 
 #include "db/db.h"
 #include "ids/ids.h"
+#include "store/store.h"
 #include "platctl.h"
 #include "str/str.h"
 
@@ -64,6 +65,27 @@ static const struct plat_cmd dev_commands[] = {
 	{0},
 };
 
+#define STORAGE(opts_table) .opts = opts_table, .opts_size = sizeof(struct storage_opts), \
+	.opts_defaults = &storage_defaults
+
+static const struct plat_cmd storage_commands[] = {
+	{"ls", cmd_storage_ls, "list objects, optionally under a key prefix", 0, .args_usage = "[PREFIX]",
+	 STORAGE(storage_ls_opts), .max_args = 1},
+	{"put", cmd_storage_put, "upload a file (or - for standard input) as KEY", 0, .args_usage = "FILE KEY",
+	 .description = "Prints the key, size and sha256 computed while uploading. Above storage.s3.part_size\n"
+			"an S3 upload is a multipart upload with storage.s3.parallel parts in flight.",
+	 STORAGE(storage_put_opts), .min_args = 2, .max_args = 2, .args_complete = PLAT_COMPLETE_FILE},
+	{"get", cmd_storage_get, "download KEY to FILE (default: standard output)", 0, .args_usage = "KEY [FILE]",
+	 STORAGE(storage_get_opts), .min_args = 1, .max_args = 2},
+	{"stat", cmd_storage_stat, "show an object's size, modification time and ETag", 0, .args_usage = "KEY",
+	 STORAGE(NULL), .min_args = 1, .max_args = 1},
+	{"rm", cmd_storage_rm, "delete objects (deleting a missing object succeeds)", 0, .args_usage = "KEY...",
+	 STORAGE(NULL), .min_args = 1, .max_args = -1},
+	{"presign", cmd_storage_presign, "print a URL that downloads KEY without credentials (S3)", 0,
+	 .args_usage = "KEY", STORAGE(storage_presign_opts), .min_args = 1, .max_args = 1},
+	{0},
+};
+
 static const struct plat_cmd migrate_commands[] = {
 	{"up", cmd_migrate_up, "apply pending migrations", 0,
 	 .description = "Each migration runs in its own transaction under an advisory lock, so concurrent runs\n"
@@ -90,6 +112,9 @@ const struct plat_cmd platctl_commands[] = {
 	 .subs = migrate_commands},
 	{"dev", NULL, "run the embedded single-machine stack (PostgreSQL + pgvector, local storage)", 0,
 	 .subs = dev_commands},
+	{"storage", NULL, "use the configured object store directly (file:// or s3://)", 0,
+	 .description = "The same store uploads use: storage.url and the storage.s3.* keys of platctl.yaml(5).",
+	 .subs = storage_commands},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},
@@ -135,6 +160,27 @@ int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
 		.connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
 	};
 	return plat_db_connect(&o, db, &ctx->err);
+}
+
+int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store)
+{
+	const struct plat_config *c = ctx->cfg;
+	struct plat_store_options o = {
+		.url = plat_config_str(c, PLAT_CFG_STORAGE_URL),
+		.endpoint = plat_config_str(c, PLAT_CFG_S3_ENDPOINT),
+		.region = plat_config_str(c, PLAT_CFG_S3_REGION),
+		.path_style = plat_config_bool(c, PLAT_CFG_S3_PATH_STYLE),
+		.tls_verify = plat_config_bool(c, PLAT_CFG_S3_TLS_VERIFY),
+		.access_key_id = plat_config_str(c, PLAT_CFG_S3_ACCESS_KEY_ID),
+		.secret_access_key = plat_config_str(c, PLAT_CFG_S3_SECRET_ACCESS_KEY),
+		.session_token = plat_config_str(c, PLAT_CFG_S3_SESSION_TOKEN),
+		.part_size = plat_config_int(c, PLAT_CFG_S3_PART_SIZE),
+		.parallel = (int)plat_config_int(c, PLAT_CFG_S3_PARALLEL),
+		.max_retries = (int)plat_config_int(c, PLAT_CFG_S3_MAX_RETRIES),
+		.timeout_ms = plat_config_int(c, PLAT_CFG_S3_TIMEOUT),
+		.environ = ctx->environ,
+	};
+	return plat_store_open(&o, store, &ctx->err);
 }
 
 /* ---- setup ---- */

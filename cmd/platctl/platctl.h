@@ -56,6 +56,12 @@ int cmd_dev_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_dev_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_dev_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_dev_env(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_ls(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_put(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_stat(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_storage_presign(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -82,6 +88,21 @@ extern const struct plat_opt dev_up_opts[];
 extern const struct plat_opt dev_down_opts[];
 extern const struct plat_opt dev_dir_opts[];
 
+struct storage_opts {
+	long long limit;
+	const char *cursor;
+	bool all;
+	const char *content_type;
+	long long offset;
+	long long length;
+	long long expires;
+};
+extern const struct plat_opt storage_ls_opts[];
+extern const struct plat_opt storage_put_opts[];
+extern const struct plat_opt storage_get_opts[];
+extern const struct plat_opt storage_presign_opts[];
+extern const struct storage_opts storage_defaults;
+
 struct migrate_opts {
 	long long to;
 	long long steps;
@@ -97,6 +118,10 @@ int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat
 
 /* Write text to stdout (text output modes); fails like platctl_print. */
 int platctl_write(struct plat_cli_ctx *ctx, const char *text);
+
+/* Open the object store named by storage.url with the storage.s3.* settings. */
+struct plat_store;
+int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store);
 
 /* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
 struct plat_db;
