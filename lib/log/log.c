@@ -197,6 +197,7 @@ static void redact_structural(struct plat_buf *out, const char *s)
 void plat_redact(struct plat_buf *out, const char *s)
 {
 	struct plat_buf tmp = PLAT_BUF_INIT;
+	plat_buf_reserve(&tmp, 0); /* an empty input is still a string below */
 	redact_structural(&tmp, s ? s : "");
 
 	pthread_mutex_lock(&secrets_lock);

@@ -297,6 +297,8 @@ static void walk(int dir, const char *key_prefix, const char *prefix, struct col
 		close(dir);
 		return;
 	}
+	/* dir may be a dup() of the root fd, which shares its read position: start over. */
+	rewinddir(d);
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		const char *name = e->d_name;

@@ -116,6 +116,11 @@ static void test_redaction(void **state)
 	assert_non_null(strstr(s, "about a table")); /* "ab" was not registered */
 	assert_non_null(strstr(s, "postgres://app:" PLAT_REDACTED "@db:5432/x"));
 	free(s);
+	/* An empty string with secrets registered (a bug once: a NULL buffer was searched). */
+	struct plat_buf empty = PLAT_BUF_INIT;
+	plat_redact(&empty, "");
+	assert_int_equal(empty.len, 0);
+	plat_buf_free(&empty);
 	plat_log_clear_secrets();
 
 	assert_true(plat_log_key_is_secret("AWS_SECRET_ACCESS_KEY"));
