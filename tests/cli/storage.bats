@@ -169,8 +169,11 @@ round_trip() {
 	[ -z "$(awss3 s3api list-multipart-uploads --bucket "$TEST_S3_BUCKET" --query 'Uploads[].Key' --output text | grep -v None || true)" ]
 }
 
-@test "an unreachable endpoint is exit 7 naming it; missing credentials are exit 3" {
+@test "an unreachable endpoint is exit 7 naming it; a missing bucket is exit 5; missing credentials are exit 3" {
 	use_s3
+	PLATCTL_STORAGE_URL=s3://no-such-bucket-here run --separate-stderr "$PLATCTL" storage put "$DATA/small" x
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"bucket 'no-such-bucket-here' does not exist (NoSuchBucket)"* ]]
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	PLATCTL_STORAGE_S3_ENDPOINT="http://127.0.0.1:$port" PLATCTL_STORAGE_S3_MAX_RETRIES=1 \
 		run --separate-stderr "$PLATCTL" storage ls
