@@ -44,14 +44,15 @@ printf 'file driver put %d MiB: platctl %.2fs, sha256sum %.2fs -> %sx of sha256s
 printf '  the disk itself (dd conv=fsync) takes %.2fs -> platctl runs at %sx of the durable write speed\n' \
 	"$df" "$(ratio "$df" "$pf")"
 
-# ---- S3 driver vs aws s3 cp ----
+# ---- S3 driver vs aws s3 cp (Debian's awscli) ----
+AWS=$(command -v /usr/bin/aws || command -v aws)
 eval "$(tests/services/s3.sh start --owner $$)"
 s3dir=$TEST_S3_DIR
 export PLATCTL_STORAGE_URL="s3://$TEST_S3_BUCKET/bench" PLATCTL_STORAGE_S3_ENDPOINT="$TEST_S3_ENDPOINT"
 export PLATCTL_STORAGE_S3_PATH_STYLE=true
 plat=() anchor=() pcpu=() acpu=()
 for i in $(seq "$REPS"); do
-	read -r w c < <(measure aws --endpoint-url "$TEST_S3_ENDPOINT" s3 cp "$work/data" "s3://$TEST_S3_BUCKET/bench/aws-$i")
+	read -r w c < <(measure "$AWS" --endpoint-url "$TEST_S3_ENDPOINT" s3 cp "$work/data" "s3://$TEST_S3_BUCKET/bench/aws-$i")
 	anchor+=("$w") acpu+=("$c")
 	read -r w c < <(measure ./platctl storage put "$work/data" "s3-$i")
 	plat+=("$w") pcpu+=("$c")

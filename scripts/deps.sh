@@ -8,13 +8,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 
+ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+
 # One list: build, unit/cli tests, services for tests, docs, demo.
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
-	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev
+	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev libxml2-dev
 	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
-	util-linux procps python3
+	util-linux procps python3 time bc
+	nodejs npm awscli curl
 )
 
 SUDO=
@@ -23,9 +26,14 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 
+# A package is present when it is installed, or when an installed package provides it
+# (NodeSource's nodejs provides npm and conflicts with Debian's: asking apt for npm then fails).
+provided=$(dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null |
+	awk -F'\t' '$1 ~ / installed$/ { print $2 }' | tr ',' '\n' | sed 's/([^)]*)//; s/:any//; s/ //g' | sort -u)
 missing=()
 for p in "${PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		grep -qxF "$p" <<<"$provided" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
@@ -33,6 +41,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
 	log "debian packages present"
+fi
+
+# The S3 test service's node packages (tests/services/s3), exactly as its lock file says:
+# installed again whenever the lock file is newer than the last install.
+S3_APP=$ROOT/tests/services/s3
+if [ ! -f "$S3_APP/node_modules/.package-lock.json" ] ||
+	[ "$S3_APP/package-lock.json" -nt "$S3_APP/node_modules/.package-lock.json" ]; then
+	log "installing the S3 test service's node packages"
+	npm ci --prefix "$S3_APP" --no-audit --no-fund --no-update-notifier --loglevel=error </dev/null >&2
+else
+	log "S3 test service node packages present"
 fi
 
 PG_BIN=/usr/lib/postgresql/15/bin

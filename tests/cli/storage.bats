@@ -41,8 +41,11 @@ faults_clear() {
 	[ -n "${TEST_S3_ENDPOINT:-}" ] && curl -fsS -X DELETE "$TEST_S3_ENDPOINT/__control/faults" >/dev/null || true
 }
 
+# Debian's awscli (make deps); another `aws` earlier on PATH may be a different major version.
+AWS=$(command -v /usr/bin/aws || command -v aws)
+
 awss3() {
-	aws --endpoint-url "$TEST_S3_ENDPOINT" "$@"
+	"$AWS" --endpoint-url "$TEST_S3_ENDPOINT" "$@"
 }
 
 round_trip() {
