@@ -56,3 +56,13 @@ fresh_db() {
 	test_psql -d postgres -c "CREATE DATABASE $TEST_DB"
 	export TEST_DB PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$TEST_PG_PORT/$TEST_DB"
 }
+
+# The S3 service (s3rver behind the SigV4-checking proxy) for a test file.
+s3_setup_file() {
+	eval "$("$ROOT/tests/services/s3.sh" start --owner $$)"
+	export TEST_S3_DIR TEST_S3_ENDPOINT TEST_S3_BUCKET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+}
+
+s3_teardown_file() {
+	"$ROOT/tests/services/s3.sh" stop "$TEST_S3_DIR"
+}

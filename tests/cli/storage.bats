@@ -4,12 +4,11 @@
 load helpers
 
 setup_file() {
-	eval "$("$ROOT/tests/services/s3.sh" start --owner $$)"
-	export TEST_S3_DIR TEST_S3_ENDPOINT TEST_S3_BUCKET AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_DEFAULT_REGION
+	s3_setup_file
 }
 
 teardown_file() {
-	"$ROOT/tests/services/s3.sh" stop "$TEST_S3_DIR"
+	s3_teardown_file
 }
 
 setup() {

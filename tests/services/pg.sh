@@ -10,6 +10,7 @@
 # A watchdog stops the server and removes the directory when the owner process (default:
 # the caller's parent) exits, so a crashed or killed test run leaves nothing behind.
 set -euo pipefail
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -41,13 +42,8 @@ stop_cluster() {
 }
 
 start_cluster() {
-	local owner=$PPID
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--owner) owner=$2; shift 2 ;;
-		*) echo "pg.sh: unknown option $1" >&2; exit 2 ;;
-		esac
-	done
+	parse_owner pg.sh "$@"
+	local owner=$OWNER
 
 	local dir
 	dir=$(mktemp -d /tmp/platctl-pg.XXXXXX)
@@ -80,13 +76,7 @@ start_cluster() {
 	"$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 \
 		-c "CREATE DATABASE platctl" >/dev/null
 
-	# Watchdog: outlives this script, dies with the owner. setsid + closed fds so test
-	# runners (bats waits on fd 3) do not wait for it.
-	setsid bash -c '
-		while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
-		exec "$3" stop "$2"
-	' watchdog "$owner" "$dir" "$(readlink -f "$0")" </dev/null >/dev/null 2>&1 3>&- &
-	echo $! >"$dir/watchdog.pid"
+	start_watchdog "$owner" "$dir" "$(readlink -f "$0")"
 
 	trap - ERR
 	cat <<EOF

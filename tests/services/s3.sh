@@ -13,6 +13,7 @@
 # the directory when the owner process (default: the caller's parent) exits, so a crashed or
 # killed test run leaves nothing behind.
 set -euo pipefail
+. "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 APP=$HERE/s3
@@ -51,13 +52,8 @@ stop_service() {
 }
 
 start_service() {
-	local owner=$PPID
-	while [ $# -gt 0 ]; do
-		case $1 in
-		--owner) owner=$2; shift 2 ;;
-		*) echo "s3.sh: unknown option $1" >&2; exit 2 ;;
-		esac
-	done
+	parse_owner s3.sh "$@"
+	local owner=$OWNER
 
 	command -v node >/dev/null || { echo "s3.sh: node is not installed; run make deps" >&2; exit 1; }
 	if [ ! -d "$APP/node_modules/s3rver" ] || [ ! -d "$APP/node_modules/@smithy/signature-v4" ]; then
@@ -98,13 +94,7 @@ start_service() {
 		exit 1
 	fi
 
-	# Watchdog: outlives this script, dies with the owner. setsid + closed fds so test
-	# runners (bats waits on fd 3) do not wait for it.
-	setsid bash -c '
-		while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
-		exec "$3" stop "$2"
-	' watchdog "$owner" "$dir" "$(readlink -f "$0")" </dev/null >/dev/null 2>&1 3>&- &
-	echo $! >"$dir/watchdog.pid"
+	start_watchdog "$owner" "$dir" "$(readlink -f "$0")"
 
 	trap - ERR
 	cat <<EOF
