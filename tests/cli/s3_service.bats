@@ -307,7 +307,7 @@ alive() {
 
 @test "start refuses with a clear message when node_modules is missing" {
 	mkdir -p "$BATS_TEST_TMPDIR/services/s3"
-	cp "$S3" "$BATS_TEST_TMPDIR/services/s3.sh"
+	cp "$S3" "$BATS_TEST_DIRNAME/../services/lib.sh" "$BATS_TEST_TMPDIR/services/"
 	cp "$BATS_TEST_DIRNAME/../services/s3/server.js" "$BATS_TEST_TMPDIR/services/s3/"
 	run "$BATS_TEST_TMPDIR/services/s3.sh" start --owner $$
 	[ "$status" -eq 1 ]
