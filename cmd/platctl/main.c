@@ -14,7 +14,7 @@
 #include "platctl.h"
 #include "str/str.h"
 
-static const char *const output_choices[] = {"table", "json", "yaml", NULL};
+static const char *const output_choices[] = {"table", "json", "yaml", "ids", NULL};
 
 #define G(field) offsetof(struct global_opts, field)
 
@@ -86,6 +86,26 @@ static const struct plat_cmd storage_commands[] = {
 	{0},
 };
 
+#define DOCS(table) .opts = table, .opts_size = sizeof(struct documents_opts), .opts_defaults = &documents_defaults
+
+static const struct plat_cmd documents_commands[] = {
+	{"list", cmd_documents_list, "list documents, newest first", 0,
+	 .description = "-o ids prints only the ids, one per line, for scripts.",
+	 DOCS(documents_list_opts), .max_args = 0},
+	{"show", cmd_documents_show, "show a document: metadata, fields, summary and history", 0,
+	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1},
+	{"get", cmd_documents_get, "download a document's content, checking its sha256 on the way", 0,
+	 .args_usage = "ID [FILE]",
+	 .description = "Writes to FILE (through a temporary file renamed at the end) or standard output (-,\n"
+			"the default). Content whose sha256 does not match the document's fails loudly.",
+	 DOCS(NULL), .min_args = 1, .max_args = 2},
+	{"rm", cmd_documents_rm, "delete documents (soft; --purge also removes unshared content)", 0,
+	 .args_usage = "ID...", DOCS(documents_rm_opts), .min_args = 1, .max_args = -1},
+	{"retry", cmd_documents_retry, "queue a failed or processed document for processing again", 0,
+	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1},
+	{0},
+};
+
 static const struct plat_cmd migrate_commands[] = {
 	{"up", cmd_migrate_up, "apply pending migrations", 0,
 	 .description = "Each migration runs in its own transaction under an advisory lock, so concurrent runs\n"
@@ -115,6 +135,14 @@ const struct plat_cmd platctl_commands[] = {
 	{"storage", NULL, "use the configured object store directly (file:// or s3://)", 0,
 	 .description = "The same store uploads use: storage.url and the storage.s3.* keys of platctl.yaml(5).",
 	 .subs = storage_commands},
+	{"upload", cmd_upload, "upload documents: files, directories (-r) or standard input (-)", 0,
+	 .args_usage = "FILE|DIR|-...",
+	 .description = "Types are sniffed from the content (upload.allowed_types), sizes checked against\n"
+			"upload.max_size. Content the tenant already has is reported as 'unchanged' unless\n"
+			"--new-version. A batch where some files failed exits 1 and lists them.",
+	 .opts = upload_opts, .opts_size = sizeof(struct upload_opts), .opts_defaults = &upload_defaults,
+	 .min_args = 1, .max_args = -1, .args_complete = PLAT_COMPLETE_FILE},
+	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},

@@ -62,6 +62,12 @@ int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 int cmd_storage_stat(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_storage_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_storage_presign(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -102,6 +108,32 @@ extern const struct plat_opt storage_put_opts[];
 extern const struct plat_opt storage_get_opts[];
 extern const struct plat_opt storage_presign_opts[];
 extern const struct storage_opts storage_defaults;
+
+struct upload_opts {
+	bool recursive;
+	const char *name;
+	const char *title;
+	const char *class_hint;
+	struct plat_strlist tags;
+	bool new_version;
+	long long jobs;
+};
+extern const struct plat_opt upload_opts[];
+extern const struct upload_opts upload_defaults;
+
+struct documents_opts {
+	const char *status;
+	const char *class_name;
+	const char *tag;
+	const char *since;
+	const char *name;
+	long long limit;
+	const char *cursor;
+	bool purge;
+};
+extern const struct plat_opt documents_list_opts[];
+extern const struct plat_opt documents_rm_opts[];
+extern const struct documents_opts documents_defaults;
 
 struct migrate_opts {
 	long long to;

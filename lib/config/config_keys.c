@@ -12,7 +12,7 @@
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
-static const char *const output_formats[] = {"table", "json", "yaml", NULL};
+static const char *const output_formats[] = {"table", "json", "yaml", "ids", NULL};
 static const char *const color_modes[] = {"auto", "always", "never", NULL};
 static const char *const event_backends[] = {"postgres", "kafka", NULL};
 static const char *const ai_providers[] = {"builtin", "anthropic", "openai", NULL};
@@ -44,6 +44,26 @@ static int validate_http_url(const char *v, char *why, size_t n)
 		return 0;
 	snprintf(why, n, "must be an http:// or https:// URL");
 	return -1;
+}
+
+static int validate_type_list(const char *v, char *why, size_t n)
+{
+	static const char *const known[] = {"pdf", "txt", "md", "html", "docx"};
+	const char *p = v;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+			ok = strlen(known[i]) == len && strncmp(known[i], p, len) == 0;
+		if (!ok) {
+			snprintf(why, n, "'%.*s' is not one of pdf, txt, md, html, docx", (int)len, p);
+			return -1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
 }
 
 /* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
@@ -201,6 +221,23 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.section = "storage",
 		.doc = "A request that cannot connect, or makes no progress, for this long is retried.",
 	},
+	[PLAT_CFG_UPLOAD_ALLOWED_TYPES] = {
+		.name = "upload.allowed_types",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "pdf,txt,md,html,docx",
+		.validate = validate_type_list,
+		.section = "upload",
+		.doc = "Document types accepted by upload, comma-separated, from: pdf, txt, md, html, docx. "
+		       "The type is sniffed from the content (libmagic), never taken from the file name.",
+	},
+	[PLAT_CFG_UPLOAD_MAX_SIZE] = {
+		.name = "upload.max_size",
+		.type = PLAT_CFG_T_SIZE,
+		.default_value = "512MiB",
+		.min = 1, .max = 5LL << 30,
+		.section = "upload",
+		.doc = "Largest document upload accepts.",
+	},
 	[PLAT_CFG_EVENTS_BACKEND] = {
 		.name = "events.backend",
 		.type = PLAT_CFG_T_ENUM,
@@ -265,7 +302,8 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.default_value = "table",
 		.choices = output_formats,
 		.section = "output",
-		.doc = "Format of data printed on stdout (the -o option).",
+		.doc = "Format of data printed on stdout (the -o option). ids prints only the id of each "
+		       "object, one per line, for scripts.",
 	},
 	[PLAT_CFG_COLOR] = {
 		.name = "color",

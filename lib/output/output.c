@@ -17,6 +17,8 @@ int plat_output_format_parse(const char *s)
 		return PLAT_OUT_JSON;
 	if (strcmp(s, "yaml") == 0)
 		return PLAT_OUT_YAML;
+	if (strcmp(s, "ids") == 0)
+		return PLAT_OUT_IDS;
 	return -1;
 }
 
@@ -284,12 +286,25 @@ static void render_table(struct plat_buf *b, const cJSON *data, const struct pla
 	}
 }
 
+static void render_ids(struct plat_buf *b, const cJSON *data)
+{
+	const cJSON *one = cJSON_IsObject(data) ? data : NULL;
+	for (const cJSON *c = one ? one : (cJSON_IsArray(data) ? data->child : NULL); c; c = one ? NULL : c->next) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+		if (cJSON_IsString(id)) {
+			plat_str_escape_terminal(b, id->valuestring, strlen(id->valuestring));
+			plat_buf_putc(b, '\n');
+		}
+	}
+}
+
 static void render(struct plat_buf *b, enum plat_output_format format, const cJSON *data,
 		   const struct plat_output_column *columns, bool color)
 {
 	switch (format) {
 	case PLAT_OUT_JSON: render_json(b, data); break;
 	case PLAT_OUT_YAML: render_yaml(b, data); break;
+	case PLAT_OUT_IDS: render_ids(b, data); break;
 	default: render_table(b, data, columns, color); break;
 	}
 }

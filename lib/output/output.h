@@ -14,9 +14,10 @@ enum plat_output_format {
 	PLAT_OUT_TABLE,
 	PLAT_OUT_JSON,
 	PLAT_OUT_YAML,
+	PLAT_OUT_IDS, /* the "id" of each element (or of the object), one per line: for scripts */
 };
 
-/* Returns the format for "table|json|yaml", or -1. */
+/* Returns the format for "table|json|yaml|ids", or -1. */
 int plat_output_format_parse(const char *s);
 
 struct plat_output_column {

@@ -1,0 +1,241 @@
+/* platctl documents list | show | get | rm | retry */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "documents/documents.h"
+#include "platctl.h"
+#include "str/str.h"
+
+#define D(f) offsetof(struct documents_opts, f)
+
+const struct plat_opt documents_list_opts[] = {
+	{0, "status", PLAT_OPT_CHOICE, "STATUS", "only documents in this state", (const char *const[]){"queued", "processing", "processed", "failed", NULL}, 0, 0, PLAT_COMPLETE_CHOICES, D(status)},
+	{0, "class", PLAT_OPT_STRING, "CLASS", "only documents of this class", NULL, 0, 0, 0, D(class_name)},
+	{0, "tag", PLAT_OPT_STRING, "KEY=VALUE", "only documents with this tag", NULL, 0, 0, 0, D(tag)},
+	{0, "since", PLAT_OPT_STRING, "TIME", "only documents created at or after TIME (e.g. 2026-11-01, '1 day ago' is not accepted)", NULL, 0, 0, 0, D(since)},
+	{0, "name", PLAT_OPT_STRING, "TEXT", "only documents whose name contains TEXT (any case)", NULL, 0, 0, 0, D(name)},
+	{0, "limit", PLAT_OPT_INT, "N", "at most N per page (default 50, at most 1000)", NULL, 1, 1000, 0, D(limit)},
+	{0, "cursor", PLAT_OPT_STRING, "CURSOR", "the next page after a previous one (its next_cursor)", NULL, 0, 0, 0, D(cursor)},
+	PLAT_OPT_END,
+};
+
+const struct plat_opt documents_rm_opts[] = {
+	{0, "purge", PLAT_OPT_BOOL, NULL, "also delete the stored object when no other document uses it", NULL, 0, 0, 0, D(purge)},
+	PLAT_OPT_END,
+};
+
+const struct documents_opts documents_defaults = {.limit = 50};
+
+/* The service context for one command run; *db and *store are closed by svc_close. */
+static int svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT);
+	svc->principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL);
+	svc->request_id = plat_log_request_id();
+	int rc = platctl_connect(ctx, &svc->db);
+	if (rc == 0)
+		rc = plat_svc_resolve_tenant(svc, &ctx->err);
+	if (rc == 0 && with_store)
+		rc = platctl_open_store(ctx, &svc->store);
+	return rc;
+}
+
+static void svc_close(struct plat_svc *svc)
+{
+	plat_db_close(svc->db);
+	plat_store_close(svc->store);
+}
+
+int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	const struct documents_opts *o = opts;
+	struct plat_document_filter f = {.status = o->status, .class_name = o->class_name, .since = o->since,
+					 .name = o->name, .limit = (int)o->limit, .cursor = o->cursor};
+	char *tag_key = NULL;
+	if (o->tag) {
+		const char *eq = strchr(o->tag, '=');
+		if (!eq || eq == o->tag)
+			return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", o->tag);
+		tag_key = strndup(o->tag, (size_t)(eq - o->tag));
+		f.tag_key = tag_key;
+		f.tag_value = eq + 1;
+	}
+	struct plat_svc svc;
+	int rc = svc_open(ctx, &svc, false);
+	cJSON *docs = NULL;
+	char *next = NULL;
+	if (rc == 0)
+		rc = plat_documents_list(&svc, &f, &docs, &next, &ctx->err);
+	svc_close(&svc);
+	free(tag_key);
+	if (rc < 0)
+		return rc;
+	if (ctx->out.format == PLAT_OUT_TABLE || ctx->out.format == PLAT_OUT_IDS) {
+		static const struct plat_output_column cols[] = {{"id", NULL}, {"name", NULL}, {"status", NULL},
+								 {"class", NULL}, {"size", NULL}, {"created_at", "created"},
+								 {NULL, NULL}};
+		rc = platctl_print(ctx, docs, cols);
+		if (rc == 0 && next && ctx->out.format == PLAT_OUT_TABLE)
+			plat_log(PLAT_LOG_WARN, "more documents follow", "next_cursor", next, (const char *)NULL);
+		cJSON_Delete(docs);
+	} else {
+		cJSON *page = cJSON_CreateObject();
+		cJSON_AddItemToObject(page, "documents", docs);
+		if (next)
+			cJSON_AddStringToObject(page, "next_cursor", next);
+		else
+			cJSON_AddNullToObject(page, "next_cursor");
+		rc = platctl_print(ctx, page, NULL);
+		cJSON_Delete(page);
+	}
+	free(next);
+	return rc;
+}
+
+int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	(void)argc;
+	struct plat_svc svc;
+	int rc = svc_open(ctx, &svc, false);
+	cJSON *doc = NULL;
+	if (rc == 0)
+		rc = plat_documents_get(&svc, argv[0], true, &doc, &ctx->err);
+	svc_close(&svc);
+	if (rc == 0)
+		rc = platctl_print(ctx, doc, NULL);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+struct verified_sink {
+	int fd;
+	EVP_MD_CTX *sha;
+	long long bytes;
+};
+
+static int sink_write(void *arg, const char *buf, size_t len)
+{
+	struct verified_sink *s = arg;
+	EVP_DigestUpdate(s->sha, buf, len);
+	s->bytes += (long long)len;
+	while (len > 0) {
+		ssize_t n = write(s->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	const char *dst = argc > 1 ? argv[1] : "-";
+	struct plat_svc svc;
+	int rc = svc_open(ctx, &svc, true);
+	cJSON *doc = NULL;
+	if (rc == 0)
+		rc = plat_documents_get(&svc, argv[0], false, &doc, &ctx->err);
+	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(doc, "deleted")))
+		rc = plat_error_set(&ctx->err, PLAT_E_NOT_FOUND, "document '%s' was deleted", argv[0]);
+	char *tmp = NULL;
+	struct verified_sink sink = {1, EVP_MD_CTX_new(), 0};
+	EVP_DigestInit_ex(sink.sha, EVP_sha256(), NULL);
+	if (rc == 0 && strcmp(dst, "-") != 0) {
+		tmp = plat_arena_printf(&ctx->arena, "%s.platctl-XXXXXX", dst);
+		sink.fd = mkstemp(tmp);
+		if (sink.fd < 0)
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot create '%s': %s", dst, strerror(errno));
+	}
+	if (rc == 0) {
+		const char *key = cJSON_GetObjectItem(doc, "storage_key")->valuestring;
+		rc = plat_store_get(svc.store, key, 0, -1, sink_write, &sink, &ctx->err);
+	}
+	if (rc == 0) {
+		/* The bytes must be the ones uploaded: a corrupt or swapped object fails loudly. */
+		unsigned char md[32];
+		unsigned int n = 0;
+		char got[65];
+		EVP_DigestFinal_ex(sink.sha, md, &n);
+		for (int i = 0; i < 32; i++)
+			snprintf(got + 2 * i, 3, "%02x", md[i]);
+		const char *want = cJSON_GetObjectItem(doc, "sha256")->valuestring;
+		if (strcmp(got, want) != 0)
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE,
+					    "document '%s': the stored object is corrupt (sha256 %.12s…, expected %.12s…)%s",
+					    argv[0], got, want, tmp ? "" : "; the data written to standard output is wrong");
+	}
+	if (tmp && sink.fd >= 0) {
+		if (rc == 0 && (fsync(sink.fd) < 0 || rename(tmp, dst) < 0))
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write '%s': %s", dst, strerror(errno));
+		close(sink.fd);
+		if (rc < 0)
+			unlink(tmp);
+	}
+	EVP_MD_CTX_free(sink.sha);
+	cJSON_Delete(doc);
+	svc_close(&svc);
+	return rc;
+}
+
+int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	const struct documents_opts *o = opts;
+	struct plat_svc svc;
+	int rc = svc_open(ctx, &svc, o->purge);
+	cJSON *removed = cJSON_CreateArray();
+	for (int i = 0; i < argc && rc == 0; i++) {
+		char *key = NULL;
+		rc = plat_documents_delete(&svc, argv[i], &key, &ctx->err);
+		bool purged = false;
+		if (rc == 0 && o->purge) {
+			bool in_use = true;
+			rc = plat_documents_key_in_use(&svc, key, &in_use, &ctx->err);
+			if (rc == 0 && !in_use) {
+				rc = plat_store_delete(svc.store, key, &ctx->err);
+				purged = rc == 0;
+			}
+		}
+		if (rc == 0) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddStringToObject(r, "id", argv[i]);
+			cJSON_AddBoolToObject(r, "deleted", 1);
+			cJSON_AddBoolToObject(r, "object_purged", purged);
+			cJSON_AddItemToArray(removed, r);
+		}
+		free(key);
+	}
+	svc_close(&svc);
+	if (rc == 0)
+		rc = platctl_print(ctx, removed, NULL);
+	cJSON_Delete(removed);
+	return rc;
+}
+
+int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)opts;
+	(void)argc;
+	struct plat_svc svc;
+	int rc = svc_open(ctx, &svc, false);
+	cJSON *doc = NULL;
+	if (rc == 0)
+		rc = plat_documents_retry(&svc, argv[0], &doc, &ctx->err);
+	svc_close(&svc);
+	if (rc == 0)
+		rc = platctl_print(ctx, doc, NULL);
+	cJSON_Delete(doc);
+	return rc;
+}

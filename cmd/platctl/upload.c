@@ -1,0 +1,474 @@
+/* platctl upload FILE|DIR|- ...
+ *
+ * Per file: check the name, size and type (sniffed with libmagic from the content), hash
+ * it, skip the upload when the tenant already has the content (outcome "unchanged"),
+ * otherwise store the object under tenant/sha256 (hashed again while streaming, and
+ * compared), then record the document, its outbox event and an audit row in one
+ * transaction. The object is stored before the row exists, so an interrupted upload can
+ * leave an unreferenced object (for the orphan check) but never a row without its object.
+ * If the transaction fails, an object this upload created is deleted again. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <magic.h>
+#include <openssl/evp.h>
+
+#include "documents/documents.h"
+#include "platctl.h"
+#include "str/str.h"
+
+#define U(f) offsetof(struct upload_opts, f)
+
+const struct plat_opt upload_opts[] = {
+	{'r', "recursive", PLAT_OPT_BOOL, NULL, "upload the files in directories, recursively", NULL, 0, 0, 0, U(recursive)},
+	{0, "name", PLAT_OPT_STRING, "NAME", "document name (required for -, standard input)", NULL, 0, 0, 0, U(name)},
+	{0, "title", PLAT_OPT_STRING, "TITLE", "document title", NULL, 0, 0, 0, U(title)},
+	{0, "class", PLAT_OPT_STRING, "CLASS", "classification hint", NULL, 0, 0, 0, U(class_hint)},
+	{0, "tag", PLAT_OPT_LIST, "KEY=VALUE", "tag the documents", NULL, 0, 0, 0, U(tags)},
+	{0, "new-version", PLAT_OPT_BOOL, NULL, "add a new version even when the content exists", NULL, 0, 0, 0, U(new_version)},
+	{'j', "jobs", PLAT_OPT_INT, "N", "upload N files in parallel (default 1)", NULL, 1, 32, 0, U(jobs)},
+	PLAT_OPT_END,
+};
+
+const struct upload_opts upload_defaults = {.jobs = 1};
+
+struct item {
+	char *path;      /* as given, or found under a directory; "-" for stdin */
+	cJSON *result;
+	enum plat_error_kind kind;
+};
+
+struct batch {
+	struct plat_cli_ctx *ctx;
+	const struct upload_opts *o;
+	struct item *items;
+	size_t n, cap, next;
+	pthread_mutex_t lock;
+	char *tags_json;
+	const char *allowed;
+	long long max_size;
+	struct plat_store *store;
+};
+
+static void add_item(struct batch *b, const char *path)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 16;
+		b->items = plat_xrealloc(b->items, b->cap * sizeof(*b->items));
+	}
+	b->items[b->n++] = (struct item){plat_xstrdup(path), NULL, PLAT_OK};
+}
+
+static int cmp_items(const void *a, const void *c)
+{
+	return strcmp(((const struct item *)a)->path, ((const struct item *)c)->path);
+}
+
+/* Regular files under dir, depth first; symbolic links are not followed. */
+static void walk_dir(struct batch *b, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		add_item(b, dir); /* reported when processed */
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct plat_buf p = PLAT_BUF_INIT;
+		plat_buf_printf(&p, "%s/%s", dir, e->d_name);
+		struct stat st;
+		if (lstat(p.data, &st) == 0 && S_ISDIR(st.st_mode))
+			walk_dir(b, p.data);
+		else if (lstat(p.data, &st) == 0 && S_ISREG(st.st_mode))
+			add_item(b, p.data);
+		plat_buf_free(&p);
+	}
+	closedir(d);
+}
+
+static int fail(struct item *it, enum plat_error_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct item *it, enum plat_error_kind kind, const char *fmt, ...)
+{
+	struct plat_buf msg = PLAT_BUF_INIT, path = PLAT_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	plat_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	plat_str_escape_terminal(&path, it->path, strlen(it->path));
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "path", path.data);
+	cJSON_AddStringToObject(r, "outcome", "failed");
+	struct plat_buf full = PLAT_BUF_INIT;
+	plat_buf_printf(&full, "'%s': %s", path.data, msg.data);
+	cJSON_AddStringToObject(r, "error", full.data);
+	cJSON_AddNumberToObject(r, "exit_code", plat_error_exit_code(kind));
+	it->result = r;
+	it->kind = kind;
+	plat_log(PLAT_LOG_ERROR, full.data, "kind", plat_error_kind_name(kind), (const char *)NULL);
+	plat_buf_free(&msg);
+	plat_buf_free(&path);
+	plat_buf_free(&full);
+	return -(int)kind;
+}
+
+/* The document name: valid UTF-8 (invalid bytes become U+FFFD), no '/', not "." or "..". */
+static char *document_name(const char *given, const char *path, struct item *it)
+{
+	const char *raw = given;
+	if (!raw) {
+		const char *slash = strrchr(path, '/');
+		raw = slash ? slash + 1 : path;
+	}
+	if (!*raw || !strcmp(raw, ".") || !strcmp(raw, "..") || strchr(raw, '/')) {
+		struct plat_buf shown = PLAT_BUF_INIT;
+		plat_str_escape_terminal(&shown, raw, strlen(raw));
+		fail(it, PLAT_E_INVALID, "invalid document name '%s': names cannot be empty, '.', '..' or contain '/'",
+		     shown.data ? shown.data : "");
+		plat_buf_free(&shown);
+		return NULL;
+	}
+	struct plat_buf name = PLAT_BUF_INIT;
+	plat_utf8_sanitize(&name, raw, strlen(raw));
+	return plat_buf_detach(&name);
+}
+
+/* Map libmagic's MIME type to an upload type name, or NULL. */
+static const char *type_of(const char *mime, const char *name)
+{
+	size_t n = strlen(name);
+	bool md_name = (n > 3 && !strcmp(name + n - 3, ".md")) || (n > 9 && !strcmp(name + n - 9, ".markdown"));
+	if (!strcmp(mime, "application/pdf"))
+		return "pdf";
+	if (!strcmp(mime, "text/markdown"))
+		return "md";
+	/* Markdown is plain text to libmagic; the name only picks the subtype of text. */
+	if (!strcmp(mime, "text/plain"))
+		return md_name ? "md" : "txt";
+	if (!strcmp(mime, "text/html") || !strcmp(mime, "application/xhtml+xml"))
+		return "html";
+	if (!strcmp(mime, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+		return "docx";
+	return NULL;
+}
+
+static bool type_allowed(const char *allowed, const char *type)
+{
+	size_t tl = strlen(type);
+	for (const char *p = allowed; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == tl && !strncmp(p, type, tl))
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
+/* Copy standard input into an unlinked temporary file, at most limit + 1 bytes. */
+static int spool_stdin(long long limit, long long *size)
+{
+	char path[] = "/tmp/platctl-upload-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	char *buf = plat_xmalloc(1 << 20);
+	*size = 0;
+	for (;;) {
+		ssize_t n = read(0, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			free(buf);
+			return -1;
+		}
+		*size += n;
+		if (*size > limit)
+			break;
+	}
+	free(buf);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* First pass: sha256 of everything and the head for libmagic. */
+static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_len)
+{
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+	char *buf = plat_xmalloc(1 << 20);
+	*head_len = 0;
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, 1 << 20);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (*head_len < head_cap) {
+			size_t take = head_cap - *head_len < (size_t)n ? head_cap - *head_len : (size_t)n;
+			memcpy(head + *head_len, buf, take);
+			*head_len += take;
+		}
+		EVP_DigestUpdate(h, buf, (size_t)n);
+	}
+	unsigned char md[32];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(h, md, &len);
+	for (int i = 0; i < 32; i++)
+		snprintf(sha + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(h);
+	free(buf);
+	return rc;
+}
+
+static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it)
+{
+	const struct upload_opts *o = b->o;
+	bool is_stdin = !strcmp(it->path, "-");
+	if (is_stdin && !o->name) {
+		fail(it, PLAT_E_USAGE, "--name is required when reading standard input");
+		return;
+	}
+	char *name = document_name(o->name, it->path, it);
+	if (!name)
+		return;
+	int fd;
+	long long size;
+	if (is_stdin) {
+		fd = spool_stdin(b->max_size, &size);
+		if (fd < 0) {
+			fail(it, PLAT_E_FAILURE, "cannot buffer standard input: %s", strerror(errno));
+			free(name);
+			return;
+		}
+	} else {
+		fd = open(it->path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fail(it, errno == ENOENT ? PLAT_E_NOT_FOUND : errno == EACCES ? PLAT_E_PERMISSION : PLAT_E_FAILURE,
+			     "cannot open: %s", strerror(errno));
+			free(name);
+			return;
+		}
+		struct stat st;
+		fstat(fd, &st);
+		if (S_ISDIR(st.st_mode)) {
+			fail(it, PLAT_E_INVALID, "is a directory (use -r to upload its files)");
+			goto out_fd;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			fail(it, PLAT_E_INVALID, "is not a regular file");
+			goto out_fd;
+		}
+		size = st.st_size;
+	}
+	if (size == 0) {
+		fail(it, PLAT_E_INVALID, "is empty");
+		goto out_fd;
+	}
+	if (size > b->max_size) {
+		fail(it, PLAT_E_INVALID, "is larger than upload.max_size (%lld bytes)", b->max_size);
+		goto out_fd;
+	}
+
+	char sha[65], head[65536];
+	size_t head_len;
+	if (scan(fd, sha, head, sizeof(head), &head_len) < 0) {
+		fail(it, PLAT_E_FAILURE, "cannot read: %s", strerror(errno));
+		goto out_fd;
+	}
+	const char *mime = magic_buffer(magic, head, head_len);
+	const char *type = type_of(mime ? mime : "application/octet-stream", name);
+	if (!type || !type_allowed(b->allowed, type)) {
+		fail(it, PLAT_E_INVALID, "type %s (%s) is not allowed (upload.allowed_types: %s)", type ? type : "unknown",
+		     mime ? mime : "?", b->allowed);
+		goto out_fd;
+	}
+	const char *content_type = !strcmp(type, "md") ? "text/markdown" : mime;
+
+	struct plat_error err = {0};
+	cJSON *doc = NULL;
+	const char *outcome = NULL;
+	if (!o->new_version && plat_documents_find_content(svc, sha, &doc, &err) == 0 && doc) {
+		cJSON_AddStringToObject(doc, "outcome", "unchanged");
+		it->result = doc;
+		goto out_fd;
+	}
+
+	char *key = plat_documents_storage_key(svc, sha);
+	struct plat_store_object obj;
+	bool existed = plat_store_head(b->store, key, &obj, &err) == 0;
+	if (existed)
+		plat_store_object_free(&obj);
+	int rc = 0;
+	if (!existed) {
+		struct plat_store_put_result res;
+		lseek(fd, 0, SEEK_SET);
+		rc = plat_store_put_fd(b->store, key, fd, content_type, &res, &err);
+		if (rc == 0 && strcmp(res.sha256, sha) != 0) {
+			plat_store_delete(b->store, key, NULL);
+			rc = plat_error_set(&err, PLAT_E_CONFLICT, "the file changed while it was being uploaded");
+		}
+	}
+	if (rc == 0) {
+		struct plat_new_document nd = {name, o->title, o->class_hint, content_type, size, sha, key, b->tags_json};
+		rc = plat_documents_create(svc, &nd, o->new_version, &doc, &outcome, &err);
+		if (rc < 0 && !existed) {
+			bool in_use = true;
+			if (plat_documents_key_in_use(svc, key, &in_use, NULL) == 0 && !in_use)
+				plat_store_delete(b->store, key, NULL);
+		}
+	}
+	free(key);
+	if (rc < 0) {
+		fail(it, err.kind, "%s", err.message);
+	} else {
+		cJSON_AddStringToObject(doc, "outcome", outcome);
+		it->result = doc;
+	}
+out_fd:
+	close(fd);
+	free(name);
+}
+
+static void *worker(void *arg)
+{
+	struct batch *b = arg;
+	struct plat_cli_ctx *ctx = b->ctx;
+	struct plat_svc svc = {.store = b->store, .tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT),
+			       .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL),
+			       .request_id = plat_log_request_id()};
+	struct plat_error err = {0};
+	struct plat_db_options dbo = {.url = plat_config_str(ctx->cfg, PLAT_CFG_DATABASE_URL),
+				      .connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT)};
+	int rc = plat_db_connect(&dbo, &svc.db, &err);
+	if (rc == 0)
+		rc = plat_svc_resolve_tenant(&svc, &err);
+	magic_t magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+	if (!magic || magic_load(magic, NULL) != 0) {
+		rc = plat_error_set(&err, PLAT_E_INTERNAL, "cannot load libmagic's database");
+	}
+	for (;;) {
+		pthread_mutex_lock(&b->lock);
+		size_t i = b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (i >= b->n)
+			break;
+		if (rc < 0)
+			fail(&b->items[i], err.kind, "%s", err.message);
+		else
+			upload_one(b, &svc, magic, &b->items[i]);
+	}
+	if (magic)
+		magic_close(magic);
+	plat_db_close(svc.db);
+	return NULL;
+}
+
+static char *tags_json(struct plat_cli_ctx *ctx, const struct plat_strlist *tags)
+{
+	cJSON *t = cJSON_CreateObject();
+	for (size_t i = 0; i < tags->n; i++) {
+		const char *eq = strchr(tags->items[i], '=');
+		if (!eq || eq == tags->items[i] || !plat_utf8_valid(tags->items[i], strlen(tags->items[i]))) {
+			plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", tags->items[i]);
+			cJSON_Delete(t);
+			return NULL;
+		}
+		char *k = strndup(tags->items[i], (size_t)(eq - tags->items[i]));
+		cJSON_DeleteItemFromObjectCaseSensitive(t, k);
+		cJSON_AddStringToObject(t, k, eq + 1);
+		free(k);
+	}
+	char *s = cJSON_PrintUnformatted(t);
+	cJSON_Delete(t);
+	return s;
+}
+
+int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	struct upload_opts *o = opts;
+	struct batch b = {.ctx = ctx, .o = o, .allowed = plat_config_str(ctx->cfg, PLAT_CFG_UPLOAD_ALLOWED_TYPES),
+			  .max_size = plat_config_int(ctx->cfg, PLAT_CFG_UPLOAD_MAX_SIZE)};
+	pthread_mutex_init(&b.lock, NULL);
+	b.tags_json = tags_json(ctx, &o->tags);
+	free(o->tags.items);
+	if (!b.tags_json)
+		return -PLAT_E_USAGE;
+	int stdin_count = 0;
+	for (int i = 0; i < argc; i++) {
+		struct stat st;
+		stdin_count += !strcmp(argv[i], "-");
+		if (o->recursive && strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			walk_dir(&b, argv[i]);
+		else
+			add_item(&b, argv[i]);
+	}
+	int rc = 0;
+	if (stdin_count > 1)
+		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "standard input (-) can be uploaded once per command");
+	else if (o->name && b.n > 1)
+		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "--name names one document; %zu were given", b.n);
+	if (rc == 0)
+		rc = platctl_open_store(ctx, &b.store);
+	if (rc < 0) {
+		for (size_t i = 0; i < b.n; i++)
+			free(b.items[i].path);
+		free(b.items);
+		cJSON_free(b.tags_json);
+		return rc;
+	}
+	qsort(b.items, b.n, sizeof(*b.items), cmp_items);
+
+	int jobs = o->jobs < (long long)b.n ? (int)o->jobs : (int)b.n;
+	pthread_t *th = plat_xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof(*th));
+	for (int t = 0; t < jobs; t++)
+		pthread_create(&th[t], NULL, worker, &b);
+	for (int t = 0; t < jobs; t++)
+		pthread_join(th[t], NULL);
+	free(th);
+	plat_store_close(b.store);
+
+	size_t failed = 0;
+	enum plat_error_kind first_kind = PLAT_OK;
+	cJSON *results = cJSON_CreateArray();
+	for (size_t i = 0; i < b.n; i++) {
+		if (b.items[i].kind != PLAT_OK) {
+			failed++;
+			if (first_kind == PLAT_OK)
+				first_kind = b.items[i].kind;
+		}
+		cJSON_AddItemToArray(results, b.items[i].result);
+		free(b.items[i].path);
+	}
+	free(b.items);
+	cJSON_free(b.tags_json);
+	pthread_mutex_destroy(&b.lock);
+
+	static const struct plat_output_column cols[] = {{"outcome", NULL}, {"name", NULL}, {"id", NULL},
+							 {"size", NULL}, {"content_type", "type"}, {"error", NULL},
+							 {NULL, NULL}};
+	rc = platctl_print(ctx, results, cols);
+	cJSON_Delete(results);
+	if (rc < 0 || failed == 0)
+		return rc;
+	/* One file: its own exit code. A batch: 1, and which files failed is above. */
+	if (b.n == 1)
+		return plat_error_set(&ctx->err, first_kind, "upload failed");
+	return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%zu of %zu files failed", failed, b.n);
+}

@@ -1,0 +1,348 @@
+#include "documents/documents.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "mem/mem.h"
+#include "str/str.h"
+
+/* The -o json schema of a document, built by PostgreSQL so it is the same everywhere. */
+#define DOC_JSON(d)                                                                                          \
+	"jsonb_build_object('id', " d "id, 'name', " d "name, 'title', " d "title, 'sha256', " d "sha256, "   \
+	"'size', " d "size_bytes, 'content_type', " d "content_type, 'status', " d "status, 'class', " d "class, " \
+	"'tags', " d "tags, 'version', " d "version, 'created_by', " d "created_by, "                         \
+	"'created_at', to_char(" d "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
+
+int plat_svc_resolve_tenant(struct plat_svc *svc, struct plat_error *err)
+{
+	const char *params[] = {svc->tenant};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db, "SELECT id FROM tenants WHERE name = $1", 1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0)
+		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' does not exist (is the schema migrated?)", svc->tenant);
+	else
+		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+char *plat_documents_storage_key(const struct plat_svc *svc, const char *sha256)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_buf_printf(&b, "%s/%s", svc->tenant, sha256);
+	return plat_buf_detach(&b);
+}
+
+static cJSON *parse_row(PGresult *res, int row, int col)
+{
+	return cJSON_Parse(PQgetvalue(res, row, col));
+}
+
+int plat_documents_find_content(struct plat_svc *svc, const char *sha256, cJSON **doc, struct plat_error *err)
+{
+	*doc = NULL;
+	const char *params[] = {svc->tenant_id, sha256};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT " DOC_JSON("") "::text FROM documents WHERE tenant_id = $1 AND sha256 = $2"
+			      " AND deleted_at IS NULL ORDER BY version DESC LIMIT 1",
+			      2, params, &res, err);
+	if (rc == 0 && PQntuples(res) > 0)
+		*doc = parse_row(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+static int event_and_audit(struct plat_svc *svc, const char *event, const char *action, const char *doc_id,
+			   const char *details, struct plat_error *err)
+{
+	const char *ev[] = {svc->tenant_id, event, doc_id, svc->request_id};
+	int rc = plat_db_exec(svc->db,
+			      "INSERT INTO outbox (tenant_id, event_type, aggregate_id, payload, request_id)"
+			      " VALUES ($1::uuid, $2, $3::uuid,"
+			      "  jsonb_build_object('document_id', $3::uuid::text, 'tenant_id', $1::uuid::text), $4)",
+			      4, ev, NULL, err);
+	if (rc == 0)
+		rc = plat_audit_append(svc->db, svc->tenant_id, svc->principal, action, "document", doc_id,
+				       svc->request_id, details, err);
+	return rc;
+}
+
+int plat_documents_create(struct plat_svc *svc, const struct plat_new_document *nd, bool new_version, cJSON **doc,
+			  const char **outcome, struct plat_error *err)
+{
+	*doc = NULL;
+	int rc = plat_db_begin(svc->db, err);
+	if (rc < 0)
+		return rc;
+	/* Two uploads of the same content must not both decide they are first. */
+	const char *lock[] = {svc->tenant_id, nd->sha256};
+	rc = plat_db_exec(svc->db, "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))", 2, lock, NULL, err);
+	cJSON *existing = NULL;
+	if (rc == 0)
+		rc = plat_documents_find_content(svc, nd->sha256, &existing, err);
+	if (rc == 0 && existing && !new_version) {
+		plat_db_rollback(svc->db);
+		*doc = existing;
+		*outcome = "unchanged";
+		return 0;
+	}
+	cJSON_Delete(existing);
+	*outcome = existing ? "new_version" : "created";
+
+	PGresult *res = NULL;
+	if (rc == 0) {
+		char size[32];
+		snprintf(size, sizeof(size), "%lld", nd->size);
+		const char *params[] = {svc->tenant_id, nd->name, nd->title, nd->content_type, size, nd->sha256,
+					nd->storage_key, nd->class_hint, nd->tags_json ? nd->tags_json : "{}", svc->principal};
+		rc = plat_db_exec(svc->db,
+				  "INSERT INTO documents (tenant_id, name, title, content_type, size_bytes, sha256,"
+				  " storage_key, class, tags, created_by, version)"
+				  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10,"
+				  "  (SELECT coalesce(max(version), 0) + 1 FROM documents WHERE tenant_id = $1 AND sha256 = $6))"
+				  " RETURNING id, " DOC_JSON("") "::text",
+				  10, params, &res, err);
+	}
+	if (rc == 0) {
+		const char *id = PQgetvalue(res, 0, 0);
+		cJSON *details = cJSON_CreateObject();
+		cJSON_AddStringToObject(details, "name", nd->name);
+		cJSON_AddStringToObject(details, "sha256", nd->sha256);
+		cJSON_AddNumberToObject(details, "size", (double)nd->size);
+		cJSON_AddStringToObject(details, "outcome", *outcome);
+		char *dj = cJSON_PrintUnformatted(details);
+		cJSON_Delete(details);
+		rc = event_and_audit(svc, "document.uploaded", "document.upload", id, dj, err);
+		cJSON_free(dj);
+		if (rc == 0)
+			*doc = parse_row(res, 0, 1);
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = plat_db_commit(svc->db, err);
+	if (rc < 0) {
+		plat_db_rollback(svc->db);
+		cJSON_Delete(*doc);
+		*doc = NULL;
+	}
+	return rc;
+}
+
+int plat_documents_key_in_use(struct plat_svc *svc, const char *storage_key, bool *in_use, struct plat_error *err)
+{
+	const char *params[] = {svc->tenant_id, storage_key};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT EXISTS (SELECT 1 FROM documents WHERE tenant_id = $1 AND storage_key = $2"
+			      " AND deleted_at IS NULL)",
+			      2, params, &res, err);
+	if (rc == 0) {
+		*in_use = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* The cursor is the last row's "created_at|id", as text. */
+int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
+			struct plat_error *err)
+{
+	*docs = NULL;
+	*next_cursor = NULL;
+	char limit[16];
+	snprintf(limit, sizeof(limit), "%d", f->limit + 1);
+	char *cur_at = NULL, *cur_id = NULL;
+	if (f->cursor && *f->cursor) {
+		const char *bar = strchr(f->cursor, '|');
+		if (!bar || strlen(bar + 1) != 36)
+			return plat_error_set(err, PLAT_E_USAGE, "invalid --cursor (use the next_cursor of a previous page)");
+		cur_at = strndup(f->cursor, (size_t)(bar - f->cursor));
+		cur_id = strdup(bar + 1);
+	}
+	struct plat_buf tag = PLAT_BUF_INIT;
+	if (f->tag_key) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, f->tag_key, f->tag_value ? f->tag_value : "");
+		char *s = cJSON_PrintUnformatted(t);
+		plat_buf_puts(&tag, s);
+		cJSON_free(s);
+		cJSON_Delete(t);
+	}
+	const char *params[] = {svc->tenant_id, f->status, f->class_name, tag.len ? tag.data : NULL, f->since, f->name,
+				cur_at, cur_id, limit};
+	PGresult *res;
+	int rc = plat_db_exec(
+		svc->db,
+		"SELECT " DOC_JSON("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
+		" FROM documents WHERE tenant_id = $1 AND deleted_at IS NULL"
+		" AND ($2::text IS NULL OR status = $2)"
+		" AND ($3::text IS NULL OR class = $3)"
+		" AND ($4::jsonb IS NULL OR tags @> $4::jsonb)"
+		" AND ($5::timestamptz IS NULL OR created_at >= $5::timestamptz)"
+		" AND ($6::text IS NULL OR strpos(lower(name), lower($6)) > 0)"
+		" AND ($7::timestamp IS NULL OR (created_at, id) < (($7::timestamp AT TIME ZONE 'UTC'), $8::uuid))"
+		" ORDER BY created_at DESC, id DESC LIMIT $9::int",
+		9, params, &res, err);
+	free(cur_at);
+	free(cur_id);
+	plat_buf_free(&tag);
+	if (rc < 0) {
+		if (err && err->kind == PLAT_E_FAILURE && f->since)
+			plat_error_wrap(err, "--since '%s'", f->since);
+		return rc;
+	}
+	cJSON *arr = cJSON_CreateArray();
+	int n = PQntuples(res);
+	for (int i = 0; i < n && i < f->limit; i++)
+		cJSON_AddItemToArray(arr, parse_row(res, i, 0));
+	if (n > f->limit)
+		*next_cursor = plat_xstrdup(PQgetvalue(res, f->limit - 1, 1));
+	PQclear(res);
+	*docs = arr;
+	return 0;
+}
+
+static bool uuid_shaped(const char *id)
+{
+	if (strlen(id) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? id[i] != '-' : !strchr("0123456789abcdefABCDEF", id[i]))
+			return false;
+	}
+	return true;
+}
+
+static int not_found(const char *id, struct plat_error *err)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_str_escape_terminal(&b, id, strlen(id) > 100 ? 100 : strlen(id));
+	int rc = plat_error_set(err, PLAT_E_NOT_FOUND, "document '%s' not found", b.data ? b.data : "");
+	plat_buf_free(&b);
+	return rc;
+}
+
+int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
+{
+	*doc = NULL;
+	if (!uuid_shaped(id))
+		return not_found(id, err);
+	const char *params[] = {svc->tenant_id, id};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT (" DOC_JSON("") " || jsonb_build_object('storage_key', storage_key,"
+			      " 'summary', summary, 'fields', fields, 'class_confidence', class_confidence,"
+			      " 'stage_timings', stage_timings, 'error', error, 'attempts', attempts,"
+			      " 'legal_hold', legal_hold, 'ai_provider', ai_provider,"
+			      " 'deleted', deleted_at IS NOT NULL))::text"
+			      " FROM documents WHERE tenant_id = $1 AND id = $2",
+			      2, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return not_found(id, err);
+	}
+	*doc = parse_row(res, 0, 0);
+	PQclear(res);
+	if (!with_history)
+		return 0;
+	rc = plat_db_exec(svc->db,
+			  "SELECT coalesce(jsonb_agg(jsonb_build_object('at', to_char(at AT TIME ZONE 'UTC',"
+			  " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 'action', action, 'principal', principal,"
+			  " 'request_id', request_id, 'details', details) ORDER BY id), '[]')::text"
+			  " FROM audit_log WHERE tenant_id = $1 AND object_type = 'document' AND object_id = $2",
+			  2, params, &res, err);
+	if (rc == 0) {
+		cJSON_AddItemToObject(*doc, "history", parse_row(res, 0, 0));
+		PQclear(res);
+	}
+	return rc;
+}
+
+int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, struct plat_error *err)
+{
+	*storage_key = NULL;
+	if (!uuid_shaped(id))
+		return not_found(id, err);
+	int rc = plat_db_begin(svc->db, err);
+	if (rc < 0)
+		return rc;
+	const char *params[] = {svc->tenant_id, id};
+	PGresult *res = NULL;
+	rc = plat_db_exec(svc->db,
+			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL FROM documents"
+			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+			  2, params, &res, err);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = not_found(id, err);
+	else if (rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is under legal hold and cannot be deleted", id);
+	if (rc == 0) {
+		*storage_key = plat_xstrdup(PQgetvalue(res, 0, 0));
+		bool already = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+		if (!already) {
+			rc = plat_db_exec(svc->db,
+					  "UPDATE documents SET status = 'deleted', deleted_at = now(), updated_at = now()"
+					  " WHERE tenant_id = $1 AND id = $2",
+					  2, params, NULL, err);
+			if (rc == 0)
+				rc = event_and_audit(svc, "document.deleted", "document.delete", id, "{}", err);
+		}
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = plat_db_commit(svc->db, err);
+	if (rc < 0) {
+		plat_db_rollback(svc->db);
+		free(*storage_key);
+		*storage_key = NULL;
+	}
+	return rc;
+}
+
+int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err)
+{
+	*doc = NULL;
+	if (!uuid_shaped(id))
+		return not_found(id, err);
+	int rc = plat_db_begin(svc->db, err);
+	if (rc < 0)
+		return rc;
+	const char *params[] = {svc->tenant_id, id};
+	PGresult *res = NULL;
+	rc = plat_db_exec(svc->db,
+			  "SELECT status FROM documents WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+			  2, params, &res, err);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = not_found(id, err);
+	else if (rc == 0 && strcmp(PQgetvalue(res, 0, 0), "failed") != 0 && strcmp(PQgetvalue(res, 0, 0), "processed") != 0)
+		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is %s; only failed or processed documents are retried",
+				    id, PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = NULL;
+	if (rc == 0)
+		rc = plat_db_exec(svc->db,
+				  "UPDATE documents SET status = 'queued', error = NULL, attempts = 0, updated_at = now()"
+				  " WHERE tenant_id = $1 AND id = $2 RETURNING " DOC_JSON("") "::text",
+				  2, params, &res, err);
+	if (rc == 0) {
+		*doc = parse_row(res, 0, 0);
+		rc = event_and_audit(svc, "document.uploaded", "document.retry", id, "{}", err);
+	}
+	PQclear(res);
+	if (rc == 0)
+		rc = plat_db_commit(svc->db, err);
+	if (rc < 0) {
+		plat_db_rollback(svc->db);
+		cJSON_Delete(*doc);
+		*doc = NULL;
+	}
+	return rc;
+}
