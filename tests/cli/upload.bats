@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# platctl upload and platctl documents, on real PostgreSQL and both storage drivers.
+load helpers
+
+setup_file() {
+	pg_setup_file
+	s3_setup_file
+}
+
+teardown_file() {
+	s3_teardown_file
+	pg_teardown_file
+}
+
+setup() {
+	isolate
+	fresh_db
+	"$PLATCTL" migrate up >/dev/null
+	STORE="$BATS_TEST_TMPDIR/store"
+	export PLATCTL_STORAGE_URL="file://$STORE"
+	F="$BATS_TEST_TMPDIR/files"
+	mkdir -p "$F"
+	printf 'Master services agreement between Acme and Globex.\nValid until 2027-03-31.\n' >"$F/contract.txt"
+	printf '# Policy\n\nAll laptops are encrypted.\n' >"$F/policy.md"
+	printf '<html><head><title>R</title></head><body><h1>Report</h1><p>Q3</p></body></html>' >"$F/report.html"
+	curl -fsS "$TEST_S3_ENDPOINT/__control/faults" -X DELETE >/dev/null
+}
+
+use_s3() {
+	export PLATCTL_STORAGE_URL="s3://$TEST_S3_BUCKET/u$BATS_TEST_NUMBER"
+	export PLATCTL_STORAGE_S3_ENDPOINT="$TEST_S3_ENDPOINT" PLATCTL_STORAGE_S3_PATH_STYLE=true
+}
+
+sql() {
+	test_psql -d "$TEST_DB" -c "$1"
+}
+
+@test "upload: created, unchanged, new_version, with a stable JSON schema" {
+	run --separate-stderr "$PLATCTL" upload "$F/contract.txt" "$F/policy.md" "$F/report.html" \
+		--tag team=legal --tag year=2026 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	echo "$output" | python3 -c '
+import json, re, sys
+docs = json.load(sys.stdin)
+assert len(docs) == 3
+schema = {"id": str, "name": str, "title": (str, type(None)), "sha256": str, "size": int, "content_type": str,
+          "status": str, "class": (str, type(None)), "tags": dict, "version": int, "created_by": str,
+          "created_at": str, "outcome": str}
+for d in docs:
+    assert set(d) == set(schema), sorted(d)
+    for k, t in schema.items():
+        assert isinstance(d[k], t), (k, d[k])
+    assert re.fullmatch(r"[0-9a-f-]{36}", d["id"]) and re.fullmatch(r"[0-9a-f]{64}", d["sha256"])
+    assert d["outcome"] == "created" and d["status"] == "queued" and d["tags"] == {"team": "legal", "year": "2026"}
+types = {d["name"]: d["content_type"] for d in docs}
+assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "report.html": "text/html"}, types'
+	sha=$(sha256sum <"$F/contract.txt" | cut -d' ' -f1)
+	[ -f "$STORE/default/.~$(printf '%s' "$sha" | sha256sum | cut -c1-2)/$sha" ]
+	# the same content again: nothing uploaded, the existing document reported
+	cp "$F/contract.txt" "$F/copy.txt"
+	run "$PLATCTL" upload "$F/copy.txt" -o json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"outcome":	"unchanged"'* && "$output" == *'"name":	"contract.txt"'* ]]
+	run "$PLATCTL" upload "$F/copy.txt" --new-version -o json
+	[[ "$output" == *'"outcome":	"new_version"'* && "$output" == *'"version":	2'* ]]
+	[ "$(sql "SELECT count(*) FROM documents")" -eq 4 ]
+	[ "$(sql "SELECT count(*) FROM outbox WHERE event_type = 'document.uploaded'")" -eq 4 ]
+	[ "$(sql "SELECT count(*) FROM audit_log WHERE action = 'document.upload'")" -eq 4 ]
+	[ "$(sql "SELECT DISTINCT created_by FROM documents")" = "$(id -un)" ]
+	[ "$("$PLATCTL" documents list -o ids | wc -l)" -eq 4 ]
+}
+
+@test "round trip of a 200 MB file, byte-identical, on both drivers" {
+	yes 'The quick brown fox jumps over the lazy dog; clause 7.3 applies.' | head -c 200000000 >"$F/big.txt"
+	for driver in file s3; do
+		[ "$driver" = s3 ] && use_s3
+		id=$("$PLATCTL" upload "$F/big.txt" --new-version -o ids)
+		"$PLATCTL" documents get "$id" "$F/big.$driver"
+		cmp "$F/big.txt" "$F/big.$driver"
+	done
+}
+
+@test "a directory of 500 small files with -j 4" {
+	mkdir -p "$F/many/a" "$F/many/b"
+	for i in $(seq 1 500); do
+		printf 'document number %d\n' "$i" >"$F/many/$([ $((i % 2)) -eq 0 ] && echo a || echo b)/doc$i.txt"
+	done
+	run --separate-stderr "$PLATCTL" upload -r "$F/many" -j 4 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr" | tail -5; false; }
+	[ "$(echo "$output" | grep -c '"outcome":	"created"')" -eq 500 ]
+	[ "$(sql "SELECT count(*) FROM documents")" -eq 500 ]
+	[ "$(sql "SELECT count(DISTINCT storage_key) FROM documents")" -eq 500 ]
+	[ "$(find "$STORE" -type f | wc -l)" -eq 500 ]
+	# paging through all of them with a cursor
+	seen=0 cursor=
+	while :; do
+		page=$("$PLATCTL" documents list --limit 120 ${cursor:+--cursor "$cursor"} -o json)
+		seen=$((seen + $(echo "$page" | grep -c '"id"')))
+		cursor=$(echo "$page" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"] or "")')
+		[ -n "$cursor" ] || break
+	done
+	[ "$seen" -eq 500 ]
+}
+
+@test "bad inputs: a clear message naming the file, no row, no object" {
+	: >"$F/empty.txt"
+	head -c 2000 /dev/urandom >"$F/random.bin"
+	printf '%%PDF-1.4 not really\n' >"$F/fake.pdf.txt" # a .txt name does not make it text
+	head -c 3000 /dev/zero | tr '\0' 'x' >"$F/large.txt"
+	mkdir -p "$F/adir"
+	export PLATCTL_UPLOAD_MAX_SIZE=2KiB
+	check() { # expected-status expected-message args...
+		local want=$1 msg=$2
+		shift 2
+		run --separate-stderr "$PLATCTL" upload "$@"
+		[ "$status" -eq "$want" ] || { echo "upload $*: status $status: $stderr"; false; }
+		[[ "$stderr$output" == *"$msg"* ]] || { echo "upload $*: no '$msg' in: $stderr"; false; }
+	}
+	check 5 "$F/nothere.txt': cannot open: No such file or directory" "$F/nothere.txt"
+	check 1 "$F/adir': is a directory (use -r" "$F/adir"
+	check 1 "$F/empty.txt': is empty" "$F/empty.txt"
+	check 1 "is not allowed" "$F/random.bin"
+	check 1 "$F/large.txt': is larger than upload.max_size" "$F/large.txt"
+	PLATCTL_UPLOAD_ALLOWED_TYPES=pdf check 1 "type txt (text/plain) is not allowed" "$F/contract.txt"
+	check 1 "invalid document name '../evil.txt'" - --name ../evil.txt <"$F/contract.txt"
+	check 2 "--name is required" - <"$F/contract.txt"
+	check 1 "2 of 3 files failed" "$F/contract.txt" "$F/empty.txt" "$F/random.bin"
+	[ "$(sql "SELECT count(*) FROM documents")" -eq 1 ] # only contract.txt
+	[ "$(find "$STORE" -type f | wc -l)" -eq 1 ]
+	# names with invalid UTF-8 and control characters are stored safely and printed escaped
+	cp "$F/policy.md" "$F/$(printf 'bad\xffname.md')"
+	cp "$F/report.html" "$F/$(printf 'ctl\x1b[31mred.html')"
+	run --separate-stderr "$PLATCTL" upload "$F/$(printf 'bad\xffname.md')" "$F/$(printf 'ctl\x1b[31mred.html')"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *$'\x1b'* ]]
+	[[ "$output" == *'ctl\x1b[31mred.html'* ]]
+	[ "$(sql "SELECT name FROM documents WHERE name LIKE 'bad%'")" = "bad�name.md" ]
+}
+
+@test "kill -9 in the middle of a large upload leaves no document row" {
+	use_s3
+	yes 'slow upload line' | head -c 60000000 >"$F/slow.txt"
+	curl -fsS -X POST -H 'Content-Type: application/json' \
+		--data '{"mode":"delay","ms":1500,"count":100}' "$TEST_S3_ENDPOINT/__control/faults" >/dev/null
+	"$PLATCTL" upload "$F/slow.txt" >/dev/null 2>&1 &
+	pid=$!
+	sleep 2
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ "$(sql "SELECT count(*) FROM documents")" -eq 0 ]
+	[ "$(sql "SELECT count(*) FROM outbox")" -eq 0 ]
+}
+
+@test "documents list filters, show with history, and tenants do not see each other" {
+	"$PLATCTL" upload "$F/contract.txt" --tag team=legal >/dev/null
+	"$PLATCTL" upload "$F/policy.md" --tag team=it >/dev/null
+	[ "$("$PLATCTL" documents list --tag team=legal -o ids | wc -l)" -eq 1 ]
+	[ "$("$PLATCTL" documents list --name POLICY -o ids | wc -l)" -eq 1 ]
+	[ "$("$PLATCTL" documents list --status queued -o ids | wc -l)" -eq 2 ]
+	[ "$("$PLATCTL" documents list --status failed -o ids | wc -l)" -eq 0 ]
+	[ "$("$PLATCTL" documents list --since 2999-01-01 -o ids | wc -l)" -eq 0 ]
+	run --separate-stderr "$PLATCTL" documents list --since yesterday-ish
+	[ "$status" -ne 0 ]
+	run --separate-stderr "$PLATCTL" documents list --cursor garbage
+	[ "$status" -eq 2 ]
+	id=$("$PLATCTL" documents list --name contract -o ids)
+	run "$PLATCTL" documents show "$id" -o json
+	[[ "$output" == *'"action":	"document.upload"'* && "$output" == *'"storage_key":	"default/'* ]]
+	# another tenant
+	sql "INSERT INTO tenants (name) VALUES ('globex')" >/dev/null
+	[ "$(PLATCTL_TENANT=globex "$PLATCTL" documents list -o ids | wc -l)" -eq 0 ]
+	PLATCTL_TENANT=globex run --separate-stderr "$PLATCTL" documents show "$id"
+	[ "$status" -eq 5 ]
+	PLATCTL_TENANT=globex run --separate-stderr "$PLATCTL" documents get "$id"
+	[ "$status" -eq 5 ]
+	PLATCTL_TENANT=nosuch run --separate-stderr "$PLATCTL" documents list
+	[ "$status" -eq 5 ]
+	[[ "$stderr" == *"tenant 'nosuch' does not exist"* ]]
+}
+
+@test "documents get refuses content whose sha256 does not match, leaving no file" {
+	id=$("$PLATCTL" upload "$F/contract.txt" -o ids)
+	obj=$(find "$STORE" -type f)
+	printf 'tampered' >>"$obj"
+	run --separate-stderr "$PLATCTL" documents get "$id" "$F/out.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the stored object is corrupt"* ]]
+	[ ! -e "$F/out.txt" ]
+	[ -z "$(ls "$F" | grep platctl- || true)" ]
+	run --separate-stderr "$PLATCTL" documents get 0f8fad5b-d9cb-469f-a165-70867728950e
+	[ "$status" -eq 5 ]
+}
+
+@test "documents rm is soft; --purge removes content only when no other document uses it" {
+	a=$("$PLATCTL" upload "$F/contract.txt" -o ids)
+	b=$("$PLATCTL" upload "$F/contract.txt" --new-version -o ids)
+	run "$PLATCTL" documents rm "$a" --purge -o json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"object_purged":	false'* ]] # b still uses it
+	[ "$(find "$STORE" -type f | wc -l)" -eq 1 ]
+	run --separate-stderr "$PLATCTL" documents get "$a"
+	[ "$status" -eq 5 ]
+	[ "$("$PLATCTL" documents list -o ids)" = "$b" ]
+	[ "$(sql "SELECT status FROM documents WHERE id = '$a'")" = deleted ]
+	run "$PLATCTL" documents rm "$b" --purge -o json
+	[[ "$output" == *'"object_purged":	true'* ]]
+	[ "$(find "$STORE" -type f | wc -l)" -eq 0 ]
+	sql "UPDATE documents SET legal_hold = true WHERE id = '$a'" >/dev/null
+	run --separate-stderr "$PLATCTL" documents rm "$a"
+	[ "$status" -eq 6 ]
+	[[ "$stderr" == *"legal hold"* ]]
+}
+
+@test "documents retry requeues failed documents with a new event" {
+	id=$("$PLATCTL" upload "$F/contract.txt" -o ids)
+	run --separate-stderr "$PLATCTL" documents retry "$id"
+	[ "$status" -eq 6 ]
+	sql "UPDATE documents SET status = 'failed', error = 'parser crashed', attempts = 3 WHERE id = '$id'" >/dev/null
+	run "$PLATCTL" documents retry "$id" -o json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"status":	"queued"'* ]]
+	[ "$(sql "SELECT count(*) FROM outbox WHERE aggregate_id = '$id'")" -eq 2 ]
+	[ "$(sql "SELECT attempts || coalesce(error, '-') FROM documents WHERE id = '$id'")" = "0-" ]
+}
