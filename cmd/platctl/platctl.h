@@ -117,6 +117,8 @@ struct upload_opts {
 	struct plat_strlist tags;
 	bool new_version;
 	long long jobs;
+	bool wait;
+	long long timeout;
 };
 extern const struct plat_opt upload_opts[];
 extern const struct upload_opts upload_defaults;

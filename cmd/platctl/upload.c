@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <magic.h>
@@ -34,10 +35,56 @@ const struct plat_opt upload_opts[] = {
 	{0, "tag", PLAT_OPT_LIST, "KEY=VALUE", "tag the documents", NULL, 0, 0, 0, U(tags)},
 	{0, "new-version", PLAT_OPT_BOOL, NULL, "add a new version even when the content exists", NULL, 0, 0, 0, U(new_version)},
 	{'j', "jobs", PLAT_OPT_INT, "N", "upload N files in parallel (default 1)", NULL, 1, 32, 0, U(jobs)},
+	{0, "wait", PLAT_OPT_BOOL, NULL, "wait until the documents are processed (or failed)", NULL, 0, 0, 0, U(wait)},
+	{0, "timeout", PLAT_OPT_INT, "SECONDS", "give up waiting after SECONDS (default 600), exit 7", NULL, 1, 86400, 0, U(timeout)},
 	PLAT_OPT_END,
 };
 
-const struct upload_opts upload_defaults = {.jobs = 1};
+const struct upload_opts upload_defaults = {.jobs = 1, .timeout = 600};
+
+static long long mono_ms(void);
+
+/* --wait: poll the uploaded documents until each is processed or failed. Updates each
+ * result's status; returns the number that failed, or -1 on timeout or error. */
+static int wait_for_processing(struct plat_cli_ctx *ctx, cJSON *results, long long timeout_s, int *failed)
+{
+	struct plat_svc svc = {.tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT)};
+	int rc = platctl_connect(ctx, &svc.db);
+	if (rc == 0)
+		rc = plat_svc_resolve_tenant(&svc, &ctx->err);
+	long long deadline = mono_ms() + timeout_s * 1000;
+	*failed = 0;
+	while (rc == 0) {
+		int pending = 0;
+		*failed = 0;
+		for (cJSON *r = results->child; r && rc == 0; r = r->next) {
+			const cJSON *id = cJSON_GetObjectItem(r, "id");
+			if (!cJSON_IsString(id))
+				continue;
+			cJSON *doc = NULL;
+			rc = plat_documents_get(&svc, id->valuestring, false, &doc, &ctx->err);
+			if (rc < 0)
+				break;
+			const char *status = cJSON_GetObjectItem(doc, "status")->valuestring;
+			cJSON_ReplaceItemInObject(r, "status", cJSON_CreateString(status));
+			pending += strcmp(status, "processed") != 0 && strcmp(status, "failed") != 0;
+			*failed += strcmp(status, "failed") == 0;
+			cJSON_Delete(doc);
+		}
+		if (rc < 0 || pending == 0)
+			break;
+		if (mono_ms() >= deadline) {
+			rc = plat_error_set(&ctx->err, PLAT_E_UNAVAILABLE,
+					    "%d document%s still not processed after %llds (is a 'platctl consume' worker running?)",
+					    pending, pending == 1 ? "" : "s", timeout_s);
+			break;
+		}
+		struct timespec ts = {0, 500 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	plat_db_close(svc.db);
+	return rc;
+}
 
 struct item {
 	char *path;      /* as given, or found under a directory; "-" for stdin */
@@ -45,8 +92,30 @@ struct item {
 	enum plat_error_kind kind;
 };
 
+/* The progress line on a terminal: files, bytes, rate and ETA for the whole batch, and
+ * the file that moved last. Updated from the store's progress callbacks. */
+struct progress {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool enabled, stop;
+	long long total_bytes, done_bytes, start_ms;
+	size_t files_total, files_done;
+	char current[96];
+	long long cur_size, cur_sent;
+	pthread_t thread;
+};
+
+struct file_progress {
+	struct progress *p;
+	const char *name;
+	long long size, sent;
+};
+
 struct batch {
 	struct plat_cli_ctx *ctx;
+	struct progress progress;
+	/* where the time goes, summed over files (ms): reading+hashing, storage, PostgreSQL */
+	long long hash_ms, store_ms, db_ms;
 	const struct upload_opts *o;
 	struct item *items;
 	size_t n, cap, next;
@@ -56,6 +125,96 @@ struct batch {
 	long long max_size;
 	struct plat_store *store;
 };
+
+static long long mono_ms(void)
+{
+	/* monotonic: waits and rates must not jump with the wall clock */
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void human_bytes(char *out, size_t n, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static void on_progress(void *arg, long long bytes)
+{
+	struct file_progress *fp = arg;
+	struct progress *p = fp->p;
+	pthread_mutex_lock(&p->lock);
+	long long now = fp->sent + bytes > fp->size ? fp->size : fp->sent + bytes;
+	p->done_bytes += now - fp->sent;
+	fp->sent = now;
+	snprintf(p->current, sizeof(p->current), "%s", fp->name);
+	p->cur_size = fp->size;
+	p->cur_sent = fp->sent;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* A file is finished (uploaded, unchanged or failed): count what it did not send. */
+static void progress_file_done(struct progress *p, struct file_progress *fp)
+{
+	pthread_mutex_lock(&p->lock);
+	p->done_bytes += fp->size - fp->sent;
+	fp->sent = fp->size;
+	p->files_done++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void render_progress(struct progress *p, bool final)
+{
+	pthread_mutex_lock(&p->lock);
+	double secs = (double)(mono_ms() - p->start_ms) / 1000.0;
+	double rate = secs > 0 ? (double)p->done_bytes / secs : 0;
+	char done[32], total[32], speed[32], eta[32] = "-";
+	human_bytes(done, sizeof(done), (double)p->done_bytes);
+	human_bytes(total, sizeof(total), (double)p->total_bytes);
+	human_bytes(speed, sizeof(speed), rate);
+	if (rate > 0 && p->total_bytes > p->done_bytes)
+		snprintf(eta, sizeof(eta), "%.0fs", (double)(p->total_bytes - p->done_bytes) / rate);
+	struct plat_buf cur = PLAT_BUF_INIT;
+	if (p->current[0] && !final) {
+		plat_str_escape_terminal(&cur, p->current, strlen(p->current));
+		plat_buf_printf(&cur, " %lld%%", p->cur_size ? p->cur_sent * 100 / p->cur_size : 100);
+	}
+	fprintf(stderr, "\r\033[K%zu/%zu files  %s / %s  %s/s  ETA %s%s%s%s", p->files_done, p->files_total, done,
+		total, speed, eta, cur.len ? "  | " : "", cur.len ? cur.data : "", final ? "\n" : "");
+	fflush(stderr);
+	plat_buf_free(&cur);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *progress_thread(void *arg)
+{
+	struct progress *p = arg;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->wake, &p->lock, &until);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		render_progress(p, false);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	render_progress(p, true);
+	return NULL;
+}
 
 static void add_item(struct batch *b, const char *path)
 {
@@ -237,7 +396,26 @@ static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_
 	return rc;
 }
 
+static void add_time(struct batch *b, long long *slot, long long since)
+{
+	pthread_mutex_lock(&b->lock);
+	*slot += mono_ms() - since;
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it, struct file_progress *fp);
+
 static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it)
+{
+	struct file_progress fp = {&b->progress, it->path, 0, 0};
+	struct stat st;
+	if (strcmp(it->path, "-") != 0 && stat(it->path, &st) == 0 && S_ISREG(st.st_mode))
+		fp.size = st.st_size;
+	upload_file(b, svc, magic, it, &fp);
+	progress_file_done(&b->progress, &fp);
+}
+
+static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it, struct file_progress *fp)
 {
 	const struct upload_opts *o = b->o;
 	bool is_stdin = !strcmp(it->path, "-");
@@ -288,7 +466,10 @@ static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, str
 
 	char sha[65], head[65536];
 	size_t head_len;
-	if (scan(fd, sha, head, sizeof(head), &head_len) < 0) {
+	long long t0 = mono_ms();
+	int scanned = scan(fd, sha, head, sizeof(head), &head_len);
+	add_time(b, &b->hash_ms, t0);
+	if (scanned < 0) {
 		fail(it, PLAT_E_FAILURE, "cannot read: %s", strerror(errno));
 		goto out_fd;
 	}
@@ -304,13 +485,17 @@ static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, str
 	struct plat_error err = {0};
 	cJSON *doc = NULL;
 	const char *outcome = NULL;
-	if (!o->new_version && plat_documents_find_content(svc, sha, &doc, &err) == 0 && doc) {
+	t0 = mono_ms();
+	bool known = !o->new_version && plat_documents_find_content(svc, sha, &doc, &err) == 0 && doc;
+	add_time(b, &b->db_ms, t0);
+	if (known) {
 		cJSON_AddStringToObject(doc, "outcome", "unchanged");
 		it->result = doc;
 		goto out_fd;
 	}
 
 	char *key = plat_documents_storage_key(svc, sha);
+	t0 = mono_ms();
 	struct plat_store_object obj;
 	bool existed = plat_store_head(b->store, key, &obj, &err) == 0;
 	if (existed)
@@ -319,13 +504,16 @@ static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, str
 	if (!existed) {
 		struct plat_store_put_result res;
 		lseek(fd, 0, SEEK_SET);
-		rc = plat_store_put_fd(b->store, key, fd, content_type, &res, &err);
+		rc = plat_store_put_fd_progress(b->store, key, fd, content_type, b->progress.enabled ? on_progress : NULL,
+						fp, &res, &err);
 		if (rc == 0 && strcmp(res.sha256, sha) != 0) {
 			plat_store_delete(b->store, key, NULL);
 			rc = plat_error_set(&err, PLAT_E_CONFLICT, "the file changed while it was being uploaded");
 		}
 	}
+	add_time(b, &b->store_ms, t0);
 	if (rc == 0) {
+		t0 = mono_ms();
 		struct plat_new_document nd = {name, o->title, o->class_hint, content_type, size, sha, key, b->tags_json};
 		rc = plat_documents_create(svc, &nd, o->new_version, &doc, &outcome, &err);
 		if (rc < 0 && !existed) {
@@ -333,6 +521,7 @@ static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, str
 			if (plat_documents_key_in_use(svc, key, &in_use, NULL) == 0 && !in_use)
 				plat_store_delete(b->store, key, NULL);
 		}
+		add_time(b, &b->db_ms, t0);
 	}
 	free(key);
 	if (rc < 0) {
@@ -435,6 +624,21 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	}
 	qsort(b.items, b.n, sizeof(*b.items), cmp_items);
 
+	/* A progress line only for a person watching: both streams on a terminal, not -q. */
+	struct progress *p = &b.progress;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	p->enabled = isatty(1) && isatty(2) && !ctx->g.quiet;
+	p->files_total = b.n;
+	p->start_ms = mono_ms();
+	for (size_t i = 0; i < b.n; i++) {
+		struct stat st;
+		if (stat(b.items[i].path, &st) == 0 && S_ISREG(st.st_mode))
+			p->total_bytes += st.st_size;
+	}
+	if (p->enabled)
+		pthread_create(&p->thread, NULL, progress_thread, p);
+
 	int jobs = o->jobs < (long long)b.n ? (int)o->jobs : (int)b.n;
 	pthread_t *th = plat_xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof(*th));
 	for (int t = 0; t < jobs; t++)
@@ -443,6 +647,15 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		pthread_join(th[t], NULL);
 	free(th);
 	plat_store_close(b.store);
+	if (p->enabled) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_cond_signal(&p->wake);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+	}
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
 
 	size_t failed = 0;
 	enum plat_error_kind first_kind = PLAT_OK;
@@ -460,11 +673,30 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	cJSON_free(b.tags_json);
 	pthread_mutex_destroy(&b.lock);
 
+	char files[24], hash_ms[24], store_ms[24], db_ms[24], wall_ms[24];
+	snprintf(files, sizeof(files), "%zu", b.n);
+	snprintf(hash_ms, sizeof(hash_ms), "%lld", b.hash_ms);
+	snprintf(store_ms, sizeof(store_ms), "%lld", b.store_ms);
+	snprintf(db_ms, sizeof(db_ms), "%lld", b.db_ms);
+	snprintf(wall_ms, sizeof(wall_ms), "%lld", mono_ms() - p->start_ms);
+	plat_log(PLAT_LOG_INFO, "upload finished", "files", files, "failed", failed ? "yes" : "no", "wall_ms", wall_ms,
+		 "hash_ms", hash_ms, "storage_ms", store_ms, "postgres_ms", db_ms, (const char *)NULL);
+
+	int processing_failed = 0;
+	int wait_rc = 0;
+	if (o->wait && failed < b.n)
+		wait_rc = wait_for_processing(ctx, results, o->timeout, &processing_failed);
+
 	static const struct plat_output_column cols[] = {{"outcome", NULL}, {"name", NULL}, {"id", NULL},
-							 {"size", NULL}, {"content_type", "type"}, {"error", NULL},
-							 {NULL, NULL}};
+							 {"size", NULL}, {"content_type", "type"}, {"status", NULL},
+							 {"error", NULL}, {NULL, NULL}};
 	rc = platctl_print(ctx, results, cols);
 	cJSON_Delete(results);
+	if (rc == 0 && wait_rc < 0)
+		return wait_rc;
+	if (rc == 0 && failed == 0 && processing_failed > 0)
+		return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%d document%s failed processing (see documents show)",
+				      processing_failed, processing_failed == 1 ? "" : "s");
 	if (rc < 0 || failed == 0)
 		return rc;
 	/* One file: its own exit code. A batch: 1, and which files failed is above. */

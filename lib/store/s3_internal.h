@@ -57,6 +57,8 @@ struct s3_call {
 	int attempt;
 	long long not_before_ms;
 	void *owner; /* the multipart part this call belongs to */
+	plat_store_progress progress;
+	void *progress_arg;
 };
 
 enum s3_outcome { OUT_DONE, OUT_RETRY, OUT_FAILED };
@@ -77,7 +79,7 @@ int s3_call_run(struct s3_store *s3, struct s3_call *c, struct plat_error *err);
 
 /* put, single or multipart (s3_upload.c) */
 int s3_put(struct plat_store *s, const char *key, plat_store_reader read, void *arg, int fd, const char *content_type,
-	   struct plat_store_put_result *res, struct plat_error *err);
+	   plat_store_progress progress, void *progress_arg, struct plat_store_put_result *res, struct plat_error *err);
 
 int s3_find_creds(const struct plat_store_options *o, struct s3_creds *c, struct plat_error *err);
 void s3_free_creds(struct s3_creds *c);

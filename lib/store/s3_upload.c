@@ -44,6 +44,8 @@ struct upload {
 	long long total;
 	int next_number;
 	char *upload_id;
+	plat_store_progress progress;
+	void *progress_arg;
 };
 
 static ssize_t stream_read(struct upload *u, char *buf, size_t len)
@@ -146,6 +148,8 @@ static int put_single(struct upload *u, const char *mem, long long len, struct p
 	add_common_headers(u, &c, sha);
 	s3_call_add_header(&c, "Content-Type: %s", u->content_type ? u->content_type : "application/octet-stream");
 	c.has_body = true;
+	c.progress = u->progress;
+	c.progress_arg = u->progress_arg;
 	c.mem = mem;
 	c.fd = u->fd;
 	c.body_off = u->start;
@@ -248,6 +252,8 @@ static struct part *next_part(struct upload *u, int *rc, struct plat_error *err)
 	p->call.body_off = buf ? 0 : u->next_off;
 	p->call.body_len = len;
 	p->call.owner = p;
+	p->call.progress = u->progress;
+	p->call.progress_arg = u->progress_arg;
 	u->next_off += buf ? 0 : len;
 	u->total += len;
 	return p;
@@ -400,10 +406,11 @@ static int put_multipart(struct upload *u, struct plat_error *err)
 }
 
 int s3_put(struct plat_store *s, const char *key, plat_store_reader read_fn, void *arg, int fd, const char *content_type,
-	   struct plat_store_put_result *res, struct plat_error *err)
+	   plat_store_progress progress, void *progress_arg, struct plat_store_put_result *res, struct plat_error *err)
 {
 	struct upload u = {.s3 = (struct s3_store *)s, .key = key, .content_type = content_type, .fd = -1,
-			   .read = read_fn, .arg = arg, .stream_fd = -1};
+			   .read = read_fn, .arg = arg, .stream_fd = -1, .progress = progress,
+			   .progress_arg = progress_arg};
 	u.whole = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(u.whole, EVP_sha256(), NULL);
 	int rc;

@@ -110,14 +110,21 @@ int plat_store_put(struct plat_store *s, const char *key, plat_store_reader read
 		   struct plat_store_put_result *res, struct plat_error *err)
 {
 	int rc = plat_store_key_check(key, err);
-	return rc < 0 ? rc : s->ops->put(s, key, read, arg, -1, content_type, res, err);
+	return rc < 0 ? rc : s->ops->put(s, key, read, arg, -1, content_type, NULL, NULL, res, err);
 }
 
 int plat_store_put_fd(struct plat_store *s, const char *key, int fd, const char *content_type,
 		      struct plat_store_put_result *res, struct plat_error *err)
 {
+	return plat_store_put_fd_progress(s, key, fd, content_type, NULL, NULL, res, err);
+}
+
+int plat_store_put_fd_progress(struct plat_store *s, const char *key, int fd, const char *content_type,
+			       plat_store_progress progress, void *progress_arg, struct plat_store_put_result *res,
+			       struct plat_error *err)
+{
 	int rc = plat_store_key_check(key, err);
-	return rc < 0 ? rc : s->ops->put(s, key, NULL, NULL, fd, content_type, res, err);
+	return rc < 0 ? rc : s->ops->put(s, key, NULL, NULL, fd, content_type, progress, progress_arg, res, err);
 }
 
 int plat_store_get(struct plat_store *s, const char *key, long long offset, long long length, plat_store_writer write,

@@ -58,6 +58,13 @@ int plat_store_put(struct plat_store *s, const char *key, plat_store_reader read
 int plat_store_put_fd(struct plat_store *s, const char *key, int fd, const char *content_type,
 		      struct plat_store_put_result *res, struct plat_error *err);
 
+/* Called with the number of bytes just sent (a retried part counts again; callers clamp). */
+typedef void (*plat_store_progress)(void *arg, long long bytes);
+
+int plat_store_put_fd_progress(struct plat_store *s, const char *key, int fd, const char *content_type,
+			       plat_store_progress progress, void *progress_arg, struct plat_store_put_result *res,
+			       struct plat_error *err);
+
 /* length < 0: to the end. A missing object is PLAT_E_NOT_FOUND. */
 int plat_store_get(struct plat_store *s, const char *key, long long offset, long long length, plat_store_writer write,
 		   void *arg, struct plat_error *err);
@@ -97,7 +104,8 @@ int plat_store_key_check(const char *key, struct plat_error *err);
 struct plat_store_ops {
 	const char *name;
 	int (*put)(struct plat_store *s, const char *key, plat_store_reader read, void *arg, int fd,
-		   const char *content_type, struct plat_store_put_result *res, struct plat_error *err);
+		   const char *content_type, plat_store_progress progress, void *progress_arg,
+		   struct plat_store_put_result *res, struct plat_error *err);
 	int (*get)(struct plat_store *s, const char *key, long long offset, long long length, plat_store_writer write,
 		   void *arg, struct plat_error *err);
 	int (*head)(struct plat_store *s, const char *key, struct plat_store_object *obj, struct plat_error *err);

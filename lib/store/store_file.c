@@ -115,7 +115,8 @@ static int open_object_dir(struct file_store *fs, const char *key, bool create, 
 }
 
 static int file_put(struct plat_store *s, const char *key, plat_store_reader read_fn, void *arg, int src_fd,
-		    const char *content_type, struct plat_store_put_result *res, struct plat_error *err)
+		    const char *content_type, plat_store_progress progress, void *progress_arg,
+		    struct plat_store_put_result *res, struct plat_error *err)
 {
 	(void)content_type; /* the file driver keeps bytes only; metadata lives in PostgreSQL */
 	struct file_store *fs = (struct file_store *)s;
@@ -166,6 +167,8 @@ static int file_put(struct plat_store *s, const char *key, plat_store_reader rea
 		if (rc < 0)
 			break;
 		writeback(out, total, &flushed);
+		if (progress)
+			progress(progress_arg, n);
 	}
 	if (rc == 0 && fsync(out) < 0)
 		rc = io_error(err, "cannot flush", key);

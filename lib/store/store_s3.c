@@ -166,6 +166,8 @@ static size_t on_read(char *buf, size_t size, size_t nmemb, void *arg)
 		want = (size_t)n;
 	}
 	c->body_pos += (long long)want;
+	if (c->progress)
+		c->progress(c->progress_arg, (long long)want);
 	return want;
 }
 

@@ -222,3 +222,29 @@ assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "re
 	[ "$(sql "SELECT count(*) FROM outbox WHERE aggregate_id = '$id'")" -eq 2 ]
 	[ "$(sql "SELECT attempts || coalesce(error, '-') FROM documents WHERE id = '$id'")" = "0-" ]
 }
+
+@test "--wait follows the documents until processed or failed, and times out with exit 7" {
+	run --separate-stderr "$PLATCTL" upload "$F/contract.txt" --wait --timeout 1
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == *"still not processed after 1s"* ]]
+	# a stand-in worker finishes the next one after a second
+	(sleep 1; test_psql -d "$TEST_DB" -c "UPDATE documents SET status = 'processed' WHERE name = 'policy.md'") >/dev/null 3>&- &
+	run --separate-stderr "$PLATCTL" upload "$F/policy.md" --wait --timeout 20 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"status":	"processed"'* ]]
+	(sleep 1; test_psql -d "$TEST_DB" -c "UPDATE documents SET status = 'failed' WHERE name = 'report.html'") >/dev/null 3>&- &
+	run --separate-stderr "$PLATCTL" upload "$F/report.html" --wait --timeout 20
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"1 document failed processing"* ]]
+}
+
+@test "a progress line on a terminal only" {
+	yes 'progress' | head -c 20000000 >"$F/p.txt"
+	run script -qec "$PLATCTL upload $F/p.txt" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1/1 files"*"ETA"* ]]
+	run --separate-stderr "$PLATCTL" upload "$F/p.txt" --new-version
+	[[ "$stderr$output" != *"files "*"ETA"* ]]
+	run script -qec "$PLATCTL -q upload $F/p.txt --new-version" /dev/null
+	[[ "$output" != *"ETA"* ]]
+}
