@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "db/db.h"
 #include "log/log.h"
 #include "migrate/migrate.h"
@@ -318,6 +319,47 @@ static void test_migrations_round_trip(void **state)
 	plat_db_close(db);
 }
 
+static void test_audit_chain(void **state)
+{
+	(void)state;
+	NEED_DB();
+	struct plat_db *db = connect_or_fail(url);
+	struct plat_error err = {0};
+	struct plat_migrate_options o = {.applied_by = "unit-test"};
+	int count;
+	assert_int_equal(plat_migrate_up(db, &o, &count, &err), 0);
+	PGresult *r;
+	assert_int_equal(plat_db_exec(db, "SELECT id FROM tenants WHERE name = 'default'", 0, NULL, &r, &err), 0);
+	char tenant[37];
+	snprintf(tenant, sizeof(tenant), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	for (int i = 0; i < 5; i++) {
+		char obj[16];
+		snprintf(obj, sizeof(obj), "doc-%d", i);
+		assert_int_equal(plat_db_begin(db, &err), 0);
+		assert_int_equal(plat_audit_append(db, tenant, "alice", "document.upload", "document", obj, "req-1",
+						   "{\"n\": 1, \"name\": \"caf\u00e9 | x\"}", &err), 0);
+		assert_int_equal(plat_db_commit(db, &err), 0);
+	}
+	long long rows, bad;
+	assert_int_equal(plat_audit_verify(db, tenant, &rows, &bad, &err), 0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(bad, 0);
+	/* Rows are append-only: the trigger refuses changes... */
+	assert_true(plat_db_exec(db, "UPDATE audit_log SET principal = 'mallory'", 0, NULL, NULL, &err) < 0);
+	assert_non_null(strstr(err.message, "append-only"));
+	/* ...and a change made around it (a superuser disabling the trigger) breaks the chain there. */
+	assert_int_equal(plat_db_exec(db, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "UPDATE audit_log SET principal = 'mallory' WHERE object_id = 'doc-2'", 0, NULL,
+				      NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_audit_verify(db, tenant, &rows, &bad, &err), 0);
+	assert_int_equal(plat_db_exec(db, "SELECT id FROM audit_log WHERE object_id = 'doc-2'", 0, NULL, &r, &err), 0);
+	assert_int_equal(bad, atoll(PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	plat_db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_advisory_lock),
 		cmocka_unit_test(test_pool_bounds_connections),
 		cmocka_unit_test(test_migrations_round_trip),
+		cmocka_unit_test(test_audit_chain),
 	};
 	return cmocka_run_group_tests_name("db", tests, setup_database, teardown_database);
 }
