@@ -16,6 +16,9 @@ _platctl() {
 		compopt -o filenames 2>/dev/null || true
 		COMPREPLY=($(compgen -d -- "$cur"))
 		;;
+	:documents)
+		COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" documents list -o ids --limit 1000 2>/dev/null)" -- "$cur"))
+		;;
 	*)
 		COMPREPLY=($(compgen -W "$out" -- "$cur"))
 		;;

@@ -9,6 +9,8 @@ function __platctl_complete
             __fish_complete_path "$cur"
         case :dir
             __fish_complete_directories "$cur"
+        case :documents
+            $tokens[1] documents list -o ids --limit 1000 2>/dev/null
         case '*'
             printf '%s\n' $out
     end

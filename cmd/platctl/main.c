@@ -93,16 +93,17 @@ static const struct plat_cmd documents_commands[] = {
 	 .description = "-o ids prints only the ids, one per line, for scripts.",
 	 DOCS(documents_list_opts), .max_args = 0},
 	{"show", cmd_documents_show, "show a document: metadata, fields, summary and history", 0,
-	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1},
+	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{"get", cmd_documents_get, "download a document's content, checking its sha256 on the way", 0,
 	 .args_usage = "ID [FILE]",
 	 .description = "Writes to FILE (through a temporary file renamed at the end) or standard output (-,\n"
 			"the default). Content whose sha256 does not match the document's fails loudly.",
-	 DOCS(NULL), .min_args = 1, .max_args = 2},
+	 DOCS(NULL), .min_args = 1, .max_args = 2, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{"rm", cmd_documents_rm, "delete documents (soft; --purge also removes unshared content)", 0,
-	 .args_usage = "ID...", DOCS(documents_rm_opts), .min_args = 1, .max_args = -1},
+	 .args_usage = "ID...", DOCS(documents_rm_opts), .min_args = 1, .max_args = -1,
+	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{"retry", cmd_documents_retry, "queue a failed or processed document for processing again", 0,
-	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1},
+	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{0},
 };
 

@@ -371,6 +371,7 @@ static void complete_values(struct plat_buf *out, enum plat_complete how, const 
 			if (plat_str_has_prefix(plat_config_key_def(k)->name, word))
 				plat_buf_printf(out, "%s\n", plat_config_key_def(k)->name);
 		break;
+	case PLAT_COMPLETE_DOCUMENT_IDS: plat_buf_puts(out, ":documents\n"); break;
 	case PLAT_COMPLETE_NONE: break;
 	}
 }

@@ -30,6 +30,7 @@ enum plat_complete {
 	PLAT_COMPLETE_CHOICES,  /* from the option's choices */
 	PLAT_COMPLETE_COMMANDS, /* platctl command names (for `help`) */
 	PLAT_COMPLETE_CONFIG_KEYS,
+	PLAT_COMPLETE_DOCUMENT_IDS, /* the shell asks `platctl documents list -o ids` */
 };
 
 struct plat_strlist {

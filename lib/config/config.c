@@ -335,6 +335,9 @@ struct walk {
 	yaml_document_t *doc;
 	const char *file;
 	bool apply; /* false: check only (profiles that are not active) */
+	/* Line where each key was set in this mapping tree: "a: {b: 1}" and "a.b: 2" are
+	 * the same key, which a per-mapping duplicate check cannot see. */
+	int seen_line[PLAT_CFG__COUNT];
 };
 
 static bool is_null_scalar(const yaml_node_t *n)
@@ -395,15 +398,22 @@ static void walk_mapping(struct walk *w, yaml_node_t *map, const char *prefix, b
 				const struct plat_config_key_def *def = plat_config_key_def(key);
 				char why[256];
 				long long num;
-				if (vn->type != YAML_SCALAR_NODE) {
+				if (w->seen_line[key]) {
+					add_diag(w->cfg, PLAT_CFG_ERROR, w->file, MARK_LINE(kn), MARK_COL(kn), def->name,
+						 "duplicate key (already set on line %d)", w->seen_line[key]);
+				} else if (vn->type != YAML_SCALAR_NODE) {
 					add_diag(w->cfg, PLAT_CFG_ERROR, w->file, MARK_LINE(vn), MARK_COL(vn), def->name,
 						 "expected a single value, found %s", node_kind(vn));
 				} else if (is_null_scalar(vn)) {
 					/* `key:` with no value leaves the default in place */
+					w->seen_line[key] = MARK_LINE(kn);
 				} else if (parse_value(def, (const char *)vn->data.scalar.value, &num, why, sizeof(why)) < 0) {
 					add_diag(w->cfg, PLAT_CFG_ERROR, w->file, MARK_LINE(vn), MARK_COL(vn), def->name,
 						 "%s", why);
+				} else if (!w->apply) {
+					w->seen_line[key] = MARK_LINE(kn);
 				} else if (w->apply) {
+					w->seen_line[key] = MARK_LINE(kn);
 					struct plat_buf origin = PLAT_BUF_INIT;
 					plat_buf_printf(&origin, "%s:%d:%d", w->file, MARK_LINE(vn), MARK_COL(vn));
 					store(w->cfg, key, (const char *)vn->data.scalar.value, num, PLAT_CFG_SRC_FILE,
@@ -447,7 +457,7 @@ static void apply_document(struct plat_config *cfg, const char *file, yaml_docum
 			 "the configuration must be a mapping of keys, found %s", node_kind(root));
 		return;
 	}
-	struct walk w = {cfg, doc, file, true};
+	struct walk w = {cfg, doc, file, true, {0}};
 	walk_mapping(&w, root, NULL, true);
 
 	yaml_node_t *pn = top_value(doc, root, "profile");
@@ -474,13 +484,15 @@ static void apply_document(struct plat_config *cfg, const char *file, yaml_docum
 				continue;
 			}
 			if (vn->type != YAML_MAPPING_NODE) {
+				/* "name:" with nothing under it is a defined, empty profile. */
+				found |= is_null_scalar(vn) && profile && strcmp(profile, name) == 0;
 				if (!is_null_scalar(vn))
 					add_diag(cfg, PLAT_CFG_ERROR, file, MARK_LINE(vn), MARK_COL(vn), NULL,
 						 "profile '%s' must be a mapping of keys, found %s", name, node_kind(vn));
 				continue;
 			}
 			/* Every profile is checked so a typo in one that is not active is still found. */
-			struct walk pw = {cfg, doc, file, profile && strcmp(profile, name) == 0};
+			struct walk pw = {cfg, doc, file, profile && strcmp(profile, name) == 0, {0}};
 			found |= pw.apply;
 			walk_mapping(&pw, vn, NULL, false);
 		}
@@ -775,31 +787,22 @@ static char *dup_span(const char *s, size_t n)
 	return p;
 }
 
-/* The password inside a URL (user:PASSWORD@) or conninfo / query string (password=...). */
+/* The password inside a URL (user:PASSWORD@) or conninfo / query string (password=...),
+ * found exactly as the redactor finds it. */
 static char *extract_password(const char *v)
 {
+	size_t off, len;
 	const char *scheme = strstr(v, "://");
-	if (scheme) {
-		const char *auth = scheme + 3;
-		size_t span = strcspn(auth, "/?#@");
-		const char *colon = memchr(auth, ':', span);
-		if (auth[span] == '@' && colon)
-			return dup_span(colon + 1, (size_t)(auth + span - colon - 1));
-	}
+	if (scheme && plat_secret_span_url(scheme + 3, &off, &len))
+		return dup_span(scheme + 3 + off, len);
 	const char *kw = strstr(v, "password");
-	if (!kw)
-		return NULL;
-	const char *q = kw + strlen("password");
-	q += strspn(q, " \t");
-	if (*q != '=')
-		return NULL;
-	q++;
-	q += strspn(q, " \t");
-	if (*q == '\'') {
-		q++;
-		return dup_span(q, strcspn(q, "'"));
+	if (kw && plat_secret_span_keyword(v, (size_t)(kw - v), &off, &len)) {
+		const char *val = v + off;
+		if (len >= 2 && val[0] == '\'') /* quoted: the value inside the quotes */
+			return dup_span(val + 1, len - 2);
+		return dup_span(val, len);
 	}
-	return dup_span(q, strcspn(q, " \t&"));
+	return NULL;
 }
 
 /* Percent-decoding, so a password written as p%40ss is also redacted as p@ss. */

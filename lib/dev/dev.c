@@ -92,6 +92,13 @@ int plat_dev_open(const char *dir, const char *pg_bindir, struct plat_dev *dev, 
 	memset(dev, 0, sizeof(*dev));
 	if (!dir || dir[0] != '/')
 		return plat_error_set(err, PLAT_E_USAGE, "the dev directory must be an absolute path");
+	/* pg_ctl hands its -o options (our socket directory) to a shell: a path with spaces,
+	 * quotes or other shell syntax would break the start, or worse. */
+	size_t ok = strspn(dir, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-@,=~");
+	if (dir[ok] != '\0')
+		return plat_error_set(err, PLAT_E_USAGE,
+				      "the dev directory may only contain letters, digits and / . _ + - @ , = ~ "
+				      "(PostgreSQL's pg_ctl passes it through a shell)");
 	dev->dir = plat_xstrdup(dir);
 	while (strlen(dev->dir) > 1 && dev->dir[strlen(dev->dir) - 1] == '/')
 		dev->dir[strlen(dev->dir) - 1] = '\0';
@@ -446,7 +453,27 @@ int plat_dev_down(struct plat_dev *dev, bool purge, bool *was_running, struct pl
 		for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
 			nanosleep(&tick, NULL);
 	}
-	if (purge && remove_tree(dev->dir) < 0)
+	if (!purge)
+		return 0;
+	/* Only ever delete what dev up made: refuse a directory that is not a dev stack, and
+	 * remove the known entries rather than whatever else the directory holds. */
+	char *version = path_join(dev->dir, "pg/PG_VERSION"), *portfile = path_join(dev->dir, "port");
+	bool is_stack = strcmp(dev->dir, "/") != 0 && (access(version, F_OK) == 0 || access(portfile, F_OK) == 0);
+	free(version);
+	free(portfile);
+	if (!is_stack)
+		return plat_error_set(err, PLAT_E_FAILURE, "'%s' is not a dev stack (no pg/PG_VERSION or port): not purging",
+				      dev->dir);
+	static const char *const entries[] = {"pg", "run", "storage", "pg.log", "port"};
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
+		char *path = path_join(dev->dir, entries[i]);
+		int rc = remove_tree(path);
+		free(path);
+		if (rc < 0)
+			return plat_error_set(err, PLAT_E_FAILURE, "cannot remove '%s/%s': %s", dev->dir, entries[i],
+					      strerror(errno));
+	}
+	if (rmdir(dev->dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
 		return plat_error_set(err, PLAT_E_FAILURE, "cannot remove '%s': %s", dev->dir, strerror(errno));
 	return 0;
 }
@@ -465,6 +492,21 @@ static int is_managed(const char *path, bool *exists, bool *managed)
 		*managed = strncmp(line, PLAT_DEV_MARKER, strlen(PLAT_DEV_MARKER)) == 0;
 	fclose(f);
 	return 0;
+}
+
+/* A YAML double-quoted scalar: the directory may hold quotes, backslashes or worse. */
+static void yaml_double_quoted(struct plat_buf *out, const char *s)
+{
+	plat_buf_putc(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			plat_buf_printf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			plat_buf_printf(out, "\\x%02x", *p);
+		else
+			plat_buf_putc(out, (char)*p);
+	}
+	plat_buf_putc(out, '"');
 }
 
 int plat_dev_write_profile(const char *path, const struct plat_dev_status *st, bool *written, struct plat_error *err)
@@ -486,7 +528,9 @@ int plat_dev_write_profile(const char *path, const struct plat_dev_status *st, b
 		}
 	}
 	free(dir);
-	struct plat_buf y = PLAT_BUF_INIT;
+	struct plat_buf db_url = PLAT_BUF_INIT, store_url = PLAT_BUF_INIT, y = PLAT_BUF_INIT;
+	yaml_double_quoted(&db_url, st->database_url);
+	yaml_double_quoted(&store_url, st->storage_url);
 	plat_buf_printf(&y,
 			"%s\n"
 			"# platctl rewrites this file while the line above is here; delete that line to take\n"
@@ -495,9 +539,9 @@ int plat_dev_write_profile(const char *path, const struct plat_dev_status *st, b
 			"profiles:\n"
 			"  dev:\n"
 			"    database:\n"
-			"      url: \"%s\"\n"
+			"      url: %s\n"
 			"    storage:\n"
-			"      url: \"%s\"\n"
+			"      url: %s\n"
 			"    events:\n"
 			"      backend: postgres\n"
 			"    ai:\n"
@@ -505,9 +549,11 @@ int plat_dev_write_profile(const char *path, const struct plat_dev_status *st, b
 			"        provider: builtin\n"
 			"      embeddings:\n"
 			"        provider: builtin\n",
-			PLAT_DEV_MARKER, st->database_url, st->storage_url);
+			PLAT_DEV_MARKER, db_url.data, store_url.data);
 	int rc = write_text_file(path, y.data, 0600, err);
 	plat_buf_free(&y);
+	plat_buf_free(&db_url);
+	plat_buf_free(&store_url);
 	if (rc == 0)
 		*written = true;
 	return rc;

@@ -135,7 +135,59 @@ static const char *find_ascii_ci(const char *hay, const char *needle)
 	return NULL;
 }
 
-/* Copy s to out, replacing "scheme://user:PASSWORD@" and "password=VALUE" spans. */
+bool plat_secret_span_url(const char *auth, size_t *off, size_t *len)
+{
+	/* Like libpq: the user info ends at the last '@' before the path; the password may
+	 * hold '?', '#' or ':' unencoded. Whitespace and quotes end a URL inside a message. */
+	size_t end = strcspn(auth, "/ \t\n\"'");
+	const char *at = NULL;
+	for (size_t i = 0; i < end; i++)
+		if (auth[i] == '@')
+			at = auth + i;
+	if (!at)
+		return false;
+	const char *colon = memchr(auth, ':', (size_t)(at - auth));
+	if (!colon)
+		return false;
+	*off = (size_t)(colon + 1 - auth);
+	*len = (size_t)(at - colon - 1);
+	return true;
+}
+
+bool plat_secret_span_keyword(const char *s, size_t pos, size_t *off, size_t *len)
+{
+	/* In a URL query (?password=...&...) '&' and '#' end the value; in a conninfo string
+	 * only whitespace does (libpq), unless the value is quoted. */
+	bool in_query = pos > 0 && (s[pos - 1] == '?' || s[pos - 1] == '&');
+	const char *q = s + pos + strlen("password");
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (*q != '=')
+		return false;
+	q++;
+	while (*q == ' ' || *q == '\t')
+		q++;
+	const char *v = q;
+	if (*q == '\'') {
+		q++;
+		/* libpq escapes with a backslash; a doubled quote (SQL habit) is taken as part of
+		 * the value too, so a mistaken quoting style over-redacts, never leaks. */
+		while (*q && !(*q == '\'' && q[1] != '\'')) {
+			if ((*q == '\\' || *q == '\'') && q[1])
+				q++;
+			q++;
+		}
+		if (*q == '\'')
+			q++;
+	} else {
+		q += strcspn(q, in_query ? " \t\n&#" : " \t\n");
+	}
+	*off = (size_t)(v - s);
+	*len = (size_t)(q - v);
+	return true;
+}
+
+/* Copy s to out, replacing the password of "scheme://user:PASSWORD@" and "password=VALUE". */
 static void redact_structural(struct plat_buf *out, const char *s)
 {
 	const char *p = s;
@@ -146,60 +198,35 @@ static void redact_structural(struct plat_buf *out, const char *s)
 			plat_buf_puts(out, p);
 			return;
 		}
+		size_t off, len;
 		if (scheme && (!kw || scheme < kw)) {
 			const char *auth = scheme + 3;
-			size_t span = strcspn(auth, "/?#@ \t\n\"'");
-			if (auth[span] == '@') {
-				const char *colon = memchr(auth, ':', span);
-				if (colon) {
-					plat_buf_append(out, p, (size_t)(colon + 1 - p));
-					plat_buf_puts(out, PLAT_REDACTED);
-					p = auth + span;
-					continue;
-				}
+			if (plat_secret_span_url(auth, &off, &len)) {
+				plat_buf_append(out, p, (size_t)(auth + off - p));
+				plat_buf_puts(out, PLAT_REDACTED);
+				p = auth + off + len;
+			} else {
+				plat_buf_append(out, p, (size_t)(auth - p));
+				p = auth;
 			}
-			plat_buf_append(out, p, (size_t)(auth - p));
-			p = auth;
 			continue;
 		}
-		/* conninfo: password = value | password='quoted \' value' */
-		const char *q = kw + strlen("password");
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q != '=') {
-			plat_buf_append(out, p, (size_t)(q - p));
-			p = q;
-			continue;
-		}
-		q++;
-		while (*q == ' ' || *q == '\t')
-			q++;
-		plat_buf_append(out, p, (size_t)(q - p));
-		if (*q == '\'') {
-			q++;
-			/* libpq escapes with a backslash; a doubled quote (SQL habit) is treated as
-			 * part of the value too, so a mistaken quoting style over-redacts, never leaks. */
-			while (*q && !(*q == '\'' && q[1] != '\'')) {
-				if ((*q == '\\' || *q == '\'') && q[1])
-					q++;
-				q++;
-			}
-			if (*q == '\'')
-				q++;
+		if (plat_secret_span_keyword(s, (size_t)(kw - s), &off, &len)) {
+			plat_buf_append(out, p, (size_t)(s + off - p));
+			plat_buf_puts(out, PLAT_REDACTED);
+			p = s + off + len;
 		} else {
-			q += strcspn(q, " \t\n\"&;,");
+			plat_buf_append(out, p, (size_t)(kw + strlen("password") - p));
+			p = kw + strlen("password");
 		}
-		plat_buf_puts(out, PLAT_REDACTED);
-		p = q;
 	}
 }
 
-void plat_redact(struct plat_buf *out, const char *s)
+/* Replace every registered secret value in s. */
+static void redact_registered(struct plat_buf *out, const char *s)
 {
 	struct plat_buf tmp = PLAT_BUF_INIT;
-	plat_buf_reserve(&tmp, 0); /* an empty input is still a string below */
-	redact_structural(&tmp, s ? s : "");
-
+	plat_buf_puts(&tmp, s);
 	pthread_mutex_lock(&secrets_lock);
 	for (size_t i = 0; i < n_secrets; i++) {
 		const char *hit = strstr(tmp.data, secrets[i]);
@@ -219,9 +246,20 @@ void plat_redact(struct plat_buf *out, const char *s)
 		tmp = next;
 	}
 	pthread_mutex_unlock(&secrets_lock);
-
 	plat_buf_append(out, tmp.data, tmp.len);
 	plat_buf_free(&tmp);
+}
+
+void plat_redact(struct plat_buf *out, const char *s)
+{
+	/* Registered values first: a pattern match could cut a known secret in two and
+	 * leave its tail behind. */
+	struct plat_buf known = PLAT_BUF_INIT;
+	plat_buf_reserve(&known, 0); /* an empty input is still a string below */
+	redact_registered(&known, s ? s : "");
+	redact_structural(out, known.data);
+	plat_buf_reserve(out, 0);
+	plat_buf_free(&known);
 }
 
 /* ---- emit ---- */
@@ -259,11 +297,15 @@ static void logfmt_value(struct plat_buf *line, const char *v)
 		return;
 	}
 	plat_buf_putc(line, '"');
-	for (const char *c = v; *c; c++) {
-		if (*c == '"')
+	/* Escape whole spans between quotes, so multi-byte UTF-8 stays intact. */
+	for (const char *c = v; *c;) {
+		size_t n = strcspn(c, "\"");
+		plat_str_escape_terminal(line, c, n);
+		c += n;
+		if (*c == '"') {
 			plat_buf_puts(line, "\\\"");
-		else
-			plat_str_escape_terminal(line, c, 1);
+			c++;
+		}
 	}
 	plat_buf_putc(line, '"');
 }

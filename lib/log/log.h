@@ -65,6 +65,12 @@ bool plat_log_key_is_secret(const char *key);
  * scheme://user:password@host URLs, and password=... in libpq conninfo strings. */
 void plat_redact(struct plat_buf *out, const char *s);
 
+/* Where a password is, for the redactor and for registering secrets from URLs:
+ * in URL user info (auth points just after "://"), or after the keyword "password" at
+ * s[pos] ("password=VALUE", quoted or not). Offsets are from auth or s. */
+bool plat_secret_span_url(const char *auth, size_t *off, size_t *len);
+bool plat_secret_span_keyword(const char *s, size_t pos, size_t *off, size_t *len);
+
 #define PLAT_REDACTED "[REDACTED]"
 
 #endif

@@ -59,6 +59,7 @@ struct s3_call {
 	void *owner; /* the multipart part this call belongs to */
 	plat_store_progress progress;
 	void *progress_arg;
+	bool missing_ok; /* a 404 for the object (not the bucket) counts as success */
 };
 
 enum s3_outcome { OUT_DONE, OUT_RETRY, OUT_FAILED };

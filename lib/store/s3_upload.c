@@ -363,14 +363,16 @@ static int put_multipart(struct upload *u, struct plat_error *err)
 		while ((msg = curl_multi_info_read(m, &q))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
-			struct s3_call *c;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			struct part *p = c->owner;
+			/* msg is invalid once its handle is removed: keep what we need first. */
+			CURL *easy = msg->easy_handle;
 			CURLcode cc = msg->data.result;
+			struct s3_call *c;
+			curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&c);
+			struct part *p = c->owner;
 			int prc = 0;
 			enum s3_outcome o = s3_call_outcome(u->s3, c, cc, &prc, err);
-			curl_multi_remove_handle(m, msg->easy_handle);
-			curl_easy_cleanup(msg->easy_handle);
+			curl_multi_remove_handle(m, easy);
+			curl_easy_cleanup(easy);
 			c->easy = NULL;
 			p->in_flight = false;
 			active--;

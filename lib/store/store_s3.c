@@ -380,6 +380,13 @@ enum s3_outcome s3_call_outcome(struct s3_store *s3, struct s3_call *c, CURLcode
 	}
 	if (status >= 200 && status < 300)
 		return OUT_DONE;
+	if (status == 404 && c->missing_ok) {
+		char *code = s3_xml_text(c->resp.data, c->resp.len, "Code");
+		bool no_bucket = code && !strcmp(code, "NoSuchBucket");
+		free(code);
+		if (!no_bucket)
+			return OUT_DONE;
+	}
 	if ((status >= 500 || status == 429) && can_retry)
 		goto retry;
 	*rc = http_error(s3, c, status, err);
@@ -485,9 +492,8 @@ static int s3_delete(struct plat_store *s, const char *key, struct plat_error *e
 	s3_call_add_header(&c, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
 	if (s3->creds.session_token)
 		s3_call_add_header(&c, "x-amz-security-token: %s", s3->creds.session_token);
+	c.missing_ok = true; /* deleting a missing object succeeds, as in S3 itself */
 	int rc = s3_call_run(s3, &c, err);
-	if (rc == -PLAT_E_NOT_FOUND && err->message[0] && !strstr(err->message, "bucket"))
-		rc = 0; /* deleting a missing object succeeds, as in S3 itself */
 	s3_call_free(&c);
 	return rc;
 }

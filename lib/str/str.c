@@ -72,6 +72,7 @@ void plat_utf8_sanitize(struct plat_buf *out, const char *s, size_t len)
 void plat_str_escape_terminal(struct plat_buf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	plat_buf_reserve(out, 0); /* an empty name is still a string for "%s" */
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {

@@ -119,6 +119,22 @@ json_field() { # FIELD: read from $output
 	[ ! -e "$XDG_CONFIG_HOME/platctl/config.yaml" ]
 }
 
+@test "dev down --purge only deletes a dev stack; directories a shell would misread are refused" {
+	mkdir -p "$DEVDIR/victim"
+	echo precious >"$DEVDIR/victim/file"
+	run --separate-stderr "$PLATCTL" dev down --dir "$DEVDIR/victim" --purge
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not a dev stack"* ]]
+	[ -f "$DEVDIR/victim/file" ]
+	for odd in "$DEVDIR/we\"ird" "$DEVDIR/with space" "$DEVDIR/x;touch \$HOME/pwned" "$DEVDIR/\$(id)"; do
+		run --separate-stderr "$PLATCTL" dev up --dir "$odd"
+		[ "$status" -eq 2 ] || { echo "$odd: $status"; false; }
+		[[ "$stderr" == *"may only contain letters"* ]]
+		[ ! -e "$odd" ]
+	done
+	[ ! -e "$HOME/pwned" ]
+}
+
 @test "bad dev options" {
 	run --separate-stderr "$PLATCTL" dev up --dir relative/path
 	[ "$status" -eq 2 ]

@@ -72,8 +72,8 @@ round_trip() {
 	run "$PLATCTL" storage ls docs/ --all -o json --limit 2
 	[ "$(echo "$output" | grep -c '"key"')" -eq 4 ]
 	[[ "$output" == *'"next_cursor":	null'* ]]
-	# delete, then it is gone; deleting again succeeds
-	"$PLATCTL" storage rm docs/small docs/small
+	# delete, then it is gone; deleting again succeeds (whatever the key says)
+	"$PLATCTL" storage rm docs/small docs/small docs/no-such-bucket-notes.txt
 	run --separate-stderr "$PLATCTL" storage get docs/small
 	[ "$status" -eq 5 ]
 	[[ "$stderr" == *"object 'docs/small' not found"* ]]

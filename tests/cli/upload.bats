@@ -248,3 +248,19 @@ assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "re
 	run script -qec "$PLATCTL -q upload $F/p.txt --new-version" /dev/null
 	[[ "$output" != *"ETA"* ]]
 }
+
+@test "shells complete document ids for documents show/get/rm/retry" {
+	id=$("$PLATCTL" upload "$F/contract.txt" -o ids)
+	[ "$("$PLATCTL" __complete documents show '')" = ":documents" ]
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	ln -sf "$PLATCTL" "$BATS_TEST_TMPDIR/bin/platctl"
+	PATH="$BATS_TEST_TMPDIR/bin:$PATH"
+	source "$ROOT/completions/platctl.bash"
+	COMP_WORDS=(platctl documents show "${id:0:4}"); COMP_CWORD=3
+	_platctl
+	[ "${COMPREPLY[*]}" = "$id" ]
+	if command -v fish >/dev/null; then
+		run fish --no-config -c "source $ROOT/completions/platctl.fish; complete -C 'platctl documents rm ${id:0:4}'"
+		[ "$output" = "$id" ]
+	fi
+}

@@ -141,6 +141,11 @@ static void test_utf8(void **state)
 static void test_escape_terminal(void **state)
 {
 	(void)state;
+	struct plat_buf e = PLAT_BUF_INIT;
+	plat_str_escape_terminal(&e, "", 0);
+	assert_non_null(e.data); /* a string, even when empty: callers print it with %s */
+	assert_string_equal(e.data, "");
+	plat_buf_free(&e);
 	struct plat_buf b = PLAT_BUF_INIT;
 	const char in[] = "a\nb\t\x1b[31mred\\ caf\xc3\xa9 \xff \xc2\x9b";
 	plat_str_escape_terminal(&b, in, sizeof(in) - 1);

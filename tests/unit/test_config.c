@@ -180,6 +180,7 @@ static void test_syntax_errors_and_odd_documents(void **state)
 	} cases[] = {
 		{"a: [1,\n b: 2", "YAML syntax error", 3},
 		{"log:\n  level: info\n  level: debug\n", "duplicate key", 3},
+		{"storage:\n  s3:\n    region: a\nstorage.s3.region: b\n", "already set on line 3", 4},
 		{"- a\n- b\n", "must be a mapping", 1},
 		{"tenant: a\n---\ntenant: b\n", "single YAML document", 3},
 		{"? [a]\n: b\n", "mapping keys must be plain names", 1},
@@ -240,6 +241,12 @@ static void test_profiles(void **state)
 	plat_config_free(cfg);
 
 	cfg = load(profile_yaml, "default", &rc);
+	assert_string_equal(plat_config_str(cfg, PLAT_CFG_TENANT), "top");
+	plat_config_free(cfg);
+
+	/* "name:" with nothing under it is a defined, empty profile. */
+	cfg = load("tenant: top\nprofiles:\n  empty:\n", "empty", &rc);
+	assert_int_equal(rc, 0);
 	assert_string_equal(plat_config_str(cfg, PLAT_CFG_TENANT), "top");
 	plat_config_free(cfg);
 

@@ -82,12 +82,13 @@ static void test_text_format(void **state)
 {
 	(void)state;
 	use_format(PLAT_LOG_FORMAT_TEXT, PLAT_LOG_INFO);
-	PLAT_LOG_W("disk almost full", "path", "/var/lib/x y", "esc", "\x1b[2J");
+	PLAT_LOG_W("disk almost full", "path", "/var/lib/x y", "esc", "\x1b[2J", "name", "gr\xc3\xbc\xc3\x9f" "e \"q\"");
 	char *s = captured();
 	assert_non_null(strstr(s, "level=warn"));
 	assert_non_null(strstr(s, "msg=\"disk almost full\""));
 	assert_non_null(strstr(s, "path=\"/var/lib/x y\""));
 	assert_non_null(strstr(s, "esc=\\x1b[2J"));
+	assert_non_null(strstr(s, "name=\"gr\xc3\xbc\xc3\x9f" "e \\\"q\\\"\"")); /* UTF-8 intact inside quotes */
 	assert_null(strchr(s, '\x1b')); /* no raw escape reaches a terminal */
 	assert_non_null(strstr(s, "request_id=req-123"));
 	free(s);
@@ -116,6 +117,15 @@ static void test_redaction(void **state)
 	assert_non_null(strstr(s, "about a table")); /* "ab" was not registered */
 	assert_non_null(strstr(s, "postgres://app:" PLAT_REDACTED "@db:5432/x"));
 	free(s);
+	/* Passwords libpq accepts but a naive pattern would cut short (found in review). */
+	struct plat_buf r = PLAT_BUF_INIT;
+	plat_redact(&r, "postgres://u:pa?ss#99@localhost/db and host=h password=abcd;efgh99 x"
+			" and https://h/x?password=s3cr&other=1");
+	assert_null(strstr(r.data, "ss#99"));
+	assert_null(strstr(r.data, "efgh99"));
+	assert_null(strstr(r.data, "s3cr"));
+	assert_non_null(strstr(r.data, "&other=1"));
+	plat_buf_free(&r);
 	/* An empty string with secrets registered (a bug once: a NULL buffer was searched). */
 	struct plat_buf empty = PLAT_BUF_INIT;
 	plat_redact(&empty, "");
