@@ -165,6 +165,8 @@ install: platctl man
 	install -m 0644 etc/platctl.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/config.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
+	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml ] || \
+		install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml
 	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done

@@ -8,7 +8,7 @@ load helpers
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for f in usr/bin/platctl usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
-		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml \
+		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml etc/platctl/classes.yaml \
 		usr/share/doc/platctl/examples/config.yaml usr/lib/systemd/system/platctl-migrate.service; do
 		[ -e "$dest/$f" ] || { echo "missing $f"; false; }
 	done

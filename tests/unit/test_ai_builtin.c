@@ -1,0 +1,233 @@
+/* The builtin AI provider: embeddings, summaries, field extraction, classification. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai/builtin.h"
+#include "mem/mem.h"
+
+/* The largest component of the builtin embedding of a fixed text. */
+#ifndef GOLDEN_EMBEDDING
+#define GOLDEN_EMBEDDING "362:0.4942"
+#endif
+
+static double cosine(const float *a, const float *b)
+{
+	double d = 0;
+	for (int i = 0; i < PLAT_AI_BUILTIN_DIM; i++)
+		d += (double)a[i] * b[i];
+	return d;
+}
+
+static void embed(const char *s, float *v)
+{
+	plat_ai_builtin_embed(s, strlen(s), v);
+}
+
+static void test_embeddings(void **state)
+{
+	(void)state;
+	float a[PLAT_AI_BUILTIN_DIM], b[PLAT_AI_BUILTIN_DIM], c[PLAT_AI_BUILTIN_DIM], d[PLAT_AI_BUILTIN_DIM];
+	embed("The supplier agreement expires on 31 March 2027.", a);
+	embed("The supplier agreement expires on 31 March 2027.", b);
+	assert_memory_equal(a, b, sizeof(a)); /* deterministic */
+	assert_true(fabs(cosine(a, a) - 1.0) < 1e-5); /* unit length */
+	embed("When does the supplier contract expire?", c);
+	embed("Quarterly revenue grew twelve percent in the Nordic region.", d);
+	assert_true(cosine(a, c) > cosine(a, d) + 0.1); /* related text is closer */
+	/* Character trigrams: inflections overlap, unrelated words do not. */
+	float x[PLAT_AI_BUILTIN_DIM], y[PLAT_AI_BUILTIN_DIM], z[PLAT_AI_BUILTIN_DIM];
+	embed("termination", x);
+	embed("terminations", y);
+	embed("invoice", z);
+	assert_true(cosine(x, y) > 0.4); /* 11 of 12 trigrams shared; the unigrams differ */
+	assert_true(fabs(cosine(x, z)) < 0.3);
+	/* Non-English text has features too; empty text is the zero vector. */
+	embed("Die Vereinbarung endet am 31. März 2027.", x);
+	assert_true(fabs(cosine(x, x) - 1.0) < 1e-5);
+	embed("  ... !!! ", z);
+	assert_true(cosine(z, z) == 0.0);
+	/* Golden: the model's identity is its output; a change here is a new model version. */
+	embed("platctl builtin embeddings", x);
+	int best = 0;
+	for (int i = 1; i < PLAT_AI_BUILTIN_DIM; i++)
+		if (fabsf(x[i]) > fabsf(x[best]))
+			best = i;
+	char golden[64];
+	snprintf(golden, sizeof(golden), "%d:%.4f", best, (double)x[best]);
+	print_message("golden %s (model %s)\n", golden, PLAT_AI_BUILTIN_MODEL);
+	assert_string_equal(golden, GOLDEN_EMBEDDING);
+}
+
+static void test_summary(void **state)
+{
+	(void)state;
+	const char *text = "Acme and Globex signed a supply agreement in 2026. "
+			   "The weather in March was unusually warm. "
+			   "The agreement covers the supply of steel and the supply of aluminium. "
+			   "Globex delivers steel and aluminium to Acme every month under the agreement.\n\n"
+			   "Lunch was served at noon.";
+	char *s = plat_ai_builtin_summarize(text, strlen(text), 2);
+	assert_string_equal(s, "The agreement covers the supply of steel and the supply of aluminium. "
+			       "Globex delivers steel and aluminium to Acme every month under the agreement.");
+	free(s);
+	s = plat_ai_builtin_summarize(text, strlen(text), 10); /* more than there are: all, in order */
+	assert_non_null(strstr(s, "Acme and Globex signed") );
+	assert_true(strstr(s, "Acme and Globex") < strstr(s, "Lunch"));
+	free(s);
+	s = plat_ai_builtin_summarize("", 0, 3);
+	assert_string_equal(s, "");
+	free(s);
+	s = plat_ai_builtin_summarize("One line without a full stop", 28, 3);
+	assert_string_equal(s, "One line without a full stop");
+	free(s);
+}
+
+static cJSON *extract(const char *s)
+{
+	return plat_ai_builtin_extract(s, strlen(s));
+}
+
+static char *list(cJSON *o, const char *field)
+{
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, field));
+	return s;
+}
+
+#define EXPECT_LIST(obj, field, want)                     \
+	do {                                              \
+		char *got_ = list(obj, field);            \
+		if (strcmp(got_, want) != 0)              \
+			fail_msg("%s: %s != %s", field, got_, want); \
+		cJSON_free(got_);                         \
+	} while (0)
+
+static void test_dates(void **state)
+{
+	(void)state;
+	cJSON *o = extract("Signed 2026-11-22. Valid until 31.03.2027; renewal date: March 31, 2028. "
+			   "Not dates: 2027-13-01, 30.02.2027, 2027-02-29, February 30, 2026. Leap: 29 February 2028.");
+	EXPECT_LIST(o, "dates", "[\"2026-11-22\",\"2027-03-31\",\"2028-02-29\",\"2028-03-31\"]");
+	EXPECT_LIST(o, "expiry_dates", "[\"2027-03-31\",\"2028-03-31\"]");
+	cJSON_Delete(o);
+	o = extract("Mayday on 12 Foo 2026 and 99/99/2026.");
+	EXPECT_LIST(o, "dates", "[]");
+	cJSON_Delete(o);
+}
+
+static void test_money(void **state)
+{
+	(void)state;
+	cJSON *o = extract("Fee EUR 1,200.50 per month, a deposit of $5,000 and 1.200,50 € for extras; "
+			   "also 300 euros, GBP 99 and CHF 1'250.00. Not money: 2026 items, version 1.2.");
+	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItem(o, "amounts"));
+	assert_non_null(strstr(s, "{\"value\":\"1200.50\",\"currency\":\"EUR\",\"text\":\"EUR 1,200.50\"}"));
+	assert_non_null(strstr(s, "{\"value\":\"5000\",\"currency\":\"USD\",\"text\":\"$5,000\"}"));
+	assert_non_null(strstr(s, "{\"value\":\"1200.50\",\"currency\":\"EUR\",\"text\":\"1.200,50 €\"}"));
+	assert_non_null(strstr(s, "\"value\":\"300\",\"currency\":\"EUR\""));
+	assert_non_null(strstr(s, "\"value\":\"99\",\"currency\":\"GBP\""));
+	assert_non_null(strstr(s, "\"value\":\"1250.00\",\"currency\":\"CHF\""));
+	assert_null(strstr(s, "2026"));
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+static void test_contacts_ibans_parties(void **state)
+{
+	(void)state;
+	cJSON *o = extract("This Agreement is made between Acme Corporation and Globex Ltd, dated today. "
+			   "Contact legal@acme.example or +49 30 1234567; fax (555) 123-4567. "
+			   "Pay to DE89 3704 0044 0532 0130 00 or GB82 WEST 1234 5698 7654 32. "
+			   "Not an IBAN: DE89 3704 0044 0532 0130 01. Not an email: a@b. Not a phone: 12345.");
+	EXPECT_LIST(o, "parties", "[\"Acme Corporation\",\"Globex Ltd\"]");
+	EXPECT_LIST(o, "emails", "[\"legal@acme.example\"]");
+	EXPECT_LIST(o, "ibans", "[\"DE89370400440532013000\",\"GB82WEST12345698765432\"]");
+	char *phones = list(o, "phones");
+	assert_non_null(strstr(phones, "+49 30 1234567"));
+	assert_non_null(strstr(phones, "(555) 123-4567"));
+	assert_null(strstr(phones, "12345\""));
+	cJSON_free(phones);
+	cJSON_Delete(o);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	struct plat_buf b = PLAT_BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		plat_buf_append(&b, chunk, n);
+	fclose(f);
+	plat_buf_reserve(&b, 0);
+	return plat_buf_detach(&b);
+}
+
+static void test_classification_accuracy(void **state)
+{
+	(void)state;
+	struct plat_taxonomy *t;
+	struct plat_error err = {0};
+	if (plat_taxonomy_load("etc/platctl/classes.yaml", &t, &err) < 0)
+		fail_msg("%s", err.message);
+	DIR *d = opendir("tests/data/classify");
+	assert_non_null(d);
+	int total = 0, right = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "tests/data/classify/%s", e->d_name);
+		char *text = read_file(path);
+		double conf;
+		const char *got = plat_ai_builtin_classify(t, text, strlen(text), &conf);
+		size_t label_len = strcspn(e->d_name, "-");
+		bool ok = strlen(got) == label_len && !strncmp(got, e->d_name, label_len);
+		if (!ok)
+			print_message("misclassified %s as %s (%.2f)\n", e->d_name, got, conf);
+		assert_true(conf >= 0 && conf <= 1);
+		right += ok;
+		total++;
+		free(text);
+	}
+	closedir(d);
+	print_message("builtin classification accuracy: %d/%d = %.0f%%\n", right, total, 100.0 * right / total);
+	assert_true(total >= 15);
+	assert_true(right * 10 >= total * 8); /* at least 80% on the labelled set */
+	double conf;
+	assert_string_equal(plat_ai_builtin_classify(t, "lorem ipsum dolor", 17, &conf), "other");
+	assert_true(conf == 0);
+	plat_taxonomy_free(t);
+
+	static const char *const bad[] = {"classes: [a]\n", "classes:\n  x:\n    keywords:\n      word: -1\n",
+					  "classes:\n  x: {}\n", "nope: 1\n", "classes: {x: {keywords: {a: zero}}}\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(plat_taxonomy_load_buffer("t.yaml", bad[i], strlen(bad[i]), &t, &err), -PLAT_E_CONFIG);
+		assert_non_null(strstr(err.message, "t.yaml:"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_embeddings),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_money),
+		cmocka_unit_test(test_contacts_ibans_parties),
+		cmocka_unit_test(test_classification_accuracy),
+	};
+	return cmocka_run_group_tests_name("ai_builtin", tests, NULL, NULL);
+}
