@@ -33,6 +33,19 @@ char *plat_ai_builtin_summarize(const char *text, size_t len, int max_sentences)
  *   grouped by the rule that found them. */
 cJSON *plat_ai_builtin_extract(const char *text, size_t len);
 
+/* A passage an answer may cite as [citation]. */
+struct plat_ai_passage {
+	const char *text;
+	int citation;
+};
+
+/* Answer from the passages by extraction: the up to max_sentences sentences that best
+ * support the question (embedding similarity plus shared words), best first, each
+ * followed by its passage's [citation]. *score is the best sentence's support (0: none).
+ * The caller frees the result. */
+char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
+			     double *score);
+
 struct plat_taxonomy;
 
 /* Load a taxonomy YAML file: classes: {NAME: {keywords: {WORD: WEIGHT, ...}}}. */

@@ -285,3 +285,88 @@ char *plat_ai_builtin_summarize(const char *text, size_t len, int max_sentences)
 	free(s);
 	return plat_buf_detach(&b);
 }
+
+/* ---- answers ---- */
+
+struct candidate {
+	const char *s;
+	size_t n;
+	int citation;
+	double score;
+};
+
+static int by_candidate_score(const void *x, const void *y)
+{
+	const struct candidate *a = x, *b = y;
+	if (a->score != b->score)
+		return a->score < b->score ? 1 : -1;
+	return a->s < b->s ? -1 : a->s > b->s;
+}
+
+/* Share of the question's longer words that the sentence contains. */
+static double shared_words(const struct word *q, size_t nq, const struct word *s, size_t ns)
+{
+	size_t useful = 0, found = 0;
+	for (size_t i = 0; i < nq; i++) {
+		if (q[i].n < 4)
+			continue; /* "the", "what", "is": no evidence either way */
+		useful++;
+		for (size_t j = 0; j < ns; j++)
+			if (s[j].n >= q[i].n - 1 && !memcmp(q[i].s, s[j].s, q[i].n - 1)) { /* plural/verb ends */
+				found++;
+				break;
+			}
+	}
+	return useful ? (double)found / (double)useful : 0;
+}
+
+char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
+			     double *score)
+{
+	float qv[PLAT_AI_BUILTIN_DIM], sv[PLAT_AI_BUILTIN_DIM];
+	plat_ai_builtin_embed(question, strlen(question), qv);
+	struct word *qw;
+	size_t nqw;
+	char *qlow = words_of(question, strlen(question), &qw, &nqw);
+	size_t cap = 16, nc = 0;
+	struct candidate *c = plat_xmalloc(cap * sizeof(*c));
+	for (size_t p = 0; p < n; p++) {
+		size_t ns;
+		struct sentence *s = split_sentences(passages[p].text, strlen(passages[p].text), &ns);
+		for (size_t i = 0; i < ns; i++) {
+			plat_ai_builtin_embed(s[i].s, s[i].n, sv);
+			double cos = 0;
+			for (int k = 0; k < PLAT_AI_BUILTIN_DIM; k++)
+				cos += (double)qv[k] * sv[k];
+			struct word *sw;
+			size_t nsw;
+			char *slow = words_of(s[i].s, s[i].n, &sw, &nsw);
+			double sc = (cos > 0 ? cos : 0) + 0.5 * shared_words(qw, nqw, sw, nsw);
+			free(sw);
+			free(slow);
+			if (nc == cap) {
+				cap *= 2;
+				c = plat_xrealloc(c, cap * sizeof(*c));
+			}
+			c[nc++] = (struct candidate){s[i].s, s[i].n, passages[p].citation, round(sc * 1e9) / 1e9};
+		}
+		free(s);
+	}
+	qsort(c, nc, sizeof(*c), by_candidate_score);
+	*score = nc ? c[0].score : 0;
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_buf_reserve(&b, 0);
+	for (size_t i = 0; i < nc && i < (size_t)(max_sentences > 0 ? max_sentences : 1); i++) {
+		if (c[i].score <= 0)
+			break;
+		if (b.len)
+			plat_buf_putc(&b, ' ');
+		for (size_t k = 0; k < c[i].n; k++)
+			plat_buf_putc(&b, c[i].s[k] == '\n' ? ' ' : c[i].s[k]);
+		plat_buf_printf(&b, " [%d]", c[i].citation);
+	}
+	free(c);
+	free(qw);
+	free(qlow);
+	return plat_buf_detach(&b);
+}

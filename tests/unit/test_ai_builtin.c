@@ -92,6 +92,33 @@ static void test_summary(void **state)
 	free(s);
 }
 
+static void test_answers_cite_passages(void **state)
+{
+	(void)state;
+	struct plat_ai_passage p[] = {
+		{"The supplier agreement with Globex expires on 31 March 2027. Renewal needs 90 days notice.", 1},
+		{"Quarterly revenue grew by twelve percent. The Nordic region led growth.", 2},
+		{"All laptops must be encrypted. Passwords must not be shared.", 3},
+	};
+	double score;
+	char *a = plat_ai_builtin_answer("When does the Globex supplier agreement expire?", p, 3, 1, &score);
+	assert_string_equal(a, "The supplier agreement with Globex expires on 31 March 2027. [1]");
+	assert_true(score > 0.5);
+	free(a);
+	a = plat_ai_builtin_answer("Must laptops be encrypted?", p, 3, 2, &score);
+	assert_true(strncmp(a, "All laptops must be encrypted. [3]", 34) == 0);
+	free(a);
+	/* Nothing relevant: a low score the caller can refuse on. */
+	double none;
+	a = plat_ai_builtin_answer("What colour is the office cat?", p, 3, 1, &none);
+	assert_true(none < score / 2);
+	free(a);
+	a = plat_ai_builtin_answer("anything", NULL, 0, 3, &none);
+	assert_string_equal(a, "");
+	assert_true(none == 0);
+	free(a);
+}
+
 static cJSON *extract(const char *s)
 {
 	return plat_ai_builtin_extract(s, strlen(s));
@@ -224,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_embeddings),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_answers_cite_passages),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_money),
 		cmocka_unit_test(test_contacts_ibans_parties),
