@@ -137,3 +137,41 @@ static int builtin_embed(struct plat_ai *ai, const char *const *texts, size_t n,
 }
 
 const struct plat_ai_ops plat_ai_builtin_ops = {"builtin", builtin_embed, NULL};
+
+/* ---- the privacy gate ---- */
+
+static bool listed(const char *list, const char *item)
+{
+	size_t il = strlen(item);
+	for (const char *p = list; *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ",");
+		size_t trimmed = len;
+		while (trimmed && p[trimmed - 1] == ' ')
+			trimmed--;
+		if ((trimmed == 1 && *p == '*') || (trimmed == il && !strncmp(p, item, il)))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+bool plat_ai_external_allowed(const char *allow_classes, bool allow_pii, const char *doc_class, const cJSON *fields,
+			      const char **reason)
+{
+	*reason = NULL;
+	if (!listed(allow_classes ? allow_classes : "", doc_class && *doc_class ? doc_class : "other")) {
+		*reason = "its class is not in ai.external.allow";
+		return false;
+	}
+	if (!allow_pii) {
+		static const char *const pii[] = {"emails", "phones", "ibans"};
+		for (size_t i = 0; i < sizeof(pii) / sizeof(pii[0]); i++)
+			if (cJSON_GetArraySize(cJSON_GetObjectItem(fields, pii[i])) > 0) {
+				*reason = "it contains personal data and ai.external.allow_pii is false";
+				return false;
+			}
+	}
+	return true;
+}

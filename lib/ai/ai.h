@@ -88,4 +88,11 @@ void plat_ai_reply_free(struct plat_ai_reply *r);
 int plat_ai_complete(struct plat_ai *ai, const struct plat_ai_request *req, struct plat_ai_reply *out,
 		     struct plat_error *err);
 
+/* The privacy gate: may a document of this class, with these extracted fields (as from
+ * plat_ai_builtin_extract), go to an external provider? allow_classes is
+ * ai.external.allow ("a,b", "*" for all, "" for none). When it may not, *reason says why
+ * (static text); callers then use builtin and record the choice. */
+bool plat_ai_external_allowed(const char *allow_classes, bool allow_pii, const char *doc_class, const cJSON *fields,
+			      const char **reason);
+
 #endif

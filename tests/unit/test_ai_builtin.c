@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ai/ai.h"
 #include "ai/builtin.h"
 #include "mem/mem.h"
 
@@ -246,6 +247,26 @@ static void test_classification_accuracy(void **state)
 	}
 }
 
+static void test_privacy_gate(void **state)
+{
+	(void)state;
+	const char *why;
+	cJSON *clean = extract("Quarterly revenue grew 12%.");
+	cJSON *pii = extract("Contact jane@acme.example about the renewal.");
+	assert_true(plat_ai_external_allowed("report, policy", false, "report", clean, &why));
+	assert_null(why);
+	assert_false(plat_ai_external_allowed("report,policy", false, "contract", clean, &why));
+	assert_non_null(strstr(why, "ai.external.allow"));
+	assert_false(plat_ai_external_allowed("", false, "report", clean, &why)); /* default: nothing leaves */
+	assert_false(plat_ai_external_allowed("*", false, "report", pii, &why));
+	assert_non_null(strstr(why, "personal data"));
+	assert_true(plat_ai_external_allowed("*", true, "report", pii, &why));
+	assert_true(plat_ai_external_allowed("other", false, NULL, clean, &why)); /* unclassified is "other" */
+	assert_false(plat_ai_external_allowed("reports", false, "report", clean, &why)); /* whole names only */
+	cJSON_Delete(clean);
+	cJSON_Delete(pii);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_money),
 		cmocka_unit_test(test_contacts_ibans_parties),
 		cmocka_unit_test(test_classification_accuracy),
+		cmocka_unit_test(test_privacy_gate),
 	};
 	return cmocka_run_group_tests_name("ai_builtin", tests, NULL, NULL);
 }
