@@ -62,11 +62,24 @@ if pg_env=$(tests/services/pg.sh start --owner $$); then
 	export TEST_PG_DIR TEST_PG_HOST="$PGHOST" TEST_PG_PORT="$PGPORT"
 	export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 	unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
-	trap 'tests/services/pg.sh stop "$TEST_PG_DIR"' EXIT
 else
 	echo "could not start PostgreSQL for the tests"
 	failed=$((failed + 1))
 fi
+# The fake Anthropic/OpenAI APIs for the provider tests.
+if ai_env=$(tests/services/fake_ai.sh start --owner $$); then
+	eval "$ai_env"
+	export TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
+else
+	echo "could not start the fake AI service for the tests"
+	failed=$((failed + 1))
+fi
+stop_services() {
+	[ -n "${TEST_PG_DIR:-}" ] && tests/services/pg.sh stop "$TEST_PG_DIR"
+	[ -n "${TEST_AI_DIR:-}" ] && tests/services/fake_ai.sh stop "$TEST_AI_DIR"
+	return 0
+}
+trap stop_services EXIT
 
 run_unit build/tests unit
 run_unit build/asan/tests asan
