@@ -175,3 +175,24 @@ bool plat_ai_external_allowed(const char *allow_classes, bool allow_pii, const c
 	}
 	return true;
 }
+
+/* ---- configuration ---- */
+
+void plat_ai_options_for(const struct plat_config *cfg, enum plat_ai_role role, char **environ,
+			 struct plat_ai_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	bool chat = role == PLAT_AI_CHAT;
+	out->provider = plat_config_str(cfg, chat ? PLAT_CFG_AI_CHAT_PROVIDER : PLAT_CFG_AI_EMBEDDINGS_PROVIDER);
+	out->model = plat_config_str(cfg, chat ? PLAT_CFG_AI_CHAT_MODEL : PLAT_CFG_AI_EMBEDDINGS_MODEL);
+	if (!strcmp(out->provider, "anthropic")) {
+		out->base_url = plat_config_str(cfg, PLAT_CFG_AI_ANTHROPIC_BASE_URL);
+		out->api_key = plat_config_str(cfg, PLAT_CFG_AI_ANTHROPIC_API_KEY);
+	} else if (!strcmp(out->provider, "openai")) {
+		out->base_url = plat_config_str(cfg, PLAT_CFG_AI_OPENAI_BASE_URL);
+		out->api_key = plat_config_str(cfg, PLAT_CFG_AI_OPENAI_API_KEY);
+	}
+	out->timeout_ms = plat_config_int(cfg, PLAT_CFG_AI_TIMEOUT);
+	out->max_retries = (int)plat_config_int(cfg, PLAT_CFG_AI_MAX_RETRIES);
+	out->environ = environ;
+}

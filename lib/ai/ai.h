@@ -88,6 +88,19 @@ void plat_ai_reply_free(struct plat_ai_reply *r);
 int plat_ai_complete(struct plat_ai *ai, const struct plat_ai_request *req, struct plat_ai_reply *out,
 		     struct plat_error *err);
 
+enum plat_ai_role {
+	PLAT_AI_CHAT,       /* summaries, classes, fields, answers: ai.chat.* */
+	PLAT_AI_EMBEDDINGS, /* vectors: ai.embeddings.* */
+};
+
+struct plat_config;
+
+/* Options for a role from the configuration: the role's provider and model, that
+ * provider's base_url and api_key, ai.timeout and ai.max_retries. Strings point into
+ * cfg. */
+void plat_ai_options_for(const struct plat_config *cfg, enum plat_ai_role role, char **environ,
+			 struct plat_ai_options *out);
+
 /* The privacy gate: may a document of this class, with these extracted fields (as from
  * plat_ai_builtin_extract), go to an external provider? allow_classes is
  * ai.external.allow ("a,b", "*" for all, "" for none). When it may not, *reason says why

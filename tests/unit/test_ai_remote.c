@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "ai/ai.h"
+#include "config/config.h"
 #include "log/log.h"
 #include "mem/mem.h"
 
@@ -267,6 +268,53 @@ static void test_openai_json_and_embeddings(void **state)
 	plat_ai_close(ai);
 }
 
+static void test_roles_from_configuration(void **state)
+{
+	(void)state;
+	NEED_FAKE();
+	script(NULL);
+	struct plat_config *cfg = plat_config_new();
+	char base[256];
+	snprintf(base, sizeof(base), "%s/v1", url);
+	plat_config_set(cfg, PLAT_CFG_AI_CHAT_PROVIDER, "anthropic", PLAT_CFG_SRC_FLAG, "t", NULL);
+	plat_config_set(cfg, PLAT_CFG_AI_ANTHROPIC_BASE_URL, url, PLAT_CFG_SRC_FLAG, "t", NULL);
+	plat_config_set(cfg, PLAT_CFG_AI_EMBEDDINGS_PROVIDER, "openai", PLAT_CFG_SRC_FLAG, "t", NULL);
+	plat_config_set(cfg, PLAT_CFG_AI_EMBEDDINGS_MODEL, "embed-x", PLAT_CFG_SRC_FLAG, "t", NULL);
+	plat_config_set(cfg, PLAT_CFG_AI_OPENAI_BASE_URL, base, PLAT_CFG_SRC_FLAG, "t", NULL);
+	plat_config_set(cfg, PLAT_CFG_AI_OPENAI_API_KEY, key, PLAT_CFG_SRC_FLAG, "t", NULL);
+	/* The chat key comes from the environment, as ANTHROPIC_API_KEY. */
+	char env_key[256];
+	snprintf(env_key, sizeof(env_key), "ANTHROPIC_API_KEY=%s", key);
+	char *env[] = {env_key, NULL};
+	struct plat_ai_options o;
+	struct plat_ai *chat, *emb;
+	struct plat_error err = {0};
+	plat_ai_options_for(cfg, PLAT_AI_CHAT, env, &o);
+	assert_int_equal(plat_ai_open(&o, &chat, &err), 0);
+	assert_string_equal(plat_ai_provider(chat), "anthropic");
+	plat_ai_options_for(cfg, PLAT_AI_EMBEDDINGS, env, &o);
+	assert_int_equal(plat_ai_open(&o, &emb, &err), 0);
+	assert_string_equal(plat_ai_model(emb), "embed-x");
+	struct plat_ai_request req = {.messages = hello, .n_messages = 1};
+	struct plat_ai_reply r;
+	assert_int_equal(plat_ai_complete(chat, &req, &r, &err), 0);
+	plat_ai_reply_free(&r);
+	const char *texts[] = {"x"};
+	struct plat_ai_vectors v;
+	assert_int_equal(plat_ai_embed(emb, texts, 1, &v, NULL, &err), 0);
+	assert_string_equal(v.model, "embed-x");
+	plat_ai_vectors_free(&v);
+	plat_ai_close(chat);
+	plat_ai_close(emb);
+	/* No key anywhere: a configuration error naming where to put one. */
+	char *none[] = {NULL};
+	plat_ai_options_for(cfg, PLAT_AI_CHAT, none, &o);
+	assert_int_equal(plat_ai_open(&o, &chat, &err), -PLAT_E_CONFIG);
+	assert_non_null(strstr(err.message, "ANTHROPIC_API_KEY"));
+	plat_config_free(cfg);
+	plat_log_clear_secrets();
+}
+
 int main(void)
 {
 	url = getenv("TEST_AI_URL");
@@ -279,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_retries),
 		cmocka_unit_test(test_errors_are_clear_and_keep_keys_secret),
 		cmocka_unit_test(test_openai_json_and_embeddings),
+		cmocka_unit_test(test_roles_from_configuration),
 	};
 	int rc = cmocka_run_group_tests_name("ai_remote", tests, NULL, NULL);
 	curl_global_cleanup();
