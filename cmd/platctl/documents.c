@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "documents/documents.h"
+#include "io/io.h"
 #include "platctl.h"
 #include "str/str.h"
 
@@ -127,16 +128,7 @@ static int sink_write(void *arg, const char *buf, size_t len)
 	struct verified_sink *s = arg;
 	EVP_DigestUpdate(s->sha, buf, len);
 	s->bytes += (long long)len;
-	while (len > 0) {
-		ssize_t n = write(s->fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return plat_write_all(s->fd, buf, len);
 }
 
 int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/io.h"
 #include "platctl.h"
 #include "store/store.h"
 #include "str/str.h"
@@ -138,19 +139,9 @@ int cmd_storage_put(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	return rc;
 }
 
-static int write_fd(void *arg, const char *buf, size_t len)
+static int write_to_fd(void *arg, const char *buf, size_t len)
 {
-	int fd = *(int *)arg;
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return plat_write_all(*(int *)arg, buf, len);
 }
 
 int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
@@ -172,7 +163,7 @@ int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot create '%s': %s", dst, strerror(errno));
 		}
 	}
-	rc = plat_store_get(st, key, o->offset, o->length, write_fd, &fd, &ctx->err);
+	rc = plat_store_get(st, key, o->offset, o->length, write_to_fd, &fd, &ctx->err);
 	plat_store_close(st);
 	if (tmp) {
 		if (rc == 0 && (fsync(fd) < 0 || rename(tmp, dst) < 0))

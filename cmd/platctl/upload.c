@@ -21,6 +21,7 @@
 #include <magic.h>
 #include <openssl/evp.h>
 
+#include "clock/clock.h"
 #include "documents/documents.h"
 #include "platctl.h"
 #include "str/str.h"
@@ -42,7 +43,6 @@ const struct plat_opt upload_opts[] = {
 
 const struct upload_opts upload_defaults = {.jobs = 1, .timeout = 600};
 
-static long long mono_ms(void);
 
 /* --wait: poll the uploaded documents until each is processed or failed. Updates each
  * result's status; returns the number that failed, or -1 on timeout or error. */
@@ -52,7 +52,7 @@ static int wait_for_processing(struct plat_cli_ctx *ctx, cJSON *results, long lo
 	int rc = platctl_connect(ctx, &svc.db);
 	if (rc == 0)
 		rc = plat_svc_resolve_tenant(&svc, &ctx->err);
-	long long deadline = mono_ms() + timeout_s * 1000;
+	long long deadline = plat_clock_ms() + timeout_s * 1000;
 	*failed = 0;
 	while (rc == 0) {
 		int pending = 0;
@@ -73,7 +73,7 @@ static int wait_for_processing(struct plat_cli_ctx *ctx, cJSON *results, long lo
 		}
 		if (rc < 0 || pending == 0)
 			break;
-		if (mono_ms() >= deadline) {
+		if (plat_clock_ms() >= deadline) {
 			rc = plat_error_set(&ctx->err, PLAT_E_UNAVAILABLE,
 					    "%d document%s still not processed after %llds (is a 'platctl consume' worker running?)",
 					    pending, pending == 1 ? "" : "s", timeout_s);
@@ -126,14 +126,6 @@ struct batch {
 	struct plat_store *store;
 };
 
-static long long mono_ms(void)
-{
-	/* monotonic: waits and rates must not jump with the wall clock */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void human_bytes(char *out, size_t n, double v)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -172,7 +164,7 @@ static void progress_file_done(struct progress *p, struct file_progress *fp)
 static void render_progress(struct progress *p, bool final)
 {
 	pthread_mutex_lock(&p->lock);
-	double secs = (double)(mono_ms() - p->start_ms) / 1000.0;
+	double secs = (double)(plat_clock_ms() - p->start_ms) / 1000.0;
 	double rate = secs > 0 ? (double)p->done_bytes / secs : 0;
 	char done[32], total[32], speed[32], eta[32] = "-";
 	human_bytes(done, sizeof(done), (double)p->done_bytes);
@@ -399,7 +391,7 @@ static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_
 static void add_time(struct batch *b, long long *slot, long long since)
 {
 	pthread_mutex_lock(&b->lock);
-	*slot += mono_ms() - since;
+	*slot += plat_clock_ms() - since;
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -466,7 +458,7 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 
 	char sha[65], head[65536];
 	size_t head_len;
-	long long t0 = mono_ms();
+	long long t0 = plat_clock_ms();
 	int scanned = scan(fd, sha, head, sizeof(head), &head_len);
 	add_time(b, &b->hash_ms, t0);
 	if (scanned < 0) {
@@ -485,7 +477,7 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 	struct plat_error err = {0};
 	cJSON *doc = NULL;
 	const char *outcome = NULL;
-	t0 = mono_ms();
+	t0 = plat_clock_ms();
 	bool known = !o->new_version && plat_documents_find_content(svc, sha, &doc, &err) == 0 && doc;
 	add_time(b, &b->db_ms, t0);
 	if (known) {
@@ -495,7 +487,7 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 	}
 
 	char *key = plat_documents_storage_key(svc, sha);
-	t0 = mono_ms();
+	t0 = plat_clock_ms();
 	struct plat_store_object obj;
 	bool existed = plat_store_head(b->store, key, &obj, &err) == 0;
 	if (existed)
@@ -513,7 +505,7 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 	}
 	add_time(b, &b->store_ms, t0);
 	if (rc == 0) {
-		t0 = mono_ms();
+		t0 = plat_clock_ms();
 		struct plat_new_document nd = {name, o->title, o->class_hint, content_type, size, sha, key, b->tags_json};
 		rc = plat_documents_create(svc, &nd, o->new_version, &doc, &outcome, &err);
 		if (rc < 0 && !existed) {
@@ -630,7 +622,7 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	pthread_cond_init(&p->wake, NULL);
 	p->enabled = isatty(1) && isatty(2) && !ctx->g.quiet;
 	p->files_total = b.n;
-	p->start_ms = mono_ms();
+	p->start_ms = plat_clock_ms();
 	for (size_t i = 0; i < b.n; i++) {
 		struct stat st;
 		if (stat(b.items[i].path, &st) == 0 && S_ISREG(st.st_mode))
@@ -678,7 +670,7 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	snprintf(hash_ms, sizeof(hash_ms), "%lld", b.hash_ms);
 	snprintf(store_ms, sizeof(store_ms), "%lld", b.store_ms);
 	snprintf(db_ms, sizeof(db_ms), "%lld", b.db_ms);
-	snprintf(wall_ms, sizeof(wall_ms), "%lld", mono_ms() - p->start_ms);
+	snprintf(wall_ms, sizeof(wall_ms), "%lld", plat_clock_ms() - p->start_ms);
 	plat_log(PLAT_LOG_INFO, "upload finished", "files", files, "failed", failed ? "yes" : "no", "wall_ms", wall_ms,
 		 "hash_ms", hash_ms, "storage_ms", store_ms, "postgres_ms", db_ms, (const char *)NULL);
 

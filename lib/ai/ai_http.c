@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "ai/ai_internal.h"
+#include "clock/clock.h"
 #include "log/log.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -19,20 +20,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 struct attempt {
@@ -167,7 +154,7 @@ static char *error_text(const char *body)
 int ai_http_post(struct ai_http *h, struct plat_error *err)
 {
 	pthread_once(&curl_once, curl_init);
-	long long t0 = now_ms();
+	long long t0 = plat_clock_ms();
 	h->attempts = 0;
 	for (int attempt = 0;; attempt++) {
 		struct attempt a = {.h = h};
@@ -192,7 +179,7 @@ int ai_http_post(struct ai_http *h, struct plat_error *err)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &h->status);
 		curl_easy_cleanup(e);
 		plat_buf_free(&a.sse);
-		h->latency_ms = now_ms() - t0;
+		h->latency_ms = plat_clock_ms() - t0;
 
 		if (a.stopped)
 			return 0; /* the caller had what it wanted */
@@ -237,7 +224,7 @@ retry:;
 		snprintf(wait, sizeof(wait), "%lld", d);
 		plat_log(PLAT_LOG_INFO, "AI request failed, retrying", "provider", h->provider, "status", st, "wait_ms", wait,
 			 (const char *)NULL);
-		sleep_ms(d);
+		plat_sleep_ms(d);
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/rand.h>
 
+#include "clock/clock.h"
 #include "log/log.h"
 #include "mem/mem.h"
 
@@ -16,20 +17,6 @@ struct plat_db {
 	PGconn *conn;
 	char *target;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 char *plat_db_describe_url(const char *url)
 {
@@ -124,12 +111,12 @@ int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, st
 	PQconninfoFree(parsed);
 
 	char *target = plat_db_describe_url(opts->url);
-	long long deadline = now_ms() + opts->connect_timeout_ms;
+	long long deadline = plat_clock_ms() + opts->connect_timeout_ms;
 	long long delay = 100;
 	int attempts = 0;
 	for (;;) {
 		attempts++;
-		long long remaining = deadline - now_ms();
+		long long remaining = deadline - plat_clock_ms();
 		/* libpq's per-attempt timeout is in whole seconds, minimum 2. */
 		long long per_try = remaining > 10000 ? 10 : remaining / 1000 + 1;
 		if (per_try < 2)
@@ -154,7 +141,7 @@ int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, st
 		char *msg = one_line(PQerrorMessage(conn));
 		PQfinish(conn);
 		enum plat_error_kind kind = classify_connect_error(msg);
-		if (kind != PLAT_E_UNAVAILABLE || now_ms() + delay >= deadline) {
+		if (kind != PLAT_E_UNAVAILABLE || plat_clock_ms() + delay >= deadline) {
 			int rc = plat_error_set(err, kind, "cannot connect to PostgreSQL at %s (%d attempt%s): %s", target,
 						attempts, attempts == 1 ? "" : "s", msg);
 			free(msg);
@@ -166,7 +153,7 @@ int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, st
 		free(msg);
 		unsigned char r = 0;
 		RAND_bytes(&r, 1);
-		sleep_ms(delay + (delay * r) / 512); /* up to +50% jitter */
+		plat_sleep_ms(delay + (delay * r) / 512); /* up to +50% jitter */
 		delay = delay * 2 > 2000 ? 2000 : delay * 2;
 	}
 }

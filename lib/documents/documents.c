@@ -266,23 +266,40 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 	return rc;
 }
 
-int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, struct plat_error *err)
+/* Start a transaction holding the document's row lock; *res has storage_key, legal_hold,
+ * deleted and status. An unknown id (in this tenant) is PLAT_E_NOT_FOUND, rolled back. */
+static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, struct plat_error *err)
 {
-	*storage_key = NULL;
+	*res = NULL;
 	if (!uuid_shaped(id))
 		return not_found(id, err);
 	int rc = plat_db_begin(svc->db, err);
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
-	PGresult *res = NULL;
 	rc = plat_db_exec(svc->db,
-			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL FROM documents"
+			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status FROM documents"
 			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
-			  2, params, &res, err);
-	if (rc == 0 && PQntuples(res) == 0)
+			  2, params, res, err);
+	if (rc == 0 && PQntuples(*res) == 0)
 		rc = not_found(id, err);
-	else if (rc == 0 && strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+	if (rc < 0) {
+		PQclear(*res);
+		*res = NULL;
+		plat_db_rollback(svc->db);
+	}
+	return rc;
+}
+
+int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, struct plat_error *err)
+{
+	*storage_key = NULL;
+	PGresult *res;
+	int rc = begin_locked(svc, id, &res, err);
+	if (rc < 0)
+		return rc;
+	const char *params[] = {svc->tenant_id, id};
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
 		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is under legal hold and cannot be deleted", id);
 	if (rc == 0) {
 		*storage_key = plat_xstrdup(PQgetvalue(res, 0, 0));
@@ -310,21 +327,17 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err)
 {
 	*doc = NULL;
-	if (!uuid_shaped(id))
-		return not_found(id, err);
-	int rc = plat_db_begin(svc->db, err);
+	PGresult *res;
+	int rc = begin_locked(svc, id, &res, err);
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
-	PGresult *res = NULL;
-	rc = plat_db_exec(svc->db,
-			  "SELECT status FROM documents WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
-			  2, params, &res, err);
-	if (rc == 0 && PQntuples(res) == 0)
+	const char *status = PQgetvalue(res, 0, 3);
+	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
 		rc = not_found(id, err);
-	else if (rc == 0 && strcmp(PQgetvalue(res, 0, 0), "failed") != 0 && strcmp(PQgetvalue(res, 0, 0), "processed") != 0)
+	else if (strcmp(status, "failed") != 0 && strcmp(status, "processed") != 0)
 		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is %s; only failed or processed documents are retried",
-				    id, PQgetvalue(res, 0, 0));
+				    id, status);
 	PQclear(res);
 	res = NULL;
 	if (rc == 0)

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "io/io.h"
 #include "str/str.h"
 
 static struct {
@@ -310,20 +311,6 @@ static void logfmt_value(struct plat_buf *line, const char *v)
 	plat_buf_putc(line, '"');
 }
 
-static void write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* nowhere left to report a logging failure */
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-}
-
 void plat_log(enum plat_log_level level, const char *msg, ...)
 {
 	if (!plat_log_enabled(level))
@@ -377,7 +364,7 @@ void plat_log(enum plat_log_level level, const char *msg, ...)
 			plat_buf_printf(&line, " request_id=%s", log_state.request_id);
 	}
 	plat_buf_putc(&line, '\n');
-	write_all(log_state.fd, line.data, line.len);
+	plat_write_all(log_state.fd, line.data, line.len); /* nowhere to report a failure */
 	plat_buf_free(&line);
 	free(clean_msg);
 	errno = saved_errno;

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock/clock.h"
 #include "mem/mem.h"
 
 /* ---- parsing the embedded files ---- */
@@ -306,13 +307,6 @@ int plat_migrate_verify(struct plat_db *db, struct plat_error *err)
 
 /* ---- applying ---- */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Run a multi-statement script (simple query protocol) inside the open transaction. On
  * error the message carries the line of the migration file where it happened. */
 static int run_script(struct plat_db *db, const struct plat_migration *m, const char *part, const char *sql,
@@ -378,7 +372,7 @@ static int ensure_table(struct plat_db *db, struct plat_error *err)
 static int apply_one(struct plat_db *db, const struct plat_migration *m, bool up, const struct plat_migrate_options *o,
 		     struct plat_error *err)
 {
-	long long t0 = now_ms();
+	long long t0 = plat_clock_ms();
 	int rc = plat_db_begin(db, err);
 	if (rc < 0)
 		return rc;
@@ -404,7 +398,7 @@ static int apply_one(struct plat_db *db, const struct plat_migration *m, bool up
 		return rc;
 	}
 	if (o->on_applied)
-		o->on_applied(o->arg, m, up, now_ms() - t0);
+		o->on_applied(o->arg, m, up, plat_clock_ms() - t0);
 	return 0;
 }
 

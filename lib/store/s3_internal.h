@@ -64,8 +64,6 @@ struct s3_call {
 
 enum s3_outcome { OUT_DONE, OUT_RETRY, OUT_FAILED };
 
-long long s3_now_ms(void);
-void s3_sleep_ms(long long ms);
 /* scheme://host[/bucket][/encoded key][?canonical query] */
 char *s3_make_url(struct s3_store *s3, const char *key, const struct plat_sigv4_param *q, size_t nq);
 void s3_call_init(struct s3_call *c, const char *method, char *url, const char *op, const char *key);

@@ -14,6 +14,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock/clock.h"
 #include "log/log.h"
 #include "mem/mem.h"
 #include "store/s3_internal.h"
@@ -315,7 +316,7 @@ static int put_multipart(struct upload *u, struct plat_error *err)
 	int active = 0;
 	bool failed = false;
 	for (;;) {
-		long long now = s3_now_ms();
+		long long now = plat_clock_ms();
 		int waiting = 0;
 		long long earliest = -1;
 		for (size_t i = 0; i < n; i++) {
@@ -352,7 +353,7 @@ static int put_multipart(struct upload *u, struct plat_error *err)
 			if (waiting == 0 && u->source_done)
 				break;
 			if (earliest > now)
-				s3_sleep_ms(earliest - now);
+				plat_sleep_ms(earliest - now);
 			continue;
 		}
 		int running;

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "clock/clock.h"
 #include "config/config.h"
 #include "log/log.h"
 #include "mem/mem.h"
@@ -39,20 +40,6 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-long long s3_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void s3_sleep_ms(long long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 /* Exponential backoff with "equal jitter": half fixed, half random. */
@@ -405,7 +392,7 @@ retry:
 	snprintf(at, sizeof(at), "%d", c->attempt + 1);
 	plat_log(PLAT_LOG_INFO, "S3 request failed, retrying", "op", c->op, "status", st, "attempt", at, "error",
 		 cc != CURLE_OK ? (c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc)) : "", (const char *)NULL);
-	c->not_before_ms = s3_now_ms() + backoff_ms(c->attempt);
+	c->not_before_ms = plat_clock_ms() + backoff_ms(c->attempt);
 	c->attempt++;
 	return OUT_RETRY;
 }
@@ -423,9 +410,9 @@ int s3_call_run(struct s3_store *s3, struct s3_call *c, struct plat_error *err)
 			return 0;
 		if (o == OUT_FAILED)
 			return rc;
-		long long wait = c->not_before_ms - s3_now_ms();
+		long long wait = c->not_before_ms - plat_clock_ms();
 		if (wait > 0)
-			s3_sleep_ms(wait);
+			plat_sleep_ms(wait);
 	}
 }
 
