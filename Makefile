@@ -19,7 +19,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic poppler-glib libzip
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -1,0 +1,319 @@
+#include "extract/extract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <poppler.h>
+#include <zip.h>
+
+#include "io/io.h"
+#include "mem/mem.h"
+#include "str/str.h"
+
+#define DOCX_TYPE "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#define MAX_XML (64u << 20) /* a larger document.xml is a zip bomb, not a document */
+
+/* ---- in the child: write pages as frames "P<number> <length>\n<bytes>" ---- */
+
+static int emit_page(int fd, int number, const char *text, size_t len)
+{
+	struct plat_buf clean = PLAT_BUF_INIT, frame = PLAT_BUF_INIT;
+	plat_utf8_sanitize(&clean, text, len);
+	plat_buf_reserve(&clean, 0);
+	plat_buf_printf(&frame, "P%d %zu\n", number, clean.len);
+	plat_buf_append(&frame, clean.data, clean.len);
+	int rc = plat_write_all(fd, frame.data, frame.len);
+	plat_buf_free(&clean);
+	plat_buf_free(&frame);
+	return rc;
+}
+
+static int fail(int fd, const char *msg)
+{
+	plat_write_all(fd, msg, strlen(msg));
+	return 1;
+}
+
+static int read_all(const char *path, struct plat_buf *b, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b->len <= max)
+		plat_buf_append(b, chunk, (size_t)n);
+	close(fd);
+	plat_buf_reserve(b, 0);
+	return n < 0 || b->len > max ? -1 : 0;
+}
+
+struct job {
+	const char *path;
+	const char *content_type;
+};
+
+static int text_pages(struct job *j, int fd)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	if (read_all(j->path, &b, 1u << 30) < 0)
+		return fail(fd, "cannot read the file");
+	int page = 1, rc = 0;
+	const char *p = b.data, *end = b.data + b.len;
+	while (rc == 0) {
+		const char *ff = memchr(p, '\f', (size_t)(end - p));
+		const char *stop = ff ? ff : end;
+		rc = emit_page(fd, page++, p, (size_t)(stop - p));
+		if (!ff)
+			break;
+		p = ff + 1;
+	}
+	plat_buf_free(&b);
+	return rc;
+}
+
+/* ---- HTML ---- */
+
+static bool is_block(const char *n)
+{
+	static const char *const blocks[] = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article",
+					     "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+					     "title", "dt", "dd", "hr", NULL};
+	for (const char *const *b = blocks; *b; b++)
+		if (!strcmp(n, *b))
+			return true;
+	return false;
+}
+
+static void html_walk(xmlNodePtr n, struct plat_buf *out)
+{
+	for (; n; n = n->next) {
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			const char *t = (const char *)n->content;
+			/* Collapse runs of white space as a browser would. */
+			for (; t && *t; t++) {
+				bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r';
+				if (space) {
+					if (out->len && out->data[out->len - 1] != ' ' && out->data[out->len - 1] != '\n')
+						plat_buf_putc(out, ' ');
+				} else {
+					plat_buf_putc(out, *t);
+				}
+			}
+			continue;
+		}
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)n->name;
+		if (!strcmp(name, "script") || !strcmp(name, "style") || !strcmp(name, "noscript") ||
+		    !strcmp(name, "template") || !strcmp(name, "svg"))
+			continue;
+		bool block = is_block(name);
+		if (block && out->len && out->data[out->len - 1] != '\n')
+			plat_buf_putc(out, '\n');
+		if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+			plat_buf_printf(out, "%.*s ", name[1] - '0', "######"); /* headings kept, as Markdown */
+		html_walk(n->children, out);
+		if (block && out->len && out->data[out->len - 1] != '\n')
+			plat_buf_putc(out, '\n');
+	}
+}
+
+static int html_pages(struct job *j, int fd)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	if (read_all(j->path, &b, 256u << 20) < 0)
+		return fail(fd, "cannot read the file");
+	htmlDocPtr doc = htmlReadMemory(b.data, (int)b.len, NULL, NULL,
+					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	plat_buf_free(&b);
+	if (!doc)
+		return fail(fd, "not parseable as HTML");
+	struct plat_buf text = PLAT_BUF_INIT;
+	plat_buf_reserve(&text, 0);
+	html_walk(xmlDocGetRootElement(doc), &text);
+	xmlFreeDoc(doc);
+	int rc = emit_page(fd, 1, text.data, text.len);
+	plat_buf_free(&text);
+	return rc;
+}
+
+/* ---- DOCX ---- */
+
+struct docx_state {
+	int fd;
+	int page;
+	struct plat_buf text;
+};
+
+static void docx_walk(xmlNodePtr n, struct docx_state *s)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)n->name;
+		if (!strcmp(name, "t")) {
+			xmlChar *t = xmlNodeGetContent(n);
+			if (t)
+				plat_buf_puts(&s->text, (const char *)t);
+			xmlFree(t);
+		} else if (!strcmp(name, "tab")) {
+			plat_buf_putc(&s->text, '\t');
+		} else if (!strcmp(name, "br") || !strcmp(name, "lastRenderedPageBreak")) {
+			xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
+			bool page = !strcmp(name, "lastRenderedPageBreak") || (type && !strcmp((char *)type, "page"));
+			xmlFree(type);
+			if (page && s->text.len) {
+				emit_page(s->fd, s->page++, s->text.data, s->text.len);
+				plat_buf_reset(&s->text);
+			} else if (!page) {
+				plat_buf_putc(&s->text, '\n');
+			}
+		} else {
+			docx_walk(n->children, s);
+			if (!strcmp(name, "p"))
+				plat_buf_putc(&s->text, '\n');
+		}
+	}
+}
+
+static int docx_pages(struct job *j, int fd)
+{
+	int err = 0;
+	zip_t *z = zip_open(j->path, ZIP_RDONLY, &err);
+	if (!z)
+		return fail(fd, "not a DOCX file (not a zip archive)");
+	zip_stat_t st;
+	if (zip_stat(z, "word/document.xml", 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+		zip_close(z);
+		return fail(fd, "not a DOCX file (no word/document.xml)");
+	}
+	if (st.size > MAX_XML) {
+		zip_close(z);
+		return fail(fd, "word/document.xml is too large (a zip bomb?)");
+	}
+	zip_file_t *f = zip_fopen(z, "word/document.xml", 0);
+	char *xml = plat_xmalloc((size_t)st.size + 1);
+	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
+	if (f)
+		zip_fclose(f);
+	zip_close(z);
+	if (got != (zip_int64_t)st.size) {
+		free(xml);
+		return fail(fd, "cannot read word/document.xml");
+	}
+	xmlDocPtr doc = xmlReadMemory(xml, (int)st.size, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+									  XML_PARSE_NOWARNING);
+	free(xml);
+	if (!doc)
+		return fail(fd, "word/document.xml is not well-formed XML");
+	struct docx_state s = {fd, 1, PLAT_BUF_INIT};
+	plat_buf_reserve(&s.text, 0);
+	docx_walk(xmlDocGetRootElement(doc), &s);
+	xmlFreeDoc(doc);
+	int rc = 0;
+	if (s.text.len || s.page == 1)
+		rc = emit_page(fd, s.page, s.text.data, s.text.len);
+	plat_buf_free(&s.text);
+	return rc;
+}
+
+/* ---- PDF ---- */
+
+static int pdf_pages(struct job *j, int fd)
+{
+	int in = open(j->path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return fail(fd, "cannot open the file");
+	GError *gerr = NULL;
+	PopplerDocument *doc = poppler_document_new_from_fd(in, NULL, &gerr); /* takes the fd */
+	if (!doc) {
+		struct plat_buf m = PLAT_BUF_INIT;
+		plat_buf_printf(&m, "not a readable PDF: %s", gerr ? gerr->message : "unknown error");
+		if (gerr)
+			g_error_free(gerr);
+		int rc = fail(fd, m.data);
+		plat_buf_free(&m);
+		return rc;
+	}
+	int n = poppler_document_get_n_pages(doc);
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+		char *text = page ? poppler_page_get_text(page) : NULL;
+		rc = emit_page(fd, i + 1, text ? text : "", text ? strlen(text) : 0);
+		g_free(text);
+		if (page)
+			g_object_unref(page);
+	}
+	g_object_unref(doc);
+	return rc;
+}
+
+static int run_job(void *arg, int fd)
+{
+	struct job *j = arg;
+	const char *t = j->content_type ? j->content_type : "";
+	if (!strcmp(t, "application/pdf"))
+		return pdf_pages(j, fd);
+	if (!strcmp(t, "text/html") || !strcmp(t, "application/xhtml+xml"))
+		return html_pages(j, fd);
+	if (!strcmp(t, DOCX_TYPE))
+		return docx_pages(j, fd);
+	if (!strncmp(t, "text/", 5))
+		return text_pages(j, fd);
+	return fail(fd, "no text extractor for this content type");
+}
+
+/* ---- in the parent ---- */
+
+void plat_pages_free(struct plat_pages *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->pages[i].text);
+	free(p->pages);
+	p->pages = NULL;
+	p->n = 0;
+}
+
+int plat_extract_file(const char *path, const char *content_type, const struct plat_sandbox_limits *limits,
+		      struct plat_pages *out, struct plat_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct job j = {path, content_type};
+	struct plat_buf raw = PLAT_BUF_INIT;
+	int rc = plat_sandbox_run(run_job, &j, limits, &raw, err);
+	size_t cap = 0;
+	for (size_t off = 0; rc == 0 && off < raw.len;) {
+		int number;
+		size_t len;
+		int used;
+		if (sscanf(raw.data + off, "P%d %zu\n%n", &number, &len, &used) != 2 || off + (size_t)used + len > raw.len) {
+			rc = plat_error_set(err, PLAT_E_INTERNAL, "the parser's output is malformed");
+			break;
+		}
+		off += (size_t)used;
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 8;
+			out->pages = plat_xrealloc(out->pages, cap * sizeof(*out->pages));
+		}
+		char *text = plat_xmalloc(len + 1);
+		memcpy(text, raw.data + off, len);
+		text[len] = '\0';
+		out->pages[out->n++] = (struct plat_page){number, text};
+		off += len;
+	}
+	if (rc < 0)
+		plat_pages_free(out);
+	plat_buf_free(&raw);
+	return rc;
+}
