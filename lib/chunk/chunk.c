@@ -1,0 +1,155 @@
+#include "chunk/chunk.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem/mem.h"
+
+/* A unit is a sentence (or, for an over-long sentence, a run of words). */
+struct unit {
+	const char *s;
+	size_t n;
+	int words;
+	bool paragraph_start;
+};
+
+static int count_words(const char *s, size_t n)
+{
+	int w = 0;
+	bool in = false;
+	for (size_t i = 0; i < n; i++) {
+		bool space = s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r';
+		if (!space && !in)
+			w++;
+		in = !space;
+	}
+	return w;
+}
+
+static void push(struct unit **u, size_t *n, size_t *cap, struct unit v)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*u = plat_xrealloc(*u, *cap * sizeof(**u));
+	}
+	(*u)[(*n)++] = v;
+}
+
+/* Split text into sentence units; a sentence longer than budget words becomes runs of
+ * budget words. */
+static void units_of(const char *text, int budget, struct unit **u, size_t *n)
+{
+	size_t cap = 0;
+	*n = 0;
+	*u = NULL;
+	size_t len = strlen(text), start = 0;
+	bool para = true;
+	for (size_t i = 0; i <= len; i++) {
+		bool end = i == len, blank = false;
+		if (!end && (text[i] == '.' || text[i] == '!' || text[i] == '?') &&
+		    (i + 1 == len || text[i + 1] == ' ' || text[i + 1] == '\n'))
+			end = true;
+		else if (!end && text[i] == '\n' && i + 1 < len && text[i + 1] == '\n')
+			end = blank = true;
+		if (!end)
+			continue;
+		size_t a = start, b = i < len && !blank ? i + 1 : i;
+		while (a < b && (text[a] == ' ' || text[a] == '\n' || text[a] == '\t' || text[a] == '\r'))
+			a++;
+		while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\n' || text[b - 1] == '\t' || text[b - 1] == '\r'))
+			b--;
+		int w = count_words(text + a, b - a);
+		if (w > budget) {
+			/* Runs of budget words, cut at spaces. */
+			size_t p = a;
+			while (p < b) {
+				size_t q = p;
+				int taken = 0;
+				bool in = false;
+				while (q < b) {
+					bool space = text[q] == ' ' || text[q] == '\n' || text[q] == '\t';
+					if (!space && !in && ++taken > budget)
+						break;
+					in = !space;
+					q++;
+				}
+				size_t e = q;
+				while (e > p && (text[e - 1] == ' ' || text[e - 1] == '\n'))
+					e--;
+				push(u, n, &cap, (struct unit){text + p, e - p, count_words(text + p, e - p), para});
+				para = false;
+				p = q;
+				while (p < b && (text[p] == ' ' || text[p] == '\n'))
+					p++;
+			}
+		} else if (w > 0) {
+			push(u, n, &cap, (struct unit){text + a, b - a, w, para});
+			para = false;
+		}
+		if (blank)
+			para = true;
+		start = i + 1;
+	}
+}
+
+static void emit(struct plat_chunks *out, size_t *cap, int page, const struct unit *u, size_t from, size_t to)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	int words = 0;
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
+			plat_buf_puts(&b, u[i].paragraph_start ? "\n\n" : " ");
+		for (size_t k = 0; k < u[i].n; k++)
+			plat_buf_putc(&b, u[i].s[k] == '\n' ? ' ' : u[i].s[k]);
+		words += u[i].words;
+	}
+	if (out->n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		out->chunks = plat_xrealloc(out->chunks, *cap * sizeof(*out->chunks));
+	}
+	plat_buf_reserve(&b, 0);
+	out->chunks[out->n] = (struct plat_chunk){(int)out->n, page, words, plat_buf_detach(&b)};
+	out->n++;
+}
+
+void plat_chunk_pages(const struct plat_pages *pages, int budget, int overlap, struct plat_chunks *out)
+{
+	if (budget < 16)
+		budget = 16;
+	if (overlap < 0 || overlap >= budget / 2)
+		overlap = budget / 8;
+	memset(out, 0, sizeof(*out));
+	size_t cap = 0;
+	for (size_t p = 0; p < pages->n; p++) {
+		struct unit *u;
+		size_t n;
+		units_of(pages->pages[p].text, budget, &u, &n);
+		size_t from = 0;
+		while (from < n) {
+			/* Fill up to the budget with whole units. */
+			size_t to = from;
+			int words = 0;
+			while (to < n && (to == from || words + u[to].words <= budget))
+				words += u[to++].words;
+			emit(out, &cap, pages->pages[p].number, u, from, to);
+			if (to >= n)
+				break;
+			/* The next chunk repeats the last whole units that fit in the overlap. */
+			size_t next = to;
+			int back = 0;
+			while (next > from + 1 && back + u[next - 1].words <= overlap)
+				back += u[--next].words;
+			from = next;
+		}
+		free(u);
+	}
+}
+
+void plat_chunks_free(struct plat_chunks *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->chunks[i].text);
+	free(c->chunks);
+	memset(c, 0, sizeof(*c));
+}
