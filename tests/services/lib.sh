@@ -24,3 +24,23 @@ start_watchdog() {
 	' watchdog "$owner" "$dir" "$script" </dev/null >/dev/null 2>&1 3>&- &
 	echo $! >"$dir/watchdog.pid"
 }
+
+# True when a service's /__control/health on 127.0.0.1:PORT answers 200 (plain bash).
+health_answers() {
+	(
+		exec 9<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf 'GET /__control/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&9
+		IFS= read -r -t 2 status <&9 || exit 1
+		case $status in "HTTP/1."?" 200 "*) exit 0 ;; *) exit 1 ;; esac
+	) 2>/dev/null
+}
+
+# Stop DIR's watchdog (unless we are it: the watchdog calls stop itself).
+kill_watchdog() {
+	local dir=$1 w
+	[ -f "$dir/watchdog.pid" ] || return 0
+	w=$(cat "$dir/watchdog.pid")
+	if [ "$w" != "$$" ] && [ "$w" != "${BASHPID:-}" ]; then
+		kill "$w" 2>/dev/null || true
+	fi
+}

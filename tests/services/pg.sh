@@ -29,11 +29,7 @@ port_in_use() {
 stop_cluster() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
-	if [ -f "$dir/watchdog.pid" ]; then
-		local w
-		w=$(cat "$dir/watchdog.pid")
-		[ "$w" != "$$" ] && [ "$w" != "${BASHPID:-}" ] && kill "$w" 2>/dev/null || true
-	fi
+	kill_watchdog "$dir"
 	if [ -f "$dir/data/postmaster.pid" ]; then
 		as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 20 stop >/dev/null 2>&1 ||
 			{ kill -9 "$(head -n1 "$dir/data/postmaster.pid")" 2>/dev/null || true; }

@@ -19,24 +19,10 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 APP=$HERE/s3
 BUCKET=${TEST_S3_BUCKET:-platctl-test}
 
-# True when the proxy answers its health check (plain bash: no curl needed).
-answers() {
-	(
-		exec 9<>"/dev/tcp/127.0.0.1/$1" || exit 1
-		printf 'GET /__control/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&9
-		IFS= read -r -t 2 status <&9 || exit 1
-		case $status in "HTTP/1."?" 200 "*) exit 0 ;; *) exit 1 ;; esac
-	) 2>/dev/null
-}
-
 stop_service() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
-	if [ -f "$dir/watchdog.pid" ]; then
-		local w
-		w=$(cat "$dir/watchdog.pid")
-		[ "$w" != "$$" ] && [ "$w" != "${BASHPID:-}" ] && kill "$w" 2>/dev/null || true
-	fi
+	kill_watchdog "$dir"
 	if [ -f "$dir/server.pid" ]; then
 		local pid
 		pid=$(cat "$dir/server.pid")
@@ -80,7 +66,7 @@ start_service() {
 		if [ -z "$port" ] && [ -s "$dir/port" ]; then
 			port=$(cat "$dir/port")
 		fi
-		if [ -n "$port" ] && answers "$port"; then
+		if [ -n "$port" ] && health_answers "$port"; then
 			up=1
 			break
 		fi
