@@ -143,6 +143,12 @@ const struct plat_cmd platctl_commands[] = {
 			"--new-version. A batch where some files failed exits 1 and lists them.",
 	 .opts = upload_opts, .opts_size = sizeof(struct upload_opts), .opts_defaults = &upload_defaults,
 	 .min_args = 1, .max_args = -1, .args_complete = PLAT_COMPLETE_FILE},
+	{"consume", cmd_consume, "process uploaded documents: extract, classify, summarise, embed", 0,
+	 .description = "Workers claim document.uploaded events from the PostgreSQL queue, run the pipeline and\n"
+			"acknowledge after it committed. SIGTERM/SIGINT stop fetching and finish what is in flight.\n"
+			"Exits 1 when any document failed.",
+	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
+	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,

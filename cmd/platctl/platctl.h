@@ -68,6 +68,7 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -136,6 +137,16 @@ struct documents_opts {
 extern const struct plat_opt documents_list_opts[];
 extern const struct plat_opt documents_rm_opts[];
 extern const struct documents_opts documents_defaults;
+
+struct consume_opts {
+	long long concurrency;
+	bool once;
+	long long max_messages;
+	long long idle_exit;
+	long long max_attempts;
+};
+extern const struct plat_opt consume_opts[];
+extern const struct consume_opts consume_defaults;
 
 struct migrate_opts {
 	long long to;

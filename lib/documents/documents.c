@@ -6,6 +6,7 @@
 
 #include "audit/audit.h"
 #include "mem/mem.h"
+#include "queue/queue.h"
 #include "str/str.h"
 
 /* The -o json schema of a document, built by PostgreSQL so it is the same everywhere. */
@@ -69,6 +70,9 @@ static int event_and_audit(struct plat_svc *svc, const char *event, const char *
 	if (rc == 0)
 		rc = plat_audit_append(svc->db, svc->tenant_id, svc->principal, action, "document", doc_id,
 				       svc->request_id, details, err);
+	/* Delivered at commit: workers of the postgres queue wake up. */
+	if (rc == 0)
+		rc = plat_db_exec(svc->db, "SELECT pg_notify('" PLAT_QUEUE_CHANNEL "', $1)", 1, (const char *[]){event}, NULL, err);
 	return rc;
 }
 

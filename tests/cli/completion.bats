@@ -11,7 +11,8 @@ setup() {
 }
 
 @test "__complete offers commands, subcommands, options and option values" {
-	[ "$(platctl __complete co)" = "config" ]
+	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume " ]
+	[ "$(platctl __complete conf)" = "config" ]
 	[ "$(platctl __complete config '' | tr '\n' ' ')" = "show validate example " ]
 	run platctl __complete config show --
 	[[ "$output" == *"--output"* && "$output" == *"--config"* && "$output" == *"--help"* ]]
@@ -25,7 +26,7 @@ setup() {
 
 @test "bash completion script completes through platctl" {
 	source "$ROOT/completions/platctl.bash"
-	COMP_WORDS=(platctl con); COMP_CWORD=1
+	COMP_WORDS=(platctl conf); COMP_CWORD=1
 	_platctl
 	[ "${COMPREPLY[*]}" = "config" ]
 	COMP_WORDS=(platctl config s); COMP_CWORD=2

@@ -110,7 +110,7 @@ static void test_completion(void **state)
 {
 	(void)state;
 	char *s = complete(1, (char *[]){"co"});
-	assert_string_equal(s, "config\n");
+	assert_string_equal(s, "config\nconsume\n"); /* prefix matches, in table order */
 	free(s);
 	s = complete(1, (char *[]){""});
 	assert_non_null(strstr(s, "version\n"));
@@ -141,7 +141,7 @@ static void test_completion(void **state)
 	s = complete(2, (char *[]){"--config", ""});
 	assert_string_equal(s, ":file\n");
 	free(s);
-	s = complete(2, (char *[]){"help", "con"});
+	s = complete(2, (char *[]){"help", "conf"});
 	assert_string_equal(s, "config\n");
 	free(s);
 }

@@ -1,0 +1,86 @@
+#include "queue/queue.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int plat_queue_claim(struct plat_db *db, const char *worker, int lease_seconds, struct plat_event *ev, bool *got,
+		     struct plat_error *err)
+{
+	*got = false;
+	char lease[16];
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	const char *params[] = {worker, lease};
+	PGresult *r;
+	int rc = plat_db_exec(db,
+			      "UPDATE outbox SET claimed_by = $1, claimed_until = now() + make_interval(secs => $2::int),"
+			      " attempts = attempts + 1"
+			      " WHERE id = (SELECT id FROM outbox WHERE event_type = 'document.uploaded'"
+			      "  AND processed_at IS NULL AND dead_lettered_at IS NULL AND available_at <= now()"
+			      "  AND (claimed_until IS NULL OR claimed_until < now())"
+			      "  ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT 1)"
+			      " RETURNING id, tenant_id, aggregate_id, coalesce(request_id, ''), attempts",
+			      2, params, &r, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) == 1) {
+		ev->id = atoll(PQgetvalue(r, 0, 0));
+		snprintf(ev->tenant_id, sizeof(ev->tenant_id), "%s", PQgetvalue(r, 0, 1));
+		snprintf(ev->document_id, sizeof(ev->document_id), "%s", PQgetvalue(r, 0, 2));
+		snprintf(ev->request_id, sizeof(ev->request_id), "%s", PQgetvalue(r, 0, 3));
+		ev->attempts = atoi(PQgetvalue(r, 0, 4));
+		*got = true;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int plat_queue_ack(struct plat_db *db, long long id, struct plat_error *err)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%lld", id);
+	const char *params[] = {s};
+	return plat_db_exec(db,
+			    "UPDATE outbox SET processed_at = now(), claimed_by = NULL, claimed_until = NULL,"
+			    " last_error = NULL WHERE id = $1",
+			    1, params, NULL, err);
+}
+
+int plat_queue_nack(struct plat_db *db, const struct plat_event *ev, const char *error, int max_attempts, bool *dead,
+		    struct plat_error *err)
+{
+	*dead = ev->attempts >= max_attempts;
+	char id[24], backoff[16];
+	snprintf(id, sizeof(id), "%lld", ev->id);
+	/* 2, 4, 8 ... seconds, at most five minutes. */
+	int secs = 1 << (ev->attempts < 8 ? ev->attempts : 8);
+	snprintf(backoff, sizeof(backoff), "%d", secs < 300 ? secs : 300);
+	const char *params[] = {id, error, *dead ? "t" : "f", backoff};
+	return plat_db_exec(db,
+			    "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL, last_error = $2,"
+			    " dead_lettered_at = CASE WHEN $3::bool THEN now() END,"
+			    " available_at = now() + make_interval(secs => $4::int) WHERE id = $1",
+			    4, params, NULL, err);
+}
+
+int plat_queue_listen(struct plat_db *db, struct plat_error *err)
+{
+	return plat_db_exec(db, "LISTEN " PLAT_QUEUE_CHANNEL, 0, NULL, NULL, err);
+}
+
+void plat_queue_wait(struct plat_db *db, long long timeout_ms)
+{
+	PGconn *c = plat_db_pgconn(db);
+	PGnotify *n;
+	while ((n = PQnotifies(c))) { /* already here: no need to wait */
+		PQfreemem(n);
+		return;
+	}
+	struct pollfd p = {PQsocket(c), POLLIN, 0};
+	if (poll(&p, 1, (int)timeout_ms) > 0) {
+		PQconsumeInput(c);
+		while ((n = PQnotifies(c)))
+			PQfreemem(n);
+	}
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# platctl consume on the PostgreSQL queue, with the builtin AI provider (no network).
+load helpers
+
+setup_file() {
+	pg_setup_file
+}
+
+teardown_file() {
+	pg_teardown_file
+}
+
+setup() {
+	isolate
+	fresh_db
+	"$PLATCTL" migrate up >/dev/null
+	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
+	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
+	F="$BATS_TEST_TMPDIR/files"
+	mkdir -p "$F"
+	printf 'Master services agreement between Acme and Globex.\nValid until 2027-03-31.\n' >"$F/contract.txt"
+	printf '# Policy\n\nAll laptops are encrypted.\n' >"$F/policy.md"
+	printf '<html><body><h1>Report</h1><p>Q3 revenue grew.</p></body></html>' >"$F/report.html"
+}
+
+sql() {
+	test_psql -d "$TEST_DB" -Atc "$1"
+}
+
+@test "consume --once processes every queued document and reports a JSON summary" {
+	"$PLATCTL" upload "$F/contract.txt" "$F/policy.md" "$F/report.html" >/dev/null
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	3'* ]]
+	[[ "$output" == *'"failed":	0'* ]]
+	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq 3 ]
+	[ "$(sql "SELECT count(*) FROM chunks")" -gt 0 ]
+	# nothing left: a second run handles nothing
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"processed":	0'* ]]
+}
+
+@test "--max-messages stops after N events and leaves the rest queued" {
+	"$PLATCTL" upload "$F/contract.txt" "$F/policy.md" "$F/report.html" >/dev/null
+	run --separate-stderr "$PLATCTL" consume --max-messages 1 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	1'* ]]
+	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq 1 ]
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[[ "$output" == *'"processed":	2'* ]]
+}
+
+@test "a document that cannot be extracted is retried, then dead-lettered and marked failed (exit 1)" {
+	printf '%%PDF-1.4\nthis is not a real pdf\n' >"$F/broken.pdf"
+	"$PLATCTL" upload "$F/broken.pdf" >/dev/null
+	run --separate-stderr "$PLATCTL" consume --idle-exit 8 --max-attempts 2 -o json
+	[ "$status" -eq 1 ] || { echo "$output $stderr"; false; }
+	[[ "$output" == *'"dead_lettered":	1'* ]]
+	[[ "$stderr" == *"failed"* ]]
+	[ "$(sql "SELECT status FROM documents WHERE name = 'broken.pdf'")" = failed ]
+	[ "$(sql "SELECT count(*) FROM outbox WHERE dead_lettered_at IS NOT NULL")" -eq 1 ]
+}
+
+@test "--idle-exit ends a worker with an empty queue; SIGTERM ends it with exit 0" {
+	run --separate-stderr timeout 20 "$PLATCTL" consume --idle-exit 1 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	0'* ]]
+	"$PLATCTL" consume >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	sleep 1
+	# a document uploaded while it waits is picked up through LISTEN
+	"$PLATCTL" upload "$F/policy.md" >/dev/null
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT status FROM documents")" = processed ] && break
+		sleep 0.2
+	done
+	kill -TERM "$pid"
+	wait "$pid"
+	[ "$(sql "SELECT status FROM documents")" = processed ]
+}
+
+@test "two consumers with several workers process each document exactly once" {
+	for i in $(seq 12); do printf 'Document %s about invoices and contracts.\n' "$i" >"$F/d$i.txt"; done
+	"$PLATCTL" upload "$F"/d*.txt >/dev/null
+	"$PLATCTL" consume --once -c 3 -o json >"$BATS_TEST_TMPDIR/a" 2>/dev/null 3>&- &
+	a=$!
+	"$PLATCTL" consume --once -c 3 -o json >"$BATS_TEST_TMPDIR/b" 2>/dev/null 3>&- &
+	b=$!
+	wait "$a"
+	wait "$b"
+	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq 12 ]
+	total=$(cat "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b" | jq -s 'map(.processed) | add')
+	[ "$total" -eq 12 ]
+}
+
+@test "consume refuses an events backend it does not have (exit 3)" {
+	PLATCTL_EVENTS_BACKEND=kafka run --separate-stderr "$PLATCTL" consume --once
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"events.backend 'kafka' is not available"* ]]
+}
+
+@test "a missing taxonomy file is a configuration error (exit 3) and nothing is claimed" {
+	"$PLATCTL" upload "$F/policy.md" >/dev/null
+	PLATCTL_AI_TAXONOMY="$BATS_TEST_TMPDIR/none.yaml" run --separate-stderr "$PLATCTL" consume --once
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"cannot open taxonomy"* ]]
+	[ "$(sql "SELECT status FROM documents")" = queued ]
+	[ "$(sql "SELECT count(*) FROM outbox WHERE attempts > 0")" -eq 0 ]
+}
