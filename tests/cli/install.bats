@@ -9,7 +9,8 @@ load helpers
 	for f in usr/bin/platctl usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
 		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml etc/platctl/classes.yaml \
-		usr/share/doc/platctl/examples/config.yaml usr/lib/systemd/system/platctl-migrate.service; do
+		usr/share/doc/platctl/examples/config.yaml usr/lib/systemd/system/platctl-migrate.service \
+		usr/lib/systemd/system/platctl-consume.service; do
 		[ -e "$dest/$f" ] || { echo "missing $f"; false; }
 	done
 	for page in "$ROOT"/man/*.scd; do
@@ -17,6 +18,7 @@ load helpers
 		[ -e "$dest/usr/share/man/man${name##*.}/$name" ] || { echo "missing man page $name"; false; }
 	done
 	grep -q '^ExecStart=/usr/bin/platctl migrate up$' "$dest/usr/lib/systemd/system/platctl-migrate.service"
+	grep -q '^ExecStart=/usr/bin/platctl consume --concurrency 2$' "$dest/usr/lib/systemd/system/platctl-consume.service"
 	! grep -rq '@BINDIR@' "$dest"
 	"$dest/usr/bin/platctl" --config "$dest/etc/platctl/config.yaml" config validate --strict
 	# an existing config is never overwritten
