@@ -210,8 +210,9 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		rc = platctl_print(ctx, j, NULL);
 		cJSON_Delete(j);
 		if (rc == 0 && c.failed + c.dead > 0)
-			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "%lld document%s failed", c.failed + c.dead,
-					    c.failed + c.dead == 1 ? "" : "s");
+			/* Counted per attempt: one document can fail, be retried, then be dead-lettered. */
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "%lld processing attempt%s failed, %lld event%s dead-lettered",
+					    c.failed + c.dead, c.failed + c.dead == 1 ? "" : "s", c.dead, c.dead == 1 ? "" : "s");
 	}
 	plat_ai_close(c.chat);
 	plat_ai_close(c.embeddings);

@@ -57,7 +57,7 @@ sql() {
 	run --separate-stderr "$PLATCTL" consume --idle-exit 8 --max-attempts 2 -o json
 	[ "$status" -eq 1 ] || { echo "$output $stderr"; false; }
 	[[ "$output" == *'"dead_lettered":	1'* ]]
-	[[ "$stderr" == *"failed"* ]]
+	[[ "$stderr" == *"2 processing attempts failed, 1 event dead-lettered"* ]]
 	[ "$(sql "SELECT status FROM documents WHERE name = 'broken.pdf'")" = failed ]
 	[ "$(sql "SELECT count(*) FROM outbox WHERE dead_lettered_at IS NOT NULL")" -eq 1 ]
 }
