@@ -42,7 +42,7 @@ struct consume {
 	pthread_mutex_t lock;
 	bool stop;
 	int running;
-	long long handled, processed, skipped, failed, dead, last_activity_ms;
+	long long claimed, processed, skipped, failed, dead, last_activity_ms;
 	struct plat_error fatal; /* a worker that could not start */
 };
 
@@ -58,11 +58,24 @@ static void count(struct consume *c, long long *slot)
 {
 	pthread_mutex_lock(&c->lock);
 	(*slot)++;
-	c->handled++;
 	c->last_activity_ms = plat_clock_ms();
-	if (c->o->max_messages && c->handled >= c->o->max_messages)
-		c->stop = true;
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* --max-messages is a promise across threads: a worker takes a slot before it claims, so
+ * N workers never handle more than N events between them. */
+static bool take_slot(struct consume *c, int delta)
+{
+	pthread_mutex_lock(&c->lock);
+	bool ok = true;
+	if (delta > 0 && c->o->max_messages && c->claimed >= c->o->max_messages) {
+		c->stop = true;
+		ok = false;
+	} else {
+		c->claimed += delta;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ok;
 }
 
 static void *worker(void *arg)
@@ -86,12 +99,16 @@ static void *worker(void *arg)
 	while (!should_stop(c)) {
 		struct plat_event ev;
 		bool got = false;
+		if (!take_slot(c, 1))
+			break;
 		if (plat_queue_claim(db, name, 600, &ev, &got, &err) < 0) {
+			take_slot(c, -1);
 			PLAT_LOG_W("claiming an event failed; retrying", "error", err.message);
 			plat_sleep_ms(1000);
 			continue;
 		}
 		if (!got) {
+			take_slot(c, -1);
 			if (c->o->once)
 				break;
 			pthread_mutex_lock(&c->lock);

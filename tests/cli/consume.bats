@@ -47,8 +47,13 @@ sql() {
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	[[ "$output" == *'"processed":	1'* ]]
 	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq 1 ]
+	# with several workers the limit still holds across them
+	run --separate-stderr "$PLATCTL" consume --max-messages 1 -c 4 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	1'* ]]
+	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq 2 ]
 	run --separate-stderr "$PLATCTL" consume --once -o json
-	[[ "$output" == *'"processed":	2'* ]]
+	[[ "$output" == *'"processed":	1'* ]]
 }
 
 @test "a document that cannot be extracted is retried, then dead-lettered and marked failed (exit 1)" {
