@@ -77,11 +77,14 @@ static void timing(cJSON *t, const char *stage, long long since)
 static void mark_failed(struct plat_pipeline *p, const char *id, const struct plat_error *cause)
 {
 	plat_db_rollback(p->svc->db);
-	const char *params[] = {p->svc->tenant_id, id, cause->message};
+	char version[16];
+	snprintf(version, sizeof(version), "%d", PLAT_PIPELINE_VERSION);
+	const char *params[] = {p->svc->tenant_id, id, cause->message, version};
+	/* Never over a result another worker committed meanwhile. */
 	plat_db_exec(p->svc->db,
 		     "UPDATE documents SET status = 'failed', error = $3, updated_at = now()"
-		     " WHERE tenant_id = $1 AND id = $2",
-		     3, params, NULL, NULL);
+		     " WHERE tenant_id = $1 AND id = $2 AND NOT (status = 'processed' AND pipeline_version >= $4::int)",
+		     4, params, NULL, NULL);
 }
 
 static char *summarise(struct plat_pipeline *p, bool external, const char *text, const char **provider,
@@ -201,6 +204,25 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 	/* One transaction: chunks, fields, summary, class, status, timings, event, audit. */
 	if (rc == 0)
 		rc = plat_db_begin(svc->db, err);
+	/* Another worker may have finished the same document meanwhile (a redelivered event after
+	 * a rebalance or an expired lease): the row lock makes the second one see it and step
+	 * back, so the effect stays exactly once — one set of chunks, one processed event. */
+	bool already = false;
+	if (rc == 0) {
+		const char *lock[] = {svc->tenant_id, id, version};
+		rc = plat_db_exec(svc->db,
+				  "SELECT (status = 'processed' AND pipeline_version >= $3::int) OR deleted_at IS NOT NULL"
+				  " FROM documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+				  3, lock, &res, err);
+		if (rc == 0) {
+			already = PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+			PQclear(res);
+		}
+		if (rc == 0 && already) {
+			plat_db_rollback(svc->db);
+			goto out;
+		}
+	}
 	const char *del[] = {svc->tenant_id, id};
 	if (rc == 0)
 		rc = plat_db_exec(svc->db, "DELETE FROM chunks WHERE tenant_id = $1 AND document_id = $2", 2, del, NULL, err);
@@ -259,7 +281,7 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 		mark_failed(p, id, err);
 	else
 		*outcome = PLAT_PIPELINE_PROCESSED;
-
+out:
 	if (fd >= 0) {
 		close(fd);
 		unlink(path);

@@ -1,4 +1,5 @@
 /* The processing pipeline on real PostgreSQL (TEST_DATABASE_URL) with the file store. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,11 +190,71 @@ static void test_failures_are_recorded(void **state)
 	free(id);
 }
 
+/* Redelivery can hand one document to several workers at once (an expired lease, a Kafka
+ * rebalance): whatever the interleaving, exactly one of them saves it. */
+struct racer {
+	pthread_barrier_t *start;
+	const char *id;
+	enum plat_pipeline_outcome outcome;
+	int rc;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct plat_error err = {0};
+	struct plat_db_options o = {.url = url, .connect_timeout_ms = 10000};
+	struct plat_db *mine;
+	if (plat_db_connect(&o, &mine, &err) < 0) {
+		r->rc = -1;
+		return NULL;
+	}
+	struct plat_svc s = svc;
+	s.db = mine;
+	struct plat_pipeline p = {.svc = &s, .taxonomy = taxonomy, .external_allow = ""};
+	pthread_barrier_wait(r->start);
+	r->rc = plat_pipeline_process(&p, r->id, &r->outcome, &err);
+	plat_db_close(mine);
+	return NULL;
+}
+
+static void test_concurrent_workers_save_once(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	const char text[] = "Racing workers. Each of them reads this text. Only one may save it.";
+	char *id = add_document("race.txt", "text/plain", text, sizeof(text) - 1);
+	enum { N = 4 };
+	pthread_barrier_t start;
+	pthread_barrier_init(&start, NULL, N);
+	struct racer r[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		r[i] = (struct racer){.start = &start, .id = id};
+		pthread_create(&th[i], NULL, race, &r[i]);
+	}
+	int saved = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].rc, 0);
+		saved += r[i].outcome == PLAT_PIPELINE_PROCESSED;
+	}
+	pthread_barrier_destroy(&start);
+	assert_int_equal(saved, 1);
+	assert_string_equal(value("SELECT status FROM documents WHERE id = $1", id), "processed");
+	assert_string_equal(value("SELECT count(*) FROM outbox WHERE aggregate_id = $1 AND event_type = 'document.processed'", id), "1");
+	assert_string_equal(value("SELECT count(*) = count(DISTINCT ord) FROM chunks WHERE document_id = $1", id), "t");
+	assert_string_equal(value("SELECT count(*) FROM audit_log WHERE object_id = $1 AND action = 'document.process'", id), "1");
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_processes_a_contract_once),
 		cmocka_unit_test(test_failures_are_recorded),
+		cmocka_unit_test(test_concurrent_workers_save_once),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
 }
