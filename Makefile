@@ -19,7 +19,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic poppler-glib libzip
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic poppler-glib libzip rdkafka
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -82,6 +82,11 @@ platctl: $(CMD_OBJ) build/libplat.a
 # ---- unit tests (cmocka), plain and under ASan+UBSan ----
 # Unit tests link the library and the command objects (not main.o's main), so command
 # logic can be tested in-process.
+# The Kafka cluster the tests talk to (tests/services/kafka.sh starts it).
+build/tests/kafka-mock: tests/services/kafka_mock.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< $(BASE_LDLIBS)
+
 build/tests/%: tests/unit/%.c build/libplat.a $(filter-out build/obj/cmd/platctl/main.o,$(CMD_OBJ)) build/obj/tests/unit/platctl_nomain.o
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) -Icmd/platctl $(CFLAGS) $(WARNINGS) -Wno-missing-prototypes -o $@ $< \
@@ -109,7 +114,7 @@ build/asan/tests/%: tests/unit/%.c build/asan/libplat.a $(ASAN_CMD_OBJ) build/as
 	$(CC) $(BASE_CPPFLAGS) -Icmd/platctl $(SAN_FLAGS) $(WARNINGS) -Wno-missing-prototypes -o $@ $< \
 		build/asan/tests/unit/platctl_nomain.o $(ASAN_CMD_OBJ) build/asan/libplat.a $(BASE_LDLIBS) -lcmocka
 
-test-bins: platctl $(TESTS) $(ASAN_TESTS) man
+test-bins: platctl $(TESTS) $(ASAN_TESTS) build/tests/kafka-mock man
 
 # ---- man pages ----
 man: $(MAN_OUT)

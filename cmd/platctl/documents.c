@@ -225,6 +225,8 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 	cJSON *doc = NULL;
 	if (rc == 0)
 		rc = plat_documents_retry(&svc, argv[0], &doc, &ctx->err);
+	if (rc == 0)
+		rc = platctl_publish_events(ctx, svc.db);
 	svc_close(&svc);
 	if (rc == 0)
 		rc = platctl_print(ctx, doc, NULL);

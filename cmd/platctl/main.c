@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "ids/ids.h"
 #include "store/store.h"
+#include "events/events.h"
 #include "platctl.h"
 #include "str/str.h"
 
@@ -195,6 +196,31 @@ int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
 		.connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
 	};
 	return plat_db_connect(&o, db, &ctx->err);
+}
+
+int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db)
+{
+	if (plat_events_backend(ctx->cfg) != PLAT_EVENTS_KAFKA)
+		return 0; /* postgres: the outbox is the queue; NOTIFY went out with the commit */
+	struct plat_kafka_options ko;
+	plat_kafka_options_for(ctx->cfg, &ko);
+	struct plat_publisher *pub = NULL;
+	struct plat_db *own = NULL;
+	int rc = plat_publisher_open(&ko, &pub, &ctx->err);
+	if (rc == 0 && !db && (rc = platctl_connect(ctx, &own)) == 0)
+		db = own;
+	struct plat_publish_counts pc = {0};
+	struct plat_outbox_filter f = {.request_id = plat_log_request_id(), .limit = 1000000};
+	if (rc == 0)
+		rc = plat_publish_outbox(pub, db, &f, &pc, &ctx->err);
+	plat_publisher_close(pub);
+	plat_db_close(own);
+	if (rc == 0 && pc.failed > 0)
+		rc = plat_error_set(&ctx->err, PLAT_E_UNAVAILABLE,
+				    "Kafka did not confirm %lld event%s within events.kafka.publish_timeout; the documents are "
+				    "stored and platctl consume republishes the events",
+				    pc.failed, pc.failed == 1 ? "" : "s");
+	return rc;
 }
 
 int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store)
@@ -422,6 +448,25 @@ static void early_logging(struct plat_cli_ctx *ctx)
 	ctx->cfg = real;
 }
 
+/* The final error line; returns the exit code of the error's kind. */
+static int report_failure(const struct plat_cli_ctx *ctx, int rc)
+{
+	enum plat_error_kind kind = (enum plat_error_kind)-rc;
+	int code = plat_error_exit_code(kind);
+	char exit_str[16];
+	snprintf(exit_str, sizeof(exit_str), "%d", code);
+	plat_log(PLAT_LOG_ERROR, ctx->err.message[0] ? ctx->err.message : "failed", "kind", plat_error_kind_name(kind),
+		 "exit_code", exit_str, (const char *)NULL);
+	return code;
+}
+
+void platctl_fail_now(struct plat_cli_ctx *ctx, int rc)
+{
+	int code = report_failure(ctx, rc);
+	fflush(stdout);
+	_exit(code);
+}
+
 int platctl_run(int argc, char **argv, char **environ)
 {
 	struct plat_cli_ctx ctx = {0};
@@ -444,15 +489,7 @@ int platctl_run(int argc, char **argv, char **environ)
 	early_logging(&ctx);
 
 	int rc = dispatch(&ctx, &root_command, "platctl", argc > 0 ? argc - 1 : 0, argv + (argc > 0));
-	int code = 0;
-	if (rc < 0) {
-		enum plat_error_kind kind = (enum plat_error_kind)-rc;
-		code = plat_error_exit_code(kind);
-		char exit_str[16];
-		snprintf(exit_str, sizeof(exit_str), "%d", code);
-		plat_log(PLAT_LOG_ERROR, ctx.err.message[0] ? ctx.err.message : "failed", "kind",
-			 plat_error_kind_name(kind), "exit_code", exit_str, (const char *)NULL);
-	}
+	int code = rc < 0 ? report_failure(&ctx, rc) : 0;
 	plat_config_free(ctx.cfg);
 	plat_arena_free(&ctx.arena);
 	plat_log_clear_secrets();

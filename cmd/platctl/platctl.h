@@ -43,6 +43,9 @@ extern const struct plat_opt platctl_global_opts[];
 /* Run platctl with argv; returns the process exit code. main() is a thin wrapper, so the
  * argv fuzzer can call this in-process. */
 int platctl_run(int argc, char **argv, char **environ);
+/* Report ctx->err with rc's exit code and end the process now, without cleanup: for a
+ * command that must not wait for threads still at work. */
+void platctl_fail_now(struct plat_cli_ctx *ctx, int rc) __attribute__((noreturn));
 
 /* Commands: one signature each (plat_cmd_fn). */
 int cmd_version(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -171,5 +174,9 @@ int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store);
 /* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
 struct plat_db;
 int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db);
+
+/* After a command's transactions committed: publish the outbox events it wrote to Kafka
+ * (events.backend kafka; nothing on postgres). db may be NULL (own connection). */
+int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db);
 
 #endif

@@ -674,6 +674,17 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	plat_log(PLAT_LOG_INFO, "upload finished", "files", files, "failed", failed ? "yes" : "no", "wall_ms", wall_ms,
 		 "hash_ms", hash_ms, "storage_ms", store_ms, "postgres_ms", db_ms, (const char *)NULL);
 
+	/* Events go to Kafka now that their transactions committed; unconfirmed ones are the
+	 * sweeper's, so the upload itself stands either way. */
+	struct plat_error publish_err = {0};
+	int publish_rc = 0;
+	if (failed < b.n) {
+		struct plat_error keep = ctx->err;
+		publish_rc = platctl_publish_events(ctx, NULL);
+		publish_err = ctx->err;
+		ctx->err = keep;
+	}
+
 	int processing_failed = 0;
 	int wait_rc = 0;
 	if (o->wait && failed < b.n)
@@ -689,6 +700,10 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	if (rc == 0 && failed == 0 && processing_failed > 0)
 		return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%d document%s failed processing (see documents show)",
 				      processing_failed, processing_failed == 1 ? "" : "s");
+	if (rc == 0 && failed == 0 && publish_rc < 0) {
+		ctx->err = publish_err;
+		return publish_rc;
+	}
 	if (rc < 0 || failed == 0)
 		return rc;
 	/* One file: its own exit code. A batch: 1, and which files failed is above. */

@@ -14,7 +14,7 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", "trac
 static const char *const log_formats[] = {"auto", "json", "text", NULL};
 static const char *const output_formats[] = {"table", "json", "yaml", "ids", NULL};
 static const char *const color_modes[] = {"auto", "always", "never", NULL};
-static const char *const event_backends[] = {"postgres", "kafka", NULL};
+static const char *const event_backends[] = {"auto", "postgres", "kafka", NULL};
 static const char *const ai_providers[] = {"builtin", "anthropic", "openai", NULL};
 
 static int validate_storage_url(const char *v, char *why, size_t n)
@@ -241,10 +241,84 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_EVENTS_BACKEND] = {
 		.name = "events.backend",
 		.type = PLAT_CFG_T_ENUM,
-		.default_value = "postgres",
+		.default_value = "auto",
 		.choices = event_backends,
 		.section = "events",
-		.doc = "How upload events reach workers: postgres (a queue table, LISTEN/NOTIFY) or kafka.",
+		.doc = "How upload events reach workers: postgres (a queue table, LISTEN/NOTIFY) or kafka. "
+		       "auto means kafka when events.kafka.brokers is set, else postgres.",
+	},
+	[PLAT_CFG_EVENTS_LEASE] = {
+		.name = "events.lease",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "60s",
+		.min = 2000, .max = 24 * 3600 * 1000,
+		.section = "events",
+		.doc = "postgres backend: how long a claimed event stays with its worker. The worker renews it "
+		       "every third of this while it works, so only a worker that died loses it; its event is "
+		       "claimable again after the lease.",
+	},
+	[PLAT_CFG_EVENTS_GRACE_PERIOD] = {
+		.name = "events.grace_period",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "5m",
+		.min = 0, .max = 24 * 3600 * 1000,
+		.section = "events",
+		.doc = "After SIGTERM or SIGINT, consume finishes the documents in progress for at most this "
+		       "long; what is still running then is left for redelivery and consume exits 7.",
+	},
+	[PLAT_CFG_KAFKA_BROKERS] = {
+		.name = "events.kafka.brokers",
+		.type = PLAT_CFG_T_STRING,
+		.section = "events",
+		.doc = "Kafka bootstrap servers, comma-separated host:port.",
+		.example = "kafka-1:9092,kafka-2:9092",
+	},
+	[PLAT_CFG_KAFKA_TOPIC] = {
+		.name = "events.kafka.topic",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "platctl.documents",
+		.section = "events",
+		.doc = "Topic for document events (key: document id).",
+	},
+	[PLAT_CFG_KAFKA_DEAD_LETTER_TOPIC] = {
+		.name = "events.kafka.dead_letter_topic",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "platctl.documents.dead-letter",
+		.section = "events",
+		.doc = "Where consume puts events that failed every attempt (with an error header).",
+	},
+	[PLAT_CFG_KAFKA_GROUP] = {
+		.name = "events.kafka.group",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "platctl-consume",
+		.section = "events",
+		.doc = "Consumer group of consume workers.",
+	},
+	[PLAT_CFG_KAFKA_SESSION_TIMEOUT] = {
+		.name = "events.kafka.session_timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "45s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "events",
+		.doc = "Consumer group session timeout: how soon a dead worker's partitions move to others.",
+	},
+	[PLAT_CFG_KAFKA_PUBLISH_TIMEOUT] = {
+		.name = "events.kafka.publish_timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "10s",
+		.min = 100, .max = 3600 * 1000,
+		.section = "events",
+		.doc = "How long upload waits for Kafka to confirm its events. Events not confirmed stay in "
+		       "the outbox and consume republishes them.",
+	},
+	[PLAT_CFG_KAFKA_REPUBLISH_AFTER] = {
+		.name = "events.kafka.republish_after",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 1000, .max = 24 * 3600 * 1000,
+		.section = "events",
+		.doc = "consume republishes outbox events still unconfirmed after this long (one consume "
+		       "process at a time does it, under a PostgreSQL advisory lock).",
 	},
 	[PLAT_CFG_AI_CHAT_PROVIDER] = {
 		.name = "ai.chat.provider",

@@ -84,3 +84,15 @@ void plat_queue_wait(struct plat_db *db, long long timeout_ms)
 			PQfreemem(n);
 	}
 }
+
+int plat_queue_renew(struct plat_db *db, const char *worker_prefix, int lease_seconds, struct plat_error *err)
+{
+	char lease[16];
+	snprintf(lease, sizeof(lease), "%d", lease_seconds);
+	const char *params[] = {worker_prefix, lease};
+	return plat_db_exec(db,
+			    "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2::int)"
+			    " WHERE left(claimed_by, length($1)) = $1 AND claimed_until IS NOT NULL"
+			    " AND processed_at IS NULL AND dead_lettered_at IS NULL",
+			    2, params, NULL, err);
+}

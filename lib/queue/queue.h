@@ -29,6 +29,10 @@ int plat_queue_ack(struct plat_db *db, long long id, struct plat_error *err);
 int plat_queue_nack(struct plat_db *db, const struct plat_event *ev, const char *error, int max_attempts, bool *dead,
 		    struct plat_error *err);
 
+/* Extend the lease of every event claimed by workers whose name starts with worker_prefix
+ * (one consume process): only a worker that died loses its events. */
+int plat_queue_renew(struct plat_db *db, const char *worker_prefix, int lease_seconds, struct plat_error *err);
+
 /* LISTEN on the channel, then wait up to timeout_ms for a notification (or none). */
 int plat_queue_listen(struct plat_db *db, struct plat_error *err);
 void plat_queue_wait(struct plat_db *db, long long timeout_ms);

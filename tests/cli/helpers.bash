@@ -66,3 +66,62 @@ s3_setup_file() {
 s3_teardown_file() {
 	"$ROOT/tests/services/s3.sh" stop "$TEST_S3_DIR"
 }
+
+# A Kafka cluster (librdkafka's mock, 3 brokers) for one test; topics platctl.documents (6
+# partitions) and platctl.documents.dead-letter. Points platctl at it with a 6 s session
+# timeout, so a killed consumer's partitions move on quickly.
+kafka_setup() {
+	eval "$("$ROOT/tests/services/kafka.sh" start --owner $$)"
+	export TEST_KAFKA_DIR TEST_KAFKA_BROKERS TEST_KAFKA_PID
+	export PLATCTL_EVENTS_KAFKA_BROKERS="$TEST_KAFKA_BROKERS" PLATCTL_EVENTS_KAFKA_SESSION_TIMEOUT=6s
+}
+
+kafka_teardown() {
+	[ -n "${TEST_KAFKA_DIR:-}" ] && "$ROOT/tests/services/kafka.sh" stop "$TEST_KAFKA_DIR"
+	return 0
+}
+
+# N small distinct text documents in DIR.
+make_documents() {
+	local dir=$1 n=$2 i
+	mkdir -p "$dir"
+	for ((i = 1; i <= n; i++)); do
+		printf 'Document %d of the batch.\nThe supplier %d agrees to deliver item %d by the end of the month.\n' \
+			"$i" "$i" "$i" >"$dir/doc$i.txt"
+	done
+}
+
+# Three consumers work through what is queued while a killer takes one down with kill -9
+# every second or two and starts a replacement; then one last consumer mops up. Every
+# consumer exits on its own after IDLE seconds without work.
+consume_with_kills() {
+	local kills=$1 idle=$2 log=$BATS_TEST_TMPDIR/consumers.log
+	local pids=() i k victim
+	for i in 0 1 2; do
+		"$PLATCTL" consume -c 2 --idle-exit "$idle" -o json >>"$log" 2>&1 &
+		pids[$i]=$!
+	done
+	for ((k = 0; k < kills; k++)); do
+		sleep "1.$((RANDOM % 9))"
+		victim=$((RANDOM % 3))
+		kill -9 "${pids[$victim]}" 2>/dev/null || true
+		wait "${pids[$victim]}" 2>/dev/null || true
+		"$PLATCTL" consume -c 2 --idle-exit "$idle" -o json >>"$log" 2>&1 &
+		pids[$victim]=$!
+	done
+	for i in 0 1 2; do
+		wait "${pids[$i]}" || true
+	done
+	"$PLATCTL" consume --idle-exit "$idle" -o json >>"$log" 2>&1 || true
+}
+
+# Exactly once in effect: every document processed, one processed event and one audit
+# entry each, no chunk twice.
+assert_processed_once() {
+	local n=$1
+	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM documents WHERE status = 'processed'")" -eq "$n" ]
+	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM outbox WHERE event_type = 'document.processed'")" -eq "$n" ]
+	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(DISTINCT aggregate_id) FROM outbox WHERE event_type = 'document.processed'")" -eq "$n" ]
+	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM audit_log WHERE action = 'document.process'")" -eq "$n" ]
+	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM (SELECT 1 FROM chunks GROUP BY document_id, ord HAVING count(*) > 1) d")" -eq 0 ]
+}

@@ -20,31 +20,6 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 # Debian's python3 when installed, whatever python3 is on PATH otherwise.
 if [ -x /usr/bin/python3 ]; then PYTHON=${FAKE_AI_PYTHON:-/usr/bin/python3}; else PYTHON=${FAKE_AI_PYTHON:-python3}; fi
 
-# True while PID runs: an exited process that nobody reaped yet (a zombie; the server's
-# parent is gone, and PID 1 may reap late) has stopped.
-running() {
-	local state
-	state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-stop_service() {
-	local dir=$1
-	[ -d "$dir" ] || return 0
-	kill_watchdog "$dir"
-	if [ -f "$dir/server.pid" ]; then
-		local pid
-		pid=$(cat "$dir/server.pid")
-		if kill "$pid" 2>/dev/null; then
-			for _ in $(seq 1 50); do
-				running "$pid" || break
-				sleep 0.1
-			done
-			running "$pid" && kill -9 "$pid" 2>/dev/null || true
-		fi
-	fi
-	rm -rf "$dir"
-}
 
 start_service() {
 	parse_owner fake_ai.sh "$@"
@@ -77,10 +52,7 @@ start_service() {
 		sleep 0.1
 	done
 	if [ "$up" -ne 1 ]; then
-		echo "fake_ai.sh: the fake AI service did not start; log:" >&2
-		tail -n 30 "$dir/server.log" >&2 || true
-		stop_service "$dir"
-		exit 1
+		start_failed "fake_ai.sh: the fake AI service" "$dir"
 	fi
 
 	start_watchdog "$owner" "$dir" "$(readlink -f "$0")"

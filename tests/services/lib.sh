@@ -44,3 +44,40 @@ kill_watchdog() {
 		kill "$w" 2>/dev/null || true
 	fi
 }
+
+# True while PID runs: an exited process that nobody reaped yet (a zombie; the server's
+# parent is gone, and PID 1 may reap late) has stopped.
+running() {
+	local state
+	state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# Stop the server whose pid is in DIR/server.pid (TERM, then KILL after 5 s), its
+# watchdog, and remove DIR.
+stop_service() {
+	local dir=$1
+	[ -d "$dir" ] || return 0
+	kill_watchdog "$dir"
+	if [ -f "$dir/server.pid" ]; then
+		local pid
+		pid=$(cat "$dir/server.pid")
+		if kill "$pid" 2>/dev/null; then
+			for _ in $(seq 1 50); do
+				running "$pid" || break
+				sleep 0.1
+			done
+			running "$pid" && kill -9 "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -rf "$dir"
+}
+
+# A service that did not come up: say so with its log, clean up, fail.
+start_failed() {
+	local what=$1 dir=$2
+	echo "$what did not start; log:" >&2
+	tail -n 30 "$dir/server.log" >&2 || true
+	stop_service "$dir"
+	exit 1
+}

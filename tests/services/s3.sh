@@ -19,24 +19,6 @@ HERE=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 APP=$HERE/s3
 BUCKET=${TEST_S3_BUCKET:-platctl-test}
 
-stop_service() {
-	local dir=$1
-	[ -d "$dir" ] || return 0
-	kill_watchdog "$dir"
-	if [ -f "$dir/server.pid" ]; then
-		local pid
-		pid=$(cat "$dir/server.pid")
-		if kill "$pid" 2>/dev/null; then
-			for _ in $(seq 1 50); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			kill -9 "$pid" 2>/dev/null || true
-		fi
-	fi
-	rm -rf "$dir"
-}
-
 start_service() {
 	parse_owner s3.sh "$@"
 	local owner=$OWNER
@@ -74,10 +56,7 @@ start_service() {
 		sleep 0.1
 	done
 	if [ "$up" -ne 1 ]; then
-		echo "s3.sh: the S3 test service did not start; log:" >&2
-		tail -n 30 "$dir/server.log" >&2 || true
-		stop_service "$dir"
-		exit 1
+		start_failed "s3.sh: the S3 test service" "$dir"
 	fi
 
 	start_watchdog "$owner" "$dir" "$(readlink -f "$0")"
