@@ -99,10 +99,66 @@ sql() {
 	[ "$total" -eq 12 ]
 }
 
-@test "consume refuses an events backend it does not have (exit 3)" {
-	PLATCTL_EVENTS_BACKEND=kafka run --separate-stderr "$PLATCTL" consume --once
-	[ "$status" -eq 3 ]
-	[[ "$stderr" == *"events.backend 'kafka' is not available"* ]]
+@test "1,000 documents through 3 consumers while consumers are killed with -9: each processed once" {
+	export PLATCTL_EVENTS_LEASE=2s # a killed worker's events come back after 2 s
+	make_documents "$F/many" 1000
+	"$PLATCTL" upload -r "$F/many" -j 4 >/dev/null
+	consume_with_kills 4 4
+	assert_processed_once 1000
+	[ "$(sql "SELECT count(*) FROM outbox WHERE event_type = 'document.uploaded' AND processed_at IS NULL")" -eq 0 ]
+	echo "# $(sql "SELECT count(*) FROM documents WHERE attempts > 1") documents were delivered more than once" >&3
+}
+
+# The summary comes from the fake Anthropic API, slowed down by a script step.
+slow_summaries() {
+	export PLATCTL_AI_CHAT_PROVIDER=anthropic PLATCTL_AI_ANTHROPIC_BASE_URL="$TEST_AI_URL"
+	export PLATCTL_AI_ANTHROPIC_API_KEY="$TEST_AI_KEY" PLATCTL_AI_EXTERNAL_ALLOW='*'
+	curl -fsS -X DELETE "$TEST_AI_URL/__control/script" >/dev/null
+	curl -fsS -X POST -H 'content-type: application/json' \
+		--data "{\"path\": \"/v1/messages\", \"delay_ms\": $1}" "$TEST_AI_URL/__control/script" >/dev/null
+}
+
+@test "a worker renews its lease: a document slower than the lease is not taken by another worker" {
+	export PLATCTL_EVENTS_LEASE=2s
+	slow_summaries 7000
+	"$PLATCTL" upload "$F/report.html" >/dev/null
+	"$PLATCTL" consume --once -o json >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
+	a=$!
+	sleep 4 # two leases later, the first worker is still waiting for its summary
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"processed":	0'* ]]
+	wait "$a"
+	grep -q '"processed":	1' "$BATS_TEST_TMPDIR/a"
+	[ "$(sql "SELECT attempts FROM outbox WHERE event_type = 'document.uploaded'")" -eq 1 ]
+	[ "$(sql "SELECT ai_provider FROM documents")" = anthropic ]
+}
+
+@test "SIGTERM waits events.grace_period, then leaves the document for redelivery (exit 7)" {
+	export PLATCTL_EVENTS_LEASE=2s PLATCTL_EVENTS_GRACE_PERIOD=1s
+	slow_summaries 8000
+	"$PLATCTL" upload "$F/report.html" >/dev/null
+	"$PLATCTL" consume -o json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT status FROM documents")" = processing ] && break
+		sleep 0.1
+	done
+	start=$SECONDS
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 7 ]
+	[ $((SECONDS - start)) -le 4 ]
+	grep -q "stopped with 1 document still in progress; its event will be delivered again" "$BATS_TEST_TMPDIR/err"
+	[ "$(sql "SELECT processed_at IS NULL FROM outbox WHERE event_type = 'document.uploaded'")" = t ]
+	# once the lease is over another consumer finishes it
+	curl -fsS -X DELETE "$TEST_AI_URL/__control/script" >/dev/null
+	sleep 2
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	1'* ]]
+	assert_processed_once 1
 }
 
 @test "a missing taxonomy file is a configuration error (exit 3) and nothing is claimed" {
