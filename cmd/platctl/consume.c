@@ -19,6 +19,7 @@
 #include "pipeline/pipeline.h"
 #include "platctl.h"
 #include "events/events.h"
+#include "metrics/metrics.h"
 #include "queue/queue.h"
 
 #define C(f) offsetof(struct consume_opts, f)
@@ -29,6 +30,7 @@ const struct plat_opt consume_opts[] = {
 	{0, "max-messages", PLAT_OPT_INT, "N", "exit after handling N events", NULL, 1, 1LL << 40, 0, C(max_messages)},
 	{0, "idle-exit", PLAT_OPT_INT, "SECONDS", "exit after SECONDS with nothing to do", NULL, 1, 86400, 0, C(idle_exit)},
 	{0, "max-attempts", PLAT_OPT_INT, "N", "attempts before an event is dead-lettered (default 5)", NULL, 1, 100, 0, C(max_attempts)},
+	{0, "metrics-file", PLAT_OPT_STRING, "FILE", "write Prometheus metrics to FILE every 5 s and at exit", NULL, 0, 0, PLAT_COMPLETE_FILE, C(metrics_file)},
 	PLAT_OPT_END,
 };
 
@@ -43,6 +45,8 @@ struct consume {
 	struct plat_store *store;
 	struct plat_taxonomy *taxonomy;
 	struct plat_ai *chat, *embeddings;
+	struct plat_sandbox_limits limits;
+	struct plat_metrics *metrics;
 	char worker_prefix[96]; /* every worker's name starts with it (lease renewal) */
 	pthread_mutex_t lock;
 	bool stop;
@@ -68,8 +72,23 @@ static void stop_with(struct consume *c, const struct plat_error *why)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* The summary's counters, mirrored into the metrics registry. */
 static void count(struct consume *c, long long *slot, long long n)
 {
+	const char *name = "platctl_consume_documents_total", *labels = NULL;
+	if (slot == &c->processed)
+		labels = "outcome=\"processed\"";
+	else if (slot == &c->skipped)
+		labels = "outcome=\"skipped\"";
+	else if (slot == &c->failed)
+		name = "platctl_consume_failed_attempts_total";
+	else if (slot == &c->dead)
+		labels = "outcome=\"dead_lettered\"";
+	else if (slot == &c->published)
+		name = "platctl_events_published_total";
+	else if (slot == &c->delivery_failed)
+		name = "platctl_events_delivery_failures_total";
+	plat_metrics_add(c->metrics, name, labels, (double)n);
 	pthread_mutex_lock(&c->lock);
 	*slot += n;
 	if (n > 0) /* work done, not the sweeper finding nothing */
@@ -91,6 +110,14 @@ static bool take_slot(struct consume *c, int delta)
 	}
 	pthread_mutex_unlock(&c->lock);
 	return ok;
+}
+
+/* An event taken for work: counted, and its age observed as the lag. */
+static void consumed(struct consume *c, double age_seconds)
+{
+	plat_metrics_add(c->metrics, "platctl_consume_events_total", NULL, 1);
+	plat_metrics_observe(c->metrics, "platctl_consume_lag_seconds", NULL, age_seconds);
+	plat_metrics_set(c->metrics, "platctl_consume_last_event_timestamp_seconds", NULL, (double)time(NULL));
 }
 
 /* Nothing to do right now: --idle-exit decides whether that ends the run. */
@@ -115,18 +142,42 @@ static bool pause_unless_stopped(struct consume *c, long long ms)
 	return !should_stop(c);
 }
 
+static void pipeline_for(struct consume *c, struct plat_svc *svc, struct plat_pipeline *p, struct plat_db *db,
+			 const char *tenant_id, const char *request_id)
+{
+	struct plat_cli_ctx *ctx = c->ctx;
+	*svc = (struct plat_svc){.db = db, .store = c->store, .tenant = "",
+				 .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL), .request_id = request_id};
+	snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", tenant_id);
+	*p = (struct plat_pipeline){
+		.svc = svc, .chat = c->chat, .embeddings = c->embeddings, .taxonomy = c->taxonomy,
+		.external_allow = plat_config_str(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW),
+		.external_allow_pii = plat_config_bool(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW_PII),
+		.limits = c->limits, .metrics = c->metrics,
+	};
+}
+
+/* A document whose earlier deliveries all ended without a word (the worker crashed, was
+ * killed, or the host went down) must not take down worker after worker forever. */
+static void give_up(struct consume *c, struct plat_db *db, const char *tenant_id, const char *document_id,
+		    const char *request_id, int deliveries, char *why, size_t why_len)
+{
+	snprintf(why, why_len,
+		 "gave up after %d deliveries that ended without a result (the worker crashed or was killed "
+		 "while processing it)",
+		 deliveries);
+	struct plat_svc svc;
+	struct plat_pipeline p;
+	pipeline_for(c, &svc, &p, db, tenant_id, request_id);
+	plat_pipeline_give_up(&p, document_id, why);
+}
+
 static int process(struct consume *c, struct plat_db *db, const char *tenant_id, const char *document_id,
 		   const char *request_id, enum plat_pipeline_outcome *outcome, struct plat_error *err)
 {
-	struct plat_cli_ctx *ctx = c->ctx;
-	struct plat_svc svc = {.db = db, .store = c->store, .tenant = "",
-			       .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL), .request_id = request_id};
-	snprintf(svc.tenant_id, sizeof(svc.tenant_id), "%s", tenant_id);
-	struct plat_pipeline p = {
-		.svc = &svc, .chat = c->chat, .embeddings = c->embeddings, .taxonomy = c->taxonomy,
-		.external_allow = plat_config_str(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW),
-		.external_allow_pii = plat_config_bool(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW_PII),
-	};
+	struct plat_svc svc;
+	struct plat_pipeline p;
+	pipeline_for(c, &svc, &p, db, tenant_id, request_id);
 	long long t0 = plat_clock_ms();
 	int rc = plat_pipeline_process(&p, document_id, outcome, err);
 	char ms[24];
@@ -158,6 +209,18 @@ static void serve_postgres(struct consume *c, struct plat_db *db, const char *na
 			if (c->o->once || idle_long_enough(c))
 				break;
 			plat_queue_wait(db, 1000);
+			continue;
+		}
+		consumed(c, ev.age_seconds);
+		if (ev.attempts > c->o->max_attempts) {
+			char why[256];
+			bool dead = false;
+			struct plat_error ignore = {0};
+			give_up(c, db, ev.tenant_id, ev.document_id, ev.request_id, ev.attempts - 1, why, sizeof(why));
+			plat_queue_nack(db, &ev, why, (int)c->o->max_attempts, &dead, &ignore);
+			plat_log(PLAT_LOG_ERROR, "document failed; event dead-lettered", "document_id", ev.document_id,
+				 "upload_request_id", ev.request_id, "error", why, (const char *)NULL);
+			count(c, &c->dead, 1);
 			continue;
 		}
 		enum plat_pipeline_outcome outcome;
@@ -202,6 +265,21 @@ static int dead_letter(struct consume *c, struct plat_db *db, const struct plat_
 	return rc;
 }
 
+/* kafka: how many times earlier deliveries started this document without finishing it
+ * (still 'processing': their workers died). */
+static int unfinished_attempts(struct plat_db *db, const struct plat_kafka_event *ev)
+{
+	const char *params[] = {ev->tenant_id, ev->document_id};
+	PGresult *r;
+	struct plat_error err = {0};
+	if (plat_db_exec(db, "SELECT attempts FROM documents WHERE tenant_id = $1 AND id = $2 AND status = 'processing'",
+			 2, params, &r, &err) < 0)
+		return 0;
+	int n = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	return n;
+}
+
 /* kafka backend: one group member per worker; retries happen here, with backoff, and the
  * offset is stored only once the document's transaction committed (or the event went to
  * the dead-letter topic). */
@@ -219,7 +297,7 @@ static void serve_kafka(struct consume *c, struct plat_db *db)
 		bool got = false;
 		if (!take_slot(c, 1))
 			break;
-		if (plat_subscriber_next(sub, 500, &ev, &got, &err) < 0) {
+		if (plat_subscriber_next(sub, 200, &ev, &got, &err) < 0) {
 			take_slot(c, -1);
 			stop_with(c, &err);
 			break;
@@ -230,7 +308,7 @@ static void serve_kafka(struct consume *c, struct plat_db *db)
 				break;
 			bool drained = false;
 			if (c->o->once && plat_clock_ms() >= next_drain_check) {
-				next_drain_check = plat_clock_ms() + 1000;
+				next_drain_check = plat_clock_ms() + 500;
 				if (plat_subscriber_drained(sub, &drained, &err) < 0) {
 					stop_with(c, &err);
 					break;
@@ -243,6 +321,25 @@ static void serve_kafka(struct consume *c, struct plat_db *db)
 		if (strcmp(ev.event_type, "document.uploaded") != 0 || !*ev.tenant_id || !*ev.document_id) {
 			/* Other events share the topic (document.processed): not ours to work on. */
 			take_slot(c, -1);
+			if (plat_subscriber_done(sub, &ev, &err) < 0)
+				PLAT_LOG_W("storing an offset failed", "error", err.message);
+			continue;
+		}
+		consumed(c, ev.age_seconds);
+		int started = unfinished_attempts(db, &ev);
+		if (started >= c->o->max_attempts) {
+			char why[256];
+			struct plat_error derr = {0};
+			give_up(c, db, ev.tenant_id, ev.document_id, ev.request_id, started, why, sizeof(why));
+			if (dead_letter(c, db, &ev, why, started, &derr) < 0) {
+				PLAT_LOG_E("dead-lettering failed; the event will be delivered again", "document_id",
+					   ev.document_id, "error", derr.message);
+				plat_subscriber_release(&ev);
+				continue;
+			}
+			plat_log(PLAT_LOG_ERROR, "document failed; event dead-lettered", "document_id", ev.document_id,
+				 "upload_request_id", ev.request_id, "error", why, (const char *)NULL);
+			count(c, &c->dead, 1);
 			if (plat_subscriber_done(sub, &ev, &err) < 0)
 				PLAT_LOG_W("storing an offset failed", "error", err.message);
 			continue;
@@ -376,6 +473,33 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
+static void write_metrics(struct consume *c)
+{
+	struct plat_error err = {0};
+	if (c->o->metrics_file && plat_metrics_write_file(c->metrics, c->o->metrics_file, &err) < 0)
+		PLAT_LOG_W("writing metrics failed", "error", err.message);
+}
+
+static struct plat_metrics *consume_metrics(void)
+{
+	struct plat_metrics *m = plat_metrics_new();
+	plat_metrics_describe(m, "platctl_consume_events_total", PLAT_METRIC_COUNTER, "Events taken for processing.");
+	plat_metrics_describe(m, "platctl_consume_documents_total", PLAT_METRIC_COUNTER,
+			      "Documents handled, by outcome (processed, skipped, dead_lettered).");
+	plat_metrics_describe(m, "platctl_consume_failed_attempts_total", PLAT_METRIC_COUNTER,
+			      "Processing attempts that failed (retried or dead-lettered).");
+	plat_metrics_describe(m, "platctl_consume_lag_seconds", PLAT_METRIC_HISTOGRAM,
+			      "Age of each event when a worker took it.");
+	plat_metrics_describe(m, "platctl_consume_last_event_timestamp_seconds", PLAT_METRIC_GAUGE,
+			      "Unix time a worker last took an event.");
+	plat_metrics_describe(m, PLAT_PIPELINE_STAGE_METRIC, PLAT_METRIC_HISTOGRAM, "Time per pipeline stage.");
+	plat_metrics_describe(m, "platctl_events_published_total", PLAT_METRIC_COUNTER,
+			      "Events confirmed by Kafka (processed events and the sweeper's republished ones).");
+	plat_metrics_describe(m, "platctl_events_delivery_failures_total", PLAT_METRIC_COUNTER,
+			      "Events Kafka did not confirm (they stay in the outbox).");
+	return m;
+}
+
 /* The main thread: signals, the grace period, and (postgres) lease renewal. Returns false
  * when the grace period ran out with documents still in progress. */
 static bool supervise(struct consume *c, pthread_t *sweeper_thread)
@@ -388,7 +512,12 @@ static bool supervise(struct consume *c, pthread_t *sweeper_thread)
 	long long lease = plat_config_int(ctx->cfg, PLAT_CFG_EVENTS_LEASE), renewed = plat_clock_ms();
 	long long grace = plat_config_int(ctx->cfg, PLAT_CFG_EVENTS_GRACE_PERIOD), stop_at = 0;
 	struct plat_db *db = NULL; /* renews the leases of this process's workers */
+	long long metrics_written = 0;
 	for (;;) {
+		if (c->o->metrics_file && plat_clock_ms() - metrics_written >= 5000) {
+			write_metrics(c);
+			metrics_written = plat_clock_ms();
+		}
 		pthread_mutex_lock(&c->lock);
 		int running = c->running;
 		bool stop = c->stop;
@@ -468,9 +597,18 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	pthread_mutex_init(&c.lock, NULL);
 	snprintf(c.worker_prefix, sizeof(c.worker_prefix), "%s:%ld:", plat_log_request_id(), (long)getpid());
 	plat_kafka_options_for(ctx->cfg, &c.kafka);
+	c.limits = (struct plat_sandbox_limits){
+		.memory_bytes = plat_config_int(ctx->cfg, PLAT_CFG_EXTRACT_MEMORY_LIMIT),
+		.cpu_seconds = (int)(plat_config_int(ctx->cfg, PLAT_CFG_EXTRACT_CPU_LIMIT) / 1000),
+		.timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_EXTRACT_TIMEOUT),
+	};
+	c.metrics = consume_metrics();
 	c.kafka.client_id = "platctl-consume";
 	int rc = 0;
-	if (c.backend == PLAT_EVENTS_KAFKA) {
+	/* A metrics file that cannot be written is found now, not at the first 5 s tick. */
+	if (o->metrics_file)
+		rc = plat_metrics_write_file(c.metrics, o->metrics_file, &ctx->err);
+	if (rc == 0 && c.backend == PLAT_EVENTS_KAFKA) {
 		/* The sweeper waits for its batches: give their reports time to arrive. */
 		long long after = plat_config_int(ctx->cfg, PLAT_CFG_KAFKA_REPUBLISH_AFTER);
 		if (c.kafka.message_timeout_ms < after)
@@ -507,6 +645,7 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		if (!supervise(&c, c.backend == PLAT_EVENTS_KAFKA ? &sweep : NULL)) {
 			/* Workers are still inside documents: leave them to the exit. Their events were
 			 * not acknowledged, so they are delivered again. */
+			write_metrics(&c);
 			pthread_mutex_lock(&c.lock);
 			int left = c.running;
 			summary(&c);
@@ -525,8 +664,11 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			rc = -(int)c.fatal.kind;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		write_metrics(&c);
 		rc = summary(&c);
+	}
+	plat_metrics_free(c.metrics);
 	plat_publisher_close(c.pub);
 	plat_ai_close(c.chat);
 	plat_ai_close(c.embeddings);

@@ -147,6 +147,7 @@ struct consume_opts {
 	long long max_messages;
 	long long idle_exit;
 	long long max_attempts;
+	const char *metrics_file;
 };
 extern const struct plat_opt consume_opts[];
 extern const struct consume_opts consume_defaults;

@@ -146,6 +146,8 @@ void plat_ai_builtin_embed(const char *text, size_t len, float *out)
 
 /* ---- summaries ---- */
 
+#define SUMMARY_CANDIDATES 200
+
 struct sentence {
 	const char *s;
 	size_t n;
@@ -221,6 +223,14 @@ char *plat_ai_builtin_summarize(const char *text, size_t len, int max_sentences)
 {
 	size_t n;
 	struct sentence *s = split_sentences(text, len, &n);
+	/* Ranking is quadratic in the sentences: a long document is represented by candidates
+	 * spread evenly over it (a 2,000-page PDF has ~10^5 sentences; 10^10 pairs would take
+	 * minutes and tens of GB). */
+	if (n > SUMMARY_CANDIDATES) {
+		for (size_t k = 0; k < SUMMARY_CANDIDATES; k++)
+			s[k] = s[k * n / SUMMARY_CANDIDATES];
+		n = SUMMARY_CANDIDATES;
+	}
 	struct word **w = plat_xcalloc(n ? n : 1, sizeof(*w));
 	size_t *nw = plat_xcalloc(n ? n : 1, sizeof(*nw));
 	char **low = plat_xcalloc(n ? n : 1, sizeof(*low));

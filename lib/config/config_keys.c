@@ -238,6 +238,31 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.section = "upload",
 		.doc = "Largest document upload accepts.",
 	},
+	[PLAT_CFG_EXTRACT_MEMORY_LIMIT] = {
+		.name = "extract.memory_limit",
+		.type = PLAT_CFG_T_SIZE,
+		.default_value = "1GiB",
+		.min = 64LL << 20, .max = 64LL << 30,
+		.section = "extract",
+		.doc = "Address space of the child process that parses an untrusted file (PDF, HTML, DOCX). "
+		       "A file that needs more fails; the worker lives on.",
+	},
+	[PLAT_CFG_EXTRACT_CPU_LIMIT] = {
+		.name = "extract.cpu_limit",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "extract",
+		.doc = "CPU time the parsing child may use.",
+	},
+	[PLAT_CFG_EXTRACT_TIMEOUT] = {
+		.name = "extract.timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "60s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "extract",
+		.doc = "Wall-clock time the parsing child may take before it is killed.",
+	},
 	[PLAT_CFG_EVENTS_BACKEND] = {
 		.name = "events.backend",
 		.type = PLAT_CFG_T_ENUM,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
@@ -313,7 +314,14 @@ int plat_subscriber_open(const struct plat_kafka_options *o, struct plat_subscri
 	    conf_set(conf, "enable.auto.commit", "true", err) < 0 ||
 	    conf_set(conf, "auto.commit.interval.ms", "1000", err) < 0 ||
 	    conf_set(conf, "auto.offset.reset", "earliest", err) < 0 ||
-	    conf_set(conf, "max.poll.interval.ms", "1800000", err) < 0) {
+	    conf_set(conf, "max.poll.interval.ms", "1800000", err) < 0 ||
+	    /* An idle fetch waits at the broker this long, and requests on the same
+	     * connection (commits, offset look-ups for --once) queue behind it. */
+	    conf_set(conf, "fetch.wait.max.ms", "100", err) < 0 ||
+	    /* Keep fetching ahead by size, not by a message count that small events reach at
+	     * once (the default, 100,000, stalls a fast reader); at most 16 MB per worker. */
+	    conf_set(conf, "queued.min.messages", "10000000", err) < 0 ||
+	    conf_set(conf, "queued.max.messages.kbytes", "16384", err) < 0) {
 		rd_kafka_conf_destroy(conf);
 		return -(int)err->kind;
 	}
@@ -376,6 +384,14 @@ int plat_subscriber_next(struct plat_subscriber *s, int timeout_ms, struct plat_
 	header(h, "request_id", ev->request_id, sizeof(ev->request_id));
 	header(h, "outbox_id", outbox, sizeof(outbox));
 	ev->outbox_id = atoll(outbox);
+	rd_kafka_timestamp_type_t tstype;
+	int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+	if (ts > 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		double age = (double)now.tv_sec - (double)ts / 1000.0 + (double)now.tv_nsec / 1e9;
+		ev->age_seconds = age > 0 ? age : 0;
+	}
 	if (m->key && m->key_len < sizeof(ev->document_id))
 		snprintf(ev->document_id, sizeof(ev->document_id), "%.*s", (int)m->key_len, (const char *)m->key);
 	ev->key = m->key;
@@ -433,16 +449,27 @@ int plat_subscriber_drained(struct plat_subscriber *s, bool *drained, struct pla
 	for (int i = 0; i < n; i++)
 		rd_kafka_topic_partition_list_add(l, s->topic, md->topics[0].partitions[i].id);
 	rd_kafka_metadata_destroy(md);
-	bool all = rd_kafka_committed(s->rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+	/* The ends of every partition in one ListOffsets request per leader (timestamps -2 and
+	 * -1 mean earliest and latest), not one round trip per partition. */
+	rd_kafka_topic_partition_list_t *lo = rd_kafka_topic_partition_list_copy(l),
+					*hi = rd_kafka_topic_partition_list_copy(l);
+	for (int i = 0; i < l->cnt; i++) {
+		lo->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+		hi->elems[i].offset = RD_KAFKA_OFFSET_END;
+	}
+	bool all = rd_kafka_committed(s->rk, l, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		   rd_kafka_offsets_for_times(s->rk, lo, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+		   rd_kafka_offsets_for_times(s->rk, hi, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR;
 	for (int i = 0; all && i < l->cnt; i++) {
-		int64_t lo, hi;
-		if (rd_kafka_query_watermark_offsets(s->rk, s->topic, l->elems[i].partition, &lo, &hi, 5000)) {
+		if (lo->elems[i].err || hi->elems[i].err) {
 			all = false;
 			break;
 		}
-		int64_t at = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
-		all = at >= hi;
+		int64_t at = l->elems[i].offset >= 0 ? l->elems[i].offset : lo->elems[i].offset;
+		all = at >= hi->elems[i].offset;
 	}
+	rd_kafka_topic_partition_list_destroy(lo);
+	rd_kafka_topic_partition_list_destroy(hi);
 	rd_kafka_topic_partition_list_destroy(l);
 	*drained = all;
 	return 0;

@@ -78,6 +78,7 @@ struct plat_kafka_event {
 	char document_id[37];
 	char request_id[65];
 	long long outbox_id;
+	double age_seconds; /* since the message was produced: the consumer's lag */
 	/* the message itself, for the dead-letter copy */
 	const char *key;
 	size_t key_len;

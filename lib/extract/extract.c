@@ -94,38 +94,75 @@ static bool is_block(const char *n)
 	return false;
 }
 
-static void html_walk(xmlNodePtr n, struct plat_buf *out)
+static void html_text(const char *t, struct plat_buf *out)
 {
-	for (; n; n = n->next) {
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			const char *t = (const char *)n->content;
-			/* Collapse runs of white space as a browser would. */
-			for (; t && *t; t++) {
-				bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r';
-				if (space) {
-					if (out->len && out->data[out->len - 1] != ' ' && out->data[out->len - 1] != '\n')
-						plat_buf_putc(out, ' ');
-				} else {
-					plat_buf_putc(out, *t);
-				}
-			}
+	/* Collapse runs of white space as a browser would. */
+	for (; t && *t; t++) {
+		bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r';
+		if (space) {
+			if (out->len && out->data[out->len - 1] != ' ' && out->data[out->len - 1] != '\n')
+				plat_buf_putc(out, ' ');
+		} else {
+			plat_buf_putc(out, *t);
+		}
+	}
+}
+
+static void end_line(struct plat_buf *out)
+{
+	if (out->len && out->data[out->len - 1] != '\n')
+		plat_buf_putc(out, '\n');
+}
+
+/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
+static void html_walk(xmlNodePtr root, struct plat_buf *out)
+{
+	struct step {
+		xmlNodePtr node;
+		bool leaving; /* the element's children are done */
+	};
+	size_t n = 0, cap = 64;
+	struct step *stack = plat_xmalloc(cap * sizeof(*stack));
+	if (root)
+		stack[n++] = (struct step){root, false};
+	while (n) {
+		struct step st = stack[--n];
+		xmlNodePtr node = st.node;
+		const char *name = (const char *)node->name;
+		if (st.leaving) {
+			if (is_block(name))
+				end_line(out);
 			continue;
 		}
-		if (n->type != XML_ELEMENT_NODE)
+		if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+			html_text((const char *)node->content, out);
 			continue;
-		const char *name = (const char *)n->name;
+		}
+		if (node->type != XML_ELEMENT_NODE)
+			continue;
 		if (!strcmp(name, "script") || !strcmp(name, "style") || !strcmp(name, "noscript") ||
 		    !strcmp(name, "template") || !strcmp(name, "svg"))
 			continue;
-		bool block = is_block(name);
-		if (block && out->len && out->data[out->len - 1] != '\n')
-			plat_buf_putc(out, '\n');
+		if (is_block(name))
+			end_line(out);
 		if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
 			plat_buf_printf(out, "%.*s ", name[1] - '0', "######"); /* headings kept, as Markdown */
-		html_walk(n->children, out);
-		if (block && out->len && out->data[out->len - 1] != '\n')
-			plat_buf_putc(out, '\n');
+		/* Push the leaving step, then the children last-first so the first comes off next. */
+		size_t kids = 0;
+		for (xmlNodePtr k = node->children; k; k = k->next)
+			kids++;
+		if (n + kids + 1 > cap) {
+			while (n + kids + 1 > cap)
+				cap *= 2;
+			stack = plat_xrealloc(stack, cap * sizeof(*stack));
+		}
+		stack[n++] = (struct step){node, true};
+		size_t at = n + kids;
+		for (xmlNodePtr k = node->children; k; k = k->next)
+			stack[--at] = (struct step){k, false};
+		n += kids;
 	}
+	free(stack);
 }
 
 static int html_pages(struct job *j, int fd)
@@ -133,8 +170,11 @@ static int html_pages(struct job *j, int fd)
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->path, &b, 256u << 20) < 0)
 		return fail(fd, "cannot read the file");
+	/* HUGE lifts libxml2's nesting limit (256), past which the rest of the document would
+	 * be dropped without a word; the child's memory limit still bounds the tree. */
 	htmlDocPtr doc = htmlReadMemory(b.data, (int)b.len, NULL, NULL,
-					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+						XML_PARSE_HUGE);
 	plat_buf_free(&b);
 	if (!doc)
 		return fail(fd, "not parseable as HTML");

@@ -15,8 +15,11 @@
 #include "io/io.h"
 #include "log/log.h"
 #include "mem/mem.h"
+#include "metrics/metrics.h"
 
 #define SCHEMA_DIM 384 /* chunks.embedding is vector(384) in migration 0001 */
+
+static void mark_failed(struct plat_pipeline *p, const char *id, const struct plat_error *cause);
 
 struct download {
 	int fd;
@@ -38,6 +41,10 @@ static int fetch(struct plat_pipeline *p, const char *key, const char *sha256, c
 	int fd = mkstemp(path);
 	if (fd < 0)
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot create a temporary file: %s", strerror(errno));
+	/* Unlinked at once: a worker that crashes or is killed leaves no copy of the document
+	 * behind. The extraction child inherits the descriptor and opens it by this name. */
+	unlink(path);
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
 	struct download d = {fd, EVP_MD_CTX_new()};
 	EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL);
 	int rc = plat_store_get(p->svc->store, key, 0, -1, to_file, &d, err);
@@ -52,7 +59,6 @@ static int fetch(struct plat_pipeline *p, const char *key, const char *sha256, c
 		rc = plat_error_set(err, PLAT_E_FAILURE, "the stored content does not match the document's sha256");
 	if (rc < 0) {
 		close(fd);
-		unlink(path);
 		return rc;
 	}
 	*fd_out = fd;
@@ -68,9 +74,34 @@ static void vector_text(struct plat_buf *b, const float *v, int dim)
 	plat_buf_putc(b, ']');
 }
 
-static void timing(cJSON *t, const char *stage, long long since)
+/* One element of a PostgreSQL array literal: quoted, with " and \ escaped. */
+static void array_element(struct plat_buf *b, const char *text)
 {
-	cJSON_AddNumberToObject(t, stage, (double)(plat_clock_ms() - since));
+	plat_buf_putc(b, '"');
+	for (const char *c = text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			plat_buf_putc(b, '\\');
+		plat_buf_putc(b, *c);
+	}
+	plat_buf_putc(b, '"');
+}
+
+/* The stage's time into the document's stage_timings, and into the metrics. */
+static void timing(struct plat_pipeline *p, cJSON *t, const char *stage, long long since)
+{
+	long long ms = plat_clock_ms() - since;
+	char key[64], labels[80];
+	snprintf(key, sizeof(key), "%s_ms", stage);
+	cJSON_AddNumberToObject(t, key, (double)ms);
+	snprintf(labels, sizeof(labels), "stage=\"%s\"", stage);
+	plat_metrics_observe(p->metrics, PLAT_PIPELINE_STAGE_METRIC, labels, (double)ms / 1000.0);
+}
+
+void plat_pipeline_give_up(struct plat_pipeline *p, const char *id, const char *why)
+{
+	struct plat_error cause = {.kind = PLAT_E_FAILURE};
+	snprintf(cause.message, sizeof(cause.message), "%s", why);
+	mark_failed(p, id, &cause);
 }
 
 /* Mark the document failed with the error (best effort: the error is what matters). */
@@ -148,11 +179,11 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 
 	long long t = plat_clock_ms();
 	rc = fetch(p, key, sha, path, &fd, err);
-	timing(timings, "download_ms", t);
+	timing(p, timings, "download", t);
 	if (rc == 0) {
 		t = plat_clock_ms();
 		rc = plat_extract_file(path, ctype, &p->limits, &pages, err);
-		timing(timings, "extract_ms", t);
+		timing(p, timings, "extract", t);
 	}
 	if (rc == 0) {
 		struct plat_buf b = PLAT_BUF_INIT;
@@ -163,13 +194,13 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 		t = plat_clock_ms();
 		class_name = plat_ai_builtin_classify(p->taxonomy, full, strlen(full), &confidence);
 		fields = plat_ai_builtin_extract(full, strlen(full));
-		timing(timings, "classify_extract_ms", t);
+		timing(p, timings, "classify_extract", t);
 		/* The privacy gate decides whether the text may leave the machine. */
 		bool external = plat_ai_external_allowed(p->external_allow, p->external_allow_pii, class_name, fields,
 							 &why_builtin);
 		t = plat_clock_ms();
 		summary = summarise(p, external, full, &provider, err);
-		timing(timings, "summarise_ms", t);
+		timing(p, timings, "summarise", t);
 		if (!summary)
 			rc = -(int)err->kind;
 	}
@@ -177,7 +208,7 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 		t = plat_clock_ms();
 		plat_chunk_pages(&pages, p->chunk_tokens ? p->chunk_tokens : 200, p->chunk_overlap ? p->chunk_overlap : 30,
 				 &chunks);
-		timing(timings, "chunk_ms", t);
+		timing(p, timings, "chunk", t);
 		const char **texts = plat_xcalloc(chunks.n ? chunks.n : 1, sizeof(*texts));
 		for (size_t i = 0; i < chunks.n; i++)
 			texts[i] = chunks.chunks[i].text;
@@ -192,7 +223,7 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 			for (size_t i = 0; i < chunks.n; i++)
 				plat_ai_builtin_embed(texts[i], strlen(texts[i]), vecs.data + i * PLAT_AI_BUILTIN_DIM);
 		}
-		timing(timings, "embed_ms", t);
+		timing(p, timings, "embed", t);
 		free(texts);
 		if (rc == 0 && chunks.n && vecs.dim != SCHEMA_DIM)
 			rc = plat_error_set(err, PLAT_E_CONFIG,
@@ -226,21 +257,40 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 	const char *del[] = {svc->tenant_id, id};
 	if (rc == 0)
 		rc = plat_db_exec(svc->db, "DELETE FROM chunks WHERE tenant_id = $1 AND document_id = $2", 2, del, NULL, err);
-	for (size_t i = 0; rc == 0 && i < chunks.n; i++) {
-		char ord[16], page[16];
-		snprintf(ord, sizeof(ord), "%d", chunks.chunks[i].ord);
-		snprintf(page, sizeof(page), "%d", chunks.chunks[i].page);
-		struct plat_buf v = PLAT_BUF_INIT;
-		vector_text(&v, vecs.data + i * (size_t)vecs.dim, vecs.dim);
-		const char *params[] = {svc->tenant_id, id, ord, page, chunks.chunks[i].text, v.data, vecs.model};
+	/* All chunks in one statement: one round trip instead of one per chunk. */
+	if (rc == 0 && chunks.n > 0) {
+		struct plat_buf ords = PLAT_BUF_INIT, pages_a = PLAT_BUF_INIT, texts_a = PLAT_BUF_INIT, vec_a = PLAT_BUF_INIT;
+		plat_buf_putc(&ords, '{');
+		plat_buf_putc(&pages_a, '{');
+		plat_buf_putc(&texts_a, '{');
+		plat_buf_putc(&vec_a, '{');
+		for (size_t i = 0; i < chunks.n; i++) {
+			const char *sep = i ? "," : "";
+			plat_buf_printf(&ords, "%s%d", sep, chunks.chunks[i].ord);
+			plat_buf_printf(&pages_a, "%s%d", sep, chunks.chunks[i].page);
+			plat_buf_puts(&texts_a, sep);
+			array_element(&texts_a, chunks.chunks[i].text);
+			plat_buf_printf(&vec_a, "%s\"", sep);
+			vector_text(&vec_a, vecs.data + i * (size_t)vecs.dim, vecs.dim);
+			plat_buf_putc(&vec_a, '"');
+		}
+		plat_buf_putc(&ords, '}');
+		plat_buf_putc(&pages_a, '}');
+		plat_buf_putc(&texts_a, '}');
+		plat_buf_putc(&vec_a, '}');
+		const char *params[] = {svc->tenant_id, id, ords.data, pages_a.data, texts_a.data, vec_a.data, vecs.model};
 		rc = plat_db_exec(svc->db,
 				  "INSERT INTO chunks (tenant_id, document_id, ord, page, text, embedding, embedding_model)"
-				  " VALUES ($1, $2, $3, $4, $5, $6::vector, $7)",
+				  " SELECT $1, $2, u.ord, u.page, u.text, u.embedding::vector, $7"
+				  " FROM unnest($3::int[], $4::int[], $5::text[], $6::text[]) AS u(ord, page, text, embedding)",
 				  7, params, NULL, err);
-		plat_buf_free(&v);
+		plat_buf_free(&ords);
+		plat_buf_free(&pages_a);
+		plat_buf_free(&texts_a);
+		plat_buf_free(&vec_a);
 	}
 	if (rc == 0) {
-		timing(timings, "total_ms", started);
+		timing(p, timings, "total", started);
 		char *fj = cJSON_PrintUnformatted(fields), *tj = cJSON_PrintUnformatted(timings);
 		char conf[32];
 		snprintf(conf, sizeof(conf), "%.4f", confidence);
@@ -282,10 +332,8 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 	else
 		*outcome = PLAT_PIPELINE_PROCESSED;
 out:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		unlink(path);
-	}
 	plat_pages_free(&pages);
 	plat_chunks_free(&chunks);
 	plat_ai_vectors_free(&vecs);

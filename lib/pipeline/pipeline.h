@@ -10,6 +10,7 @@
 #include "ai/ai.h"
 #include "ai/builtin.h"
 #include "documents/documents.h"
+#include "metrics/metrics.h"
 #include "sandbox/sandbox.h"
 
 #define PLAT_PIPELINE_VERSION 1
@@ -24,7 +25,12 @@ struct plat_pipeline {
 	struct plat_sandbox_limits limits;
 	int chunk_tokens;              /* 0: 200 */
 	int chunk_overlap;             /* 0: 30 */
+	struct plat_metrics *metrics;  /* NULL: none; else stage latencies (below) */
 };
+
+/* Histogram of stage latencies, label stage = download, extract, classify_extract,
+ * summarise, chunk, embed, total. Describe it in the registry before processing. */
+#define PLAT_PIPELINE_STAGE_METRIC "platctl_pipeline_stage_seconds"
 
 enum plat_pipeline_outcome {
 	PLAT_PIPELINE_PROCESSED,
@@ -35,5 +41,9 @@ enum plat_pipeline_outcome {
  * (PLAT_E_UNAVAILABLE for transient causes the caller may retry). */
 int plat_pipeline_process(struct plat_pipeline *p, const char *document_id, enum plat_pipeline_outcome *outcome,
 			  struct plat_error *err);
+
+/* Mark the document failed with why (unless another worker processed it meanwhile): for
+ * a document whose attempts all ended without a result (the worker crashed or was killed). */
+void plat_pipeline_give_up(struct plat_pipeline *p, const char *document_id, const char *why);
 
 #endif

@@ -20,7 +20,8 @@ int plat_queue_claim(struct plat_db *db, const char *worker, int lease_seconds, 
 			      "  AND processed_at IS NULL AND dead_lettered_at IS NULL AND available_at <= now()"
 			      "  AND (claimed_until IS NULL OR claimed_until < now())"
 			      "  ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT 1)"
-			      " RETURNING id, tenant_id, aggregate_id, coalesce(request_id, ''), attempts",
+			      " RETURNING id, tenant_id, aggregate_id, coalesce(request_id, ''), attempts,"
+			      "  extract(epoch FROM now() - created_at)",
 			      2, params, &r, err);
 	if (rc < 0)
 		return rc;
@@ -30,6 +31,7 @@ int plat_queue_claim(struct plat_db *db, const char *worker, int lease_seconds, 
 		snprintf(ev->document_id, sizeof(ev->document_id), "%s", PQgetvalue(r, 0, 2));
 		snprintf(ev->request_id, sizeof(ev->request_id), "%s", PQgetvalue(r, 0, 3));
 		ev->attempts = atoi(PQgetvalue(r, 0, 4));
+		ev->age_seconds = atof(PQgetvalue(r, 0, 5));
 		*got = true;
 	}
 	PQclear(r);

@@ -19,6 +19,7 @@ struct plat_event {
 	char document_id[37];
 	char request_id[65];
 	int attempts;
+	double age_seconds; /* since the event was written: the queue's lag */
 };
 
 /* Claim the next due document.uploaded event; *got false when there is none. */

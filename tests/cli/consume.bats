@@ -103,7 +103,7 @@ sql() {
 	export PLATCTL_EVENTS_LEASE=2s # a killed worker's events come back after 2 s
 	make_documents "$F/many" 1000
 	"$PLATCTL" upload -r "$F/many" -j 4 >/dev/null
-	consume_with_kills 4 4
+	consume_with_kills 1000 4 4
 	assert_processed_once 1000
 	[ "$(sql "SELECT count(*) FROM outbox WHERE event_type = 'document.uploaded' AND processed_at IS NULL")" -eq 0 ]
 	echo "# $(sql "SELECT count(*) FROM documents WHERE attempts > 1") documents were delivered more than once" >&3
@@ -168,4 +168,45 @@ slow_summaries() {
 	[[ "$stderr" == *"cannot open taxonomy"* ]]
 	[ "$(sql "SELECT status FROM documents")" = queued ]
 	[ "$(sql "SELECT count(*) FROM outbox WHERE attempts > 0")" -eq 0 ]
+}
+
+@test "--metrics-file writes Prometheus metrics: outcomes, lag and stage latencies" {
+	"$PLATCTL" upload "$F/contract.txt" "$F/policy.md" "$F/report.html" >/dev/null
+	m="$BATS_TEST_TMPDIR/consume.prom"
+	run --separate-stderr "$PLATCTL" consume --once --metrics-file "$m"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	grep -qx 'platctl_consume_events_total 3' "$m"
+	grep -qx 'platctl_consume_documents_total{outcome="processed"} 3' "$m"
+	grep -qx '# TYPE platctl_consume_lag_seconds histogram' "$m"
+	grep -qx 'platctl_consume_lag_seconds_count 3' "$m"
+	grep -qx 'platctl_consume_lag_seconds_bucket{le="+Inf"} 3' "$m"
+	grep -qx 'platctl_pipeline_stage_seconds_count{stage="extract"} 3' "$m"
+	grep -qx 'platctl_pipeline_stage_seconds_count{stage="embed"} 3' "$m"
+	# buckets are cumulative: never decreasing
+	grep '^platctl_pipeline_stage_seconds_bucket{stage="total"' "$m" | awk '{ if ($2 < prev) exit 1; prev = $2 }'
+	[ -z "$(find "$BATS_TEST_TMPDIR" -name 'consume.prom.tmp*')" ]
+	# a file that cannot be written is refused before any work
+	"$PLATCTL" upload "$F/contract.txt" --new-version >/dev/null
+	run --separate-stderr "$PLATCTL" consume --once --metrics-file /nonexistent/dir/m.prom
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == *"cannot write metrics to /nonexistent/dir/m.prom"* ]]
+	[ "$(sql "SELECT count(*) FROM documents WHERE status = 'queued'")" -eq 1 ]
+}
+
+@test "a document whose worker dies every time is given up after --max-attempts deliveries" {
+	"$PLATCTL" upload "$F/contract.txt" >/dev/null
+	# two deliveries that started the document and never reported (as a crash leaves them)
+	sql "UPDATE outbox SET attempts = 2, claimed_by = 'gone', claimed_until = now() - interval '1 second'" >/dev/null
+	sql "UPDATE documents SET status = 'processing', attempts = 2" >/dev/null
+	run --separate-stderr "$PLATCTL" consume --once --max-attempts 2 -o json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"dead_lettered":	1'* ]]
+	[ "$(sql "SELECT status FROM documents")" = failed ]
+	[[ "$(sql "SELECT error FROM documents")" == "gave up after 2 deliveries that ended without a result"* ]]
+	[ -n "$(sql "SELECT dead_lettered_at FROM outbox WHERE event_type = 'document.uploaded'")" ]
+	# documents retry gives it a fresh start
+	"$PLATCTL" documents retry "$(sql "SELECT id FROM documents")" >/dev/null
+	run --separate-stderr "$PLATCTL" consume --once --max-attempts 2 -o json
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT status FROM documents")" = processed ]
 }

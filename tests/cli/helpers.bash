@@ -91,18 +91,23 @@ make_documents() {
 	done
 }
 
-# Three consumers work through what is queued while a killer takes one down with kill -9
-# every second or two and starts a replacement; then one last consumer mops up. Every
-# consumer exits on its own after IDLE seconds without work.
+# Three consumers work through N queued documents while a killer takes one down with
+# kill -9 each time another N/(KILLS+1) documents are done (so every kill lands while
+# documents are in flight) and starts a replacement; then one last consumer mops up.
+# Every consumer exits on its own after IDLE seconds without work.
 consume_with_kills() {
-	local kills=$1 idle=$2 log=$BATS_TEST_TMPDIR/consumers.log
-	local pids=() i k victim
+	local n=$1 kills=$2 idle=$3 log=$BATS_TEST_TMPDIR/consumers.log
+	local pids=() i k victim done_n
 	for i in 0 1 2; do
 		"$PLATCTL" consume -c 2 --idle-exit "$idle" -o json >>"$log" 2>&1 &
 		pids[$i]=$!
 	done
-	for ((k = 0; k < kills; k++)); do
-		sleep "1.$((RANDOM % 9))"
+	for ((k = 1; k <= kills; k++)); do
+		for _ in $(seq 1 600); do
+			done_n=$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM documents WHERE status = 'processed'")
+			[ "$done_n" -ge $((k * n / (kills + 1))) ] && break
+			sleep 0.1
+		done
 		victim=$((RANDOM % 3))
 		kill -9 "${pids[$victim]}" 2>/dev/null || true
 		wait "${pids[$victim]}" 2>/dev/null || true

@@ -112,7 +112,7 @@ topic() { # topic [kcat format]: every message now on it
 @test "1,000 documents through 3 consumers in one group while consumers are killed with -9: each processed once" {
 	make_documents "$F" 1000
 	"$PLATCTL" upload -r "$F" -j 4 >/dev/null
-	consume_with_kills 4 8
+	consume_with_kills 1000 4 8
 	assert_processed_once 1000
 	echo "# $(sql "SELECT count(*) FROM documents WHERE attempts > 1") documents were delivered more than once" >&3
 }
@@ -149,4 +149,15 @@ topic() { # topic [kcat format]: every message now on it
 	run --separate-stderr env PLATCTL_EVENTS_BACKEND=kafka PLATCTL_EVENTS_KAFKA_BROKERS= "$PLATCTL" consume --once
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"events.kafka.brokers is not set"* ]]
+}
+
+@test "a document whose worker dies every time is given up and dead-lettered after --max-attempts" {
+	make_documents "$F" 1
+	"$PLATCTL" upload "$F/doc1.txt" >/dev/null
+	sql "UPDATE documents SET status = 'processing', attempts = 2" >/dev/null # two deliveries that never reported
+	run --separate-stderr "$PLATCTL" consume --once --max-attempts 2 -o json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"dead_lettered":	1'* ]]
+	[ "$(sql "SELECT status FROM documents")" = failed ]
+	[[ "$(topic platctl.documents.dead-letter '%h\n')" == *"error=gave up after 2 deliveries"* ]]
 }

@@ -169,6 +169,26 @@ static void test_html(void **state)
 	assert_null(strstr(t, "js off"));
 	plat_pages_free(&p);
 	free(path);
+
+	/* 100,000 nested elements: past libxml2's default depth of 256 the rest of the file
+	 * used to vanish without a word, and a recursive walk would overflow the stack. */
+	struct plat_buf deep = PLAT_BUF_INIT;
+	plat_buf_puts(&deep, "<html><body><p>Before the nesting.</p>");
+	for (int i = 0; i < 100000; i++)
+		plat_buf_puts(&deep, "<div>");
+	plat_buf_puts(&deep, "Deep inside.");
+	for (int i = 0; i < 100000; i++)
+		plat_buf_puts(&deep, "</div>");
+	plat_buf_puts(&deep, "<p>After the nesting.</p></body></html>");
+	path = write_file("deep.html", deep.data, deep.len);
+	extract(path, "text/html", &p);
+	assert_int_equal(p.n, 1);
+	assert_non_null(strstr(p.pages[0].text, "Before the nesting."));
+	assert_non_null(strstr(p.pages[0].text, "Deep inside."));
+	assert_non_null(strstr(p.pages[0].text, "After the nesting."));
+	plat_pages_free(&p);
+	plat_buf_free(&deep);
+	free(path);
 }
 
 static char *make_docx(const char *name, const char *document_xml, size_t len)

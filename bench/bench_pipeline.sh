@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Document pipeline throughput on PDFs: `platctl consume --once -c 1` (builtin AI
+# provider, PostgreSQL queue, file storage) over 20 PDFs of 50 pages, in pages/s.
+# Anchor, same run: `pdftotext` over the same PDFs, one after another in one process
+# chain — poppler's own text extraction with no bookkeeping. Goal: >= 0.7x of pdftotext.
+# Medians of REPS runs, alternating the two sides so drift hits both; each platctl run
+# gets a fresh database (uploads are not timed). Also prints where platctl's time goes,
+# from the documents' stage_timings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DOCS=${BENCH_PDFS:-20}
+PAGES=${BENCH_PAGES:-50}
+REPS=${BENCH_REPS:-3}
+work=$(mktemp -d /tmp/platctl-bench-pipeline.XXXXXX)
+chmod 0755 "$work"
+pgdir=
+cleanup() {
+	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+eval "$(tests/services/pg.sh start --owner $$)"
+pgdir=$TEST_PG_DIR
+export PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
+unset PLATCTL_AI_PROVIDER
+
+mkdir -p "$work/pdf"
+for i in $(seq 1 "$DOCS"); do
+	python3 tests/data/gen_pdf.py --pages "$PAGES" --seed "$i" --out "$work/pdf/doc$i.pdf"
+done
+cat "$work"/pdf/* >/dev/null # warm the page cache for everyone
+total_pages=$((DOCS * PAGES))
+
+now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+
+# A fresh database with the schema and the PDFs uploaded and queued.
+prepare() {
+	local db=bench_$1
+	psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db" >/dev/null
+	export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$db"
+	export PLATCTL_STORAGE_URL="file://$work/store$1"
+	./platctl migrate up >/dev/null
+	./platctl upload "$work"/pdf/*.pdf -o ids >/dev/null
+}
+
+plat=() anchor=()
+for r in $(seq "$REPS"); do
+	t0=$(now)
+	for f in "$work"/pdf/*.pdf; do pdftotext "$f" /dev/null; done
+	t1=$(now)
+	anchor+=("$(echo "$t1 - $t0" | bc -l)")
+
+	prepare "$r"
+	t0=$(now)
+	./platctl consume --once -c 1 -o json >"$work/summary" 2>"$work/log"
+	t1=$(now)
+	done_n=$(jq .processed "$work/summary")
+	if [ "$done_n" -ne "$DOCS" ]; then
+		echo "bench_pipeline: consume processed $done_n of $DOCS documents" >&2
+		tail -n 5 "$work/log" >&2
+		exit 1
+	fi
+	plat+=("$(echo "$t1 - $t0" | bc -l)")
+	last_wall=${plat[-1]}
+done
+pt=$(median "${plat[@]}") at=$(median "${anchor[@]}")
+pps=$(echo "$total_pages / $pt" | bc -l) aps=$(echo "$total_pages / $at" | bc -l)
+printf 'pipeline %d PDFs x %d pages, consume -c 1: platctl %.2fs = %.0f pages/s; pdftotext %.2fs = %.0f pages/s -> %sx of pdftotext (goal >= 0.7x)\n' \
+	"$DOCS" "$PAGES" "$pt" "$pps" "$at" "$aps" "$(ratio "$pps" "$aps")"
+
+# Where the time goes (last run): each stage's share of the documents' total_ms (which
+# ends before the status update and commit). "storing chunks" is the rest of total_ms: the
+# row lock, the DELETE and one INSERT per chunk into chunks (GIN + HNSW indexes).
+psql -qAtX -d "bench_$REPS" -c "
+	SELECT sum((stage_timings->>'total_ms')::numeric), sum((stage_timings->>'download_ms')::numeric),
+	       sum((stage_timings->>'extract_ms')::numeric), sum((stage_timings->>'classify_extract_ms')::numeric),
+	       sum((stage_timings->>'summarise_ms')::numeric), sum((stage_timings->>'chunk_ms')::numeric),
+	       sum((stage_timings->>'embed_ms')::numeric)
+	FROM documents WHERE status = 'processed'" -F' ' |
+	while read -r tot dl ex ce su ch em; do
+		rest=$((tot - dl - ex - ce - su - ch - em))
+		awk -v t="$tot" -v dl="$dl" -v ex="$ex" -v ce="$ce" -v su="$su" -v ch="$ch" -v em="$em" -v rest="$rest" \
+			-v wall="$last_wall" 'BEGIN {
+			p = t > 0 ? t : 1
+			printf "  per-document stages (%.2fs of %.2fs wall): extract %.0f%%, summarise %.0f%%, classify+fields %.0f%%, embed %.0f%%, chunk %.0f%%, download %.0f%%, storing chunks %.0f%%\n",
+				t / 1000, wall, 100 * ex / p, 100 * su / p, 100 * ce / p, 100 * em / p, 100 * ch / p, 100 * dl / p, 100 * rest / p
+		}'
+	done
