@@ -32,27 +32,6 @@ const struct plat_opt documents_rm_opts[] = {
 
 const struct documents_opts documents_defaults = {.limit = 50};
 
-/* The service context for one command run; *db and *store are closed by svc_close. */
-static int svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store)
-{
-	memset(svc, 0, sizeof(*svc));
-	svc->tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT);
-	svc->principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL);
-	svc->request_id = plat_log_request_id();
-	int rc = platctl_connect(ctx, &svc->db);
-	if (rc == 0)
-		rc = plat_svc_resolve_tenant(svc, &ctx->err);
-	if (rc == 0 && with_store)
-		rc = platctl_open_store(ctx, &svc->store);
-	return rc;
-}
-
-static void svc_close(struct plat_svc *svc)
-{
-	plat_db_close(svc->db);
-	plat_store_close(svc->store);
-}
-
 int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)argc;
@@ -61,21 +40,16 @@ int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	struct plat_document_filter f = {.status = o->status, .class_name = o->class_name, .since = o->since,
 					 .name = o->name, .limit = (int)o->limit, .cursor = o->cursor};
 	char *tag_key = NULL;
-	if (o->tag) {
-		const char *eq = strchr(o->tag, '=');
-		if (!eq || eq == o->tag)
-			return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", o->tag);
-		tag_key = strndup(o->tag, (size_t)(eq - o->tag));
-		f.tag_key = tag_key;
-		f.tag_value = eq + 1;
-	}
+	if (platctl_parse_tag(ctx, o->tag, &tag_key, &f.tag_value) < 0)
+		return -PLAT_E_USAGE;
+	f.tag_key = tag_key;
 	struct plat_svc svc;
-	int rc = svc_open(ctx, &svc, false);
+	int rc = platctl_svc_open(ctx, &svc, false);
 	cJSON *docs = NULL;
 	char *next = NULL;
 	if (rc == 0)
 		rc = plat_documents_list(&svc, &f, &docs, &next, &ctx->err);
-	svc_close(&svc);
+	platctl_svc_close(&svc);
 	free(tag_key);
 	if (rc < 0)
 		return rc;
@@ -106,11 +80,11 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	(void)opts;
 	(void)argc;
 	struct plat_svc svc;
-	int rc = svc_open(ctx, &svc, false);
+	int rc = platctl_svc_open(ctx, &svc, false);
 	cJSON *doc = NULL;
 	if (rc == 0)
 		rc = plat_documents_get(&svc, argv[0], true, &doc, &ctx->err);
-	svc_close(&svc);
+	platctl_svc_close(&svc);
 	if (rc == 0)
 		rc = platctl_print(ctx, doc, NULL);
 	cJSON_Delete(doc);
@@ -136,7 +110,7 @@ int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 	(void)opts;
 	const char *dst = argc > 1 ? argv[1] : "-";
 	struct plat_svc svc;
-	int rc = svc_open(ctx, &svc, true);
+	int rc = platctl_svc_open(ctx, &svc, true);
 	cJSON *doc = NULL;
 	if (rc == 0)
 		rc = plat_documents_get(&svc, argv[0], false, &doc, &ctx->err);
@@ -178,7 +152,7 @@ int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 	}
 	EVP_MD_CTX_free(sink.sha);
 	cJSON_Delete(doc);
-	svc_close(&svc);
+	platctl_svc_close(&svc);
 	return rc;
 }
 
@@ -186,7 +160,7 @@ int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 {
 	const struct documents_opts *o = opts;
 	struct plat_svc svc;
-	int rc = svc_open(ctx, &svc, o->purge);
+	int rc = platctl_svc_open(ctx, &svc, o->purge);
 	cJSON *removed = cJSON_CreateArray();
 	for (int i = 0; i < argc && rc == 0; i++) {
 		char *key = NULL;
@@ -209,7 +183,7 @@ int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 		}
 		free(key);
 	}
-	svc_close(&svc);
+	platctl_svc_close(&svc);
 	if (rc == 0)
 		rc = platctl_print(ctx, removed, NULL);
 	cJSON_Delete(removed);
@@ -221,13 +195,13 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 	(void)opts;
 	(void)argc;
 	struct plat_svc svc;
-	int rc = svc_open(ctx, &svc, false);
+	int rc = platctl_svc_open(ctx, &svc, false);
 	cJSON *doc = NULL;
 	if (rc == 0)
 		rc = plat_documents_retry(&svc, argv[0], &doc, &ctx->err);
 	if (rc == 0)
 		rc = platctl_publish_events(ctx, svc.db);
-	svc_close(&svc);
+	platctl_svc_close(&svc);
 	if (rc == 0)
 		rc = platctl_print(ctx, doc, NULL);
 	cJSON_Delete(doc);

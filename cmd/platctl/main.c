@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "ids/ids.h"
 #include "store/store.h"
+#include "documents/documents.h"
 #include "events/events.h"
 #include "platctl.h"
 #include "str/str.h"
@@ -145,12 +146,18 @@ const struct plat_cmd platctl_commands[] = {
 	 .opts = upload_opts, .opts_size = sizeof(struct upload_opts), .opts_defaults = &upload_defaults,
 	 .min_args = 1, .max_args = -1, .args_complete = PLAT_COMPLETE_FILE},
 	{"consume", cmd_consume, "process uploaded documents: extract, classify, summarise, embed", 0,
-	 .description = "Workers claim document.uploaded events from the PostgreSQL queue, run the pipeline and\n"
-			"acknowledge after it committed. SIGTERM/SIGINT stop fetching and finish what is in flight.\n"
-			"Exits 1 when any document failed.",
+	 .description = "Workers take document.uploaded events from the PostgreSQL queue or Kafka, run the\n"
+			"pipeline and acknowledge (or store the offset) after it committed. SIGTERM/SIGINT stop\n"
+			"fetching and finish what is in flight. Exits 1 when any document failed.",
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
+	{"search", cmd_search, "find passages in the documents: full-text and vector search, fused", 0,
+	 .description = "Hybrid retrieval over the tenant's processed documents: PostgreSQL full-text search\n"
+			"(websearch syntax: \"quoted phrases\", -excluded, or) and pgvector nearest neighbours,\n"
+			"fused by reciprocal rank. No LLM is involved.",
+	 .opts = search_opts, .opts_size = sizeof(struct search_opts), .opts_defaults = &search_defaults,
+	 .args_usage = "QUERY...", .min_args = 1, .max_args = -1},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},
@@ -196,6 +203,40 @@ int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
 		.connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
 	};
 	return plat_db_connect(&o, db, &ctx->err);
+}
+
+int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value)
+{
+	*key = NULL;
+	*value = NULL;
+	if (!tag)
+		return 0;
+	const char *eq = strchr(tag, '=');
+	if (!eq || eq == tag)
+		return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", tag);
+	*key = strndup(tag, (size_t)(eq - tag));
+	*value = eq + 1;
+	return 0;
+}
+
+int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT);
+	svc->principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL);
+	svc->request_id = plat_log_request_id();
+	int rc = platctl_connect(ctx, &svc->db);
+	if (rc == 0)
+		rc = plat_svc_resolve_tenant(svc, &ctx->err);
+	if (rc == 0 && with_store)
+		rc = platctl_open_store(ctx, &svc->store);
+	return rc;
+}
+
+void platctl_svc_close(struct plat_svc *svc)
+{
+	plat_db_close(svc->db);
+	plat_store_close(svc->store);
 }
 
 int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db)

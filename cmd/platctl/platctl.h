@@ -72,6 +72,7 @@ int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -150,6 +151,16 @@ struct consume_opts {
 	const char *metrics_file;
 };
 extern const struct plat_opt consume_opts[];
+
+struct search_opts {
+	long long k;
+	const char *class_name;
+	const char *tag;
+	const char *since;
+	const char *doc;
+};
+extern const struct plat_opt search_opts[];
+extern const struct search_opts search_defaults;
 extern const struct consume_opts consume_defaults;
 
 struct migrate_opts {
@@ -175,6 +186,15 @@ int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store);
 /* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
 struct plat_db;
 int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db);
+
+/* --tag KEY=VALUE: *key allocated (free it), *value points into tag; both NULL without. */
+int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value);
+
+/* The service context for one command run (tenant resolved, principal, request id);
+ * db and store are closed by platctl_svc_close. */
+struct plat_svc;
+int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store);
+void platctl_svc_close(struct plat_svc *svc);
 
 /* After a command's transactions committed: publish the outbox events it wrote to Kafka
  * (events.backend kafka; nothing on postgres). db may be NULL (own connection). */

@@ -1,0 +1,80 @@
+/* platctl search QUERY: hybrid retrieval (full-text + vectors, fused by reciprocal rank)
+ * over the tenant's processed documents, without an LLM. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai/ai.h"
+#include "documents/documents.h"
+#include "platctl.h"
+#include "search/search.h"
+
+#define S(f) offsetof(struct search_opts, f)
+
+const struct plat_opt search_opts[] = {
+	{'k', "limit", PLAT_OPT_INT, "N", "results to show (default 10, at most 200)", NULL, 1, 200, 0, S(k)},
+	{0, "class", PLAT_OPT_STRING, "CLASS", "only documents of this class", NULL, 0, 0, 0, S(class_name)},
+	{0, "tag", PLAT_OPT_STRING, "KEY=VALUE", "only documents with this tag", NULL, 0, 0, 0, S(tag)},
+	{0, "since", PLAT_OPT_STRING, "TIME", "only documents created at or after TIME (e.g. 2026-11-01)", NULL, 0, 0, 0, S(since)},
+	{0, "doc", PLAT_OPT_STRING, "ID|NAME", "only this document", NULL, 0, 0, PLAT_COMPLETE_DOCUMENT_IDS, S(doc)},
+	PLAT_OPT_END,
+};
+
+const struct search_opts search_defaults = {.k = 10};
+
+int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	const struct search_opts *o = opts;
+	/* Several words without quotes are one query, as a person would mean them. */
+	struct plat_buf text = PLAT_BUF_INIT;
+	for (int i = 0; i < argc; i++)
+		plat_buf_printf(&text, "%s%s", i ? " " : "", argv[i]);
+	struct plat_search_query q = {.text = text.data, .k = (int)o->k, .class_name = o->class_name, .since = o->since,
+				      .document = o->doc};
+	char *tag_key = NULL;
+	int rc = platctl_parse_tag(ctx, o->tag, &tag_key, &q.tag_value);
+	q.tag_key = tag_key;
+	struct plat_svc svc = {0};
+	struct plat_ai *emb = NULL;
+	cJSON *results = NULL;
+	if (rc == 0)
+		rc = platctl_svc_open(ctx, &svc, false);
+	if (rc == 0) {
+		struct plat_ai_options ao;
+		plat_ai_options_for(ctx->cfg, PLAT_AI_EMBEDDINGS, ctx->environ, &ao);
+		rc = plat_ai_open(&ao, &emb, &ctx->err);
+	}
+	if (rc == 0)
+		rc = plat_search(&svc, emb, &q, &results, &ctx->err);
+	plat_ai_close(emb);
+	platctl_svc_close(&svc);
+	free(tag_key);
+	plat_buf_free(&text);
+	if (rc < 0)
+		return rc;
+	static const struct plat_output_column cols[] = {{"rank", "#"},      {"score", NULL}, {"document", NULL},
+							 {"page", NULL},     {"chunk", NULL}, {"snippet", NULL},
+							 {NULL, NULL}};
+	if (ctx->out.format == PLAT_OUT_IDS) {
+		/* ids: the documents found, each once, best first */
+		cJSON *ids = cJSON_CreateArray();
+		cJSON *r;
+		cJSON_ArrayForEach(r, results)
+		{
+			const char *id = cJSON_GetObjectItem(r, "document_id")->valuestring;
+			bool seen = false;
+			cJSON *s;
+			cJSON_ArrayForEach(s, ids) seen = seen || strcmp(cJSON_GetObjectItem(s, "id")->valuestring, id) == 0;
+			if (!seen) {
+				cJSON *x = cJSON_CreateObject();
+				cJSON_AddStringToObject(x, "id", id);
+				cJSON_AddItemToArray(ids, x);
+			}
+		}
+		cJSON_Delete(results);
+		results = ids;
+	}
+	rc = platctl_print(ctx, results, cols);
+	cJSON_Delete(results);
+	return rc;
+}

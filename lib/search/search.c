@@ -1,0 +1,162 @@
+#include "search/search.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai/builtin.h"
+#include "mem/mem.h"
+
+#define SCHEMA_DIM 384 /* chunks.embedding is vector(384) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* The question as a vector from the same provider (and model) the chunks were embedded
+ * with; the kNN half only compares vectors of that model. */
+static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *vec, char *model, size_t model_len,
+		       struct plat_error *err)
+{
+	struct plat_ai_vectors v = {0};
+	if (emb && strcmp(plat_ai_provider(emb), "builtin") != 0) {
+		const char *texts[] = {text};
+		if (plat_ai_embed(emb, texts, 1, &v, NULL, err) < 0)
+			return -(int)err->kind;
+	} else {
+		v.n = 1;
+		v.dim = PLAT_AI_BUILTIN_DIM;
+		v.data = plat_xcalloc(PLAT_AI_BUILTIN_DIM, sizeof(float));
+		snprintf(v.model, sizeof(v.model), "%s", PLAT_AI_BUILTIN_MODEL);
+		plat_ai_builtin_embed(text, strlen(text), v.data);
+	}
+	int rc = 0;
+	if (v.dim != SCHEMA_DIM) {
+		rc = plat_error_set(err, PLAT_E_CONFIG, "embeddings from '%s' have %d dimensions; the chunks have %d", v.model,
+				    v.dim, SCHEMA_DIM);
+	} else {
+		plat_buf_putc(vec, '[');
+		for (int i = 0; i < v.dim; i++)
+			plat_buf_printf(vec, "%s%.7g", i ? "," : "", (double)v.data[i]);
+		plat_buf_putc(vec, ']');
+		snprintf(model, model_len, "%s", v.model);
+	}
+	plat_ai_vectors_free(&v);
+	return rc;
+}
+
+static const char search_sql[] =
+	"WITH docs AS ("
+	"  SELECT id, name FROM documents"
+	"  WHERE tenant_id = $1 AND deleted_at IS NULL AND status = 'processed'"
+	"  AND ($5::text IS NULL OR class = $5)"
+	"  AND ($6::jsonb IS NULL OR tags @> $6::jsonb)"
+	"  AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)"
+	"  AND ($8::text IS NULL OR id::text = $8 OR name = $8)),"
+	/* With web-search operators ("phrase", -word, or) the query means exactly that, for
+	 * both halves; a plain question matches passages with any of its words, ts_rank_cd
+	 * favouring those with more of them close together (all of them rarely share one
+	 * passage). */
+	" q AS (SELECT strict, CASE WHEN strict THEN websearch_to_tsquery('english', $2)"
+	"  ELSE replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery END AS tsq"
+	"  FROM (SELECT $2 ~ '\"|(^|\\s)-\\S|\\s(or|OR)\\s' AS strict) s),"
+	" fts AS ("
+	"  SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, q.tsq) DESC, c.id) AS r"
+	"  FROM chunks c JOIN docs d ON d.id = c.document_id, q"
+	"  WHERE c.tenant_id = $1 AND c.tsv @@ q.tsq"
+	"  ORDER BY r LIMIT $4::int),"
+	" near AS ("
+	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c, q"
+	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND c.document_id IN (SELECT id FROM docs)"
+	"  AND (NOT q.strict OR c.tsv @@ q.tsq)"
+	"  ORDER BY c.embedding <=> $3::vector LIMIT $4::int),"
+	" knn AS (SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
+	" fused AS ("
+	"  SELECT id, sum(1.0 / (" STR(PLAT_SEARCH_RRF_K) " + r)) AS score,"
+	"   min(r) FILTER (WHERE half = 'f') AS fr, min(r) FILTER (WHERE half = 'v') AS vr"
+	"  FROM (SELECT id, r, 'f' AS half FROM fts UNION ALL SELECT id, r, 'v' FROM knn) u GROUP BY id)"
+	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
+	"  regexp_replace(ts_headline('english', c.text, q.tsq,"
+	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
+	"   '\\s+', ' ', 'g'),"
+	"  c.text"
+	" FROM fused f JOIN chunks c ON c.id = f.id JOIN docs d ON d.id = c.document_id, q"
+	" ORDER BY f.score DESC, c.id LIMIT $10::int";
+
+int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
+		struct plat_error *err)
+{
+	*results = NULL;
+	if (!q->text || !*q->text)
+		return plat_error_set(err, PLAT_E_USAGE, "the query is empty");
+	int k = q->k > 0 ? q->k : 10;
+	int candidates = q->candidates > 0 ? q->candidates : (4 * k > 40 ? 4 * k : 40);
+	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT;
+	char model[128] = "";
+	int rc = embed_query(embeddings, q->text, &vec, model, sizeof(model), err);
+	if (rc < 0) {
+		plat_buf_free(&vec);
+		return rc;
+	}
+	if (q->tag_key) {
+		cJSON *t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, q->tag_key, q->tag_value ? q->tag_value : "");
+		char *s = cJSON_PrintUnformatted(t);
+		plat_buf_puts(&tag, s);
+		cJSON_free(s);
+		cJSON_Delete(t);
+	}
+	char cand[16], kk[16], ef[16];
+	snprintf(cand, sizeof(cand), "%d", candidates);
+	snprintf(kk, sizeof(kk), "%d", k);
+	snprintf(ef, sizeof(ef), "%d", candidates > 1000 ? 1000 : candidates);
+	const char *params[] = {svc->tenant_id, q->text,  vec.data,      cand,  q->class_name, tag.len ? tag.data : NULL,
+				q->since,       q->document, model, kk};
+	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
+	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
+	const char *set_ef[] = {ef};
+	PGresult *res = NULL;
+	rc = plat_db_begin(svc->db, err);
+	if (rc == 0)
+		rc = plat_db_exec(svc->db, "SELECT set_config('hnsw.ef_search', $1, true),"
+					   " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
+				  1, set_ef, NULL, err);
+	if (rc == 0)
+		rc = plat_db_exec(svc->db, search_sql, 10, params, &res, err);
+	if (rc == 0)
+		rc = plat_db_commit(svc->db, err);
+	else
+		plat_db_rollback(svc->db);
+	plat_buf_free(&vec);
+	plat_buf_free(&tag);
+	if (rc < 0) {
+		PQclear(res);
+		if (err->kind == PLAT_E_FAILURE && q->since)
+			plat_error_wrap(err, "--since '%s'", q->since);
+		return rc;
+	}
+	cJSON *arr = cJSON_CreateArray();
+	for (int i = 0; i < PQntuples(res); i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "rank", i + 1);
+		cJSON_AddNumberToObject(o, "score", atof(PQgetvalue(res, i, 4)));
+		cJSON_AddStringToObject(o, "document_id", PQgetvalue(res, i, 0));
+		cJSON_AddStringToObject(o, "document", PQgetvalue(res, i, 1));
+		if (PQgetisnull(res, i, 2))
+			cJSON_AddNullToObject(o, "page");
+		else
+			cJSON_AddNumberToObject(o, "page", atoi(PQgetvalue(res, i, 2)));
+		cJSON_AddNumberToObject(o, "chunk", atoi(PQgetvalue(res, i, 3)));
+		for (int col = 5; col <= 6; col++) {
+			const char *name = col == 5 ? "fts_rank" : "vector_rank";
+			if (PQgetisnull(res, i, col))
+				cJSON_AddNullToObject(o, name);
+			else
+				cJSON_AddNumberToObject(o, name, atoi(PQgetvalue(res, i, col)));
+		}
+		cJSON_AddStringToObject(o, "snippet", PQgetvalue(res, i, 7));
+		cJSON_AddStringToObject(o, "text", PQgetvalue(res, i, 8));
+		cJSON_AddItemToArray(arr, o);
+	}
+	PQclear(res);
+	*results = arr;
+	return 0;
+}

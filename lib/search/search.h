@@ -1,0 +1,32 @@
+/* Hybrid retrieval over the chunks of one tenant: PostgreSQL full-text search
+ * (websearch_to_tsquery, ranked with ts_rank_cd) and pgvector kNN (HNSW, cosine), each
+ * taking its best candidates, fused by reciprocal rank fusion: score = sum 1/(60 + rank).
+ * The tenant (and every filter) is a WHERE clause in both halves — results are never
+ * filtered after the fact. */
+#ifndef PLAT_SEARCH_H
+#define PLAT_SEARCH_H
+
+#include <cjson/cJSON.h>
+
+#include "ai/ai.h"
+#include "documents/documents.h"
+
+#define PLAT_SEARCH_RRF_K 60
+
+struct plat_search_query {
+	const char *text;
+	int k;                 /* results; 0: 10 */
+	const char *class_name; /* filters: NULL for none */
+	const char *tag_key, *tag_value;
+	const char *since;     /* created at or after (timestamptz text) */
+	const char *document;  /* a document id, or a name (exact) */
+	int candidates;        /* per half; 0: max(40, 4k) */
+};
+
+/* Results as a JSON array, best first: rank, score, document_id, document (name), page,
+ * chunk (ord), snippet (with «» around matches), text, fts_rank, vector_rank (null when
+ * that half did not find it). embeddings NULL: builtin. */
+int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
+		struct plat_error *err);
+
+#endif
