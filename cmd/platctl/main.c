@@ -152,6 +152,12 @@ const struct plat_cmd platctl_commands[] = {
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
+	{"ask", cmd_ask, "answer a question from the documents, with page citations", 0,
+	 .description = "Retrieves passages as search does, refuses (exit 1) when none of them supports the\n"
+			"question, and otherwise answers with [n] citations that map to document and page; every\n"
+			"citation is checked against the retrieved sources. The exchange is stored in asks.",
+	 .opts = ask_opts, .opts_size = sizeof(struct ask_opts), .opts_defaults = &ask_defaults,
+	 .args_usage = "QUESTION...", .min_args = 1, .max_args = -1},
 	{"search", cmd_search, "find passages in the documents: full-text and vector search, fused", 0,
 	 .description = "Hybrid retrieval over the tenant's processed documents: PostgreSQL full-text search\n"
 			"(websearch syntax: \"quoted phrases\", -excluded, or) and pgvector nearest neighbours,\n"

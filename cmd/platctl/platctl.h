@@ -73,6 +73,7 @@ int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -161,6 +162,19 @@ struct search_opts {
 };
 extern const struct plat_opt search_opts[];
 extern const struct search_opts search_defaults;
+
+struct ask_opts {
+	long long k;
+	const char *class_name;
+	const char *tag;
+	const char *since;
+	const char *doc;
+	bool stream;
+	const char *min_support;
+	long long context_tokens;
+};
+extern const struct plat_opt ask_opts[];
+extern const struct ask_opts ask_defaults;
 extern const struct consume_opts consume_defaults;
 
 struct migrate_opts {

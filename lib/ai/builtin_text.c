@@ -354,6 +354,8 @@ char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage 
 			double sc = (cos > 0 ? cos : 0) + 0.5 * shared_words(qw, nqw, sw, nsw);
 			free(sw);
 			free(slow);
+			if (nsw < 4)
+				continue; /* a heading ("SUPPLY AGREEMENT") echoes the question but answers nothing */
 			if (nc == cap) {
 				cap *= 2;
 				c = plat_xrealloc(c, cap * sizeof(*c));
