@@ -158,6 +158,12 @@ const struct plat_cmd platctl_commands[] = {
 			"citation is checked against the retrieved sources. The exchange is stored in asks.",
 	 .opts = ask_opts, .opts_size = sizeof(struct ask_opts), .opts_defaults = &ask_defaults,
 	 .args_usage = "QUESTION...", .min_args = 1, .max_args = -1},
+	{"eval", cmd_eval, "measure retrieval on a labelled question set: recall@k and MRR", 0,
+	 .description = "FILE (YAML, - for standard input) lists questions with the documents (and pages) that\n"
+			"should be found; each is searched as platctl search does. --min-recall and --min-mrr make\n"
+			"the command fail below a threshold, to guard retrieval quality in CI.",
+	 .opts = eval_opts, .opts_size = sizeof(struct eval_opts), .opts_defaults = &eval_defaults,
+	 .args_usage = "FILE", .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_FILE},
 	{"search", cmd_search, "find passages in the documents: full-text and vector search, fused", 0,
 	 .description = "Hybrid retrieval over the tenant's processed documents: PostgreSQL full-text search\n"
 			"(websearch syntax: \"quoted phrases\", -excluded, or) and pgvector nearest neighbours,\n"

@@ -74,6 +74,7 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_eval(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -175,6 +176,14 @@ struct ask_opts {
 };
 extern const struct plat_opt ask_opts[];
 extern const struct ask_opts ask_defaults;
+
+struct eval_opts {
+	long long k;
+	const char *min_recall;
+	const char *min_mrr;
+};
+extern const struct plat_opt eval_opts[];
+extern const struct eval_opts eval_defaults;
 extern const struct consume_opts consume_defaults;
 
 struct migrate_opts {

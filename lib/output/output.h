@@ -10,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "error/error.h"
+
 enum plat_output_format {
 	PLAT_OUT_TABLE,
 	PLAT_OUT_JSON,
@@ -39,5 +41,9 @@ int plat_output_print(const struct plat_output *o, const cJSON *data, const stru
 /* Render to a malloc'd string (tests). */
 char *plat_output_render(enum plat_output_format format, const cJSON *data,
 			 const struct plat_output_column *columns);
+
+/* Parse one YAML document (text of len bytes; name is used in errors as name:line:col)
+ * into cJSON. Errors are PLAT_E_INVALID. */
+int plat_yaml_load(const char *name, const char *text, size_t len, cJSON **out, struct plat_error *err);
 
 #endif
