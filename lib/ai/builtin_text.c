@@ -1,4 +1,5 @@
 /* Builtin embeddings (feature hashing) and extractive summaries (TextRank). */
+#include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -354,8 +355,14 @@ char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage 
 			double sc = (cos > 0 ? cos : 0) + 0.5 * shared_words(qw, nqw, sw, nsw);
 			free(sw);
 			free(slow);
-			if (nsw < 4)
-				continue; /* a heading ("SUPPLY AGREEMENT") echoes the question but answers nothing */
+			/* A heading ("SUPPLY AGREEMENT", "Schedule 2 to the Master Services Agreement")
+			 * echoes the question's words but answers nothing: short, or no full stop. */
+			size_t end = s[i].n;
+			while (end > 0 && isspace((unsigned char)s[i].s[end - 1]))
+				end--;
+			char last = end ? s[i].s[end - 1] : '\0';
+			if (nsw < 4 || !(last == '.' || last == '!' || last == '?' || last == ';' || last == ':'))
+				continue;
 			if (nc == cap) {
 				cap *= 2;
 				c = plat_xrealloc(c, cap * sizeof(*c));
@@ -369,8 +376,8 @@ char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage 
 	struct plat_buf b = PLAT_BUF_INIT;
 	plat_buf_reserve(&b, 0);
 	for (size_t i = 0; i < nc && i < (size_t)(max_sentences > 0 ? max_sentences : 1); i++) {
-		if (c[i].score <= 0)
-			break;
+		if (c[i].score <= 0 || (i > 0 && c[i].score < 0.75 * c[0].score))
+			break; /* the best sentence, and only those nearly as good */
 		if (b.len)
 			plat_buf_putc(&b, ' ');
 		for (size_t k = 0; k < c[i].n; k++)

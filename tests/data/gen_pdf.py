@@ -37,19 +37,43 @@ def page_lines(page, pages, rng, sentences):
 
 
 def content_stream(lines):
-    # Text only contains letters, digits, spaces and full stops: nothing to escape.
+    # Parentheses and backslashes are escaped; text is WinAnsi (Latin-1) encoded.
     # The leading shrinks with the line count so that every line stays on the page.
-    lead = min(16, max(2, 660 // len(lines)))
+    lead = min(16, max(2, 660 // max(1, len(lines))))
     ops = ["BT", f"/F1 {min(12, lead)} Tf", f"{lead} TL", "72 740 Td"]
     for i, line in enumerate(lines):
         if i:
             ops.append("T*")
-        ops.append(f"({line}) Tj")
+        esc = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(f"({esc}) Tj")
     ops.append("ET")
-    return "\n".join(ops).encode("ascii")
+    return "\n".join(ops).encode("latin-1", errors="replace")
 
 
-def build_pdf(pages, seed, sentences=5):
+def text_pages(path):
+    """A text file's pages (split at form feeds), each wrapped at 90 characters."""
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    pages = []
+    for chunk in raw.split("\f"):
+        lines = []
+        for para in chunk.strip("\n").split("\n"):
+            words, line = para.split(), ""
+            for w in words:
+                if line and len(line) + 1 + len(w) > 90:
+                    lines.append(line)
+                    line = w
+                else:
+                    line = f"{line} {w}" if line else w
+            lines.append(line)
+        pages.append(lines)
+    return pages
+
+
+def build_pdf(pages, seed, sentences=5, given=None):
+    """given: the pages' lines (from --from-text) instead of generated text."""
+    if given is not None:
+        pages = len(given)
     rng = random.Random(seed)
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
@@ -68,7 +92,8 @@ def build_pdf(pages, seed, sentences=5):
     for i in range(pages):
         p, c = 4 + 2 * i, 5 + 2 * i
         obj(p, f"<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents {c} 0 R >>".encode())
-        data = content_stream(page_lines(i + 1, pages, rng, sentences))
+        lines = given[i] if given is not None else page_lines(i + 1, pages, rng, sentences)
+        data = content_stream(lines)
         obj(c, b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
 
     count = 4 + 2 * pages
@@ -96,6 +121,8 @@ def main():
                     help="valid (default); truncated: the first half of the valid file; "
                     "garbage: a PDF header followed by --garbage-bytes of noise")
     ap.add_argument("--garbage-bytes", type=int, default=64 * 1024)
+    ap.add_argument("--from-text", metavar="FILE",
+                    help="the pages of a UTF-8 text file (form feeds separate pages) instead of generated text")
     a = ap.parse_args()
     if a.pages < 1:
         ap.error("--pages must be at least 1")
@@ -105,7 +132,7 @@ def main():
     if a.mode == "garbage":
         data = garbage(a.garbage_bytes, a.seed)
     else:
-        data = build_pdf(a.pages, a.seed, a.sentences)
+        data = build_pdf(a.pages, a.seed, a.sentences, text_pages(a.from_text) if a.from_text else None)
         if a.mode == "truncated":
             data = data[: len(data) // 2]
     if a.out == "-":
