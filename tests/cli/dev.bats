@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	"$PLATCTL" dev down --dir "$DEVDIR/dev" >/dev/null 2>&1 || true
+	"$PLATCTL" dev down --dir "$DEVDIR/platctl/dev" >/dev/null 2>&1 || true # the demo's
 	rm -rf "$DEVDIR"
 }
 
@@ -149,4 +150,20 @@ json_field() { # FIELD: read from $output
 		[ "$status" -eq 1 ]
 		[[ "$stderr" == *"the postgres user cannot enter"* ]]
 	fi
+}
+
+@test "make demo's script runs the main job end to end, and again without redoing anything" {
+	export XDG_DATA_HOME="$DEVDIR" # the stack lands in $DEVDIR/platctl/dev
+	run --separate-stderr bash "$ROOT/scripts/demo.sh"
+	[ "$status" -eq 0 ] || { echo "$output"; echo "$stderr"; false; }
+	[[ "$output" == *"processed      6"* ]]
+	[[ "$output" == *"employee-handbook.pdf           processed  policy"* ]]
+	[[ "$output" == *"three months' written notice"*"master-services-agreement.md, page 1"* ]]
+	[[ "$output" == *"27 days of paid holiday"*"employee-handbook.pdf, page 3"* ]]
+	[[ "$stderr" == *"the documents do not answer this question"* ]]
+	run --separate-stderr bash "$ROOT/scripts/demo.sh"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^unchanged' <<<"$output")" -eq 6 ]
+	[[ "$output" == *"processed      0"* ]]
+	"$PLATCTL" dev down --purge >/dev/null
 }
