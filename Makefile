@@ -152,8 +152,13 @@ fuzz:
 
 bench:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory platctl
+	@$(MAKE) --no-print-directory platctl build/bench/gen-chunks build/tests/kafka-mock
 	@bench/run.sh
+
+# Test data for bench_search.sh: chunks with builtin embeddings.
+build/bench/gen-chunks: bench/gen_chunks.c build/libplat.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< build/libplat.a $(BASE_LDLIBS)
 
 # ---- install ----
 install: platctl man

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -293,6 +294,24 @@ static char *document_name(const char *given, const char *path, struct item *it)
 }
 
 /* Map libmagic's MIME type to an upload type name, or NULL. */
+/* libmagic reads an HTML page that mentions "(function" past its first few kilobytes as
+ * JavaScript (the Python documentation's ctypes page is one). A document that opens with
+ * an HTML tag is HTML whatever follows, as the WHATWG sniffing rules have it. */
+static bool opens_as_html(const char *head, size_t len)
+{
+	static const char *const tags[] = {"<!doctype html", "<html", "<head", "<body"};
+	size_t i = len >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3) ? 3 : 0;
+	while (i < len && head[i] && strchr(" \t\r\n\f", head[i]))
+		i++;
+	for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
+		size_t n = strlen(tags[t]);
+		if (len - i > n && !strncasecmp(head + i, tags[t], n) && head[i + n] &&
+		    strchr(" \t\r\n\f>", head[i + n]))
+			return true;
+	}
+	return false;
+}
+
 static const char *type_of(const char *mime, const char *name)
 {
 	size_t n = strlen(name);
@@ -465,7 +484,7 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 		fail(it, PLAT_E_FAILURE, "cannot read: %s", strerror(errno));
 		goto out_fd;
 	}
-	const char *mime = magic_buffer(magic, head, head_len);
+	const char *mime = opens_as_html(head, head_len) ? "text/html" : magic_buffer(magic, head, head_len);
 	const char *type = type_of(mime ? mime : "application/octet-stream", name);
 	if (!type || !type_allowed(b->allowed, type)) {
 		fail(it, PLAT_E_INVALID, "type %s (%s) is not allowed (upload.allowed_types: %s)", type ? type : "unknown",

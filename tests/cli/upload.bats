@@ -70,6 +70,23 @@ assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "re
 	[ "$("$PLATCTL" documents list -o ids | wc -l)" -eq 4 ]
 }
 
+@test "a page that opens as HTML is HTML, though libmagic reads '(function' later on as JavaScript" {
+	f="$F/prototypes.html"
+	{
+		printf '\xef\xbb\xbf\n<!DOCTYPE html>\n<html lang="en">\n<head><title>Calls</title></head>\n<body>\n'
+		for i in $(seq 60); do printf '<li><a href="#s%d">Section %d of the guide</a></li>\n' "$i" "$i"; done
+		printf '<p>Specifying the argument types (function prototypes)</p>\n</body></html>\n'
+	} >"$f"
+	run --separate-stderr "$PLATCTL" upload "$f" -o json
+	[ "$status" -eq 0 ] || { echo "$output $stderr"; false; }
+	[ "$(echo "$output" | jq -r '.[0].content_type')" = text/html ]
+	# what opens with something else is still judged by its content
+	printf 'var x = 1;\n(function () { return x; })();\n<html>\n' >"$F/script.html"
+	run --separate-stderr "$PLATCTL" upload "$F/script.html"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"is not allowed"* ]]
+}
+
 @test "round trip of a 200 MB file, byte-identical, on both drivers" {
 	yes 'The quick brown fox jumps over the lazy dog; clause 7.3 applies.' | head -c 200000000 >"$F/big.txt"
 	for driver in file s3; do

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Search latency and HNSW recall over 100,000 chunks (2,000 documents x 50), made by
+# build/bench/gen-chunks with the builtin embedder, as the pipeline stores them.
+#   latency: `platctl search Q -k 10` (process start, query embedding, full-text + kNN +
+#            fusion) vs the raw kNN query in psql (process start + one ORDER BY <=> LIMIT 10),
+#            100 queries each, p50 and p99, same run. Goal: platctl p50 <= 1.3x psql.
+#   recall:  recall@10 of the HNSW index (ef_search 40, as search uses for -k 10) against
+#            exact search (a sequential scan) on the same 100 query vectors. Goal >= 0.95.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DOCS=${BENCH_DOCS:-2000}
+PER=${BENCH_PER_DOC:-50}
+Q=${BENCH_QUERIES:-100}
+GEN=build/bench/gen-chunks
+[ -x "$GEN" ] || { echo "bench_search: $GEN is missing (make bench builds it)" >&2; exit 1; }
+work=$(mktemp -d /tmp/platctl-bench-search.XXXXXX)
+chmod 0755 "$work"
+pgdir=
+cleanup() {
+	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+eval "$(tests/services/pg.sh start --owner $$)"
+pgdir=$TEST_PG_DIR
+psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_search" >/dev/null
+export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_search"
+export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
+./platctl migrate up >/dev/null
+sqlq() { psql -qAtX -v ON_ERROR_STOP=1 -d bench_search "$@"; }
+tenant=$(sqlq -c "SELECT id FROM tenants WHERE name = 'default'")
+
+sqlq -c "INSERT INTO documents (id, tenant_id, name, content_type, size_bytes, sha256, storage_key, created_by, status)
+	SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, '$tenant', 'doc' || i || '.txt', 'text/plain',
+	       1, encode(sha256(i::text::bytea), 'hex'), 'k' || i, 'bench', 'processed'
+	FROM generate_series(0, $DOCS - 1) i"
+"$GEN" chunks "$tenant" "$DOCS" "$PER" 1 builtin-hash-384-v1 >"$work/chunks.copy"
+sqlq -c "DROP INDEX chunks_embedding_idx"
+sqlq -c "\\copy chunks (tenant_id, document_id, ord, page, text, embedding, embedding_model) FROM '$work/chunks.copy'"
+t0=$(date +%s.%N)
+sqlq -c "SET maintenance_work_mem = '1GB'" -c "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)"
+t1=$(date +%s.%N)
+sqlq -c "VACUUM ANALYZE chunks"
+n=$(sqlq -c "SELECT count(*) FROM chunks")
+printf 'search corpus: %d chunks, HNSW index built in %.1fs\n' "$n" "$(echo "$t1 - $t0" | bc -l)"
+
+"$GEN" queries "$Q" 7 >"$work/queries"
+
+ms() { echo "($2 - $1) * 1000" | bc -l; }
+pct() { # P FILE: the P-th percentile of the numbers in FILE
+	sort -g "$2" | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.1f", a[i]}'
+}
+: >"$work/plat.ms"
+: >"$work/psql.ms"
+: >"$work/vectors"
+while read -r q; do
+	v=$("$GEN" vector "$q")
+	echo "$v" >>"$work/vectors"
+	t0=$(date +%s.%N)
+	./platctl search "$q" -k 10 -o json >/dev/null
+	t1=$(date +%s.%N)
+	sqlq -c "SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> '$v' LIMIT 10" >/dev/null
+	t2=$(date +%s.%N)
+	ms "$t0" "$t1" >>"$work/plat.ms"
+	ms "$t1" "$t2" >>"$work/psql.ms"
+done <"$work/queries"
+p50=$(pct 50 "$work/plat.ms") p99=$(pct 99 "$work/plat.ms") a50=$(pct 50 "$work/psql.ms") a99=$(pct 99 "$work/psql.ms")
+printf 'search latency over %d queries: platctl search p50 %sms p99 %sms; psql raw kNN p50 %sms p99 %sms -> p50 %.2fx, p99 %.2fx (goal <= 1.3x)\n' \
+	"$Q" "$p50" "$p99" "$a50" "$a99" "$(echo "$p50 / $a50" | bc -l)" "$(echo "$p99 / $a99" | bc -l)"
+
+# Recall@10 of the index against exact search, on the same query vectors.
+sqlq -c "CREATE TABLE bench_q (n serial, v vector(384))"
+sqlq -c "\\copy bench_q (v) FROM '$work/vectors'"
+recall=$(sqlq <<SQL
+SET hnsw.ef_search = 40;
+CREATE TEMP TABLE approx AS
+	SELECT q.n, a.id FROM bench_q q CROSS JOIN LATERAL
+	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) a;
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+CREATE TEMP TABLE exact AS
+	SELECT q.n, e.id FROM bench_q q CROSS JOIN LATERAL
+	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) e;
+SELECT round(avg(hit), 4) FROM (
+	SELECT q.n, (SELECT count(*) FROM approx a JOIN exact e USING (n, id) WHERE a.n = q.n) / 10.0 AS hit
+	FROM bench_q q) r;
+SQL
+)
+printf 'HNSW recall@10 vs exact search over %d queries: %s (goal >= 0.95)\n' "$Q" "$recall"
