@@ -44,7 +44,7 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 }
 
 static const char search_sql[] =
-	"WITH docs AS ("
+	"WITH docs AS NOT MATERIALIZED ("
 	"  SELECT id, name FROM documents"
 	"  WHERE tenant_id = $1 AND deleted_at IS NULL AND status = 'processed'"
 	"  AND ($5::text IS NULL OR class = $5)"
@@ -52,16 +52,33 @@ static const char search_sql[] =
 	"  AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)"
 	"  AND ($8::text IS NULL OR id::text = $8 OR name = $8)),"
 	/* With web-search operators ("phrase", -word, or) the query means exactly that, for
-	 * both halves; a plain question matches passages with any of its words, ts_rank_cd
+	 * both halves. A plain question matches passages with any of its words, ts_rank_cd
 	 * favouring those with more of them close together (all of them rarely share one
-	 * passage). */
-	" q AS (SELECT strict, CASE WHEN strict THEN websearch_to_tsquery('english', $2)"
-	"  ELSE replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery END AS tsq"
+	 * passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD of all
+	 * passages (the planner's statistics of chunks.tsv): like BM25's IDF says, they carry
+	 * almost no evidence, and ranking the tenth of the corpus that holds them would cost
+	 * more than the rest of the search together. A question of only common words keeps
+	 * its rarest. The snippet still highlights every word. Small corpora (under
+	 * PLAT_SEARCH_COMMON_MIN_PASSAGES) rank every word: there it costs nothing. */
+	" mce AS (SELECT m.e, m.f FROM pg_stats st,"
+	"  unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) m(e, f)"
+	"  WHERE st.schemaname = current_schema() AND st.tablename = 'chunks' AND st.attname = 'tsv'"
+	"  AND (SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass) >= " STR(PLAT_SEARCH_COMMON_MIN_PASSAGES) "),"
+	" lex AS (SELECT l, coalesce(mce.f, 0) AS f"
+	"  FROM unnest(tsvector_to_array(to_tsvector('english', $2))) l LEFT JOIN mce ON mce.e = l),"
+	" q AS (SELECT strict, CASE WHEN strict THEN websearch_to_tsquery('english', $2) ELSE coalesce("
+	"   (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM lex WHERE f <= " STR(PLAT_SEARCH_COMMON_WORD) "),"
+	"   (SELECT quote_literal(l)::tsquery FROM lex ORDER BY f, l LIMIT 1),"
+	"   plainto_tsquery('english', $2)) END AS tsq,"
+	"  CASE WHEN strict THEN websearch_to_tsquery('english', $2)"
+	"   ELSE replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery END AS shown"
 	"  FROM (SELECT $2 ~ '\"|(^|\\s)-\\S|\\s(or|OR)\\s' AS strict) s),"
+	/* Ranked inside the scan, before meeting the documents: a join that carried every
+	 * matching tsvector along would spill to disk on a large match. */
 	" fts AS ("
-	"  SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, q.tsq) DESC, c.id) AS r"
-	"  FROM chunks c JOIN docs d ON d.id = c.document_id, q"
-	"  WHERE c.tenant_id = $1 AND c.tsv @@ q.tsq"
+	"  SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM ("
+	"   SELECT c.id, ts_rank_cd(c.tsv, q.tsq) AS rank FROM chunks c, q"
+	"   WHERE c.tenant_id = $1 AND c.tsv @@ q.tsq AND c.document_id IN (SELECT id FROM docs)) m"
 	"  ORDER BY r LIMIT $4::int),"
 	" near AS ("
 	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c, q"
@@ -74,7 +91,7 @@ static const char search_sql[] =
 	"   min(r) FILTER (WHERE half = 'f') AS fr, min(r) FILTER (WHERE half = 'v') AS vr"
 	"  FROM (SELECT id, r, 'f' AS half FROM fts UNION ALL SELECT id, r, 'v' FROM knn) u GROUP BY id)"
 	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
-	"  regexp_replace(ts_headline('english', c.text, q.tsq,"
+	"  regexp_replace(ts_headline('english', c.text, q.shown,"
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
 	"  c.text"
@@ -107,7 +124,8 @@ int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct p
 	char cand[16], kk[16], ef[16];
 	snprintf(cand, sizeof(cand), "%d", candidates);
 	snprintf(kk, sizeof(kk), "%d", k);
-	snprintf(ef, sizeof(ef), "%d", candidates > 1000 ? 1000 : candidates);
+	int ef_search = candidates < PLAT_SEARCH_EF_SEARCH ? PLAT_SEARCH_EF_SEARCH : candidates;
+	snprintf(ef, sizeof(ef), "%d", ef_search > 1000 ? 1000 : ef_search);
 	const char *params[] = {svc->tenant_id, q->text,  vec.data,      cand,  q->class_name, tag.len ? tag.data : NULL,
 				q->since,       q->document, model, kk};
 	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough

@@ -12,6 +12,13 @@
 #include "documents/documents.h"
 
 #define PLAT_SEARCH_RRF_K 60
+/* A plain question's full-text half skips words in more than this share of passages. */
+#define PLAT_SEARCH_COMMON_WORD 0.05
+#define PLAT_SEARCH_COMMON_MIN_PASSAGES 2000
+/* HNSW's search breadth. pgvector's default of 40 found 74% of the exact ten nearest
+ * chunks for short questions over the Python documentation; 200 found all of them
+ * (bench/bench_eval.sh), for a few milliseconds. */
+#define PLAT_SEARCH_EF_SEARCH 200
 
 struct plat_search_query {
 	const char *text;

@@ -132,3 +132,30 @@ top() { # QUERY [options]: "document page" of the best result
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"the query is empty"* ]]
 }
+
+@test "over a large corpus a plain question's full text ranks by its rare words, and highlights all" {
+	load_corpus
+	tenant=$(sql "SELECT id FROM tenants WHERE name = 'default'")
+	# 3,000 passages that repeat "coil"; one that names the rare "zinc" once.
+	sql "INSERT INTO documents (id, tenant_id, name, content_type, size_bytes, sha256, storage_key, created_by, status)
+	     VALUES ('00000000-0000-4000-8000-000000000001', '$tenant', 'coils.txt', 'text/plain', 1, repeat('a', 64), 'k1', 't', 'processed'),
+	            ('00000000-0000-4000-8000-000000000002', '$tenant', 'zinc.txt', 'text/plain', 1, repeat('b', 64), 'k2', 't', 'processed')"
+	sql "INSERT INTO chunks (tenant_id, document_id, ord, page, text)
+	     SELECT '$tenant', '00000000-0000-4000-8000-000000000001', i, 1, 'coil coil coil coil stock ' || i FROM generate_series(1, 3000) i"
+	sql "INSERT INTO chunks (tenant_id, document_id, ord, page, text)
+	     VALUES ('$tenant', '00000000-0000-4000-8000-000000000002', 0, 1, 'The coil is galvanised with zinc before delivery.')"
+	# without statistics every word counts: the coil passages crowd out the zinc one
+	run --separate-stderr "$PLATCTL" search coil zinc -k 3 -o json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq -r '[.[] | select(.fts_rank == 1)][0].document')" = coils.txt ]
+	sql "ANALYZE chunks"
+	run --separate-stderr "$PLATCTL" search coil zinc -k 3 -o json
+	[ "$status" -eq 0 ]
+	r=$(echo "$output" | jq '[.[] | select(.fts_rank == 1)][0]')
+	[ "$(echo "$r" | jq -r .document)" = zinc.txt ]
+	[[ "$(echo "$r" | jq -r .snippet)" == *"«coil»"*"«zinc»"* ]]
+	# only common words: the rarest of them still finds passages
+	[ "$("$PLATCTL" search coil -o json | jq -r '[.[] | select(.fts_rank == 1)][0].document')" = coils.txt ]
+	# web-search syntax still means exactly what it says
+	[ "$("$PLATCTL" search '"coil stock"' -k 1 -o json | jq -r '.[0].document')" = coils.txt ]
+}
