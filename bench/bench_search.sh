@@ -4,8 +4,8 @@
 #   latency: `platctl search Q -k 10` (process start, query embedding, full-text + kNN +
 #            fusion) vs the raw kNN query in psql (process start + one ORDER BY <=> LIMIT 10),
 #            100 queries each, p50 and p99, same run. Goal: platctl p50 <= 1.3x psql.
-#   recall:  recall@10 of the HNSW index (ef_search 40, as search uses for -k 10) against
-#            exact search (a sequential scan) on the same 100 query vectors. Goal >= 0.95.
+#   recall:  recall@10 of the HNSW index (ef_search 200, as search sets it) against exact
+#            search (a sequential scan), on the query vectors and held-out chunks. Goal >= 0.95.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=${BENCH_DOCS:-2000}
@@ -68,11 +68,16 @@ p50=$(pct 50 "$work/plat.ms") p99=$(pct 99 "$work/plat.ms") a50=$(pct 50 "$work/
 printf 'search latency over %d queries: platctl search p50 %sms p99 %sms; psql raw kNN p50 %sms p99 %sms -> p50 %.2fx, p99 %.2fx (goal <= 1.3x)\n' \
 	"$Q" "$p50" "$p99" "$a50" "$a99" "$(echo "$p50 / $a50" | bc -l)" "$(echo "$p99 / $a99" | bc -l)"
 
-# Recall@10 of the index against exact search, on the same query vectors.
-sqlq -c "CREATE TABLE bench_q (n serial, v vector(384))"
+# Recall@10 of the index against exact search at the ef_search search sets (200), on the
+# query vectors and, as ANN benchmarks do, on 100 chunk vectors held out of the index.
+# Generated text is close to uniform noise to the hash embedder -- no clusters, every
+# distance alike -- which is the hardest case for HNSW; bench_eval.sh measures real text.
+sqlq -c "CREATE TABLE bench_q (n serial, v vector(384), self bigint)"
 sqlq -c "\\copy bench_q (v) FROM '$work/vectors'"
 recall=$(sqlq <<SQL
-SET hnsw.ef_search = 40;
+INSERT INTO bench_q (v, self) SELECT embedding, id FROM chunks ORDER BY md5(id::text) LIMIT 100;
+DELETE FROM chunks WHERE id IN (SELECT self FROM bench_q);
+SET hnsw.ef_search = 200;
 CREATE TEMP TABLE approx AS
 	SELECT q.n, a.id FROM bench_q q CROSS JOIN LATERAL
 	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) a;
@@ -81,9 +86,10 @@ SET enable_bitmapscan = off;
 CREATE TEMP TABLE exact AS
 	SELECT q.n, e.id FROM bench_q q CROSS JOIN LATERAL
 	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) e;
-SELECT round(avg(hit), 4) FROM (
-	SELECT q.n, (SELECT count(*) FROM approx a JOIN exact e USING (n, id) WHERE a.n = q.n) / 10.0 AS hit
-	FROM bench_q q) r;
+SELECT string_agg(to_char(r, 'FM0.000'), ' ' ORDER BY held) FROM (
+	SELECT q.self IS NOT NULL AS held, avg((SELECT count(*) FROM approx a JOIN exact e USING (n, id) WHERE a.n = q.n) / 10.0) AS r
+	FROM bench_q q GROUP BY 1) s;
 SQL
 )
-printf 'HNSW recall@10 vs exact search over %d queries: %s (goal >= 0.95)\n' "$Q" "$recall"
+printf 'HNSW recall@10 vs exact search (ef_search 200): %s for the %d queries, %s for 100 held-out chunks (goal >= 0.95)\n' \
+	"${recall%% *}" "$Q" "${recall#* }"

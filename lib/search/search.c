@@ -51,8 +51,9 @@ static const char search_sql[] =
 	"  AND ($6::jsonb IS NULL OR tags @> $6::jsonb)"
 	"  AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)"
 	"  AND ($8::text IS NULL OR id::text = $8 OR name = $8)),"
-	/* With web-search operators ("phrase", -word, or) the query means exactly that, for
-	 * both halves. A plain question matches passages with any of its words, ts_rank_cd
+	/* With web-search operators ("phrase", -word) the query means exactly that, for both
+	 * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
+	 * plain words are or-ed anyway. A plain question matches passages with any of its words, ts_rank_cd
 	 * favouring those with more of them close together (all of them rarely share one
 	 * passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD of all
 	 * passages (the planner's statistics of chunks.tsv): like BM25's IDF says, they carry
@@ -72,7 +73,7 @@ static const char search_sql[] =
 	"   plainto_tsquery('english', $2)) END AS tsq,"
 	"  CASE WHEN strict THEN websearch_to_tsquery('english', $2)"
 	"   ELSE replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery END AS shown"
-	"  FROM (SELECT $2 ~ '\"|(^|\\s)-\\S|\\s(or|OR)\\s' AS strict) s),"
+	"  FROM (SELECT $2 ~ '\"|(^|\\s)-\\S' AS strict) s),"
 	/* Ranked inside the scan, before meeting the documents: a join that carried every
 	 * matching tsvector along would spill to disk on a large match. */
 	" fts AS ("

@@ -75,6 +75,10 @@ top() { # QUERY [options]: "document page" of the best result
 	run --separate-stderr "$PLATCTL" search 'steel -coils' -o json
 	[ "$status" -eq 0 ]
 	[ "$(echo "$output" | jq -r '[.[].document] | unique | join(",")')" = q3-report.html ]
+	# a bare "or" is a word of a question, not syntax: any of the words still matches
+	run --separate-stderr "$PLATCTL" search 'revenue tensile or password' -o json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e 'any(.[]; .document == "q3-report.html" and .fts_rank != null)' >/dev/null
 }
 
 @test "filters: --class, --tag, --since, --doc, -k; deleted documents are never found" {
