@@ -12,20 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_EVENTS:-600000}
 REPS=${BENCH_REPS:-3}
-work=$(mktemp -d /tmp/platctl-bench-consume.XXXXXX)
-pgdir= kdir=
-cleanup() {
-	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
-	[ -n "$kdir" ] && tests/services/kafka.sh stop "$kdir"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
 command -v kcat >/dev/null || { echo "bench_consume: kcat is not installed (make deps)" >&2; exit 1; }
-eval "$(tests/services/pg.sh start --owner $$)"
-pgdir=$TEST_PG_DIR
+. bench/lib.sh
+bench_start consume
 eval "$(KAFKA_MOCK_BROKERS=1 KAFKA_MOCK_TOPICS=bench.events:32 tests/services/kafka.sh start --owner $$)"
-kdir=$TEST_KAFKA_DIR
+bench_stop+=("tests/services/kafka.sh stop $TEST_KAFKA_DIR")
 
 psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_consume" >/dev/null
 export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_consume"

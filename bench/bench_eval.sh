@@ -17,16 +17,8 @@ SET=bench/data/python-doc-eval.yaml
 GEN=build/bench/gen-chunks
 [ -d "$DOCS/library" ] || { echo "bench_eval: $DOCS is missing (apt-get install python3.11-doc; make bench does)" >&2; exit 1; }
 [ -x "$GEN" ] || { echo "bench_eval: $GEN is missing (make bench builds it)" >&2; exit 1; }
-work=$(mktemp -d /tmp/platctl-bench-eval.XXXXXX)
-chmod 0755 "$work"
-pgdir=
-cleanup() {
-	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-eval "$(tests/services/pg.sh start --owner $$)"
-pgdir=$TEST_PG_DIR
+. bench/lib.sh
+bench_start eval
 psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_eval" >/dev/null
 export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_eval"
 export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"

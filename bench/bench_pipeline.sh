@@ -11,17 +11,8 @@ cd "$(dirname "$0")/.."
 DOCS=${BENCH_PDFS:-20}
 PAGES=${BENCH_PAGES:-50}
 REPS=${BENCH_REPS:-3}
-work=$(mktemp -d /tmp/platctl-bench-pipeline.XXXXXX)
-chmod 0755 "$work"
-pgdir=
-cleanup() {
-	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-eval "$(tests/services/pg.sh start --owner $$)"
-pgdir=$TEST_PG_DIR
+. bench/lib.sh
+bench_start pipeline
 export PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
 unset PLATCTL_AI_PROVIDER
 

@@ -13,16 +13,8 @@ PER=${BENCH_PER_DOC:-50}
 Q=${BENCH_QUERIES:-100}
 GEN=build/bench/gen-chunks
 [ -x "$GEN" ] || { echo "bench_search: $GEN is missing (make bench builds it)" >&2; exit 1; }
-work=$(mktemp -d /tmp/platctl-bench-search.XXXXXX)
-chmod 0755 "$work"
-pgdir=
-cleanup() {
-	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-eval "$(tests/services/pg.sh start --owner $$)"
-pgdir=$TEST_PG_DIR
+. bench/lib.sh
+bench_start search
 psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_search" >/dev/null
 export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_search"
 export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"

@@ -6,17 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${BENCH_FILES:-1000}
-work=$(mktemp -d /tmp/platctl-bench-upload.XXXXXX)
-chmod 0755 "$work"
-pgdir=
-cleanup() {
-	[ -n "$pgdir" ] && tests/services/pg.sh stop "$pgdir"
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-eval "$(tests/services/pg.sh start --owner $$)"
-pgdir=$TEST_PG_DIR
+. bench/lib.sh
+bench_start upload
 export PLATCTL_DATABASE_URL PLATCTL_STORAGE_URL="file://$work/store"
 ./platctl migrate up >/dev/null
 

@@ -90,15 +90,10 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	struct plat_ask_result res = {0};
 	if (rc == 0)
 		rc = platctl_svc_open(ctx, &svc, false);
-	struct plat_ai_options ao;
-	if (rc == 0) {
-		plat_ai_options_for(ctx->cfg, PLAT_AI_CHAT, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &chat, &ctx->err);
-	}
-	if (rc == 0) {
-		plat_ai_options_for(ctx->cfg, PLAT_AI_EMBEDDINGS, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &emb, &ctx->err);
-	}
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_CHAT, &chat);
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
 	if (rc == 0)
 		rc = plat_ask(&svc, chat, emb, &req, &res, &ctx->err);
 	plat_ai_close(chat);

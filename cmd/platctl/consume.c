@@ -619,15 +619,10 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		rc = platctl_open_store(ctx, &c.store);
 	if (rc == 0)
 		rc = plat_taxonomy_load(plat_config_str(ctx->cfg, PLAT_CFG_AI_TAXONOMY), &c.taxonomy, &ctx->err);
-	struct plat_ai_options ao;
-	if (rc == 0) {
-		plat_ai_options_for(ctx->cfg, PLAT_AI_CHAT, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &c.chat, &ctx->err);
-	}
-	if (rc == 0) {
-		plat_ai_options_for(ctx->cfg, PLAT_AI_EMBEDDINGS, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &c.embeddings, &ctx->err);
-	}
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_CHAT, &c.chat);
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &c.embeddings);
 	if (rc == 0) {
 		/* Signals are taken by the main thread only; workers see a stop flag. */
 		sigset_t set;

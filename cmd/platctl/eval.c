@@ -75,11 +75,8 @@ int cmd_eval(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	struct plat_ai *emb = NULL;
 	if (rc == 0)
 		rc = platctl_svc_open(ctx, &svc, false);
-	if (rc == 0) {
-		struct plat_ai_options ao;
-		plat_ai_options_for(ctx->cfg, PLAT_AI_EMBEDDINGS, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &emb, &ctx->err);
-	}
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
 	if (rc == 0)
 		rc = plat_eval(&svc, emb, argv[0], set, (int)o->k, &report, &ctx->err);
 	plat_ai_close(emb);

@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "documents/documents.h"
 #include "events/events.h"
+#include "ai/ai.h"
 #include "platctl.h"
 #include "str/str.h"
 
@@ -229,6 +230,13 @@ int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, con
 	*key = strndup(tag, (size_t)(eq - tag));
 	*value = eq + 1;
 	return 0;
+}
+
+int platctl_ai_open(struct plat_cli_ctx *ctx, int role, struct plat_ai **ai)
+{
+	struct plat_ai_options ao;
+	plat_ai_options_for(ctx->cfg, (enum plat_ai_role)role, ctx->environ, &ao);
+	return plat_ai_open(&ao, ai, &ctx->err);
 }
 
 int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store)

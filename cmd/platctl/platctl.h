@@ -219,6 +219,11 @@ struct plat_svc;
 int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store);
 void platctl_svc_close(struct plat_svc *svc);
 
+/* The AI provider configured for a role (ai.chat.* or ai.embeddings.*): close with
+ * plat_ai_close. role is an enum plat_ai_role. */
+struct plat_ai;
+int platctl_ai_open(struct plat_cli_ctx *ctx, int role, struct plat_ai **ai);
+
 /* After a command's transactions committed: publish the outbox events it wrote to Kafka
  * (events.backend kafka; nothing on postgres). db may be NULL (own connection). */
 int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db);

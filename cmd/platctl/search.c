@@ -39,11 +39,8 @@ int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	cJSON *results = NULL;
 	if (rc == 0)
 		rc = platctl_svc_open(ctx, &svc, false);
-	if (rc == 0) {
-		struct plat_ai_options ao;
-		plat_ai_options_for(ctx->cfg, PLAT_AI_EMBEDDINGS, ctx->environ, &ao);
-		rc = plat_ai_open(&ao, &emb, &ctx->err);
-	}
+	if (rc == 0)
+		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
 	if (rc == 0)
 		rc = plat_search(&svc, emb, &q, &results, &ctx->err);
 	plat_ai_close(emb);

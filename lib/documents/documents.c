@@ -153,6 +153,18 @@ int plat_documents_key_in_use(struct plat_svc *svc, const char *storage_key, boo
 }
 
 /* The cursor is the last row's "created_at|id", as text. */
+void plat_documents_tag_filter(const char *key, const char *value, struct plat_buf *out)
+{
+	if (!key)
+		return;
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, key, value ? value : "");
+	char *s = cJSON_PrintUnformatted(t);
+	plat_buf_puts(out, s);
+	cJSON_free(s);
+	cJSON_Delete(t);
+}
+
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err)
 {
@@ -169,14 +181,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 		cur_id = strdup(bar + 1);
 	}
 	struct plat_buf tag = PLAT_BUF_INIT;
-	if (f->tag_key) {
-		cJSON *t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, f->tag_key, f->tag_value ? f->tag_value : "");
-		char *s = cJSON_PrintUnformatted(t);
-		plat_buf_puts(&tag, s);
-		cJSON_free(s);
-		cJSON_Delete(t);
-	}
+	plat_documents_tag_filter(f->tag_key, f->tag_value, &tag);
 	const char *params[] = {svc->tenant_id, f->status, f->class_name, tag.len ? tag.data : NULL, f->since, f->name,
 				cur_at, cur_id, limit};
 	PGresult *res;

@@ -114,14 +114,7 @@ int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct p
 		plat_buf_free(&vec);
 		return rc;
 	}
-	if (q->tag_key) {
-		cJSON *t = cJSON_CreateObject();
-		cJSON_AddStringToObject(t, q->tag_key, q->tag_value ? q->tag_value : "");
-		char *s = cJSON_PrintUnformatted(t);
-		plat_buf_puts(&tag, s);
-		cJSON_free(s);
-		cJSON_Delete(t);
-	}
+	plat_documents_tag_filter(q->tag_key, q->tag_value, &tag);
 	char cand[16], kk[16], ef[16];
 	snprintf(cand, sizeof(cand), "%d", candidates);
 	snprintf(kk, sizeof(kk), "%d", k);

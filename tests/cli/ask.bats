@@ -13,11 +13,7 @@ teardown_file() {
 }
 
 setup() {
-	isolate
-	fresh_db
-	"$PLATCTL" migrate up >/dev/null
-	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
-	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
+	pipeline_setup
 	"$PLATCTL" upload "$ROOT"/tests/data/corpus/* >/dev/null
 	"$PLATCTL" consume --once >/dev/null
 }

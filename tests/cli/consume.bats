@@ -11,11 +11,7 @@ teardown_file() {
 }
 
 setup() {
-	isolate
-	fresh_db
-	"$PLATCTL" migrate up >/dev/null
-	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
-	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
+	pipeline_setup
 	F="$BATS_TEST_TMPDIR/files"
 	mkdir -p "$F"
 	printf 'Master services agreement between Acme and Globex.\nValid until 2027-03-31.\n' >"$F/contract.txt"

@@ -57,6 +57,16 @@ fresh_db() {
 	export TEST_DB PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$TEST_PG_PORT/$TEST_DB"
 }
 
+# What a test of the document pipeline starts from: a clean environment, a fresh migrated
+# database, file storage in the test's directory and the shipped taxonomy.
+pipeline_setup() {
+	isolate
+	fresh_db
+	"$PLATCTL" migrate up >/dev/null
+	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
+	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
+}
+
 # The S3 service (s3rver behind the SigV4-checking proxy) for a test file.
 s3_setup_file() {
 	eval "$("$ROOT/tests/services/s3.sh" start --owner $$)"

@@ -13,12 +13,8 @@ teardown_file() {
 }
 
 setup() {
-	isolate
-	fresh_db
-	"$PLATCTL" migrate up >/dev/null
+	pipeline_setup
 	kafka_setup
-	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
-	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
 	F="$BATS_TEST_TMPDIR/files"
 	mkdir -p "$F"
 }

@@ -52,11 +52,7 @@ teardown_file() {
 }
 
 setup() {
-	isolate
-	fresh_db
-	"$PLATCTL" migrate up >/dev/null
-	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
-	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
+	pipeline_setup
 	IN="$BATS_FILE_TMPDIR/in"
 	F="$BATS_TEST_TMPDIR/files"
 	mkdir -p "$F"
