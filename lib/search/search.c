@@ -43,14 +43,17 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 	return rc;
 }
 
+/* The documents a search may return: the caller's tenant, processed, not deleted, and
+ * the filters ($5 class, $6 tags, $7 since, $8 id or name). */
+#define SEARCHABLE_DOCUMENTS(d)                                                                    \
+	" " d ".tenant_id = $1 AND " d ".deleted_at IS NULL AND " d ".status = 'processed'"         \
+	" AND ($5::text IS NULL OR " d ".class = $5)"                                               \
+	" AND ($6::jsonb IS NULL OR " d ".tags @> $6::jsonb)"                                       \
+	" AND ($7::timestamptz IS NULL OR " d ".created_at >= $7::timestamptz)"                     \
+	" AND ($8::text IS NULL OR " d ".id::text = $8 OR " d ".name = $8)"
+
 static const char search_sql[] =
-	"WITH docs AS NOT MATERIALIZED ("
-	"  SELECT id, name FROM documents"
-	"  WHERE tenant_id = $1 AND deleted_at IS NULL AND status = 'processed'"
-	"  AND ($5::text IS NULL OR class = $5)"
-	"  AND ($6::jsonb IS NULL OR tags @> $6::jsonb)"
-	"  AND ($7::timestamptz IS NULL OR created_at >= $7::timestamptz)"
-	"  AND ($8::text IS NULL OR id::text = $8 OR name = $8)),"
+	"WITH docs AS (SELECT id, name FROM documents d WHERE" SEARCHABLE_DOCUMENTS("d") "),"
 	/* With web-search operators ("phrase", -word) the query means exactly that, for both
 	 * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
 	 * plain words are or-ed anyway. A plain question matches passages with any of its words, ts_rank_cd
@@ -83,8 +86,11 @@ static const char search_sql[] =
 	"  ORDER BY r LIMIT $4::int),"
 	" near AS ("
 	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c, q"
-	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND c.document_id IN (SELECT id FROM docs)"
-	"  AND (NOT q.strict OR c.tsv @@ q.tsq)"
+	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT q.strict OR c.tsv @@ q.tsq)"
+	/* A per-row look-up by primary key (OFFSET 0 keeps the planner from turning it into
+	 * a join), so the HNSW index scan stays the plan and pgvector's iterative scan skips
+	 * what it filters out; as a join, the planner sorted every chunk by distance. */
+	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
 	"  ORDER BY c.embedding <=> $3::vector LIMIT $4::int),"
 	" knn AS (SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
 	" fused AS ("
