@@ -8,8 +8,9 @@
 #                  stop-worded lexemes (to_tsvector('english')), computed in SQL
 # and scored the same way: a question is found when a chunk of an expected page is among
 # the first 10 results; MRR uses the rank of the first such chunk.
-# Also recall@10 of the HNSW index vs exact search on this real text (ef_search 200, as
-# search sets it), for the question vectors and for 200 chunk vectors held out of the index.
+# Also search latency against the raw kNN query in psql, and recall@10 of the HNSW index
+# vs exact search on this real text (ef_search 200, as search sets it), for the question
+# vectors and for 200 chunk vectors held out of the index.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=/usr/share/doc/python3.11/html
@@ -71,8 +72,28 @@ printf 'eval over %d questions, k 10: platctl search recall@10 %.2f MRR %.3f; BM
 paste <(jq -r '.results[] | .rank // 0' "$work/eval.json") <(cut -d'|' -f2 "$work/bm25.txt") |
 	awk '$1 && !$2 { p++ } !$1 && $2 { b++ } END { printf "  found by platctl only: %d, by BM25 only: %d\n", p, b }'
 
+# Latency on real text: each question through platctl search vs the raw kNN query in psql.
+jq -r '.results[].question' "$work/eval.json" >"$work/questions"
+while IFS= read -r q; do "$GEN" vector "$q"; done <"$work/questions" >"$work/qvec"
+: >"$work/plat.ms"
+: >"$work/psql.ms"
+exec 3<"$work/qvec"
+while IFS= read -r q && IFS= read -r v <&3; do
+	t0=$(date +%s%N)
+	./platctl search "$q" -k 10 -o json >/dev/null
+	t1=$(date +%s%N)
+	sqlq -c "SELECT id FROM chunks ORDER BY embedding <=> '$v' LIMIT 10" >/dev/null
+	t2=$(date +%s%N)
+	echo $(((t1 - t0) / 1000)) >>"$work/plat.ms"
+	echo $(((t2 - t1) / 1000)) >>"$work/psql.ms"
+done <"$work/questions"
+exec 3<&-
+pct() { sort -n "$2" | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); printf "%.1f", a[i] / 1000}'; }
+p50=$(pct 50 "$work/plat.ms") p99=$(pct 99 "$work/plat.ms") a50=$(pct 50 "$work/psql.ms") a99=$(pct 99 "$work/psql.ms")
+printf 'search latency on this corpus: platctl search p50 %sms p99 %sms; psql raw kNN p50 %sms p99 %sms -> p50 %.2fx, p99 %.2fx (goal <= 1.3x)\n' \
+	"$p50" "$p99" "$a50" "$a99" "$(echo "$p50 / $a50" | bc -l)" "$(echo "$p99 / $a99" | bc -l)"
+
 # HNSW recall on real text: question vectors, and chunk vectors held out of the index.
-jq -r '.results[].question' "$work/eval.json" | while IFS= read -r q; do "$GEN" vector "$q"; done >"$work/qvec"
 recall=$(sqlq <<SQL
 CREATE TEMP TABLE qv (n serial, v vector(384), self bigint);
 \\copy qv (v) FROM '$work/qvec'
