@@ -297,7 +297,8 @@ static void serve_kafka(struct consume *c, struct plat_db *db)
 		bool got = false;
 		if (!take_slot(c, 1))
 			break;
-		if (plat_subscriber_next(sub, 200, &ev, &got, &err) < 0) {
+		/* Short: an empty poll is also how --once notices the end of the topic. */
+		if (plat_subscriber_next(sub, 100, &ev, &got, &err) < 0) {
 			take_slot(c, -1);
 			stop_with(c, &err);
 			break;
@@ -530,7 +531,8 @@ static bool supervise(struct consume *c, pthread_t *sweeper_thread)
 			plat_db_close(db);
 			return false;
 		}
-		struct timespec tick = {0, 200 * 1000 * 1000};
+		/* The tick is also how soon the process exits after its workers finished. */
+		struct timespec tick = {0, 50 * 1000 * 1000};
 		siginfo_t info;
 		if (sigtimedwait(&set, &info, &tick) > 0) {
 			if (stop_at) {

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
 
+#include "clock/clock.h"
 #include "log/log.h"
 #include "mem/mem.h"
 
@@ -294,7 +295,13 @@ int plat_publish_message(struct plat_publisher *p, const char *topic, const char
 struct plat_subscriber {
 	rd_kafka_t *rk;
 	char *topic;
+	/* The topic's partitions for the --once drained check, looked up again every
+	 * PARTITIONS_TTL_MS: one metadata round trip fewer at the end of a run. */
+	rd_kafka_topic_partition_list_t *partitions;
+	long long partitions_at;
 };
+
+#define PARTITIONS_TTL_MS 10000
 
 int plat_subscriber_open(const struct plat_kafka_options *o, struct plat_subscriber **out, struct plat_error *err)
 {
@@ -433,22 +440,28 @@ int plat_subscriber_drained(struct plat_subscriber *s, bool *drained, struct pla
 	rd_kafka_resp_err_t e = rd_kafka_commit(s->rk, NULL, 0);
 	if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
 		return 0; /* not now; the caller asks again */
-	rd_kafka_topic_t *t = rd_kafka_topic_new(s->rk, s->topic, NULL);
-	const struct rd_kafka_metadata *md = NULL;
-	e = rd_kafka_metadata(s->rk, 0, t, &md, 5000);
-	rd_kafka_topic_destroy(t);
-	if (e || md->topic_cnt != 1 || md->topics[0].err) {
-		if (md)
-			rd_kafka_metadata_destroy(md);
-		return e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
-			       ? 0
-			       : plat_error_set(err, PLAT_E_UNAVAILABLE, "kafka: no metadata for topic %s", s->topic);
+	if (!s->partitions || plat_clock_ms() - s->partitions_at > PARTITIONS_TTL_MS) {
+		rd_kafka_topic_t *t = rd_kafka_topic_new(s->rk, s->topic, NULL);
+		const struct rd_kafka_metadata *md = NULL;
+		e = rd_kafka_metadata(s->rk, 0, t, &md, 5000);
+		rd_kafka_topic_destroy(t);
+		if (e || md->topic_cnt != 1 || md->topics[0].err) {
+			if (md)
+				rd_kafka_metadata_destroy(md);
+			return e == RD_KAFKA_RESP_ERR__TRANSPORT || e == RD_KAFKA_RESP_ERR__TIMED_OUT
+				       ? 0
+				       : plat_error_set(err, PLAT_E_UNAVAILABLE, "kafka: no metadata for topic %s", s->topic);
+		}
+		int n = md->topics[0].partition_cnt;
+		if (s->partitions)
+			rd_kafka_topic_partition_list_destroy(s->partitions);
+		s->partitions = rd_kafka_topic_partition_list_new(n);
+		for (int i = 0; i < n; i++)
+			rd_kafka_topic_partition_list_add(s->partitions, s->topic, md->topics[0].partitions[i].id);
+		rd_kafka_metadata_destroy(md);
+		s->partitions_at = plat_clock_ms();
 	}
-	int n = md->topics[0].partition_cnt;
-	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n);
-	for (int i = 0; i < n; i++)
-		rd_kafka_topic_partition_list_add(l, s->topic, md->topics[0].partitions[i].id);
-	rd_kafka_metadata_destroy(md);
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(s->partitions);
 	/* The ends of every partition in one ListOffsets request per leader (timestamps -2 and
 	 * -1 mean earliest and latest), not one round trip per partition. */
 	rd_kafka_topic_partition_list_t *lo = rd_kafka_topic_partition_list_copy(l),
@@ -481,6 +494,8 @@ void plat_subscriber_close(struct plat_subscriber *s)
 		return;
 	rd_kafka_consumer_close(s->rk); /* commits the stored offsets, leaves the group */
 	rd_kafka_destroy(s->rk);
+	if (s->partitions)
+		rd_kafka_topic_partition_list_destroy(s->partitions);
 	free(s->topic);
 	free(s);
 }
