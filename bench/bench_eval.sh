@@ -94,22 +94,6 @@ printf 'search latency on this corpus: platctl search p50 %sms p99 %sms; psql ra
 	"$p50" "$p99" "$a50" "$a99" "$(echo "$p50 / $a50" | bc -l)" "$(echo "$p99 / $a99" | bc -l)"
 
 # HNSW recall on real text: question vectors, and chunk vectors held out of the index.
-recall=$(sqlq <<SQL
-CREATE TEMP TABLE qv (n serial, v vector(384), self bigint);
-\\copy qv (v) FROM '$work/qvec'
-INSERT INTO qv (v, self) SELECT embedding, id FROM chunks ORDER BY md5(id::text) LIMIT 200;
-DELETE FROM chunks WHERE id IN (SELECT self FROM qv);
-SET hnsw.ef_search = 200;
-CREATE TEMP TABLE approx AS SELECT q.n, a.id FROM qv q CROSS JOIN LATERAL
-	(SELECT id FROM chunks ORDER BY embedding <=> q.v LIMIT 10) a;
-SET enable_indexscan = off;
-SET enable_bitmapscan = off;
-CREATE TEMP TABLE exact AS SELECT q.n, e.id FROM qv q CROSS JOIN LATERAL
-	(SELECT id FROM chunks ORDER BY embedding <=> q.v LIMIT 10) e;
-SELECT string_agg(to_char(r, 'FM0.000'), ' ' ORDER BY held) FROM (
-	SELECT q.self IS NOT NULL AS held, avg((SELECT count(*) FROM approx a JOIN exact e USING (n, id) WHERE a.n = q.n) / 10.0) AS r
-	FROM qv q GROUP BY 1) s;
-SQL
-)
+recall=$(bench_hnsw_recall bench_eval "$work/qvec" 200)
 printf 'HNSW recall@10 vs exact search on this corpus (ef_search 200, as search sets it): %s for the %d questions, %s for 200 held-out chunks (goal >= 0.95)\n' \
 	"${recall% *}" "$n" "${recall#* }"

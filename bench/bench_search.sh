@@ -64,24 +64,6 @@ printf 'search latency over %d queries: platctl search p50 %sms p99 %sms; psql r
 # query vectors and, as ANN benchmarks do, on 100 chunk vectors held out of the index.
 # Generated text is close to uniform noise to the hash embedder -- no clusters, every
 # distance alike -- which is the hardest case for HNSW; bench_eval.sh measures real text.
-sqlq -c "CREATE TABLE bench_q (n serial, v vector(384), self bigint)"
-sqlq -c "\\copy bench_q (v) FROM '$work/vectors'"
-recall=$(sqlq <<SQL
-INSERT INTO bench_q (v, self) SELECT embedding, id FROM chunks ORDER BY md5(id::text) LIMIT 100;
-DELETE FROM chunks WHERE id IN (SELECT self FROM bench_q);
-SET hnsw.ef_search = 200;
-CREATE TEMP TABLE approx AS
-	SELECT q.n, a.id FROM bench_q q CROSS JOIN LATERAL
-	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) a;
-SET enable_indexscan = off;
-SET enable_bitmapscan = off;
-CREATE TEMP TABLE exact AS
-	SELECT q.n, e.id FROM bench_q q CROSS JOIN LATERAL
-	(SELECT id FROM chunks WHERE tenant_id = '$tenant' ORDER BY embedding <=> q.v LIMIT 10) e;
-SELECT string_agg(to_char(r, 'FM0.000'), ' ' ORDER BY held) FROM (
-	SELECT q.self IS NOT NULL AS held, avg((SELECT count(*) FROM approx a JOIN exact e USING (n, id) WHERE a.n = q.n) / 10.0) AS r
-	FROM bench_q q GROUP BY 1) s;
-SQL
-)
+recall=$(bench_hnsw_recall bench_search "$work/vectors" 100)
 printf 'HNSW recall@10 vs exact search (ef_search 200): %s for the %d queries, %s for 100 held-out chunks (goal >= 0.95)\n' \
 	"${recall%% *}" "$Q" "${recall#* }"

@@ -43,6 +43,39 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 	return rc;
 }
 
+/* The question as tsqueries: what the full-text half matches, and what snippets
+ * highlight. Computed first and passed on as values, so the planner of the search sees
+ * the words and can tell a selective match (the GIN index) from a broad one.
+ *
+ * With web-search operators ("phrase", -word) the query means exactly that, for both
+ * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
+ * plain words are or-ed anyway. A plain question matches passages with any of its
+ * words, ts_rank_cd favouring those with more of them close together (all of them rarely
+ * share one passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD of all
+ * passages (the planner's statistics of chunks.tsv): like BM25's IDF says, they carry
+ * almost no evidence, and ranking the tenth of the corpus that holds them would cost
+ * more than the rest of the search together. A question of only common words keeps
+ * its rarest. The snippet still highlights every word. Small corpora (under
+ * PLAT_SEARCH_COMMON_MIN_PASSAGES) rank every word: there it costs nothing. */
+static const char query_sql[] =
+	"WITH mce AS (SELECT m.e, m.f FROM pg_stats st,"
+	"  unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) m(e, f)"
+	"  WHERE st.schemaname = current_schema() AND st.tablename = 'chunks' AND st.attname = 'tsv'"
+	"  AND (SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass) >= " STR(PLAT_SEARCH_COMMON_MIN_PASSAGES) "),"
+	" lex AS (SELECT l, coalesce(mce.f, 0) AS f"
+	"  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l LEFT JOIN mce ON mce.e = l),"
+	" s AS (SELECT $1 ~ '\"|(^|\\s)-\\S' AS strict)"
+	" SELECT strict, (CASE WHEN strict THEN websearch_to_tsquery('english', $1) ELSE coalesce("
+	"   (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM lex WHERE f <= " STR(PLAT_SEARCH_COMMON_WORD) "),"
+	"   (SELECT quote_literal(l)::tsquery FROM lex ORDER BY f, l LIMIT 1),"
+	"   plainto_tsquery('english', $1)) END)::text,"
+	"  (CASE WHEN strict THEN websearch_to_tsquery('english', $1)"
+	"   ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END)::text,"
+	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
+	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
+	"  set_config('hnsw.ef_search', $2, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+	" FROM s";
+
 /* The documents a search may return: the caller's tenant, processed, not deleted, and
  * the filters ($5 class, $6 tags, $7 since, $8 id or name). */
 #define SEARCHABLE_DOCUMENTS(d)                                                                    \
@@ -54,39 +87,19 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 
 static const char search_sql[] =
 	"WITH docs AS (SELECT id, name FROM documents d WHERE" SEARCHABLE_DOCUMENTS("d") "),"
-	/* With web-search operators ("phrase", -word) the query means exactly that, for both
-	 * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
-	 * plain words are or-ed anyway. A plain question matches passages with any of its words, ts_rank_cd
-	 * favouring those with more of them close together (all of them rarely share one
-	 * passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD of all
-	 * passages (the planner's statistics of chunks.tsv): like BM25's IDF says, they carry
-	 * almost no evidence, and ranking the tenth of the corpus that holds them would cost
-	 * more than the rest of the search together. A question of only common words keeps
-	 * its rarest. The snippet still highlights every word. Small corpora (under
-	 * PLAT_SEARCH_COMMON_MIN_PASSAGES) rank every word: there it costs nothing. */
-	" mce AS (SELECT m.e, m.f FROM pg_stats st,"
-	"  unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) m(e, f)"
-	"  WHERE st.schemaname = current_schema() AND st.tablename = 'chunks' AND st.attname = 'tsv'"
-	"  AND (SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass) >= " STR(PLAT_SEARCH_COMMON_MIN_PASSAGES) "),"
-	" lex AS (SELECT l, coalesce(mce.f, 0) AS f"
-	"  FROM unnest(tsvector_to_array(to_tsvector('english', $2))) l LEFT JOIN mce ON mce.e = l),"
-	" q AS (SELECT strict, CASE WHEN strict THEN websearch_to_tsquery('english', $2) ELSE coalesce("
-	"   (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM lex WHERE f <= " STR(PLAT_SEARCH_COMMON_WORD) "),"
-	"   (SELECT quote_literal(l)::tsquery FROM lex ORDER BY f, l LIMIT 1),"
-	"   plainto_tsquery('english', $2)) END AS tsq,"
-	"  CASE WHEN strict THEN websearch_to_tsquery('english', $2)"
-	"   ELSE replace(plainto_tsquery('english', $2)::text, ' & ', ' | ')::tsquery END AS shown"
-	"  FROM (SELECT $2 ~ '\"|(^|\\s)-\\S' AS strict) s),"
-	/* Ranked inside the scan, before meeting the documents: a join that carried every
-	 * matching tsvector along would spill to disk on a large match. */
+	/* The matching passages come from the GIN index and are ranked there, before they
+	 * meet the documents (OFFSET 0 keeps the planner from merging the two): joined first,
+	 * the planner walked every chunk of every document whenever the documents' statistics
+	 * were stale (after a large upload), and a join carrying each tsvector spilled to disk. */
 	" fts AS ("
-	"  SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM ("
-	"   SELECT c.id, ts_rank_cd(c.tsv, q.tsq) AS rank FROM chunks c, q"
-	"   WHERE c.tenant_id = $1 AND c.tsv @@ q.tsq AND c.document_id IN (SELECT id FROM docs)) m"
+	"  SELECT m.id, row_number() OVER (ORDER BY m.rank DESC, m.id) AS r FROM ("
+	"   SELECT c.id, c.document_id, ts_rank_cd(c.tsv, $2::tsquery) AS rank FROM chunks c"
+	"   WHERE c.tenant_id = $1 AND c.tsv @@ $2::tsquery OFFSET 0) m"
+	"  WHERE m.document_id IN (SELECT id FROM docs)"
 	"  ORDER BY r LIMIT $4::int),"
 	" near AS ("
-	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c, q"
-	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT q.strict OR c.tsv @@ q.tsq)"
+	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c"
+	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT $11::bool OR c.tsv @@ $2::tsquery)"
 	/* A per-row look-up by primary key (OFFSET 0 keeps the planner from turning it into
 	 * a join), so the HNSW index scan stays the plan and pgvector's iterative scan skips
 	 * what it filters out; as a join, the planner sorted every chunk by distance. */
@@ -98,11 +111,11 @@ static const char search_sql[] =
 	"   min(r) FILTER (WHERE half = 'f') AS fr, min(r) FILTER (WHERE half = 'v') AS vr"
 	"  FROM (SELECT id, r, 'f' AS half FROM fts UNION ALL SELECT id, r, 'v' FROM knn) u GROUP BY id)"
 	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
-	"  regexp_replace(ts_headline('english', c.text, q.shown,"
+	"  regexp_replace(ts_headline('english', c.text, $12::tsquery,"
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
 	"  c.text"
-	" FROM fused f JOIN chunks c ON c.id = f.id JOIN docs d ON d.id = c.document_id, q"
+	" FROM fused f JOIN chunks c ON c.id = f.id JOIN docs d ON d.id = c.document_id"
 	" ORDER BY f.score DESC, c.id LIMIT $10::int";
 
 int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
@@ -126,23 +139,28 @@ int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct p
 	snprintf(kk, sizeof(kk), "%d", k);
 	int ef_search = candidates < PLAT_SEARCH_EF_SEARCH ? PLAT_SEARCH_EF_SEARCH : candidates;
 	snprintf(ef, sizeof(ef), "%d", ef_search > 1000 ? 1000 : ef_search);
-	const char *params[] = {svc->tenant_id, q->text,  vec.data,      cand,  q->class_name, tag.len ? tag.data : NULL,
-				q->since,       q->document, model, kk};
-	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
-	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
-	const char *set_ef[] = {ef};
 	PGresult *res = NULL;
+	char *words[3] = {NULL, NULL, NULL}; /* strict, tsq, shown */
 	rc = plat_db_begin(svc->db, err);
-	if (rc == 0)
-		rc = plat_db_exec(svc->db, "SELECT set_config('hnsw.ef_search', $1, true),"
-					   " set_config('hnsw.iterative_scan', 'relaxed_order', true)",
-				  1, set_ef, NULL, err);
-	if (rc == 0)
-		rc = plat_db_exec(svc->db, search_sql, 10, params, &res, err);
+	if (rc == 0) {
+		const char *qp[] = {q->text, ef};
+		rc = plat_db_exec(svc->db, query_sql, 2, qp, &res, err);
+		for (int i = 0; rc == 0 && i < 3; i++)
+			words[i] = plat_xstrdup(PQgetvalue(res, 0, i));
+		PQclear(res);
+		res = NULL;
+	}
+	if (rc == 0) {
+		const char *params[] = {svc->tenant_id, words[1], vec.data, cand,  q->class_name, tag.len ? tag.data : NULL,
+					q->since,       q->document, model, kk, words[0], words[2]};
+		rc = plat_db_exec(svc->db, search_sql, 12, params, &res, err);
+	}
 	if (rc == 0)
 		rc = plat_db_commit(svc->db, err);
 	else
 		plat_db_rollback(svc->db);
+	for (int i = 0; i < 3; i++)
+		free(words[i]);
 	plat_buf_free(&vec);
 	plat_buf_free(&tag);
 	if (rc < 0) {
