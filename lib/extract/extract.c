@@ -172,10 +172,23 @@ static int html_pages(struct job *j, int fd)
 		return fail(fd, "cannot read the file");
 	/* HUGE lifts libxml2's nesting limit (256), past which the rest of the document would
 	 * be dropped without a word; the child's memory limit still bounds the tree. */
-	htmlDocPtr doc = htmlReadMemory(b.data, (int)b.len, NULL, NULL,
-					HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-						XML_PARSE_HUGE);
+	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+	if (!ctxt) {
+		plat_buf_free(&b);
+		return fail(fd, "too large to parse within extract.memory_limit");
+	}
+	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, b.data, (int)b.len, NULL, NULL,
+					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+						    HTML_PARSE_NONET | XML_PARSE_HUGE);
+	/* Out of memory, the parser stops and RECOVER hands back the tree so far: a document
+	 * cut short that would pass for a whole one. */
+	bool out_of_memory = ctxt->errNo == XML_ERR_NO_MEMORY;
+	htmlFreeParserCtxt(ctxt);
 	plat_buf_free(&b);
+	if (out_of_memory) {
+		xmlFreeDoc(doc);
+		return fail(fd, "too large to parse within extract.memory_limit");
+	}
 	if (!doc)
 		return fail(fd, "not parseable as HTML");
 	struct plat_buf text = PLAT_BUF_INIT;

@@ -28,10 +28,27 @@
 #define ADDRESS_LIMIT_WORKS 1
 #endif
 
+/* The address space the child starts with: the parent's, inherited through fork. */
+static long long inherited_address_space(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long long pages = 0;
+	if (f) {
+		if (fscanf(f, "%lld", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return pages * sysconf(_SC_PAGESIZE);
+}
+
 static void child_limits(const struct plat_sandbox_limits *l)
 {
-	struct rlimit as = {(rlim_t)(l->memory_bytes > 0 ? l->memory_bytes : 1LL << 30),
-			    (rlim_t)(l->memory_bytes > 0 ? l->memory_bytes : 1LL << 30)};
+	/* The limit is the parser's budget on top of what the child inherited: a Kafka
+	 * consumer's threads reserve hundreds of megabytes of stacks and malloc arenas, which
+	 * an absolute RLIMIT_AS would have taken out of the parser's share. */
+	long long budget = l->memory_bytes > 0 ? l->memory_bytes : 1LL << 30;
+	long long limit = inherited_address_space() + budget;
+	struct rlimit as = {(rlim_t)limit, (rlim_t)limit};
 	rlim_t cpu = (rlim_t)(l->cpu_seconds > 0 ? l->cpu_seconds : 30);
 	struct rlimit cpu_lim = {cpu, cpu + 1}; /* SIGXCPU at the soft limit, SIGKILL one second on */
 	struct rlimit no_files = {0, 0};        /* the parser has no business writing files */
@@ -70,6 +87,15 @@ int plat_sandbox_run(plat_sandbox_fn fn, void *arg, const struct plat_sandbox_li
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* The parsers' libraries complain on stderr (libxml2 even about memory with its
+		 * errors switched off). Those lines are not ours to show, and with RLIMIT_FSIZE 0
+		 * a stderr redirected to a file (cron's >> log 2>&1) would kill the child with
+		 * SIGXFSZ at the first one. */
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, STDERR_FILENO);
+			close(devnull);
+		}
 		child_limits(&l);
 		_exit(fn(arg, p[1]) == 0 ? 0 : 3);
 	}

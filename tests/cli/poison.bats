@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Poison inputs through upload + consume (PostgreSQL queue, builtin AI provider): damaged,
+# Poison inputs through upload + consume (PostgreSQL queue and Kafka, builtin AI): damaged,
 # huge and hostile documents end as `failed` (with the error in documents.error) or
 # `processed`; the consumer never dies of a signal, and a good document next to them is
 # still processed. --max-attempts 1 dead-letters at the first failure (no 2 s backoff).
@@ -51,6 +51,10 @@ teardown_file() {
 	pg_teardown_file
 }
 
+teardown() {
+	kafka_teardown
+}
+
 setup() {
 	pipeline_setup
 	IN="$BATS_FILE_TMPDIR/in"
@@ -98,7 +102,9 @@ status_of() {
 	sql "SELECT status FROM documents WHERE name = '$1'"
 }
 
-@test "poison inputs in one batch: each ends processed or failed, the good document is processed" {
+# The poison batch: each input ends processed or failed, the consumer survives, the good
+# document is processed. Run on the PostgreSQL queue and on Kafka.
+poison_batch() {
 	: >"$F/empty.txt"
 	cp "$IN/corrupt.pdf" "$IN/truncated.pdf" "$IN/pages2000.pdf" "$IN/nested.html" "$IN/bomb.docx" "$F/"
 	run --separate-stderr "$PLATCTL" upload "$F/corrupt.pdf" "$F/truncated.pdf" "$F/empty.txt" \
@@ -133,7 +139,19 @@ status_of() {
 	[ "$(echo "$output" | jq '.processed + .dead_lettered')" -eq 6 ]
 	[ "$(echo "$output" | jq .dead_lettered)" -eq "$failed" ]
 	[ "$(sql "SELECT count(*) FROM outbox WHERE dead_lettered_at IS NOT NULL")" -eq "$failed" ]
+	if [ -n "${TEST_KAFKA_BROKERS:-}" ]; then
+		[ "$(kcat -b "$TEST_KAFKA_BROKERS" -C -t platctl.documents.dead-letter -e -q -f '%k\n' 2>/dev/null | wc -l)" -eq "$failed" ]
+	fi
 	[ "$status" -eq $((failed > 0 ? 1 : 0)) ]
+}
+
+@test "poison inputs in one batch: each ends processed or failed, the good document is processed" {
+	poison_batch
+}
+
+@test "the same poison batch over Kafka: failures go to the dead-letter topic" {
+	kafka_setup
+	poison_batch
 }
 
 @test "a 2,000-page PDF alone is processed, with chunks on page 2000" {
@@ -158,6 +176,20 @@ status_of() {
 	[ "$(status_of pages500.pdf)" = processed ]
 	[ "$(sql "SELECT max(page) FROM chunks")" -eq 500 ]
 	[ "$RSS_KB" -lt $((256 * 1024)) ]
+}
+
+@test "HTML that needs more than extract.memory_limit fails, saying so, rather than being cut short" {
+	cp "$IN/nested.html" "$F/"
+	"$PLATCTL" upload "$F/nested.html" "$F/good.txt" >/dev/null
+	# a million nested elements need ~200 MB of tree; the parser gets 64 MiB
+	PLATCTL_EXTRACT_MEMORY_LIMIT=64MiB consume --max-attempts 1
+	assert_consumer_survived
+	[ "$status" -eq 1 ]
+	[ "$(status_of nested.html)" = failed ]
+	sql "SELECT '# error: ' || error FROM documents WHERE name = 'nested.html'" >&3
+	[[ "$(sql "SELECT error FROM documents WHERE name = 'nested.html'")" == *"extract.memory_limit"* ]]
+	[ "$(sql "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.name = 'nested.html'")" -eq 0 ]
+	[ "$(status_of good.txt)" = processed ]
 }
 
 @test "documents with very many sentences do not crash the consumer; the good one is processed" {
