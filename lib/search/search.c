@@ -51,10 +51,10 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
  * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
  * plain words are or-ed anyway. A plain question matches passages with any of its
  * words, ts_rank_cd favouring those with more of them close together (all of them rarely
- * share one passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD of all
- * passages (the planner's statistics of chunks.tsv): like BM25's IDF says, they carry
- * almost no evidence, and ranking the tenth of the corpus that holds them would cost
- * more than the rest of the search together. A question of only common words keeps
+ * share one passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD
+ * of all passages (the planner's statistics of chunks.tsv): as BM25's IDF says, they
+ * carry almost no evidence, and ranking the tenth of the corpus that holds them would
+ * cost more than the rest of the search together. A question of only common words keeps
  * its rarest. The snippet still highlights every word. Small corpora (under
  * PLAT_SEARCH_COMMON_MIN_PASSAGES) rank every word: there it costs nothing. */
 static const char query_sql[] =
@@ -86,23 +86,22 @@ static const char query_sql[] =
 	" AND ($8::text IS NULL OR " d ".id::text = $8 OR " d ".name = $8)"
 
 static const char search_sql[] =
-	"WITH docs AS (SELECT id, name FROM documents d WHERE" SEARCHABLE_DOCUMENTS("d") "),"
-	/* The matching passages come from the GIN index and are ranked there, before they
-	 * meet the documents (OFFSET 0 keeps the planner from merging the two): joined first,
-	 * the planner walked every chunk of every document whenever the documents' statistics
-	 * were stale (after a large upload), and a join carrying each tsvector spilled to disk. */
-	" fts AS ("
+	/* The matching passages come from the GIN index and are ranked there. Each one's
+	 * document is checked by primary key (OFFSET 0 keeps the planner from turning that
+	 * into a join): joins were planned from the documents' statistics, and before the
+	 * first ANALYZE of a fresh install those made the planner walk every chunk of every
+	 * document for each of them. */
+	"WITH fts AS ("
 	"  SELECT m.id, row_number() OVER (ORDER BY m.rank DESC, m.id) AS r FROM ("
-	"   SELECT c.id, c.document_id, ts_rank_cd(c.tsv, $2::tsquery) AS rank FROM chunks c"
-	"   WHERE c.tenant_id = $1 AND c.tsv @@ $2::tsquery OFFSET 0) m"
-	"  WHERE m.document_id IN (SELECT id FROM docs)"
+	"   SELECT c.id, ts_rank_cd(c.tsv, $2::tsquery) AS rank FROM chunks c"
+	"   WHERE c.tenant_id = $1 AND c.tsv @@ $2::tsquery"
+	"   AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)) m"
 	"  ORDER BY r LIMIT $4::int),"
+	/* The same check keeps the HNSW index scan the plan, with pgvector's iterative scan
+	 * skipping what it filters out; as a join, the planner sorted every chunk by distance. */
 	" near AS ("
 	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c"
 	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT $11::bool OR c.tsv @@ $2::tsquery)"
-	/* A per-row look-up by primary key (OFFSET 0 keeps the planner from turning it into
-	 * a join), so the HNSW index scan stays the plan and pgvector's iterative scan skips
-	 * what it filters out; as a join, the planner sorted every chunk by distance. */
 	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
 	"  ORDER BY c.embedding <=> $3::vector LIMIT $4::int),"
 	" knn AS (SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
@@ -110,12 +109,15 @@ static const char search_sql[] =
 	"  SELECT id, sum(1.0 / (" STR(PLAT_SEARCH_RRF_K) " + r)) AS score,"
 	"   min(r) FILTER (WHERE half = 'f') AS fr, min(r) FILTER (WHERE half = 'v') AS vr"
 	"  FROM (SELECT id, r, 'f' AS half FROM fts UNION ALL SELECT id, r, 'v' FROM knn) u GROUP BY id)"
-	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
+	/* Both halves kept to searchable documents already: the few fused passages and
+	 * their documents' names are fetched by primary key. */
+	" SELECT c.document_id, (SELECT d.name FROM documents d WHERE d.id = c.document_id),"
+	"  c.page, c.ord, f.score, f.fr, f.vr,"
 	"  regexp_replace(ts_headline('english', c.text, $12::tsquery,"
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
 	"  c.text"
-	" FROM fused f JOIN chunks c ON c.id = f.id JOIN docs d ON d.id = c.document_id"
+	" FROM fused f CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
 	" ORDER BY f.score DESC, c.id LIMIT $10::int";
 
 int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
