@@ -18,12 +18,9 @@ bench_start consume
 eval "$(KAFKA_MOCK_BROKERS=1 KAFKA_MOCK_TOPICS=bench.events:32 tests/services/kafka.sh start --owner $$)"
 bench_stop+=("tests/services/kafka.sh stop $TEST_KAFKA_DIR")
 
-psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_consume" >/dev/null
-export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_consume"
-export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
+bench_database bench_consume
 export PLATCTL_EVENTS_KAFKA_BROKERS=$TEST_KAFKA_BROKERS PLATCTL_EVENTS_KAFKA_TOPIC=bench.events
 export PLATCTL_EVENTS_KAFKA_SESSION_TIMEOUT=6s
-./platctl migrate up >/dev/null
 
 # The events, shaped like platctl's own (key, JSON value, headers).
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++)

@@ -20,12 +20,9 @@ GEN=build/bench/gen-chunks
 [ -x "$GEN" ] || { echo "bench_eval: $GEN is missing (make bench builds it)" >&2; exit 1; }
 . bench/lib.sh
 bench_start eval
-psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_eval" >/dev/null
-export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_eval"
-export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
+bench_database bench_eval
 sqlq() { psql -qAtX -v ON_ERROR_STOP=1 -d bench_eval "$@"; }
 plat=$PWD/platctl
-./platctl migrate up >/dev/null
 t0=$(date +%s.%N)
 (cd "$DOCS" && "$plat" upload -q -r -j 2 library tutorial howto reference -o json >"$work/upload.json") || true
 ./platctl consume --once -c 2 -q >/dev/null

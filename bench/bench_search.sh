@@ -15,10 +15,7 @@ GEN=build/bench/gen-chunks
 [ -x "$GEN" ] || { echo "bench_search: $GEN is missing (make bench builds it)" >&2; exit 1; }
 . bench/lib.sh
 bench_start search
-psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE bench_search" >/dev/null
-export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/bench_search"
-export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
-./platctl migrate up >/dev/null
+bench_database bench_search
 sqlq() { psql -qAtX -v ON_ERROR_STOP=1 -d bench_search "$@"; }
 tenant=$(sqlq -c "SELECT id FROM tenants WHERE name = 'default'")
 

@@ -19,6 +19,15 @@ bench_start() { # NAME
 	bench_stop+=("tests/services/pg.sh stop $TEST_PG_DIR")
 }
 
+# A fresh migrated database NAME for platctl, with file storage in $work and the shipped
+# taxonomy.
+bench_database() { # NAME
+	psql -qAtX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $1" >/dev/null
+	export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$1"
+	export PLATCTL_STORAGE_URL="file://$work/store" PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
+	./platctl migrate up >/dev/null
+}
+
 # HNSW recall@10 against exact search (a sequential scan) at the ef_search platctl search
 # sets, for the query vectors in VECTORS_FILE and, as ANN benchmarks do, for HELD_OUT
 # chunks taken out of the table (so run it last). Prints "QUERIES HELD_OUT".
