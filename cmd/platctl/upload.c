@@ -293,7 +293,6 @@ static char *document_name(const char *given, const char *path, struct item *it)
 	return plat_buf_detach(&name);
 }
 
-/* Map libmagic's MIME type to an upload type name, or NULL. */
 /* libmagic reads an HTML page that mentions "(function" past its first few kilobytes as
  * JavaScript (the Python documentation's ctypes page is one). A document that opens with
  * an HTML tag is HTML whatever follows, as the WHATWG sniffing rules have it. */
@@ -312,6 +311,7 @@ static bool opens_as_html(const char *head, size_t len)
 	return false;
 }
 
+/* Map libmagic's MIME type to an upload type name, or NULL. */
 static const char *type_of(const char *mime, const char *name)
 {
 	size_t n = strlen(name);

@@ -152,7 +152,6 @@ int plat_documents_key_in_use(struct plat_svc *svc, const char *storage_key, boo
 	return rc;
 }
 
-/* The cursor is the last row's "created_at|id", as text. */
 void plat_documents_tag_filter(const char *key, const char *value, struct plat_buf *out)
 {
 	if (!key)
@@ -165,6 +164,7 @@ void plat_documents_tag_filter(const char *key, const char *value, struct plat_b
 	cJSON_Delete(t);
 }
 
+/* The cursor is the last row's "created_at|id", as text. */
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err)
 {

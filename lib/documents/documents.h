@@ -65,12 +65,12 @@ struct plat_document_filter {
 	const char *cursor;              /* from a previous page */
 };
 
-/* Newest first. *next_cursor is NULL on the last page. */
 /* --tag KEY=VALUE as the jsonb a tags @> filter takes, appended to out; nothing without
  * a key. */
 struct plat_buf;
 void plat_documents_tag_filter(const char *key, const char *value, struct plat_buf *out);
 
+/* Newest first. *next_cursor is NULL on the last page. */
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err);
 

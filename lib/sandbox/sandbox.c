@@ -28,8 +28,8 @@
 #define ADDRESS_LIMIT_WORKS 1
 #endif
 
-/* The address space the child starts with: the parent's, inherited through fork. */
-static long long inherited_address_space(void)
+/* This process's address space, which a forked child starts with. */
+static long long address_space(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
 	long long pages = 0;
@@ -41,13 +41,14 @@ static long long inherited_address_space(void)
 	return pages * sysconf(_SC_PAGESIZE);
 }
 
-static void child_limits(const struct plat_sandbox_limits *l)
+/* inherited: the address space the child starts with (read by the parent before fork). */
+static void child_limits(const struct plat_sandbox_limits *l, long long inherited)
 {
 	/* The limit is the parser's budget on top of what the child inherited: a Kafka
 	 * consumer's threads reserve hundreds of megabytes of stacks and malloc arenas, which
 	 * an absolute RLIMIT_AS would have taken out of the parser's share. */
 	long long budget = l->memory_bytes > 0 ? l->memory_bytes : 1LL << 30;
-	long long limit = inherited_address_space() + budget;
+	long long limit = inherited + budget;
 	struct rlimit as = {(rlim_t)limit, (rlim_t)limit};
 	rlim_t cpu = (rlim_t)(l->cpu_seconds > 0 ? l->cpu_seconds : 30);
 	struct rlimit cpu_lim = {cpu, cpu + 1}; /* SIGXCPU at the soft limit, SIGKILL one second on */
@@ -70,6 +71,7 @@ int plat_sandbox_run(plat_sandbox_fn fn, void *arg, const struct plat_sandbox_li
 	if (pipe(p) < 0)
 		return plat_error_set(err, PLAT_E_INTERNAL, "cannot create a pipe for the parser: %s", strerror(errno));
 	fflush(NULL); /* nothing buffered is written twice */
+	long long inherited = address_space();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -96,7 +98,7 @@ int plat_sandbox_run(plat_sandbox_fn fn, void *arg, const struct plat_sandbox_li
 			dup2(devnull, STDERR_FILENO);
 			close(devnull);
 		}
-		child_limits(&l);
+		child_limits(&l, inherited);
 		_exit(fn(arg, p[1]) == 0 ? 0 : 3);
 	}
 	close(p[1]);

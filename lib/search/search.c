@@ -141,28 +141,23 @@ int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct p
 	snprintf(kk, sizeof(kk), "%d", k);
 	int ef_search = candidates < PLAT_SEARCH_EF_SEARCH ? PLAT_SEARCH_EF_SEARCH : candidates;
 	snprintf(ef, sizeof(ef), "%d", ef_search > 1000 ? 1000 : ef_search);
-	PGresult *res = NULL;
-	char *words[3] = {NULL, NULL, NULL}; /* strict, tsq, shown */
+	PGresult *words = NULL, *res = NULL; /* words: strict, tsq, shown */
 	rc = plat_db_begin(svc->db, err);
 	if (rc == 0) {
 		const char *qp[] = {q->text, ef};
-		rc = plat_db_exec(svc->db, query_sql, 2, qp, &res, err);
-		for (int i = 0; rc == 0 && i < 3; i++)
-			words[i] = plat_xstrdup(PQgetvalue(res, 0, i));
-		PQclear(res);
-		res = NULL;
+		rc = plat_db_exec(svc->db, query_sql, 2, qp, &words, err);
 	}
 	if (rc == 0) {
-		const char *params[] = {svc->tenant_id, words[1], vec.data, cand,  q->class_name, tag.len ? tag.data : NULL,
-					q->since,       q->document, model, kk, words[0], words[2]};
+		const char *params[] = {svc->tenant_id, PQgetvalue(words, 0, 1), vec.data, cand, q->class_name,
+					tag.len ? tag.data : NULL, q->since, q->document, model, kk,
+					PQgetvalue(words, 0, 0), PQgetvalue(words, 0, 2)};
 		rc = plat_db_exec(svc->db, search_sql, 12, params, &res, err);
 	}
 	if (rc == 0)
 		rc = plat_db_commit(svc->db, err);
 	else
 		plat_db_rollback(svc->db);
-	for (int i = 0; i < 3; i++)
-		free(words[i]);
+	PQclear(words);
 	plat_buf_free(&vec);
 	plat_buf_free(&tag);
 	if (rc < 0) {

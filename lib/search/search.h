@@ -14,6 +14,7 @@
 #define PLAT_SEARCH_RRF_K 60
 /* A plain question's full-text half skips words in more than this share of passages. */
 #define PLAT_SEARCH_COMMON_WORD 0.05
+/* ...once the corpus has this many passages; below, every word is ranked. */
 #define PLAT_SEARCH_COMMON_MIN_PASSAGES 2000
 /* HNSW's search breadth. pgvector's default of 40 found 74% of the exact ten nearest
  * chunks for short questions over the Python documentation; 200 found all of them
