@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ai/ai.h"
 #include "documents/documents.h"
 #include "platctl.h"
 #include "search/ask.h"
@@ -65,8 +64,6 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		.query = {.text = question.data, .k = (int)o->k, .class_name = o->class_name, .since = o->since,
 			  .document = o->doc},
 		.context_tokens = (int)o->context_tokens,
-		.external_allow = plat_config_str(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW),
-		.external_allow_pii = plat_config_bool(ctx->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW_PII),
 	};
 	int rc = 0;
 	if (o->min_support) {
@@ -85,20 +82,12 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	if (rc == 0)
 		rc = platctl_parse_tag(ctx, o->tag, &tag_key, &req.query.tag_value);
 	req.query.tag_key = tag_key;
-	struct plat_svc svc = {0};
-	struct plat_ai *chat = NULL, *emb = NULL;
+	struct plat_svc svc;
 	struct plat_ask_result res = {0};
-	if (rc == 0)
-		rc = platctl_svc_open(ctx, &svc, false);
-	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_CHAT, &chat);
-	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
-	if (rc == 0)
-		rc = plat_ask(&svc, chat, emb, &req, &res, &ctx->err);
-	plat_ai_close(chat);
-	plat_ai_close(emb);
-	platctl_svc_close(&svc);
+	if (rc == 0 && (rc = platctl_call(ctx, &svc)) == 0) {
+		rc = plat_ask(&svc, &req, &res, &ctx->err);
+		platctl_svc_close(&svc);
+	}
 	free(tag_key);
 	plat_buf_free(&question);
 	if (rc < 0)

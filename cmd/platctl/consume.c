@@ -147,7 +147,8 @@ static void pipeline_for(struct consume *c, struct plat_svc *svc, struct plat_pi
 {
 	struct plat_cli_ctx *ctx = c->ctx;
 	*svc = (struct plat_svc){.db = db, .store = c->store, .tenant = "",
-				 .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL), .request_id = request_id};
+				 .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL)};
+	snprintf(svc->request_id, sizeof(svc->request_id), "%s", request_id);
 	snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", tenant_id);
 	*p = (struct plat_pipeline){
 		.svc = svc, .chat = c->chat, .embeddings = c->embeddings, .taxonomy = c->taxonomy,
@@ -605,6 +606,8 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		.timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_EXTRACT_TIMEOUT),
 	};
 	c.metrics = consume_metrics();
+	struct plat_svc svc;
+	plat_svc_init(&svc, NULL, NULL);
 	c.kafka.client_id = "platctl-consume";
 	int rc = 0;
 	/* A metrics file that cannot be written is found now, not at the first 5 s tick. */
@@ -618,13 +621,16 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		rc = plat_publisher_open(&c.kafka, &c.pub, &ctx->err);
 	}
 	if (rc == 0)
-		rc = platctl_open_store(ctx, &c.store);
+		rc = platctl_call(ctx, &svc);
+	if (rc == 0)
+		rc = plat_svc_enter(&svc, "consume", PLAT_NEEDS_STORE, &ctx->err);
+	c.store = svc.store;
 	if (rc == 0)
 		rc = plat_taxonomy_load(plat_config_str(ctx->cfg, PLAT_CFG_AI_TAXONOMY), &c.taxonomy, &ctx->err);
 	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_CHAT, &c.chat);
+		rc = plat_svc_ai(&svc, PLAT_AI_CHAT, &c.chat, &ctx->err);
 	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &c.embeddings);
+		rc = plat_svc_ai(&svc, PLAT_AI_EMBEDDINGS, &c.embeddings, &ctx->err);
 	if (rc == 0) {
 		/* Signals are taken by the main thread only; workers see a stop flag. */
 		sigset_t set;
@@ -667,10 +673,8 @@ int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	}
 	plat_metrics_free(c.metrics);
 	plat_publisher_close(c.pub);
-	plat_ai_close(c.chat);
-	plat_ai_close(c.embeddings);
 	plat_taxonomy_free(c.taxonomy);
-	plat_store_close(c.store);
+	platctl_svc_close(&svc);
 	pthread_mutex_destroy(&c.lock);
 	return rc;
 }

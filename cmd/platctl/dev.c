@@ -3,9 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/db.h"
 #include "dev/dev.h"
-#include "migrate/migrate.h"
 #include "platctl.h"
 
 #define D(f) offsetof(struct dev_opts, f)
@@ -49,21 +47,6 @@ static char *profile_path(struct plat_cli_ctx *ctx)
 	return plat_config_user_path(ctx->environ);
 }
 
-/* Schema version of a running stack, or -1 when it cannot be read quickly. */
-static int schema_version(const char *url)
-{
-	struct plat_db_options o = {.url = url, .connect_timeout_ms = 2000};
-	struct plat_db *db;
-	struct plat_error err = {0};
-	if (plat_db_connect(&o, &db, &err) < 0)
-		return -1;
-	int version, latest;
-	if (plat_migrate_version(db, &version, &latest, &err) < 0)
-		version = -1;
-	plat_db_close(db);
-	return version;
-}
-
 static cJSON *status_json(const struct plat_dev *dev, const struct plat_dev_status *st)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -85,7 +68,7 @@ static cJSON *status_json(const struct plat_dev *dev, const struct plat_dev_stat
 		cJSON_AddNullToObject(j, "database_url");
 		cJSON_AddNullToObject(j, "storage_url");
 	}
-	int v = st->running ? schema_version(st->database_url) : -1;
+	int v = st->running ? plat_dev_schema_version(st->database_url) : -1;
 	if (v >= 0)
 		cJSON_AddNumberToObject(j, "schema_version", v);
 	else
@@ -106,16 +89,8 @@ int cmd_dev_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	rc = plat_dev_up(&dev, &st, &ctx->err);
 
 	int applied = 0;
-	if (rc == 0) {
-		struct plat_db_options dbo = {.url = st.database_url, .connect_timeout_ms = 30000};
-		struct plat_db *db;
-		rc = plat_db_connect(&dbo, &db, &ctx->err);
-		if (rc == 0) {
-			struct plat_migrate_options mo = {.applied_by = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL)};
-			rc = plat_migrate_up(db, &mo, &applied, &ctx->err);
-			plat_db_close(db);
-		}
-	}
+	if (rc == 0)
+		rc = plat_dev_migrate(st.database_url, plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL), &applied, &ctx->err);
 
 	char *path = NULL;
 	bool written = false;

@@ -5,8 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "documents/documents.h"
 #include "io/io.h"
 #include "platctl.h"
@@ -44,7 +42,7 @@ int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 		return -PLAT_E_USAGE;
 	f.tag_key = tag_key;
 	struct plat_svc svc;
-	int rc = platctl_svc_open(ctx, &svc, false);
+	int rc = platctl_call(ctx, &svc);
 	cJSON *docs = NULL;
 	char *next = NULL;
 	if (rc == 0)
@@ -80,7 +78,7 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	(void)opts;
 	(void)argc;
 	struct plat_svc svc;
-	int rc = platctl_svc_open(ctx, &svc, false);
+	int rc = platctl_call(ctx, &svc);
 	cJSON *doc = NULL;
 	if (rc == 0)
 		rc = plat_documents_get(&svc, argv[0], true, &doc, &ctx->err);
@@ -91,18 +89,13 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	return rc;
 }
 
-struct verified_sink {
+struct fd_sink {
 	int fd;
-	EVP_MD_CTX *sha;
-	long long bytes;
 };
 
-static int sink_write(void *arg, const char *buf, size_t len)
+static int fd_write(void *arg, const char *buf, size_t len)
 {
-	struct verified_sink *s = arg;
-	EVP_DigestUpdate(s->sha, buf, len);
-	s->bytes += (long long)len;
-	return plat_write_all(s->fd, buf, len);
+	return plat_write_all(((struct fd_sink *)arg)->fd, buf, len);
 }
 
 int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
@@ -110,47 +103,30 @@ int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 	(void)opts;
 	const char *dst = argc > 1 ? argv[1] : "-";
 	struct plat_svc svc;
-	int rc = platctl_svc_open(ctx, &svc, true);
-	cJSON *doc = NULL;
-	if (rc == 0)
-		rc = plat_documents_get(&svc, argv[0], false, &doc, &ctx->err);
-	if (rc == 0 && cJSON_IsTrue(cJSON_GetObjectItem(doc, "deleted")))
-		rc = plat_error_set(&ctx->err, PLAT_E_NOT_FOUND, "document '%s' was deleted", argv[0]);
+	int rc = platctl_call(ctx, &svc);
+	/* A file is written under a temporary name and renamed only once the content checked out. */
 	char *tmp = NULL;
-	struct verified_sink sink = {1, EVP_MD_CTX_new(), 0};
-	EVP_DigestInit_ex(sink.sha, EVP_sha256(), NULL);
+	struct fd_sink sink = {1};
 	if (rc == 0 && strcmp(dst, "-") != 0) {
 		tmp = plat_arena_printf(&ctx->arena, "%s.platctl-XXXXXX", dst);
 		sink.fd = mkstemp(tmp);
 		if (sink.fd < 0)
 			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot create '%s': %s", dst, strerror(errno));
 	}
+	cJSON *doc = NULL;
 	if (rc == 0) {
-		const char *key = cJSON_GetObjectItem(doc, "storage_key")->valuestring;
-		rc = plat_store_get(svc.store, key, 0, -1, sink_write, &sink, &ctx->err);
-	}
-	if (rc == 0) {
-		/* The bytes must be the ones uploaded: a corrupt or swapped object fails loudly. */
-		unsigned char md[32];
-		unsigned int n = 0;
-		char got[65];
-		EVP_DigestFinal_ex(sink.sha, md, &n);
-		for (int i = 0; i < 32; i++)
-			snprintf(got + 2 * i, 3, "%02x", md[i]);
-		const char *want = cJSON_GetObjectItem(doc, "sha256")->valuestring;
-		if (strcmp(got, want) != 0)
-			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE,
-					    "document '%s': the stored object is corrupt (sha256 %.12s…, expected %.12s…)%s",
-					    argv[0], got, want, tmp ? "" : "; the data written to standard output is wrong");
+		rc = plat_documents_read(&svc, argv[0], fd_write, &sink, &doc, &ctx->err);
+		if (rc < 0 && !tmp && ctx->err.kind == PLAT_E_FAILURE && strstr(ctx->err.message, "corrupt"))
+			plat_error_wrap(&ctx->err, "the data written to standard output is wrong");
 	}
 	if (tmp && sink.fd >= 0) {
 		if (rc == 0 && (fsync(sink.fd) < 0 || rename(tmp, dst) < 0))
 			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write '%s': %s", dst, strerror(errno));
-		close(sink.fd);
+		if (close(sink.fd) < 0 && rc == 0)
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write '%s': %s", dst, strerror(errno));
 		if (rc < 0)
 			unlink(tmp);
 	}
-	EVP_MD_CTX_free(sink.sha);
 	cJSON_Delete(doc);
 	platctl_svc_close(&svc);
 	return rc;
@@ -160,28 +136,13 @@ int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 {
 	const struct documents_opts *o = opts;
 	struct plat_svc svc;
-	int rc = platctl_svc_open(ctx, &svc, o->purge);
+	int rc = platctl_call(ctx, &svc);
 	cJSON *removed = cJSON_CreateArray();
 	for (int i = 0; i < argc && rc == 0; i++) {
-		char *key = NULL;
-		rc = plat_documents_delete(&svc, argv[i], &key, &ctx->err);
-		bool purged = false;
-		if (rc == 0 && o->purge) {
-			bool in_use = true;
-			rc = plat_documents_key_in_use(&svc, key, &in_use, &ctx->err);
-			if (rc == 0 && !in_use) {
-				rc = plat_store_delete(svc.store, key, &ctx->err);
-				purged = rc == 0;
-			}
-		}
-		if (rc == 0) {
-			cJSON *r = cJSON_CreateObject();
-			cJSON_AddStringToObject(r, "id", argv[i]);
-			cJSON_AddBoolToObject(r, "deleted", 1);
-			cJSON_AddBoolToObject(r, "object_purged", purged);
+		cJSON *r = NULL;
+		rc = plat_documents_remove(&svc, argv[i], o->purge, &r, &ctx->err);
+		if (rc == 0)
 			cJSON_AddItemToArray(removed, r);
-		}
-		free(key);
 	}
 	platctl_svc_close(&svc);
 	if (rc == 0)
@@ -195,12 +156,10 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 	(void)opts;
 	(void)argc;
 	struct plat_svc svc;
-	int rc = platctl_svc_open(ctx, &svc, false);
+	int rc = platctl_call(ctx, &svc);
 	cJSON *doc = NULL;
 	if (rc == 0)
-		rc = plat_documents_retry(&svc, argv[0], &doc, &ctx->err);
-	if (rc == 0)
-		rc = platctl_publish_events(ctx, svc.db);
+		rc = plat_documents_requeue(&svc, argv[0], &doc, &ctx->err);
 	platctl_svc_close(&svc);
 	if (rc == 0)
 		rc = platctl_print(ctx, doc, NULL);

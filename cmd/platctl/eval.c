@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/ai.h"
 #include "documents/documents.h"
 #include "output/output.h"
 #include "platctl.h"
@@ -71,16 +70,11 @@ int cmd_eval(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	cJSON *set = NULL, *report = NULL;
 	if (rc == 0)
 		rc = read_set(ctx, argv[0], &set);
-	struct plat_svc svc = {0};
-	struct plat_ai *emb = NULL;
-	if (rc == 0)
-		rc = platctl_svc_open(ctx, &svc, false);
-	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
-	if (rc == 0)
-		rc = plat_eval(&svc, emb, argv[0], set, (int)o->k, &report, &ctx->err);
-	plat_ai_close(emb);
-	platctl_svc_close(&svc);
+	struct plat_svc svc;
+	if (rc == 0 && (rc = platctl_call(ctx, &svc)) == 0) {
+		rc = plat_eval(&svc, argv[0], set, (int)o->k, &report, &ctx->err);
+		platctl_svc_close(&svc);
+	}
 	cJSON_Delete(set);
 	if (rc < 0)
 		return rc;

@@ -8,12 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "db/db.h"
-#include "ids/ids.h"
-#include "store/store.h"
 #include "documents/documents.h"
-#include "events/events.h"
-#include "ai/ai.h"
+#include "ids/ids.h"
 #include "platctl.h"
 #include "str/str.h"
 
@@ -209,100 +205,36 @@ int platctl_write(struct plat_cli_ctx *ctx, const char *text)
 	return 0;
 }
 
-int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db)
-{
-	struct plat_db_options o = {
-		.url = plat_config_str(ctx->cfg, PLAT_CFG_DATABASE_URL),
-		.connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
-	};
-	return plat_db_connect(&o, db, &ctx->err);
-}
-
 int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value)
 {
-	*key = NULL;
-	*value = NULL;
-	if (!tag)
-		return 0;
-	const char *eq = strchr(tag, '=');
-	if (!eq || eq == tag)
-		return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", tag);
-	*key = strndup(tag, (size_t)(eq - tag));
-	*value = eq + 1;
+	if (plat_tag_parse(tag, key, value, &ctx->err) < 0) {
+		plat_error_wrap(&ctx->err, "option '--tag'");
+		ctx->err.kind = PLAT_E_USAGE;
+		return -PLAT_E_USAGE;
+	}
 	return 0;
 }
 
-int platctl_ai_open(struct plat_cli_ctx *ctx, int role, struct plat_ai **ai)
+int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services)
 {
-	struct plat_ai_options ao;
-	plat_ai_options_for(ctx->cfg, (enum plat_ai_role)role, ctx->environ, &ao);
-	return plat_ai_open(&ao, ai, &ctx->err);
+	if (!ctx->services && plat_services_open(ctx->cfg, ctx->environ, NULL, &ctx->services, &ctx->err) < 0)
+		return -(int)ctx->err.kind;
+	*services = ctx->services;
+	return 0;
 }
 
-int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store)
+int platctl_call(struct plat_cli_ctx *ctx, struct plat_svc *svc)
 {
-	memset(svc, 0, sizeof(*svc));
-	svc->tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT);
-	svc->principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL);
-	svc->request_id = plat_log_request_id();
-	int rc = platctl_connect(ctx, &svc->db);
-	if (rc == 0)
-		rc = plat_svc_resolve_tenant(svc, &ctx->err);
-	if (rc == 0 && with_store)
-		rc = platctl_open_store(ctx, &svc->store);
+	struct plat_services *services = NULL;
+	int rc = platctl_services(ctx, &services);
+	/* Every call of a run carries the run's request id: its logs and events tie together. */
+	plat_svc_init(svc, services, &(struct plat_call){.request_id = plat_log_request_id()});
 	return rc;
 }
 
 void platctl_svc_close(struct plat_svc *svc)
 {
-	plat_db_close(svc->db);
-	plat_store_close(svc->store);
-}
-
-int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db)
-{
-	if (plat_events_backend(ctx->cfg) != PLAT_EVENTS_KAFKA)
-		return 0; /* postgres: the outbox is the queue; NOTIFY went out with the commit */
-	struct plat_kafka_options ko;
-	plat_kafka_options_for(ctx->cfg, &ko);
-	struct plat_publisher *pub = NULL;
-	struct plat_db *own = NULL;
-	int rc = plat_publisher_open(&ko, &pub, &ctx->err);
-	if (rc == 0 && !db && (rc = platctl_connect(ctx, &own)) == 0)
-		db = own;
-	struct plat_publish_counts pc = {0};
-	struct plat_outbox_filter f = {.request_id = plat_log_request_id(), .limit = 1000000};
-	if (rc == 0)
-		rc = plat_publish_outbox(pub, db, &f, &pc, &ctx->err);
-	plat_publisher_close(pub);
-	plat_db_close(own);
-	if (rc == 0 && pc.failed > 0)
-		rc = plat_error_set(&ctx->err, PLAT_E_UNAVAILABLE,
-				    "Kafka did not confirm %lld event%s within events.kafka.publish_timeout; the documents are "
-				    "stored and platctl consume republishes the events",
-				    pc.failed, pc.failed == 1 ? "" : "s");
-	return rc;
-}
-
-int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store)
-{
-	const struct plat_config *c = ctx->cfg;
-	struct plat_store_options o = {
-		.url = plat_config_str(c, PLAT_CFG_STORAGE_URL),
-		.endpoint = plat_config_str(c, PLAT_CFG_S3_ENDPOINT),
-		.region = plat_config_str(c, PLAT_CFG_S3_REGION),
-		.path_style = plat_config_bool(c, PLAT_CFG_S3_PATH_STYLE),
-		.tls_verify = plat_config_bool(c, PLAT_CFG_S3_TLS_VERIFY),
-		.access_key_id = plat_config_str(c, PLAT_CFG_S3_ACCESS_KEY_ID),
-		.secret_access_key = plat_config_str(c, PLAT_CFG_S3_SECRET_ACCESS_KEY),
-		.session_token = plat_config_str(c, PLAT_CFG_S3_SESSION_TOKEN),
-		.part_size = plat_config_int(c, PLAT_CFG_S3_PART_SIZE),
-		.parallel = (int)plat_config_int(c, PLAT_CFG_S3_PARALLEL),
-		.max_retries = (int)plat_config_int(c, PLAT_CFG_S3_MAX_RETRIES),
-		.timeout_ms = plat_config_int(c, PLAT_CFG_S3_TIMEOUT),
-		.environ = ctx->environ,
-	};
-	return plat_store_open(&o, store, &ctx->err);
+	plat_svc_done(svc);
 }
 
 /* ---- setup ---- */
@@ -551,6 +483,7 @@ int platctl_run(int argc, char **argv, char **environ)
 
 	int rc = dispatch(&ctx, &root_command, "platctl", argc > 0 ? argc - 1 : 0, argv + (argc > 0));
 	int code = rc < 0 ? report_failure(&ctx, rc) : 0;
+	plat_services_close(ctx.services);
 	plat_config_free(ctx.cfg);
 	plat_arena_free(&ctx.arena);
 	plat_log_clear_secrets();

@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "mem/mem.h"
 #include "output/output.h"
+#include "svc/svc.h"
 
 struct global_opts {
 	const char *config;
@@ -34,6 +35,7 @@ struct plat_cli_ctx {
 	const struct plat_cmd *root;
 	const struct plat_opt *global_opts;
 	char **environ;
+	struct plat_services *services; /* opened by the first service call, closed at exit */
 };
 
 /* The command tree and the global options (main.c). */
@@ -202,30 +204,14 @@ int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat
 /* Write text to stdout (text output modes); fails like platctl_print. */
 int platctl_write(struct plat_cli_ctx *ctx, const char *text);
 
-/* Open the object store named by storage.url with the storage.s3.* settings. */
-struct plat_store;
-int platctl_open_store(struct plat_cli_ctx *ctx, struct plat_store **store);
-
-/* Connect to database.url with the configured timeout (errors: exit 7, 4 or 3). */
-struct plat_db;
-int platctl_connect(struct plat_cli_ctx *ctx, struct plat_db **db);
-
 /* --tag KEY=VALUE: *key allocated (free it), *value points into tag; both NULL without. */
 int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value);
 
-/* The service context for one command run (tenant resolved, principal, request id);
- * db and store are closed by platctl_svc_close. */
-struct plat_svc;
-int platctl_svc_open(struct plat_cli_ctx *ctx, struct plat_svc *svc, bool with_store);
+/* The run's shared services (opened on first use). */
+int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services);
+/* A service call's context for this run (the configured tenant and principal, the run's
+ * request id); platctl_svc_close gives its connection back. One per thread. */
+int platctl_call(struct plat_cli_ctx *ctx, struct plat_svc *svc);
 void platctl_svc_close(struct plat_svc *svc);
-
-/* The AI provider configured for a role (ai.chat.* or ai.embeddings.*): close with
- * plat_ai_close. role is an enum plat_ai_role. */
-struct plat_ai;
-int platctl_ai_open(struct plat_cli_ctx *ctx, int role, struct plat_ai **ai);
-
-/* After a command's transactions committed: publish the outbox events it wrote to Kafka
- * (events.backend kafka; nothing on postgres). db may be NULL (own connection). */
-int platctl_publish_events(struct plat_cli_ctx *ctx, struct plat_db *db);
 
 #endif

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/ai.h"
 #include "documents/documents.h"
 #include "platctl.h"
 #include "search/search.h"
@@ -34,17 +33,12 @@ int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	char *tag_key = NULL;
 	int rc = platctl_parse_tag(ctx, o->tag, &tag_key, &q.tag_value);
 	q.tag_key = tag_key;
-	struct plat_svc svc = {0};
-	struct plat_ai *emb = NULL;
+	struct plat_svc svc;
 	cJSON *results = NULL;
-	if (rc == 0)
-		rc = platctl_svc_open(ctx, &svc, false);
-	if (rc == 0)
-		rc = platctl_ai_open(ctx, PLAT_AI_EMBEDDINGS, &emb);
-	if (rc == 0)
-		rc = plat_search(&svc, emb, &q, &results, &ctx->err);
-	plat_ai_close(emb);
-	platctl_svc_close(&svc);
+	if (rc == 0 && (rc = platctl_call(ctx, &svc)) == 0) {
+		rc = plat_search(&svc, &q, &results, &ctx->err);
+		platctl_svc_close(&svc);
+	}
 	free(tag_key);
 	plat_buf_free(&text);
 	if (rc < 0)

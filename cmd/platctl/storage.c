@@ -9,7 +9,7 @@
 
 #include "io/io.h"
 #include "platctl.h"
-#include "store/store.h"
+#include "storage/storage.h"
 #include "str/str.h"
 
 #define S(f) offsetof(struct storage_opts, f)
@@ -39,66 +39,29 @@ const struct plat_opt storage_presign_opts[] = {
 
 const struct storage_opts storage_defaults = {.length = -1, .expires = 3600, .limit = 1000};
 
-static cJSON *object_json(const struct plat_store_object *o)
-{
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "key", o->key ? o->key : "");
-	cJSON_AddNumberToObject(j, "size", (double)o->size);
-	if (o->last_modified)
-		cJSON_AddStringToObject(j, "last_modified", o->last_modified);
-	else
-		cJSON_AddNullToObject(j, "last_modified");
-	if (o->etag)
-		cJSON_AddStringToObject(j, "etag", o->etag);
-	else
-		cJSON_AddNullToObject(j, "etag");
-	return j;
-}
-
 int cmd_storage_ls(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	const struct storage_opts *o = opts;
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
+	cJSON *page = NULL;
+	if (rc == 0) {
+		rc = plat_storage_list(&svc, argc ? argv[0] : "", o->cursor, (int)o->limit, o->all, &page, &ctx->err);
+		platctl_svc_close(&svc);
+	}
 	if (rc < 0)
 		return rc;
-	cJSON *objects = cJSON_CreateArray();
-	char *cursor = o->cursor ? plat_xstrdup(o->cursor) : NULL;
-	do {
-		struct plat_store_list l;
-		rc = plat_store_list(st, argc ? argv[0] : "", cursor, (int)o->limit, &l, &ctx->err);
-		free(cursor);
-		cursor = NULL;
-		if (rc < 0)
-			break;
-		for (size_t i = 0; i < l.n; i++)
-			cJSON_AddItemToArray(objects, object_json(&l.objects[i]));
-		cursor = l.next_cursor;
-		l.next_cursor = NULL;
-		plat_store_list_free(&l);
-	} while (o->all && cursor);
-	plat_store_close(st);
-	if (rc == 0) {
-		if (ctx->out.format == PLAT_OUT_TABLE) {
-			static const struct plat_output_column cols[] = {
-				{"key", NULL}, {"size", NULL}, {"last_modified", "modified"}, {NULL, NULL}};
-			rc = platctl_print(ctx, objects, cols);
-			if (rc == 0 && cursor)
-				plat_log(PLAT_LOG_WARN, "more objects follow", "next_cursor", cursor, (const char *)NULL);
-		} else {
-			cJSON *doc = cJSON_CreateObject();
-			cJSON_AddItemToObject(doc, "objects", objects);
-			objects = NULL;
-			if (cursor)
-				cJSON_AddStringToObject(doc, "next_cursor", cursor);
-			else
-				cJSON_AddNullToObject(doc, "next_cursor");
-			rc = platctl_print(ctx, doc, NULL);
-			cJSON_Delete(doc);
-		}
+	if (ctx->out.format == PLAT_OUT_TABLE) {
+		static const struct plat_output_column cols[] = {
+			{"key", NULL}, {"size", NULL}, {"last_modified", "modified"}, {NULL, NULL}};
+		rc = platctl_print(ctx, cJSON_GetObjectItemCaseSensitive(page, "objects"), cols);
+		const cJSON *next = cJSON_GetObjectItemCaseSensitive(page, "next_cursor");
+		if (rc == 0 && cJSON_IsString(next))
+			plat_log(PLAT_LOG_WARN, "more objects follow", "next_cursor", next->valuestring, (const char *)NULL);
+	} else {
+		rc = platctl_print(ctx, page, NULL);
 	}
-	cJSON_Delete(objects);
-	free(cursor);
+	cJSON_Delete(page);
 	return rc;
 }
 
@@ -119,22 +82,17 @@ int cmd_storage_put(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			return rc;
 		}
 	}
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
-	struct plat_store_put_result res = {0};
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
+	cJSON *j = NULL;
 	if (rc == 0) {
-		rc = plat_store_put_fd(st, key, fd, o->content_type, &res, &ctx->err);
-		plat_store_close(st);
+		rc = plat_storage_put(&svc, key, fd, o->content_type, &j, &ctx->err);
+		platctl_svc_close(&svc);
 	}
 	if (fd > 0)
 		close(fd);
-	if (rc < 0)
-		return rc;
-	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "key", key);
-	cJSON_AddNumberToObject(j, "size", (double)res.size);
-	cJSON_AddStringToObject(j, "sha256", res.sha256);
-	rc = platctl_print(ctx, j, NULL);
+	if (rc == 0)
+		rc = platctl_print(ctx, j, NULL);
 	cJSON_Delete(j);
 	return rc;
 }
@@ -148,8 +106,8 @@ int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	const struct storage_opts *o = opts;
 	const char *key = argv[0], *dst = argc > 1 ? argv[1] : "-";
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
 	if (rc < 0)
 		return rc;
 	int fd = 1;
@@ -159,16 +117,17 @@ int cmd_storage_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		tmp = plat_arena_printf(&ctx->arena, "%s.platctl-XXXXXX", dst);
 		fd = mkstemp(tmp);
 		if (fd < 0) {
-			plat_store_close(st);
+			platctl_svc_close(&svc);
 			return plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot create '%s': %s", dst, strerror(errno));
 		}
 	}
-	rc = plat_store_get(st, key, o->offset, o->length, write_to_fd, &fd, &ctx->err);
-	plat_store_close(st);
+	rc = plat_storage_get(&svc, key, o->offset, o->length, write_to_fd, &fd, &ctx->err);
+	platctl_svc_close(&svc);
 	if (tmp) {
 		if (rc == 0 && (fsync(fd) < 0 || rename(tmp, dst) < 0))
 			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write '%s': %s", dst, strerror(errno));
-		close(fd);
+		if (close(fd) < 0 && rc == 0)
+			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write '%s': %s", dst, strerror(errno));
 		if (rc < 0)
 			unlink(tmp);
 	}
@@ -179,32 +138,27 @@ int cmd_storage_stat(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 {
 	(void)opts;
 	(void)argc;
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
-	if (rc < 0)
-		return rc;
-	struct plat_store_object obj;
-	rc = plat_store_head(st, argv[0], &obj, &ctx->err);
-	plat_store_close(st);
-	if (rc < 0)
-		return rc;
-	cJSON *j = object_json(&obj);
-	rc = platctl_print(ctx, j, NULL);
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
+	cJSON *j = NULL;
+	if (rc == 0) {
+		rc = plat_storage_stat(&svc, argv[0], &j, &ctx->err);
+		platctl_svc_close(&svc);
+	}
+	if (rc == 0)
+		rc = platctl_print(ctx, j, NULL);
 	cJSON_Delete(j);
-	plat_store_object_free(&obj);
 	return rc;
 }
 
 int cmd_storage_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)opts;
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
-	if (rc < 0)
-		return rc;
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
 	for (int i = 0; i < argc && rc == 0; i++)
-		rc = plat_store_delete(st, argv[i], &ctx->err);
-	plat_store_close(st);
+		rc = plat_storage_delete(&svc, argv[i], &ctx->err);
+	platctl_svc_close(&svc);
 	return rc;
 }
 
@@ -212,27 +166,23 @@ int cmd_storage_presign(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 {
 	(void)argc;
 	const struct storage_opts *o = opts;
-	struct plat_store *st;
-	int rc = platctl_open_store(ctx, &st);
-	if (rc < 0)
-		return rc;
-	char *url = NULL;
-	rc = plat_store_presign(st, argv[0], (int)o->expires, &url, &ctx->err);
-	plat_store_close(st);
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
+	cJSON *j = NULL;
+	if (rc == 0) {
+		rc = plat_storage_presign(&svc, argv[0], (int)o->expires, &j, &ctx->err);
+		platctl_svc_close(&svc);
+	}
 	if (rc < 0)
 		return rc;
 	if (ctx->out.format == PLAT_OUT_TABLE) {
 		struct plat_buf line = PLAT_BUF_INIT;
-		plat_buf_printf(&line, "%s\n", url);
+		plat_buf_printf(&line, "%s\n", cJSON_GetObjectItemCaseSensitive(j, "url")->valuestring);
 		rc = platctl_write(ctx, line.data);
 		plat_buf_free(&line);
 	} else {
-		cJSON *j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "url", url);
-		cJSON_AddNumberToObject(j, "expires_in", (double)o->expires);
 		rc = platctl_print(ctx, j, NULL);
-		cJSON_Delete(j);
 	}
-	free(url);
+	cJSON_Delete(j);
 	return rc;
 }

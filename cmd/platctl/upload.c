@@ -1,12 +1,9 @@
 /* platctl upload FILE|DIR|- ...
  *
- * Per file: check the name, size and type (sniffed with libmagic from the content), hash
- * it, skip the upload when the tenant already has the content (outcome "unchanged"),
- * otherwise store the object under tenant/sha256 (hashed again while streaming, and
- * compared), then record the document, its outbox event and an audit row in one
- * transaction. The object is stored before the row exists, so an interrupted upload can
- * leave an unreferenced object (for the orphan check) but never a row without its object.
- * If the transaction fails, an object this upload created is deleted again. */
+ * Collects the files (walking directories with -r), then uploads them with -j jobs, each
+ * job a thread with its own service call context over the run's shared services. What an
+ * upload is (sniffing, hashing, deduplication, the store-then-commit protocol) is
+ * plat_documents_upload's; this file chooses files, shows progress and renders results. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +15,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <magic.h>
-#include <openssl/evp.h>
 
 #include "clock/clock.h"
 #include "documents/documents.h"
@@ -44,48 +38,6 @@ const struct plat_opt upload_opts[] = {
 
 const struct upload_opts upload_defaults = {.jobs = 1, .timeout = 600};
 
-
-/* --wait: poll the uploaded documents until each is processed or failed. Updates each
- * result's status; returns the number that failed, or -1 on timeout or error. */
-static int wait_for_processing(struct plat_cli_ctx *ctx, cJSON *results, long long timeout_s, int *failed)
-{
-	struct plat_svc svc = {.tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT)};
-	int rc = platctl_connect(ctx, &svc.db);
-	if (rc == 0)
-		rc = plat_svc_resolve_tenant(&svc, &ctx->err);
-	long long deadline = plat_clock_ms() + timeout_s * 1000;
-	*failed = 0;
-	while (rc == 0) {
-		int pending = 0;
-		*failed = 0;
-		for (cJSON *r = results->child; r && rc == 0; r = r->next) {
-			const cJSON *id = cJSON_GetObjectItem(r, "id");
-			if (!cJSON_IsString(id))
-				continue;
-			cJSON *doc = NULL;
-			rc = plat_documents_get(&svc, id->valuestring, false, &doc, &ctx->err);
-			if (rc < 0)
-				break;
-			const char *status = cJSON_GetObjectItem(doc, "status")->valuestring;
-			cJSON_ReplaceItemInObject(r, "status", cJSON_CreateString(status));
-			pending += strcmp(status, "processed") != 0 && strcmp(status, "failed") != 0;
-			*failed += strcmp(status, "failed") == 0;
-			cJSON_Delete(doc);
-		}
-		if (rc < 0 || pending == 0)
-			break;
-		if (plat_clock_ms() >= deadline) {
-			rc = plat_error_set(&ctx->err, PLAT_E_UNAVAILABLE,
-					    "%d document%s still not processed after %llds (is a 'platctl consume' worker running?)",
-					    pending, pending == 1 ? "" : "s", timeout_s);
-			break;
-		}
-		struct timespec ts = {0, 500 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	plat_db_close(svc.db);
-	return rc;
-}
 
 struct item {
 	char *path;      /* as given, or found under a directory; "-" for stdin */
@@ -122,9 +74,6 @@ struct batch {
 	size_t n, cap, next;
 	pthread_mutex_t lock;
 	char *tags_json;
-	const char *allowed;
-	long long max_size;
-	struct plat_store *store;
 };
 
 static void human_bytes(char *out, size_t n, double v)
@@ -272,161 +221,16 @@ static int fail(struct item *it, enum plat_error_kind kind, const char *fmt, ...
 	return -(int)kind;
 }
 
-/* The document name: valid UTF-8 (invalid bytes become U+FFFD), no '/', not "." or "..". */
-static char *document_name(const char *given, const char *path, struct item *it)
-{
-	const char *raw = given;
-	if (!raw) {
-		const char *slash = strrchr(path, '/');
-		raw = slash ? slash + 1 : path;
-	}
-	if (!*raw || !strcmp(raw, ".") || !strcmp(raw, "..") || strchr(raw, '/')) {
-		struct plat_buf shown = PLAT_BUF_INIT;
-		plat_str_escape_terminal(&shown, raw, strlen(raw));
-		fail(it, PLAT_E_INVALID, "invalid document name '%s': names cannot be empty, '.', '..' or contain '/'",
-		     shown.data ? shown.data : "");
-		plat_buf_free(&shown);
-		return NULL;
-	}
-	struct plat_buf name = PLAT_BUF_INIT;
-	plat_utf8_sanitize(&name, raw, strlen(raw));
-	return plat_buf_detach(&name);
-}
-
-/* libmagic reads an HTML page that mentions "(function" past its first few kilobytes as
- * JavaScript (the Python documentation's ctypes page is one). A document that opens with
- * an HTML tag is HTML whatever follows, as the WHATWG sniffing rules have it. */
-static bool opens_as_html(const char *head, size_t len)
-{
-	static const char *const tags[] = {"<!doctype html", "<html", "<head", "<body"};
-	size_t i = len >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3) ? 3 : 0;
-	while (i < len && head[i] && strchr(" \t\r\n\f", head[i]))
-		i++;
-	for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
-		size_t n = strlen(tags[t]);
-		if (len - i > n && !strncasecmp(head + i, tags[t], n) && head[i + n] &&
-		    strchr(" \t\r\n\f>", head[i + n]))
-			return true;
-	}
-	return false;
-}
-
-/* Map libmagic's MIME type to an upload type name, or NULL. */
-static const char *type_of(const char *mime, const char *name)
-{
-	size_t n = strlen(name);
-	bool md_name = (n > 3 && !strcmp(name + n - 3, ".md")) || (n > 9 && !strcmp(name + n - 9, ".markdown"));
-	if (!strcmp(mime, "application/pdf"))
-		return "pdf";
-	if (!strcmp(mime, "text/markdown"))
-		return "md";
-	/* Markdown is plain text to libmagic; the name only picks the subtype of text. */
-	if (!strcmp(mime, "text/plain"))
-		return md_name ? "md" : "txt";
-	if (!strcmp(mime, "text/html") || !strcmp(mime, "application/xhtml+xml"))
-		return "html";
-	if (!strcmp(mime, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
-		return "docx";
-	return NULL;
-}
-
-static bool type_allowed(const char *allowed, const char *type)
-{
-	size_t tl = strlen(type);
-	for (const char *p = allowed; *p;) {
-		size_t len = strcspn(p, ",");
-		if (len == tl && !strncmp(p, type, tl))
-			return true;
-		p += len + (p[len] == ',');
-	}
-	return false;
-}
-
-/* Copy standard input into an unlinked temporary file, at most limit + 1 bytes. */
-static int spool_stdin(long long limit, long long *size)
-{
-	char path[] = "/tmp/platctl-upload-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	unlink(path);
-	char *buf = plat_xmalloc(1 << 20);
-	*size = 0;
-	for (;;) {
-		ssize_t n = read(0, buf, 1 << 20);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(fd, buf, (size_t)n) != n) {
-			close(fd);
-			free(buf);
-			return -1;
-		}
-		*size += n;
-		if (*size > limit)
-			break;
-	}
-	free(buf);
-	lseek(fd, 0, SEEK_SET);
-	return fd;
-}
-
-/* First pass: sha256 of everything and the head for libmagic. */
-static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_len)
-{
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-	char *buf = plat_xmalloc(1 << 20);
-	*head_len = 0;
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, 1 << 20);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -1;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (*head_len < head_cap) {
-			size_t take = head_cap - *head_len < (size_t)n ? head_cap - *head_len : (size_t)n;
-			memcpy(head + *head_len, buf, take);
-			*head_len += take;
-		}
-		EVP_DigestUpdate(h, buf, (size_t)n);
-	}
-	unsigned char md[32];
-	unsigned int len = 0;
-	EVP_DigestFinal_ex(h, md, &len);
-	for (int i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", md[i]);
-	EVP_MD_CTX_free(h);
-	free(buf);
-	return rc;
-}
-
-static void add_time(struct batch *b, long long *slot, long long since)
+static void add_times(struct batch *b, const struct plat_upload_timings *t)
 {
 	pthread_mutex_lock(&b->lock);
-	*slot += plat_clock_ms() - since;
+	b->hash_ms += t->hash_ms;
+	b->store_ms += t->store_ms;
+	b->db_ms += t->db_ms;
 	pthread_mutex_unlock(&b->lock);
 }
 
-static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it, struct file_progress *fp);
-
-static void upload_one(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it)
-{
-	struct file_progress fp = {&b->progress, it->path, 0, 0};
-	struct stat st;
-	if (strcmp(it->path, "-") != 0 && stat(it->path, &st) == 0 && S_ISREG(st.st_mode))
-		fp.size = st.st_size;
-	upload_file(b, svc, magic, it, &fp);
-	progress_file_done(&b->progress, &fp);
-}
-
-static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, struct item *it, struct file_progress *fp)
+static void upload_file(struct batch *b, struct plat_svc *svc, struct item *it, struct file_progress *fp)
 {
 	const struct upload_opts *o = b->o;
 	bool is_stdin = !strcmp(it->path, "-");
@@ -434,135 +238,70 @@ static void upload_file(struct batch *b, struct plat_svc *svc, magic_t magic, st
 		fail(it, PLAT_E_USAGE, "--name is required when reading standard input");
 		return;
 	}
-	char *name = document_name(o->name, it->path, it);
-	if (!name)
-		return;
-	int fd;
-	long long size;
-	if (is_stdin) {
-		fd = spool_stdin(b->max_size, &size);
-		if (fd < 0) {
-			fail(it, PLAT_E_FAILURE, "cannot buffer standard input: %s", strerror(errno));
-			free(name);
-			return;
-		}
-	} else {
+	int fd = 0;
+	if (!is_stdin) {
 		fd = open(it->path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			fail(it, errno == ENOENT ? PLAT_E_NOT_FOUND : errno == EACCES ? PLAT_E_PERMISSION : PLAT_E_FAILURE,
 			     "cannot open: %s", strerror(errno));
-			free(name);
 			return;
 		}
 		struct stat st;
-		fstat(fd, &st);
-		if (S_ISDIR(st.st_mode)) {
-			fail(it, PLAT_E_INVALID, "is a directory (use -r to upload its files)");
-			goto out_fd;
+		if (fstat(fd, &st) < 0) {
+			fail(it, PLAT_E_FAILURE, "cannot stat: %s", strerror(errno));
+			close(fd);
+			return;
 		}
-		if (!S_ISREG(st.st_mode)) {
-			fail(it, PLAT_E_INVALID, "is not a regular file");
-			goto out_fd;
+		if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
+			fail(it, PLAT_E_INVALID, S_ISDIR(st.st_mode) ? "is a directory (use -r to upload its files)"
+								 : "is not a regular file");
+			close(fd);
+			return;
 		}
-		size = st.st_size;
 	}
-	if (size == 0) {
-		fail(it, PLAT_E_INVALID, "is empty");
-		goto out_fd;
-	}
-	if (size > b->max_size) {
-		fail(it, PLAT_E_INVALID, "is larger than upload.max_size (%lld bytes)", b->max_size);
-		goto out_fd;
-	}
-
-	char sha[65], head[65536];
-	size_t head_len;
-	long long t0 = plat_clock_ms();
-	int scanned = scan(fd, sha, head, sizeof(head), &head_len);
-	add_time(b, &b->hash_ms, t0);
-	if (scanned < 0) {
-		fail(it, PLAT_E_FAILURE, "cannot read: %s", strerror(errno));
-		goto out_fd;
-	}
-	const char *mime = opens_as_html(head, head_len) ? "text/html" : magic_buffer(magic, head, head_len);
-	const char *type = type_of(mime ? mime : "application/octet-stream", name);
-	if (!type || !type_allowed(b->allowed, type)) {
-		fail(it, PLAT_E_INVALID, "type %s (%s) is not allowed (upload.allowed_types: %s)", type ? type : "unknown",
-		     mime ? mime : "?", b->allowed);
-		goto out_fd;
-	}
-	const char *content_type = !strcmp(type, "md") ? "text/markdown" : mime;
-
-	struct plat_error err = {0};
+	const char *slash = strrchr(it->path, '/');
+	struct plat_upload_timings times = {0};
+	struct plat_upload_request req = {
+		.src = {.fd = fd},
+		.name = o->name ? o->name : slash ? slash + 1 : it->path,
+		.title = o->title,
+		.class_hint = o->class_hint,
+		.tags_json = b->tags_json,
+		.new_version = o->new_version,
+		.defer_publish = true, /* once for the batch, after every upload */
+		.on_progress = b->progress.enabled ? on_progress : NULL,
+		.progress_arg = fp,
+		.timings = &times,
+	};
 	cJSON *doc = NULL;
-	const char *outcome = NULL;
-	t0 = plat_clock_ms();
-	bool known = !o->new_version && plat_documents_find_content(svc, sha, &doc, &err) == 0 && doc;
-	add_time(b, &b->db_ms, t0);
-	if (known) {
-		cJSON_AddStringToObject(doc, "outcome", "unchanged");
-		it->result = doc;
-		goto out_fd;
-	}
-
-	char *key = plat_documents_storage_key(svc, sha);
-	t0 = plat_clock_ms();
-	struct plat_store_object obj;
-	bool existed = plat_store_head(b->store, key, &obj, &err) == 0;
-	if (existed)
-		plat_store_object_free(&obj);
-	int rc = 0;
-	if (!existed) {
-		struct plat_store_put_result res;
-		lseek(fd, 0, SEEK_SET);
-		rc = plat_store_put_fd_progress(b->store, key, fd, content_type, b->progress.enabled ? on_progress : NULL,
-						fp, &res, &err);
-		if (rc == 0 && strcmp(res.sha256, sha) != 0) {
-			plat_store_delete(b->store, key, NULL);
-			rc = plat_error_set(&err, PLAT_E_CONFLICT, "the file changed while it was being uploaded");
-		}
-	}
-	add_time(b, &b->store_ms, t0);
-	if (rc == 0) {
-		t0 = plat_clock_ms();
-		struct plat_new_document nd = {name, o->title, o->class_hint, content_type, size, sha, key, b->tags_json};
-		rc = plat_documents_create(svc, &nd, o->new_version, &doc, &outcome, &err);
-		if (rc < 0 && !existed) {
-			bool in_use = true;
-			if (plat_documents_key_in_use(svc, key, &in_use, NULL) == 0 && !in_use)
-				plat_store_delete(b->store, key, NULL);
-		}
-		add_time(b, &b->db_ms, t0);
-	}
-	free(key);
-	if (rc < 0) {
+	struct plat_error err = {0};
+	if (plat_documents_upload(svc, &req, &doc, &err) < 0)
 		fail(it, err.kind, "%s", err.message);
-	} else {
-		cJSON_AddStringToObject(doc, "outcome", outcome);
+	else
 		it->result = doc;
-	}
-out_fd:
-	close(fd);
-	free(name);
+	if (!is_stdin)
+		close(fd);
+	add_times(b, &times);
+}
+
+static void upload_one(struct batch *b, struct plat_svc *svc, struct item *it)
+{
+	struct file_progress fp = {&b->progress, it->path, 0, 0};
+	struct stat st;
+	if (strcmp(it->path, "-") != 0 && stat(it->path, &st) == 0 && S_ISREG(st.st_mode))
+		fp.size = st.st_size;
+	upload_file(b, svc, it, &fp);
+	progress_file_done(&b->progress, &fp);
 }
 
 static void *worker(void *arg)
 {
 	struct batch *b = arg;
-	struct plat_cli_ctx *ctx = b->ctx;
-	struct plat_svc svc = {.store = b->store, .tenant = plat_config_str(ctx->cfg, PLAT_CFG_TENANT),
-			       .principal = plat_config_str(ctx->cfg, PLAT_CFG_PRINCIPAL),
-			       .request_id = plat_log_request_id()};
+	struct plat_svc svc;
 	struct plat_error err = {0};
-	struct plat_db_options dbo = {.url = plat_config_str(ctx->cfg, PLAT_CFG_DATABASE_URL),
-				      .connect_timeout_ms = plat_config_int(ctx->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT)};
-	int rc = plat_db_connect(&dbo, &svc.db, &err);
-	if (rc == 0)
-		rc = plat_svc_resolve_tenant(&svc, &err);
-	magic_t magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-	if (!magic || magic_load(magic, NULL) != 0) {
-		rc = plat_error_set(&err, PLAT_E_INTERNAL, "cannot load libmagic's database");
-	}
+	int rc = platctl_call(b->ctx, &svc);
+	if (rc < 0)
+		err = b->ctx->err;
 	for (;;) {
 		pthread_mutex_lock(&b->lock);
 		size_t i = b->next++;
@@ -572,65 +311,55 @@ static void *worker(void *arg)
 		if (rc < 0)
 			fail(&b->items[i], err.kind, "%s", err.message);
 		else
-			upload_one(b, &svc, magic, &b->items[i]);
+			upload_one(b, &svc, &b->items[i]);
 	}
-	if (magic)
-		magic_close(magic);
-	plat_db_close(svc.db);
+	if (rc == 0)
+		platctl_svc_close(&svc);
 	return NULL;
 }
 
-static char *tags_json(struct plat_cli_ctx *ctx, const struct plat_strlist *tags)
+static void free_items(struct batch *b)
 {
-	cJSON *t = cJSON_CreateObject();
-	for (size_t i = 0; i < tags->n; i++) {
-		const char *eq = strchr(tags->items[i], '=');
-		if (!eq || eq == tags->items[i] || !plat_utf8_valid(tags->items[i], strlen(tags->items[i]))) {
-			plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--tag': '%s' is not KEY=VALUE", tags->items[i]);
-			cJSON_Delete(t);
-			return NULL;
-		}
-		char *k = strndup(tags->items[i], (size_t)(eq - tags->items[i]));
-		cJSON_DeleteItemFromObjectCaseSensitive(t, k);
-		cJSON_AddStringToObject(t, k, eq + 1);
-		free(k);
-	}
-	char *s = cJSON_PrintUnformatted(t);
-	cJSON_Delete(t);
-	return s;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->items[i].path);
+	free(b->items);
+	b->items = NULL;
+	b->n = 0;
 }
 
 int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	struct upload_opts *o = opts;
-	struct batch b = {.ctx = ctx, .o = o, .allowed = plat_config_str(ctx->cfg, PLAT_CFG_UPLOAD_ALLOWED_TYPES),
-			  .max_size = plat_config_int(ctx->cfg, PLAT_CFG_UPLOAD_MAX_SIZE)};
+	struct batch b = {.ctx = ctx, .o = o};
 	pthread_mutex_init(&b.lock, NULL);
-	b.tags_json = tags_json(ctx, &o->tags);
+	int rc = plat_tags_json((const char *const *)o->tags.items, o->tags.n, &b.tags_json, &ctx->err);
 	free(o->tags.items);
-	if (!b.tags_json)
+	if (rc < 0) {
+		plat_error_wrap(&ctx->err, "option '--tag'");
+		ctx->err.kind = PLAT_E_USAGE;
 		return -PLAT_E_USAGE;
-	int stdin_count = 0;
+	}
+	int stdin_count = 0, dirs = 0;
 	for (int i = 0; i < argc; i++) {
 		struct stat st;
 		stdin_count += !strcmp(argv[i], "-");
-		if (o->recursive && strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+		if (o->recursive && strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			dirs++;
 			walk_dir(&b, argv[i]);
-		else
+		} else {
 			add_item(&b, argv[i]);
+		}
 	}
-	int rc = 0;
 	if (stdin_count > 1)
 		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "standard input (-) can be uploaded once per command");
 	else if (o->name && b.n > 1)
 		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "--name names one document; %zu were given", b.n);
-	if (rc == 0)
-		rc = platctl_open_store(ctx, &b.store);
+	else if (b.n == 0)
+		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "nothing to upload: %s no files",
+				    dirs == 1 ? "the directory has" : "the directories have");
 	if (rc < 0) {
-		for (size_t i = 0; i < b.n; i++)
-			free(b.items[i].path);
-		free(b.items);
-		cJSON_free(b.tags_json);
+		free_items(&b);
+		free(b.tags_json);
 		return rc;
 	}
 	qsort(b.items, b.n, sizeof(*b.items), cmp_items);
@@ -647,17 +376,19 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		if (stat(b.items[i].path, &st) == 0 && S_ISREG(st.st_mode))
 			p->total_bytes += st.st_size;
 	}
-	if (p->enabled)
-		pthread_create(&p->thread, NULL, progress_thread, p);
+	if (p->enabled && pthread_create(&p->thread, NULL, progress_thread, p) != 0)
+		p->enabled = false;
 
 	int jobs = o->jobs < (long long)b.n ? (int)o->jobs : (int)b.n;
-	pthread_t *th = plat_xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof(*th));
+	pthread_t *th = plat_xcalloc((size_t)jobs, sizeof(*th));
+	int started = 0;
 	for (int t = 0; t < jobs; t++)
-		pthread_create(&th[t], NULL, worker, &b);
-	for (int t = 0; t < jobs; t++)
+		started += pthread_create(&th[started], NULL, worker, &b) == 0;
+	if (started == 0)
+		worker(&b); /* no threads to be had: upload on this one */
+	for (int t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
 	free(th);
-	plat_store_close(b.store);
 	if (p->enabled) {
 		pthread_mutex_lock(&p->lock);
 		p->stop = true;
@@ -678,14 +409,14 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 				first_kind = b.items[i].kind;
 		}
 		cJSON_AddItemToArray(results, b.items[i].result);
-		free(b.items[i].path);
 	}
-	free(b.items);
-	cJSON_free(b.tags_json);
+	size_t total = b.n;
+	free_items(&b);
+	free(b.tags_json);
 	pthread_mutex_destroy(&b.lock);
 
 	char files[24], hash_ms[24], store_ms[24], db_ms[24], wall_ms[24];
-	snprintf(files, sizeof(files), "%zu", b.n);
+	snprintf(files, sizeof(files), "%zu", total);
 	snprintf(hash_ms, sizeof(hash_ms), "%lld", b.hash_ms);
 	snprintf(store_ms, sizeof(store_ms), "%lld", b.store_ms);
 	snprintf(db_ms, sizeof(db_ms), "%lld", b.db_ms);
@@ -696,18 +427,14 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	/* Events go to Kafka now that their transactions committed; unconfirmed ones are the
 	 * sweeper's, so the upload itself stands either way. */
 	struct plat_error publish_err = {0};
-	int publish_rc = 0;
-	if (failed < b.n) {
-		struct plat_error keep = ctx->err;
-		publish_rc = platctl_publish_events(ctx, NULL);
-		publish_err = ctx->err;
-		ctx->err = keep;
+	int publish_rc = 0, processing_failed = 0, wait_rc = 0;
+	struct plat_svc svc;
+	if (failed < total && platctl_call(ctx, &svc) == 0) {
+		publish_rc = plat_svc_publish_events(&svc, &publish_err);
+		if (o->wait)
+			wait_rc = plat_documents_wait(&svc, results, o->timeout * 1000, &processing_failed, &ctx->err);
+		platctl_svc_close(&svc);
 	}
-
-	int processing_failed = 0;
-	int wait_rc = 0;
-	if (o->wait && failed < b.n)
-		wait_rc = wait_for_processing(ctx, results, o->timeout, &processing_failed);
 
 	static const struct plat_output_column cols[] = {{"outcome", NULL}, {"name", NULL}, {"id", NULL},
 							 {"size", NULL}, {"content_type", "type"}, {"status", NULL},
@@ -726,7 +453,7 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	if (rc < 0 || failed == 0)
 		return rc;
 	/* One file: its own exit code. A batch: 1, and which files failed is above. */
-	if (b.n == 1)
+	if (total == 1)
 		return plat_error_set(&ctx->err, first_kind, "upload failed");
-	return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%zu of %zu files failed", failed, b.n);
+	return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%zu of %zu files failed", failed, total);
 }

@@ -22,6 +22,7 @@
 
 #include "db/db.h"
 #include "log/log.h"
+#include "migrate/migrate.h"
 #include "mem/mem.h"
 
 #define DEV_DATABASE "platctl"
@@ -571,4 +572,31 @@ int plat_dev_remove_profile(const char *path, bool *removed, struct plat_error *
 		return plat_error_set(err, PLAT_E_FAILURE, "cannot remove '%s': %s", path, strerror(errno));
 	*removed = true;
 	return 0;
+}
+
+int plat_dev_migrate(const char *database_url, const char *applied_by, int *applied, struct plat_error *err)
+{
+	struct plat_db_options o = {.url = database_url, .connect_timeout_ms = 30000};
+	struct plat_db *db;
+	int rc = plat_db_connect(&o, &db, err);
+	if (rc < 0)
+		return rc;
+	struct plat_migrate_options mo = {.applied_by = applied_by};
+	rc = plat_migrate_up(db, &mo, applied, err);
+	plat_db_close(db);
+	return rc;
+}
+
+int plat_dev_schema_version(const char *database_url)
+{
+	struct plat_db_options o = {.url = database_url, .connect_timeout_ms = 2000};
+	struct plat_db *db;
+	struct plat_error err = {0};
+	if (plat_db_connect(&o, &db, &err) < 0)
+		return -1;
+	int version, latest;
+	if (plat_migrate_version(db, &version, &latest, &err) < 0)
+		version = -1;
+	plat_db_close(db);
+	return version;
 }

@@ -48,6 +48,11 @@ void plat_dev_status_free(struct plat_dev_status *st);
 /* The managed config file holding the dev profile. It is written only when absent or
  * when it carries platctl's marker line; a file people wrote is never touched.
  * *written reports whether the file was (re)written. */
+/* Migrate the stack's database to the latest schema; *applied counts the migrations. */
+int plat_dev_migrate(const char *database_url, const char *applied_by, int *applied, struct plat_error *err);
+/* The schema version of a running stack, or -1 when it cannot be read within 2 s. */
+int plat_dev_schema_version(const char *database_url);
+
 int plat_dev_write_profile(const char *path, const struct plat_dev_status *st, bool *written, struct plat_error *err);
 /* Remove the managed config file (only if it carries the marker). */
 int plat_dev_remove_profile(const char *path, bool *removed, struct plat_error *err);

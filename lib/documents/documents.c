@@ -16,21 +16,6 @@
 	"'tags', " d "tags, 'version', " d "version, 'created_by', " d "created_by, "                         \
 	"'created_at', to_char(" d "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
 
-int plat_svc_resolve_tenant(struct plat_svc *svc, struct plat_error *err)
-{
-	const char *params[] = {svc->tenant};
-	PGresult *res;
-	int rc = plat_db_exec(svc->db, "SELECT id FROM tenants WHERE name = $1", 1, params, &res, err);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(res) == 0)
-		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' does not exist (is the schema migrated?)", svc->tenant);
-	else
-		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
-}
-
 char *plat_documents_storage_key(const struct plat_svc *svc, const char *sha256)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
@@ -170,13 +155,16 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 {
 	*docs = NULL;
 	*next_cursor = NULL;
+	int rc = plat_svc_enter(svc, "documents.list", PLAT_NEEDS_TENANT, err);
+	if (rc < 0)
+		return rc;
 	char limit[16];
 	snprintf(limit, sizeof(limit), "%d", f->limit + 1);
 	char *cur_at = NULL, *cur_id = NULL;
 	if (f->cursor && *f->cursor) {
 		const char *bar = strchr(f->cursor, '|');
 		if (!bar || strlen(bar + 1) != 36)
-			return plat_error_set(err, PLAT_E_USAGE, "invalid --cursor (use the next_cursor of a previous page)");
+			return plat_error_set(err, PLAT_E_USAGE, "invalid cursor (use the next_cursor of a previous page)");
 		cur_at = strndup(f->cursor, (size_t)(bar - f->cursor));
 		cur_id = strdup(bar + 1);
 	}
@@ -185,7 +173,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	const char *params[] = {svc->tenant_id, f->status, f->class_name, tag.len ? tag.data : NULL, f->since, f->name,
 				cur_at, cur_id, limit};
 	PGresult *res;
-	int rc = plat_db_exec(
+	rc = plat_db_exec(
 		svc->db,
 		"SELECT " DOC_JSON("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
 		" FROM documents WHERE tenant_id = $1 AND deleted_at IS NULL"
@@ -202,7 +190,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	plat_buf_free(&tag);
 	if (rc < 0) {
 		if (err && err->kind == PLAT_E_FAILURE && f->since)
-			plat_error_wrap(err, "--since '%s'", f->since);
+			plat_error_wrap(err, "since '%s'", f->since);
 		return rc;
 	}
 	cJSON *arr = cJSON_CreateArray();
@@ -240,11 +228,14 @@ static int not_found(const char *id, struct plat_error *err)
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
 {
 	*doc = NULL;
+	int rc = plat_svc_enter(svc, "documents.get", PLAT_NEEDS_TENANT, err);
+	if (rc < 0)
+		return rc;
 	if (!uuid_shaped(id))
 		return not_found(id, err);
 	const char *params[] = {svc->tenant_id, id};
 	PGresult *res;
-	int rc = plat_db_exec(svc->db,
+	rc = plat_db_exec(svc->db,
 			      "SELECT (" DOC_JSON("") " || jsonb_build_object('storage_key', storage_key,"
 			      " 'summary', summary, 'fields', fields, 'class_confidence', class_confidence,"
 			      " 'stage_timings', stage_timings, 'error', error, 'attempts', attempts,"
@@ -287,7 +278,7 @@ static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, st
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
 	rc = plat_db_exec(svc->db,
-			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status FROM documents"
+			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status, sha256 FROM documents"
 			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 			  2, params, res, err);
 	if (rc == 0 && PQntuples(*res) == 0)
@@ -300,9 +291,11 @@ static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, st
 	return rc;
 }
 
-int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, struct plat_error *err)
+int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, char **sha256,
+			  struct plat_error *err)
 {
 	*storage_key = NULL;
+	*sha256 = NULL;
 	PGresult *res;
 	int rc = begin_locked(svc, id, &res, err);
 	if (rc < 0)
@@ -312,6 +305,7 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is under legal hold and cannot be deleted", id);
 	if (rc == 0) {
 		*storage_key = plat_xstrdup(PQgetvalue(res, 0, 0));
+		*sha256 = plat_xstrdup(PQgetvalue(res, 0, 4));
 		bool already = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 		if (!already) {
 			rc = plat_db_exec(svc->db,
@@ -328,7 +322,9 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 	if (rc < 0) {
 		plat_db_rollback(svc->db);
 		free(*storage_key);
+		free(*sha256);
 		*storage_key = NULL;
+		*sha256 = NULL;
 	}
 	return rc;
 }

@@ -8,25 +8,14 @@
 #define PLAT_DOCUMENTS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
 #include "db/db.h"
 #include "error/error.h"
 #include "store/store.h"
-
-/* What a service call runs with (direct mode: from the configuration). */
-struct plat_svc {
-	struct plat_db *db;
-	struct plat_store *store;
-	const char *tenant;    /* name */
-	char tenant_id[37];    /* filled by plat_svc_resolve_tenant */
-	const char *principal;
-	const char *request_id;
-};
-
-/* Look the tenant up by name: PLAT_E_NOT_FOUND when it does not exist. */
-int plat_svc_resolve_tenant(struct plat_svc *svc, struct plat_error *err);
+#include "svc/svc.h"
 
 struct plat_new_document {
 	const char *name;         /* valid UTF-8, no control characters (callers sanitise) */
@@ -79,10 +68,83 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err);
 
 /* Soft delete (status deleted, deleted_at set; legal holds refuse with PLAT_E_CONFLICT).
- * *storage_key gets the key for a purge decision (caller frees). */
-int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, struct plat_error *err);
+ * *storage_key and *sha256 get the content's key and hash for a purge decision (caller
+ * frees). Bookkeeping only: plat_documents_remove is the operation. */
+int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_key, char **sha256,
+			  struct plat_error *err);
 
-/* Queue a failed (or processed) document again: status queued and a new event. */
+/* Queue a failed (or processed) document again: status queued and a new event.
+ * Bookkeeping only: plat_documents_requeue is the operation. */
 int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err);
+
+/* ---- operations (each starts with plat_svc_enter) ---- */
+
+/* The bytes of an upload: a file descriptor (a regular file is read in place; a pipe or a
+ * socket is spooled to a temporary file, the size limit enforced while reading), or a
+ * read function returning the count, 0 at the end, or -1 with errno set. A read error is
+ * an error, never the end of the content. */
+struct plat_upload_source {
+	int fd; /* -1 when read is set */
+	ssize_t (*read)(void *arg, char *buf, size_t cap);
+	void *read_arg;
+};
+
+/* Where an upload's time went, summed (ms), for batch summaries. Not locked: one per thread. */
+struct plat_upload_timings {
+	long long hash_ms, store_ms, db_ms;
+};
+
+struct plat_upload_request {
+	struct plat_upload_source src;
+	const char *name;       /* checked by plat_documents_check_name */
+	const char *title;      /* NULL: none */
+	const char *class_hint; /* NULL: none */
+	const char *tags_json;  /* from plat_tags_json; NULL: none */
+	bool new_version;       /* a new version even when the content exists */
+	bool defer_publish;     /* a batch: the caller runs plat_svc_publish_events once at the end */
+	void (*on_progress)(void *arg, long long bytes); /* bytes sent to storage (may repeat on retries) */
+	void *progress_arg;
+	struct plat_upload_timings *timings; /* NULL: not measured */
+};
+
+/* Upload one document. *doc is the document (-o json schema) with "outcome": created,
+ * unchanged or new_version. Bad content (empty, too large, type not allowed, a bad name) is
+ * PLAT_E_INVALID; nothing is stored then. Messages describe the content, not where it came
+ * from: callers prefix the path. */
+int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request *req, cJSON **doc,
+			  struct plat_error *err);
+
+/* A document name: valid UTF-8 (invalid bytes become U+FFFD), no '/', not "." or "..";
+ * *name is malloc'd. */
+int plat_documents_check_name(const char *raw, char **name, struct plat_error *err);
+
+/* Take (lock true) or release the (tenant, sha256) lock that every path storing, reusing or
+ * deleting an object holds. A session lock on svc->db. */
+int plat_documents_lock_content(struct plat_svc *svc, const char *sha256, bool lock, struct plat_error *err);
+
+/* Stream a document's content to write, verifying its sha256 on the way: a mismatch fails
+ * (PLAT_E_FAILURE) after the bytes went out, so callers writing a file discard it. *doc is
+ * the document. Deleted documents are PLAT_E_NOT_FOUND. */
+typedef int (*plat_documents_sink)(void *arg, const char *buf, size_t len);
+int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sink write, void *arg, cJSON **doc,
+			struct plat_error *err);
+
+/* Soft-delete a document; with purge also delete its object when no live document shares
+ * it (decided under the content lock). *result: {id, deleted, object_purged}. */
+int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSON **result, struct plat_error *err);
+
+/* Queue a failed or processed document again and publish its event. */
+int plat_documents_requeue(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err);
+
+/* Poll the documents (an array of objects with "id") until each is processed or failed,
+ * updating each one's "status"; *failed counts the failed ones. PLAT_E_UNAVAILABLE after
+ * timeout_ms. */
+int plat_documents_wait(struct plat_svc *svc, cJSON *docs, long long timeout_ms, int *failed, struct plat_error *err);
+
+/* The tag parser: "KEY=VALUE" (valid UTF-8, a non-empty key) into *key (malloc'd) and
+ * *value (points into tag). NULL tag: both NULL. */
+int plat_tag_parse(const char *tag, char **key, const char **value, struct plat_error *err);
+/* Tags as the JSON object documents store ("{}" for none); the last of a repeated key wins. */
+int plat_tags_json(const char *const *tags, size_t n, char **json, struct plat_error *err);
 
 #endif

@@ -59,9 +59,18 @@ bool plat_log_enabled(enum plat_log_level level)
 	return level <= log_state.level;
 }
 
+/* The request id of the call this thread is serving (plat_log_set_thread_request_id):
+ * the server runs many calls at once, each on its own thread. */
+static _Thread_local char thread_request_id[65];
+
+void plat_log_set_thread_request_id(const char *id)
+{
+	snprintf(thread_request_id, sizeof(thread_request_id), "%s", id ? id : "");
+}
+
 const char *plat_log_request_id(void)
 {
-	return log_state.request_id;
+	return thread_request_id[0] ? thread_request_id : log_state.request_id;
 }
 
 int plat_log_level_parse(const char *s)
@@ -328,8 +337,8 @@ void plat_log(enum plat_log_level level, const char *msg, ...)
 		cJSON_AddStringToObject(o, "time", ts);
 		cJSON_AddStringToObject(o, "level", plat_log_level_name(level));
 		cJSON_AddStringToObject(o, "msg", clean_msg);
-		if (log_state.request_id[0])
-			cJSON_AddStringToObject(o, "request_id", log_state.request_id);
+		if (plat_log_request_id()[0])
+			cJSON_AddStringToObject(o, "request_id", plat_log_request_id());
 		va_start(ap, msg);
 		for (const char *k; (k = va_arg(ap, const char *));) {
 			const char *v = va_arg(ap, const char *);
@@ -360,8 +369,8 @@ void plat_log(enum plat_log_level level, const char *msg, ...)
 			free(cv);
 		}
 		va_end(ap);
-		if (log_state.request_id[0])
-			plat_buf_printf(&line, " request_id=%s", log_state.request_id);
+		if (plat_log_request_id()[0])
+			plat_buf_printf(&line, " request_id=%s", plat_log_request_id());
 	}
 	plat_buf_putc(&line, '\n');
 	plat_write_all(log_state.fd, line.data, line.len); /* nowhere to report a failure */

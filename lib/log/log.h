@@ -39,7 +39,12 @@ void plat_log_setup(const struct plat_log_options *opts);
 void plat_log_set_level(enum plat_log_level level);
 enum plat_log_level plat_log_get_level(void);
 bool plat_log_enabled(enum plat_log_level level);
+/* The request id log lines carry: the calling thread's, when a service call set one,
+ * otherwise the process's (plat_log_setup). */
 const char *plat_log_request_id(void);
+/* Log this thread's lines under id (a service call's); NULL or "" goes back to the
+ * process's. */
+void plat_log_set_thread_request_id(const char *id);
 
 /* Parse "error|warn|info|debug|trace"; returns -1 for anything else. */
 int plat_log_level_parse(const char *s);

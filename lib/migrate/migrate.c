@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "clock/clock.h"
+#include "db/db.h"
 #include "mem/mem.h"
 
 /* ---- parsing the embedded files ---- */

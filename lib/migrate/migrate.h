@@ -10,8 +10,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db/db.h"
+#include <cjson/cJSON.h>
+
 #include "error/error.h"
+#include "svc/svc.h"
+
+struct plat_db;
 
 /* As embedded by scripts/embed-migrations.sh; the list ends with a NULL name. */
 struct plat_migration_file {
@@ -81,5 +85,18 @@ int plat_migrate_version(struct plat_db *db, int *current, int *latest, struct p
 int plat_migrate_verify(struct plat_db *db, struct plat_error *err);
 
 #define PLAT_MIGRATE_LOCK_KEY 0x706c61746d696772LL /* "platmigr" */
+
+/* ---- operations (the database of the service context; no tenant needed) ---- */
+
+/* Apply (up) or revert migrations as o says (o->on_applied is the service's own: every
+ * step is logged). *result: {applied|reverted: [{version, name, duration_ms}], version,
+ * latest}. */
+int plat_migrate_run(struct plat_svc *svc, bool up, const struct plat_migrate_options *o, cJSON **result,
+		     struct plat_error *err);
+/* {version, latest, pending, migrations: [{version, name, state, applied_at, applied_by,
+ * checksum}]} */
+int plat_migrate_report(struct plat_svc *svc, cJSON **result, struct plat_error *err);
+/* {ok: true, verified, latest}, or PLAT_E_CONFLICT naming the migration that drifted. */
+int plat_migrate_check(struct plat_svc *svc, cJSON **result, struct plat_error *err);
 
 #endif

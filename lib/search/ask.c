@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ai/ai.h"
 #include "ai/builtin.h"
 #include "clock/clock.h"
 #include "log/log.h"
@@ -112,17 +113,30 @@ static int record(struct plat_svc *svc, cJSON *j, struct plat_error *err)
 	return rc;
 }
 
-int plat_ask(struct plat_svc *svc, struct plat_ai *chat, struct plat_ai *embeddings, const struct plat_ask_request *req,
-	     struct plat_ask_result *out, struct plat_error *err)
+int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struct plat_ask_result *out,
+	     struct plat_error *err)
 {
 	long long t0 = plat_clock_ms();
 	out->json = NULL;
 	out->refused = false;
+	struct plat_ai *chat = NULL;
+	int rc = plat_svc_enter(svc, "ask", PLAT_NEEDS_TENANT, err);
+	if (rc == 0)
+		rc = plat_svc_ai(svc, PLAT_AI_CHAT, &chat, err);
+	if (rc < 0)
+		return rc;
+	/* The privacy gate's settings are the deployment's, not the caller's. */
+	struct plat_ask_request r = *request;
+	const struct plat_ask_request *req = &r;
+	if (!r.external_allow && svc->cfg) {
+		r.external_allow = plat_config_str(svc->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW);
+		r.external_allow_pii = plat_config_bool(svc->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW_PII);
+	}
 	struct plat_search_query q = req->query;
 	if (q.k <= 0)
 		q.k = 8;
 	cJSON *hits = NULL;
-	int rc = plat_search(svc, embeddings, &q, &hits, err);
+	rc = plat_search(svc, &q, &hits, err);
 	if (rc < 0)
 		return rc;
 

@@ -79,11 +79,13 @@ static int validate(const char *name, const cJSON *set, struct plat_error *err)
 	return 0;
 }
 
-int plat_eval(struct plat_svc *svc, struct plat_ai *embeddings, const char *name, const cJSON *set, int k,
-	      cJSON **report, struct plat_error *err)
+int plat_eval(struct plat_svc *svc, const char *name, const cJSON *set, int k, cJSON **report, struct plat_error *err)
 {
 	*report = NULL;
-	int rc = validate(name, set, err);
+	int rc = plat_svc_enter(svc, "eval", PLAT_NEEDS_TENANT, err);
+	if (rc < 0)
+		return rc;
+	rc = validate(name, set, err);
 	if (rc < 0)
 		return rc;
 	if (k <= 0)
@@ -99,7 +101,7 @@ int plat_eval(struct plat_svc *svc, struct plat_ai *embeddings, const char *name
 		cJSON *pages = as_list(cJSON_GetObjectItem(q, "pages"), true);
 		struct plat_search_query sq = {.text = text, .k = k};
 		cJSON *hits = NULL;
-		rc = plat_search(svc, embeddings, &sq, &hits, err);
+		rc = plat_search(svc, &sq, &hits, err);
 		if (rc < 0) {
 			cJSON_Delete(expect);
 			cJSON_Delete(pages);

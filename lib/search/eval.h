@@ -9,7 +9,6 @@
  * "pages"?: N | [N...]}]} (a parsed YAML file; name is used in errors). k > 0 overrides
  * the set's k (default 10). report: {"k", "questions", "found", "recall_at_k", "mrr",
  * "results": [{"question", "expect", "pages", "rank" (null: not in the top k), "top"}]}. */
-int plat_eval(struct plat_svc *svc, struct plat_ai *embeddings, const char *name, const cJSON *set, int k,
-	      cJSON **report, struct plat_error *err);
+int plat_eval(struct plat_svc *svc, const char *name, const cJSON *set, int k, cJSON **report, struct plat_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ai/ai.h"
 #include "ai/builtin.h"
 #include "mem/mem.h"
 
@@ -120,10 +121,15 @@ static const char search_sql[] =
 	" FROM fused f CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
 	" ORDER BY f.score DESC, c.id LIMIT $10::int";
 
-int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
-		struct plat_error *err)
+int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON **results, struct plat_error *err)
 {
 	*results = NULL;
+	struct plat_ai *embeddings = NULL;
+	int erc = plat_svc_enter(svc, "search", PLAT_NEEDS_TENANT, err);
+	if (erc == 0)
+		erc = plat_svc_ai(svc, PLAT_AI_EMBEDDINGS, &embeddings, err);
+	if (erc < 0)
+		return erc;
 	if (!q->text || !*q->text)
 		return plat_error_set(err, PLAT_E_USAGE, "the query is empty");
 	int k = q->k > 0 ? q->k : 10;

@@ -8,7 +8,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "ai/ai.h"
 #include "documents/documents.h"
 
 #define PLAT_SEARCH_RRF_K 60
@@ -33,8 +32,8 @@ struct plat_search_query {
 
 /* Results as a JSON array, best first: rank, score, document_id, document (name), page,
  * chunk (ord), snippet (with «» around matches), text, fts_rank, vector_rank (null when
- * that half did not find it). embeddings NULL: builtin. */
-int plat_search(struct plat_svc *svc, struct plat_ai *embeddings, const struct plat_search_query *q, cJSON **results,
-		struct plat_error *err);
+ * that half did not find it). The operation; the query's vector comes from the
+ * deployment's embeddings provider. */
+int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON **results, struct plat_error *err);
 
 #endif

@@ -1,0 +1,236 @@
+#include "svc/svc.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ai/ai.h"
+#include "db/db.h"
+#include "events/events.h"
+#include "ids/ids.h"
+#include "log/log.h"
+#include "store/store.h"
+
+struct plat_services {
+	const struct plat_config *cfg;
+	char **environ;
+	int pool_size;
+	/* Each dependency is opened by the first call that needs it, under the lock. */
+	pthread_mutex_t lock;
+	struct plat_db_pool *pool;
+	struct plat_store *store;
+	struct plat_ai *ai[2];
+	struct plat_publisher *pub;
+	bool pub_checked;
+};
+
+int plat_services_open(const struct plat_config *cfg, char **environ, const struct plat_services_options *o,
+		       struct plat_services **out, struct plat_error *err)
+{
+	(void)err;
+	struct plat_services *s = plat_xcalloc(1, sizeof(*s));
+	s->cfg = cfg;
+	s->environ = environ;
+	s->pool_size = o && o->pool_size > 0 ? o->pool_size : 64;
+	pthread_mutex_init(&s->lock, NULL);
+	*out = s;
+	return 0;
+}
+
+void plat_services_close(struct plat_services *s)
+{
+	if (!s)
+		return;
+	plat_publisher_close(s->pub);
+	for (size_t i = 0; i < sizeof(s->ai) / sizeof(s->ai[0]); i++)
+		plat_ai_close(s->ai[i]);
+	plat_store_close(s->store);
+	plat_db_pool_free(s->pool);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const struct plat_config *plat_services_config(const struct plat_services *s)
+{
+	return s->cfg;
+}
+
+static int open_pool(struct plat_services *s, struct plat_error *err)
+{
+	struct plat_db_options o = {
+		.url = plat_config_str(s->cfg, PLAT_CFG_DATABASE_URL),
+		.connect_timeout_ms = plat_config_int(s->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
+	};
+	return plat_db_pool_new(&o, s->pool_size, &s->pool, err);
+}
+
+static int open_store(struct plat_services *s, struct plat_error *err)
+{
+	const struct plat_config *c = s->cfg;
+	struct plat_store_options o = {
+		.url = plat_config_str(c, PLAT_CFG_STORAGE_URL),
+		.endpoint = plat_config_str(c, PLAT_CFG_S3_ENDPOINT),
+		.region = plat_config_str(c, PLAT_CFG_S3_REGION),
+		.path_style = plat_config_bool(c, PLAT_CFG_S3_PATH_STYLE),
+		.tls_verify = plat_config_bool(c, PLAT_CFG_S3_TLS_VERIFY),
+		.access_key_id = plat_config_str(c, PLAT_CFG_S3_ACCESS_KEY_ID),
+		.secret_access_key = plat_config_str(c, PLAT_CFG_S3_SECRET_ACCESS_KEY),
+		.session_token = plat_config_str(c, PLAT_CFG_S3_SESSION_TOKEN),
+		.part_size = plat_config_int(c, PLAT_CFG_S3_PART_SIZE),
+		.parallel = (int)plat_config_int(c, PLAT_CFG_S3_PARALLEL),
+		.max_retries = (int)plat_config_int(c, PLAT_CFG_S3_MAX_RETRIES),
+		.timeout_ms = plat_config_int(c, PLAT_CFG_S3_TIMEOUT),
+		.environ = s->environ,
+	};
+	return plat_store_open(&o, &s->store, err);
+}
+
+void plat_svc_init(struct plat_svc *svc, struct plat_services *services, const struct plat_call *call)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->services = services;
+	svc->cfg = services ? services->cfg : NULL;
+	svc->tenant = call && call->tenant ? call->tenant : svc->cfg ? plat_config_str(svc->cfg, PLAT_CFG_TENANT) : "";
+	svc->principal = call && call->principal ? call->principal
+			 : svc->cfg ? plat_config_str(svc->cfg, PLAT_CFG_PRINCIPAL) : "";
+	if (call && call->request_id && plat_id_request_valid(call->request_id))
+		snprintf(svc->request_id, sizeof(svc->request_id), "%s", call->request_id);
+	else
+		plat_id_request(svc->request_id);
+	plat_arena_init(&svc->arena, 0);
+}
+
+void plat_svc_done(struct plat_svc *svc)
+{
+	if (svc->own_db && svc->db)
+		plat_db_pool_release(svc->services->pool, svc->db);
+	svc->db = NULL;
+	svc->own_db = false;
+	plat_arena_free(&svc->arena);
+	plat_log_set_thread_request_id(NULL);
+}
+
+static int resolve_tenant(struct plat_svc *svc, struct plat_error *err)
+{
+	const char *params[] = {svc->tenant};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db, "SELECT id FROM tenants WHERE name = $1", 1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0)
+		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' does not exist (is the schema migrated?)", svc->tenant);
+	else
+		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err)
+{
+	/* Every log line of the call carries its request id, whichever thread runs it. */
+	plat_log_set_thread_request_id(svc->request_id);
+	plat_log(PLAT_LOG_DEBUG, "service call", "operation", operation, "tenant", svc->tenant, (const char *)NULL);
+	/* Access control (2.3) checks svc->principal's permission for operation here. */
+	struct plat_services *s = svc->services;
+	int rc = 0;
+	if ((needs & PLAT_NEEDS_DB) && !svc->db) {
+		if (!s)
+			return plat_error_set(err, PLAT_E_INTERNAL, "%s: no database for this call", operation);
+		pthread_mutex_lock(&s->lock);
+		if (!s->pool)
+			rc = open_pool(s, err);
+		pthread_mutex_unlock(&s->lock);
+		if (rc == 0)
+			rc = plat_db_pool_acquire(s->pool, &svc->db, err);
+		if (rc < 0)
+			return rc;
+		svc->own_db = true;
+	}
+	if ((needs & PLAT_NEEDS_TENANT & ~PLAT_NEEDS_DB) && !svc->tenant_id[0] && (rc = resolve_tenant(svc, err)) < 0)
+		return rc;
+	if ((needs & PLAT_NEEDS_STORE) && !svc->store) {
+		if (!s)
+			return plat_error_set(err, PLAT_E_INTERNAL, "%s: no object store for this call", operation);
+		pthread_mutex_lock(&s->lock);
+		if (!s->store)
+			rc = open_store(s, err);
+		svc->store = s->store;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return rc;
+}
+
+int plat_svc_ai(struct plat_svc *svc, int role, struct plat_ai **ai, struct plat_error *err)
+{
+	struct plat_services *s = svc->services;
+	if (role < 0 || role > PLAT_AI_EMBEDDINGS)
+		return plat_error_set(err, PLAT_E_INTERNAL, "no AI role %d", role);
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	if (!s->ai[role]) {
+		struct plat_ai_options ao;
+		plat_ai_options_for(s->cfg, (enum plat_ai_role)role, s->environ, &ao);
+		rc = plat_ai_open(&ao, &s->ai[role], err);
+	}
+	*ai = s->ai[role];
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int plat_svc_publisher(struct plat_svc *svc, struct plat_publisher **pub, struct plat_error *err)
+{
+	struct plat_services *s = svc->services;
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	if (!s->pub_checked && plat_events_backend(s->cfg) == PLAT_EVENTS_KAFKA) {
+		struct plat_kafka_options ko;
+		plat_kafka_options_for(s->cfg, &ko);
+		rc = plat_publisher_open(&ko, &s->pub, err);
+	}
+	s->pub_checked = rc == 0;
+	*pub = s->pub;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int plat_svc_publish_events(struct plat_svc *svc, struct plat_error *err)
+{
+	struct plat_publisher *pub = NULL;
+	int rc = plat_svc_publisher(svc, &pub, err);
+	if (rc < 0 || !pub)
+		return rc; /* postgres: the outbox is the queue; NOTIFY went out with the commit */
+	if ((rc = plat_svc_enter(svc, "events.publish", PLAT_NEEDS_DB, err)) < 0)
+		return rc;
+	struct plat_publish_counts pc = {0};
+	struct plat_outbox_filter f = {.request_id = svc->request_id, .limit = 1000000};
+	rc = plat_publish_outbox(pub, svc->db, &f, &pc, err);
+	if (rc == 0 && pc.failed > 0)
+		rc = plat_error_set(err, PLAT_E_UNAVAILABLE,
+				    "Kafka did not confirm %lld event%s within events.kafka.publish_timeout; the documents are "
+				    "stored and the consume workers republish the events",
+				    pc.failed, pc.failed == 1 ? "" : "s");
+	return rc;
+}
+
+int plat_svc_open(const struct plat_config *cfg, char **environ, const char *request_id, struct plat_svc **out,
+		  struct plat_error *err)
+{
+	struct plat_services *s;
+	int rc = plat_services_open(cfg, environ, NULL, &s, err);
+	if (rc < 0)
+		return rc;
+	*out = plat_xcalloc(1, sizeof(**out));
+	plat_svc_init(*out, s, &(struct plat_call){.request_id = request_id});
+	return 0;
+}
+
+void plat_svc_close(struct plat_svc *svc)
+{
+	if (!svc)
+		return;
+	struct plat_services *s = svc->services;
+	plat_svc_done(svc);
+	plat_services_close(s);
+	free(svc);
+}

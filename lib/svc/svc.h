@@ -1,0 +1,100 @@
+/* The service context: what every operation runs with.
+ *
+ * Two layers. struct plat_services is built once from the configuration and shared: the
+ * database pool, the object store, the event publisher and the AI provider per role, all
+ * safe to use from many threads at once. struct plat_svc is one call's state: the acting
+ * principal and tenant, the request id, the connection borrowed from the pool and a scratch
+ * arena. A command run makes one; the server (2.5) will make one per request, on its own
+ * thread, over the same plat_services.
+ *
+ * Every operation (documents, search, ask, eval, storage, migrate, the worker) is one
+ * function taking a struct plat_svc and starting with plat_svc_enter(): that one place is
+ * where the permission check of access control (2.3) goes, and where the call's
+ * dependencies are made ready. Services never print and never exit; they return cJSON in
+ * the documented -o json schema or stream to a sink, and fill a struct plat_error whose
+ * message names no command-line option. */
+#ifndef PLAT_SVC_H
+#define PLAT_SVC_H
+
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "error/error.h"
+#include "mem/mem.h"
+
+struct plat_services;
+struct plat_db;
+struct plat_store;
+struct plat_ai;
+struct plat_publisher;
+
+struct plat_services_options {
+	int pool_size; /* most connections open at once; 0: 64 (opened only as needed) */
+};
+
+/* Nothing is connected yet: each dependency opens the first time a call needs it, so a
+ * command that only reads storage never needs the database. cfg and environ must outlive
+ * the services. */
+int plat_services_open(const struct plat_config *cfg, char **environ, const struct plat_services_options *o,
+		       struct plat_services **out, struct plat_error *err);
+void plat_services_close(struct plat_services *s);
+const struct plat_config *plat_services_config(const struct plat_services *s);
+
+/* Who is calling, for which tenant, under which request id. NULLs take the configuration's
+ * tenant and principal, and a new request id. */
+struct plat_call {
+	const char *principal;
+	const char *tenant;
+	const char *request_id;
+};
+
+/* One call's context. The fields are read by the services (and by the pipeline); set them
+ * only through plat_svc_init and plat_svc_enter. */
+struct plat_svc {
+	struct plat_services *services;
+	const struct plat_config *cfg;
+	struct plat_db *db;       /* borrowed for the call once it needs the database */
+	struct plat_store *store; /* shared, once the call needs storage */
+	const char *tenant;       /* name */
+	char tenant_id[37];       /* resolved by plat_svc_enter (PLAT_NEEDS_TENANT) */
+	const char *principal;
+	char request_id[65];
+	struct plat_arena arena; /* scratch, freed by plat_svc_done */
+	bool own_db;             /* db came from the pool (not set by a caller) */
+};
+
+void plat_svc_init(struct plat_svc *svc, struct plat_services *services, const struct plat_call *call);
+/* Give the connection back and free the arena. The context can be entered again after
+ * plat_svc_init. */
+void plat_svc_done(struct plat_svc *svc);
+
+/* What an operation needs before it starts. */
+enum plat_svc_needs {
+	PLAT_NEEDS_DB = 1 << 0,
+	PLAT_NEEDS_TENANT = 1 << 1 | PLAT_NEEDS_DB, /* the tenant's id, looked up once */
+	PLAT_NEEDS_STORE = 1 << 2,
+};
+
+/* The entry of every operation: names it (for the permission check of 2.3 and the logs)
+ * and makes its dependencies ready. Errors: PLAT_E_UNAVAILABLE when the database or the
+ * store cannot be reached, PLAT_E_CONFIG when they are misconfigured, PLAT_E_NOT_FOUND
+ * for an unknown tenant. */
+int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err);
+
+/* The provider configured for a role (enum plat_ai_role), opened once per plat_services. */
+int plat_svc_ai(struct plat_svc *svc, int role, struct plat_ai **ai, struct plat_error *err);
+
+/* Kafka only (events.backend: kafka): the shared publisher; *pub NULL on postgres. */
+int plat_svc_publisher(struct plat_svc *svc, struct plat_publisher **pub, struct plat_error *err);
+
+/* After a call's transactions committed: publish the outbox events this call wrote (its
+ * request id) to Kafka. Nothing to do on postgres, where the outbox is the queue. Failure
+ * to confirm is PLAT_E_UNAVAILABLE; the events stay in the outbox for the sweeper. */
+int plat_svc_publish_events(struct plat_svc *svc, struct plat_error *err);
+
+/* Convenience for a command run: services and one call in one object, closed together. */
+int plat_svc_open(const struct plat_config *cfg, char **environ, const char *request_id, struct plat_svc **out,
+		  struct plat_error *err);
+void plat_svc_close(struct plat_svc *svc);
+
+#endif
