@@ -47,7 +47,7 @@ MAN_OUT  := $(MAN_SRC:man/%.scd=build/man/%)
 # Objects built only as prerequisites are kept (make would delete them as intermediates).
 .SECONDARY:
 
-.PHONY: all deps check demo install uninstall clean fuzz bench man test-bins FORCE
+.PHONY: all deps check demo install uninstall clean fuzz bench man test-bins print-cppflags FORCE
 
 all: platctl man
 
@@ -121,6 +121,10 @@ man: $(MAN_OUT)
 build/man/%: man/%.scd
 	@mkdir -p $(@D)
 	scdoc < $< > $@
+
+# The preprocessor flags the build uses (tests/cli/layers.bats checks what cmd/ includes).
+print-cppflags:
+	@echo $(BASE_CPPFLAGS) $(CPPFLAGS)
 
 # ---- the two commands the README promises ----
 deps:

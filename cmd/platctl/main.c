@@ -342,6 +342,20 @@ static void print_help(const char *path, const struct plat_cmd *cmd, FILE *to)
 
 static int dispatch(struct plat_cli_ctx *ctx, const struct plat_cmd *group, const char *path, int argc, char **argv);
 
+/* A service error about a request parameter names it as this command spells it. */
+static void name_option(struct plat_cli_ctx *ctx, const struct plat_cmd *cmd)
+{
+	if (!ctx->err.param[0] || !cmd->opts)
+		return;
+	for (const struct plat_opt *o = cmd->opts; o->long_name; o++) {
+		if (!strcmp(o->long_name, ctx->err.param)) {
+			plat_error_wrap(&ctx->err, "option '--%s'", o->long_name);
+			break;
+		}
+	}
+	ctx->err.param[0] = '\0';
+}
+
 static int run_leaf(struct plat_cli_ctx *ctx, const struct plat_cmd *cmd, const char *path, int argc, char **argv)
 {
 	int npos = argc;
@@ -375,6 +389,8 @@ static int run_leaf(struct plat_cli_ctx *ctx, const struct plat_cmd *cmd, const 
 	if (rc < 0)
 		return rc == -PLAT_E_USAGE ? usage_error(ctx, path, rc) : rc;
 	rc = cmd->fn(ctx, opts, npos, argv);
+	if (rc < 0)
+		name_option(ctx, cmd);
 	if (rc == -PLAT_E_USAGE)
 		return usage_error(ctx, path, rc);
 	return rc;

@@ -34,7 +34,7 @@ static int run(struct plat_cli_ctx *ctx, const struct migrate_opts *o, bool up)
 		rc = plat_migrate_run(&svc, up, &mo, &res, &ctx->err);
 		platctl_svc_close(&svc);
 	}
-	if (rc == -PLAT_E_USAGE)
+	if (rc == -PLAT_E_USAGE && !strcmp(ctx->err.param, "steps"))
 		return plat_error_set(&ctx->err, PLAT_E_USAGE, "use either --to or --steps, not both");
 	if (rc < 0)
 		return rc;

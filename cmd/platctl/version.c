@@ -2,8 +2,6 @@
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/crypto.h>
-#include <yaml.h>
 
 #include "build_info.h"
 #include "platctl.h"
@@ -29,9 +27,7 @@ int cmd_version(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	cJSON_AddStringToObject(v, "commit", PLATCTL_COMMIT);
 	cJSON_AddStringToObject(v, "build_date", PLATCTL_BUILD_DATE);
 	cJSON *libs = cJSON_AddObjectToObject(v, "libraries");
-	cJSON_AddStringToObject(libs, "libyaml", yaml_get_version_string());
-	cJSON_AddStringToObject(libs, "cjson", cJSON_Version());
-	cJSON_AddStringToObject(libs, "openssl", OpenSSL_version(OPENSSL_VERSION_STRING));
+	plat_library_versions(libs);
 
 	int rc;
 	if (ctx->out.format == PLAT_OUT_TABLE) {

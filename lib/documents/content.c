@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "clock/clock.h"
 #include "hash/hash.h"
 #include "str/str.h"

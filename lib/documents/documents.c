@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "audit/audit.h"
 #include "mem/mem.h"
 #include "queue/queue.h"
@@ -164,7 +166,10 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	if (f->cursor && *f->cursor) {
 		const char *bar = strchr(f->cursor, '|');
 		if (!bar || strlen(bar + 1) != 36)
-			return plat_error_set(err, PLAT_E_USAGE, "invalid cursor (use the next_cursor of a previous page)");
+			{
+			plat_error_set(err, PLAT_E_USAGE, "invalid cursor (use the next_cursor of a previous page)");
+			return plat_error_param(err, "cursor");
+		}
 		cur_at = strndup(f->cursor, (size_t)(bar - f->cursor));
 		cur_id = strdup(bar + 1);
 	}
@@ -190,7 +195,10 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	plat_buf_free(&tag);
 	if (rc < 0) {
 		if (err && err->kind == PLAT_E_FAILURE && f->since)
-			plat_error_wrap(err, "since '%s'", f->since);
+		{
+			plat_error_wrap(err, "'%s'", f->since);
+			plat_error_param(err, "since");
+		}
 		return rc;
 	}
 	cJSON *arr = cJSON_CreateArray();

@@ -12,9 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "db/db.h"
 #include "error/error.h"
-#include "store/store.h"
 #include "svc/svc.h"
 
 struct plat_new_document {

@@ -23,6 +23,8 @@
 
 #include <magic.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "clock/clock.h"
 #include "hash/hash.h"
 #include "io/io.h"

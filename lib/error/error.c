@@ -45,6 +45,7 @@ int plat_error_setv(struct plat_error *err, enum plat_error_kind kind, const cha
 {
 	if (err) {
 		err->kind = kind;
+		err->param[0] = '\0';
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	}
 	return -(int)kind;
@@ -87,5 +88,14 @@ void plat_error_clear(struct plat_error *err)
 	if (err) {
 		err->kind = PLAT_OK;
 		err->message[0] = '\0';
+		err->param[0] = '\0';
 	}
+}
+
+int plat_error_param(struct plat_error *err, const char *param)
+{
+	if (!err)
+		return -PLAT_E_INTERNAL;
+	snprintf(err->param, sizeof(err->param), "%s", param ? param : "");
+	return -(int)err->kind;
 }

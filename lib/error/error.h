@@ -28,6 +28,10 @@ enum plat_error_kind {
 struct plat_error {
 	enum plat_error_kind kind;
 	char message[PLAT_ERROR_MSG_MAX];
+	/* The request parameter the error is about ("since", "cursor"), named as the command
+	 * line names its option and the API its field, so each front end can point at it
+	 * ("option '--since': ...") while library messages name no flag. Empty: none. */
+	char param[32];
 };
 
 struct plat_error_kind_info {
@@ -55,5 +59,8 @@ void plat_error_wrap(struct plat_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void plat_error_clear(struct plat_error *err);
+
+/* Mark the error as being about a request parameter; returns -err->kind. */
+int plat_error_param(struct plat_error *err, const char *param);
 
 #endif

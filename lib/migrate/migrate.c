@@ -433,7 +433,10 @@ int plat_migrate_up(struct plat_db *db, const struct plat_migrate_options *o, in
 	if (rc < 0)
 		return rc;
 	if (o->to < 0 || o->to > (int)nm)
-		return plat_error_set(err, PLAT_E_USAGE, "--to %d: this platctl knows migrations 1 to %zu", o->to, nm);
+	{
+		plat_error_set(err, PLAT_E_USAGE, "%d: this platctl knows migrations 1 to %zu", o->to, nm);
+		return plat_error_param(err, "to");
+	}
 	struct plat_migration_status *st;
 	size_t n;
 	if ((rc = prepare_run(db, o, &st, &n, err)) < 0)
@@ -459,7 +462,10 @@ int plat_migrate_down(struct plat_db *db, const struct plat_migrate_options *o, 
 	if (rc < 0)
 		return rc;
 	if (o->to > (int)nm)
-		return plat_error_set(err, PLAT_E_USAGE, "--to %d: this platctl knows migrations 1 to %zu", o->to, nm);
+	{
+		plat_error_set(err, PLAT_E_USAGE, "%d: this platctl knows migrations 1 to %zu", o->to, nm);
+		return plat_error_param(err, "to");
+	}
 	struct plat_migration_status *st;
 	size_t n;
 	if ((rc = prepare_run(db, o, &st, &n, err)) < 0)

@@ -32,8 +32,10 @@ int plat_migrate_run(struct plat_svc *svc, bool up, const struct plat_migrate_op
 		     struct plat_error *err)
 {
 	*result = NULL;
-	if (!up && o->to >= 0 && o->steps)
-		return plat_error_set(err, PLAT_E_USAGE, "give either a target version or a number of steps, not both");
+	if (!up && o->to >= 0 && o->steps) {
+		plat_error_set(err, PLAT_E_USAGE, "give either a target version or a number of steps, not both");
+		return plat_error_param(err, "steps");
+	}
 	int rc = plat_svc_enter(svc, up ? "migrate.up" : "migrate.down", PLAT_NEEDS_DB, err);
 	if (rc < 0)
 		return rc;

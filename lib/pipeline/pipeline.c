@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "audit/audit.h"
 #include "chunk/chunk.h"
 #include "clock/clock.h"

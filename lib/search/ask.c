@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "ai/ai.h"
 #include "ai/builtin.h"
 #include "clock/clock.h"

@@ -1,5 +1,8 @@
 #include "search/eval.h"
 
+#include "db/db.h"
+#include "store/store.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/db.h"
+#include "store/store.h"
 #include "ai/ai.h"
 #include "ai/builtin.h"
 #include "mem/mem.h"
@@ -168,8 +170,10 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	plat_buf_free(&tag);
 	if (rc < 0) {
 		PQclear(res);
-		if (err->kind == PLAT_E_FAILURE && q->since)
-			plat_error_wrap(err, "--since '%s'", q->since);
+		if (err->kind == PLAT_E_FAILURE && q->since) {
+			plat_error_wrap(err, "'%s'", q->since);
+			plat_error_param(err, "since");
+		}
 		return rc;
 	}
 	cJSON *arr = cJSON_CreateArray();

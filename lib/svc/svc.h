@@ -18,6 +18,8 @@
 
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
+
 #include "config/config.h"
 #include "error/error.h"
 #include "mem/mem.h"
@@ -91,6 +93,9 @@ int plat_svc_publisher(struct plat_svc *svc, struct plat_publisher **pub, struct
  * request id) to Kafka. Nothing to do on postgres, where the outbox is the queue. Failure
  * to confirm is PLAT_E_UNAVAILABLE; the events stay in the outbox for the sweeper. */
 int plat_svc_publish_events(struct plat_svc *svc, struct plat_error *err);
+
+/* Add {library: version} for the libraries platctl runs with to libs (an object). */
+void plat_library_versions(cJSON *libs);
 
 /* Convenience for a command run: services and one call in one object, closed together. */
 int plat_svc_open(const struct plat_config *cfg, char **environ, const char *request_id, struct plat_svc **out,

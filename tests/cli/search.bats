@@ -95,7 +95,7 @@ top() { # QUERY [options]: "document page" of the best result
 	[ "$status" -eq 2 ]
 	run --separate-stderr "$PLATCTL" search steel --since yesterday-ish
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"--since 'yesterday-ish'"* ]]
+	[[ "$stderr" == *"option '--since': 'yesterday-ish'"* ]]
 }
 
 @test "another tenant's documents never appear" {

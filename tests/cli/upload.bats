@@ -281,3 +281,77 @@ assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "re
 		[ "$output" = "$id" ]
 	fi
 }
+
+@test "a read error on standard input fails the upload and stores nothing" {
+	# The peer resets the connection after some bytes: read(2) fails with ECONNRESET,
+	# which must not pass for the end of the document.
+	run --separate-stderr python3 - "$PLATCTL" <<'PY'
+import socket, struct, subprocess, sys, time
+srv = socket.create_server(("127.0.0.1", 0))
+cli = socket.create_connection(srv.getsockname())
+conn, _ = srv.accept()
+conn.sendall(b"The first part of a contract that is cut off.\n" * 200)
+time.sleep(0.2)
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+conn.close()  # RST
+time.sleep(0.2)
+p = subprocess.run([sys.argv[1], "upload", "-", "--name", "cut.txt", "-o", "json"], stdin=cli,
+                   capture_output=True, text=True)
+sys.stdout.write(p.stdout)
+sys.stderr.write(p.stderr)
+sys.exit(p.returncode)
+PY
+	[ "$status" -eq 1 ] || { echo "status $status: $output $stderr"; false; }
+	[[ "$stderr" == *"cannot read the content"* ]] || { echo "$stderr"; false; }
+	[ "$(sql 'SELECT count(*) FROM documents' | tr -d ' ')" = 0 ] || sql 'SELECT name, size_bytes FROM documents'
+	[ -z "$(find "$STORE" -type f 2>/dev/null)" ]
+}
+
+@test "upload -r of an empty directory says there is nothing to upload and exits 1" {
+	mkdir -p "$BATS_TEST_TMPDIR/empty/sub"
+	run --separate-stderr "$PLATCTL" upload -r "$BATS_TEST_TMPDIR/empty"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"nothing to upload"* ]]
+	[ "$(sql 'SELECT count(*) FROM documents' | tr -d ' ')" = 0 ]
+}
+
+# The object of an upload that saw it stored must survive a purge running meanwhile: the
+# test holds the (tenant, sha256) lock create takes, so the upload waits between finding
+# the object and committing, and the purge runs inside that window.
+@test "a purge racing an upload of the same content never leaves a document without its object" {
+	id=$("$PLATCTL" upload "$F/contract.txt" -o ids)
+	sha=$(sha256sum <"$F/contract.txt" | cut -d' ' -f1)
+	tenant=$(sql "SELECT id FROM tenants WHERE name = 'default'" | tr -d ' ')
+	test_psql -d "$TEST_DB" -c "SELECT pg_advisory_lock(hashtextextended('$tenant' || ':' || '$sha', 0)), pg_sleep(3)" \
+		>/dev/null &
+	locker=$!
+	sleep 0.5
+	"$PLATCTL" upload "$F/contract.txt" --new-version -o ids >"$BATS_TEST_TMPDIR/second" &
+	uploader=$!
+	sleep 0.5
+	"$PLATCTL" documents rm --purge "$id" -o json >/dev/null
+	wait "$uploader"
+	wait "$locker"
+	second=$(cat "$BATS_TEST_TMPDIR/second")
+	[ -n "$second" ]
+	run "$PLATCTL" documents get "$second" "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	cmp "$F/contract.txt" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "many uploads of the same content racing purges: every live document stays readable" {
+	for i in $(seq 1 6); do
+		(for n in $(seq 1 8); do "$PLATCTL" upload "$F/policy.md" --new-version -o ids 2>/dev/null || true; done) &
+	done
+	(for n in $(seq 1 30); do
+		for d in $("$PLATCTL" documents list --limit 1000 -o ids 2>/dev/null); do
+			"$PLATCTL" documents rm --purge "$d" >/dev/null 2>&1 || true
+		done
+	done) &
+	wait
+	for d in $("$PLATCTL" documents list --limit 1000 -o ids); do
+		run "$PLATCTL" documents get "$d" "$BATS_TEST_TMPDIR/got"
+		[ "$status" -eq 0 ] || { echo "$d: $output"; false; }
+		cmp "$F/policy.md" "$BATS_TEST_TMPDIR/got"
+	done
+}

@@ -1,0 +1,332 @@
+/* The documents service on real PostgreSQL (TEST_DATABASE_URL) and the file store, through
+ * the service context as the commands and the server use it: upload (created, unchanged,
+ * new version, bad content, a failing stream), read (verified), remove (with purge),
+ * requeue, and per-call request ids. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "documents/documents.h"
+#include "hash/hash.h"
+#include "migrate/migrate.h"
+#include "store/store.h"
+
+static char url[512], dbname[64], root[64];
+static struct plat_config *cfg;
+static struct plat_services *services;
+static struct plat_db *db; /* the test's own connection, for checks */
+
+static int setup(void **state)
+{
+	(void)state;
+	const char *admin = getenv("TEST_DATABASE_URL");
+	if (!admin)
+		return 0;
+	struct plat_error err = {0};
+	struct plat_db_options o = {.url = admin, .connect_timeout_ms = 10000};
+	struct plat_db *a;
+	if (plat_db_connect(&o, &a, &err) < 0)
+		return -1;
+	snprintf(dbname, sizeof(dbname), "docs_%ld", (long)getpid());
+	char sql[128];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
+	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
+	plat_db_close(a);
+	if (rc < 0)
+		return -1;
+	const char *slash = strrchr(admin, '/');
+	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
+	o.url = url;
+	if (plat_db_connect(&o, &db, &err) < 0)
+		return -1;
+	struct plat_migrate_options mo = {.applied_by = "test"};
+	int n;
+	if (plat_migrate_up(db, &mo, &n, &err) < 0)
+		return -1;
+	snprintf(root, sizeof(root), "/tmp/platctl-docs-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	char surl[128];
+	snprintf(surl, sizeof(surl), "file://%s", root);
+	cfg = plat_config_new();
+	if (plat_config_set(cfg, PLAT_CFG_DATABASE_URL, url, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
+	    plat_config_set(cfg, PLAT_CFG_STORAGE_URL, surl, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
+	    plat_config_set(cfg, PLAT_CFG_EVENTS_BACKEND, "postgres", PLAT_CFG_SRC_FLAG, "test", &err) < 0)
+		return -1;
+	return plat_services_open(cfg, NULL, &(struct plat_services_options){.pool_size = 4}, &services, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (!db)
+		return 0;
+	plat_services_close(services);
+	plat_config_free(cfg);
+	plat_db_close(db);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *value(const char *sql, const char *p1)
+{
+	static char out[4096];
+	const char *params[] = {p1};
+	PGresult *r;
+	struct plat_error err = {0};
+	if (plat_db_exec(db, sql, p1 ? 1 : 0, p1 ? params : NULL, &r, &err) < 0)
+		fail_msg("%s", err.message);
+	snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return out;
+}
+
+/* A stream of bytes, failing with errno after fail_after bytes when fail_after >= 0. */
+struct stream {
+	const char *s;
+	size_t len, pos;
+	long fail_after;
+};
+
+static ssize_t stream_read(void *arg, char *buf, size_t cap)
+{
+	struct stream *m = arg;
+	if (m->fail_after >= 0 && m->pos >= (size_t)m->fail_after) {
+		errno = EIO;
+		return -1;
+	}
+	size_t n = m->len - m->pos < cap ? m->len - m->pos : cap;
+	if (m->fail_after >= 0 && m->pos + n > (size_t)m->fail_after)
+		n = (size_t)m->fail_after - m->pos;
+	if (n > 7)
+		n = 7; /* short reads, as a pipe gives them */
+	memcpy(buf, m->s + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static int upload(struct plat_svc *svc, const char *name, const char *text, bool new_version, cJSON **doc,
+		  struct plat_error *err)
+{
+	struct stream m = {text, strlen(text), 0, -1};
+	struct plat_upload_request req = {.src = {.fd = -1, .read = stream_read, .read_arg = &m}, .name = name,
+					  .new_version = new_version};
+	return plat_documents_upload(svc, &req, doc, err);
+}
+
+static const char *str(const cJSON *doc, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, field);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static int count_files(void)
+{
+	char cmd[160];
+	snprintf(cmd, sizeof(cmd), "find '%s' -type f | wc -l", root);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+static void test_upload_created_unchanged_new_version(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	struct plat_error err = {0};
+	cJSON *a = NULL, *b = NULL, *c = NULL;
+	const char *text = "Master services agreement between Acme and Globex. Valid until 2027-03-31.\n";
+	assert_int_equal(upload(&svc, "msa.txt", text, false, &a, &err), 0);
+	assert_string_equal(str(a, "outcome"), "created");
+	assert_string_equal(str(a, "content_type"), "text/plain");
+	char sha[65];
+	plat_sha256_hex(text, strlen(text), sha);
+	assert_string_equal(str(a, "sha256"), sha);
+	assert_int_equal(upload(&svc, "copy.txt", text, false, &b, &err), 0);
+	assert_string_equal(str(b, "outcome"), "unchanged");
+	assert_string_equal(str(b, "id"), str(a, "id"));
+	assert_int_equal(upload(&svc, "msa.txt", text, true, &c, &err), 0);
+	assert_string_equal(str(c, "outcome"), "new_version");
+	assert_int_equal(cJSON_GetObjectItem(c, "version")->valueint, 2);
+	/* Each document's event carries the call's request id. */
+	assert_string_equal(value("SELECT count(*) FROM outbox WHERE request_id = $1", svc.request_id), "2");
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+	plat_svc_done(&svc);
+}
+
+static void test_upload_refuses_bad_content(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	struct plat_error err = {0};
+	cJSON *doc = NULL;
+	int files = count_files();
+	assert_int_equal(upload(&svc, "empty.txt", "", false, &doc, &err), -PLAT_E_INVALID);
+	assert_non_null(strstr(err.message, "empty"));
+	assert_int_equal(upload(&svc, "../x.txt", "text", false, &doc, &err), -PLAT_E_INVALID);
+	assert_non_null(strstr(err.message, "invalid document name"));
+	assert_int_equal(upload(&svc, "bin.txt", "\x7f" "ELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00", false,
+				&doc, &err), -PLAT_E_INVALID);
+	assert_non_null(strstr(err.message, "not allowed"));
+	/* A stream that fails midway is an error, never a shorter document. */
+	const char *text = "A contract that is cut off in the middle of its second sentence, by a read error.";
+	struct stream m = {text, strlen(text), 0, 20};
+	struct plat_upload_request req = {.src = {.fd = -1, .read = stream_read, .read_arg = &m}, .name = "cut.txt"};
+	assert_int_equal(plat_documents_upload(&svc, &req, &doc, &err), -PLAT_E_FAILURE);
+	assert_non_null(strstr(err.message, "cannot read"));
+	assert_null(doc);
+	assert_string_equal(value("SELECT count(*) FROM documents WHERE name = $1", "cut.txt"), "0");
+	assert_int_equal(count_files(), files);
+	/* No command-line option in a library message. */
+	assert_null(strstr(err.message, "--"));
+	plat_svc_done(&svc);
+}
+
+static int to_buf(void *arg, const char *buf, size_t len)
+{
+	plat_buf_append(arg, buf, len);
+	return 0;
+}
+
+static void test_read_verifies_and_remove_purges(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	struct plat_error err = {0};
+	const char *text = "# Laptop policy\n\nAll laptops are encrypted with a passphrase.\n";
+	cJSON *a = NULL, *b = NULL, *doc = NULL;
+	assert_int_equal(upload(&svc, "policy.md", text, false, &a, &err), 0);
+	assert_int_equal(upload(&svc, "policy.md", text, true, &b, &err), 0);
+	struct plat_buf got = PLAT_BUF_INIT;
+	assert_int_equal(plat_documents_read(&svc, str(a, "id"), to_buf, &got, &doc, &err), 0);
+	assert_int_equal(got.len, strlen(text));
+	assert_memory_equal(got.data, text, got.len);
+	cJSON_Delete(doc);
+
+	/* Two documents share the object: purging one keeps it. */
+	cJSON *r = NULL;
+	assert_int_equal(plat_documents_remove(&svc, str(a, "id"), true, &r, &err), 0);
+	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(r, "object_purged")));
+	cJSON_Delete(r);
+	assert_int_equal(plat_documents_read(&svc, str(a, "id"), to_buf, &got, &doc, &err), -PLAT_E_NOT_FOUND);
+	plat_buf_reset(&got);
+	assert_int_equal(plat_documents_read(&svc, str(b, "id"), to_buf, &got, &doc, &err), 0);
+	cJSON_Delete(doc);
+
+	/* A corrupt object fails loudly. */
+	char path[512];
+	snprintf(path, sizeof(path), "find '%s' -type f -name '%s' -exec sh -c 'printf x >> \"$1\"' _ {} \\;", root,
+		 str(b, "sha256"));
+	assert_int_equal(system(path), 0);
+	plat_buf_reset(&got);
+	assert_int_equal(plat_documents_read(&svc, str(b, "id"), to_buf, &got, &doc, &err), -PLAT_E_FAILURE);
+	assert_non_null(strstr(err.message, "corrupt"));
+	assert_null(doc);
+
+	/* The last user goes: the object goes with it. */
+	assert_int_equal(plat_documents_remove(&svc, str(b, "id"), true, &r, &err), 0);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(r, "object_purged")));
+	cJSON_Delete(r);
+	/* Another tenant's id is not found, never forbidden; an unknown id likewise. */
+	assert_int_equal(plat_documents_remove(&svc, "00000000-0000-0000-0000-000000000000", false, &r, &err),
+			 -PLAT_E_NOT_FOUND);
+	plat_buf_free(&got);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	plat_svc_done(&svc);
+}
+
+static void test_requeue_and_request_ids(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc one, two;
+	plat_svc_init(&one, services, &(struct plat_call){.request_id = "req-one-0001"});
+	plat_svc_init(&two, services, &(struct plat_call){.request_id = "req-two-0002"});
+	struct plat_error err = {0};
+	cJSON *a = NULL, *b = NULL, *doc = NULL;
+	assert_int_equal(upload(&one, "one.txt", "The first call's document, about invoices.\n", false, &a, &err), 0);
+	assert_int_equal(upload(&two, "two.txt", "The second call's document, about laptops.\n", false, &b, &err), 0);
+	assert_string_equal(value("SELECT request_id FROM outbox WHERE aggregate_id = $1::uuid", str(a, "id")),
+			    "req-one-0001");
+	assert_string_equal(value("SELECT request_id FROM outbox WHERE aggregate_id = $1::uuid", str(b, "id")),
+			    "req-two-0002");
+	/* Only failed or processed documents are requeued. */
+	assert_int_equal(plat_documents_requeue(&one, str(a, "id"), &doc, &err), -PLAT_E_CONFLICT);
+	const char *params[] = {str(a, "id")};
+	assert_int_equal(plat_db_exec(db, "UPDATE documents SET status = 'failed', error = 'x' WHERE id = $1", 1, params,
+				      NULL, &err),
+			 0);
+	assert_int_equal(plat_documents_requeue(&one, str(a, "id"), &doc, &err), 0);
+	assert_string_equal(str(doc, "status"), "queued");
+	assert_string_equal(value("SELECT count(*) FROM outbox WHERE aggregate_id = $1::uuid AND event_type = "
+				  "'document.uploaded'",
+				  str(a, "id")),
+			    "2");
+	cJSON_Delete(doc);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	plat_svc_done(&one);
+	plat_svc_done(&two);
+}
+
+static void test_tag_parser(void **state)
+{
+	(void)state;
+	struct plat_error err = {0};
+	char *k;
+	const char *v;
+	assert_int_equal(plat_tag_parse("team=legal", &k, &v, &err), 0);
+	assert_string_equal(k, "team");
+	assert_string_equal(v, "legal");
+	free(k);
+	assert_int_equal(plat_tag_parse("=x", &k, &v, &err), -PLAT_E_INVALID);
+	assert_int_equal(plat_tag_parse("novalue", &k, &v, &err), -PLAT_E_INVALID);
+	assert_int_equal(plat_tag_parse("k=\xff\xfe", &k, &v, &err), -PLAT_E_INVALID);
+	char *json;
+	const char *tags[] = {"a=1", "b=2", "a=3"};
+	assert_int_equal(plat_tags_json(tags, 3, &json, &err), 0);
+	assert_string_equal(json, "{\"b\":\"2\",\"a\":\"3\"}");
+	free(json);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_upload_created_unchanged_new_version),
+		cmocka_unit_test(test_upload_refuses_bad_content),
+		cmocka_unit_test(test_read_verifies_and_remove_purges),
+		cmocka_unit_test(test_requeue_and_request_ids),
+		cmocka_unit_test(test_tag_parser),
+	};
+	return cmocka_run_group_tests_name("documents", tests, setup, teardown);
+}
