@@ -73,6 +73,104 @@ int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	return rc;
 }
 
+/* A value as one line of text: strings as they are, "-" for null, JSON otherwise. */
+static void text_value(struct plat_buf *b, const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v)) {
+		plat_buf_puts(b, "-");
+	} else if (cJSON_IsString(v)) {
+		plat_str_escape_terminal(b, v->valuestring, strlen(v->valuestring));
+	} else if (cJSON_IsBool(v)) {
+		plat_buf_puts(b, cJSON_IsTrue(v) ? "yes" : "no");
+	} else {
+		char *s = cJSON_PrintUnformatted(v);
+		plat_str_escape_terminal(b, s, strlen(s));
+		cJSON_free(s);
+	}
+}
+
+static void field(struct plat_buf *b, const char *label, const cJSON *doc, const char *key)
+{
+	plat_buf_printf(b, "%-13s ", label);
+	text_value(b, cJSON_GetObjectItemCaseSensitive(doc, key));
+	plat_buf_putc(b, '\n');
+}
+
+/* An object's members as "label  key: value" lines under one heading. */
+static void members(struct plat_buf *b, const char *label, const cJSON *obj, const char *unit)
+{
+	const cJSON *m;
+	bool first = true;
+	cJSON_ArrayForEach(m, obj)
+	{
+		plat_buf_printf(b, "%-13s ", first ? label : "");
+		plat_str_escape_terminal(b, m->string, strlen(m->string));
+		plat_buf_puts(b, ": ");
+		text_value(b, m);
+		plat_buf_printf(b, "%s\n", unit);
+		first = false;
+	}
+	if (first)
+		plat_buf_printf(b, "%-13s -\n", label);
+}
+
+/* documents show for a person: the fields in the order one reads a document's card, the
+ * history as a list. -o json/yaml print the document as it is. */
+static int print_document(struct plat_cli_ctx *ctx, const cJSON *doc)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	field(&b, "name", doc, "name");
+	field(&b, "id", doc, "id");
+	field(&b, "status", doc, "status");
+	plat_buf_printf(&b, "%-13s ", "class");
+	text_value(&b, cJSON_GetObjectItemCaseSensitive(doc, "class"));
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(doc, "class_confidence");
+	if (cJSON_IsNumber(conf))
+		plat_buf_printf(&b, " (confidence %.2f)", conf->valuedouble);
+	plat_buf_putc(&b, '\n');
+	field(&b, "title", doc, "title");
+	field(&b, "size", doc, "size");
+	field(&b, "type", doc, "content_type");
+	field(&b, "version", doc, "version");
+	plat_buf_printf(&b, "%-13s ", "created");
+	text_value(&b, cJSON_GetObjectItemCaseSensitive(doc, "created_at"));
+	plat_buf_puts(&b, " by ");
+	text_value(&b, cJSON_GetObjectItemCaseSensitive(doc, "created_by"));
+	plat_buf_putc(&b, '\n');
+	members(&b, "tags", cJSON_GetObjectItemCaseSensitive(doc, "tags"), "");
+	field(&b, "summary", doc, "summary");
+	members(&b, "fields", cJSON_GetObjectItemCaseSensitive(doc, "fields"), "");
+	field(&b, "error", doc, "error");
+	field(&b, "attempts", doc, "attempts");
+	field(&b, "legal hold", doc, "legal_hold");
+	field(&b, "deleted", doc, "deleted");
+	field(&b, "ai provider", doc, "ai_provider");
+	members(&b, "stage timings", cJSON_GetObjectItemCaseSensitive(doc, "stage_timings"), " ms");
+	field(&b, "sha256", doc, "sha256");
+	field(&b, "storage key", doc, "storage_key");
+	plat_buf_puts(&b, "history\n");
+	const cJSON *h;
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(doc, "history"))
+	{
+		plat_buf_puts(&b, "  ");
+		text_value(&b, cJSON_GetObjectItemCaseSensitive(h, "at"));
+		plat_buf_puts(&b, "  ");
+		text_value(&b, cJSON_GetObjectItemCaseSensitive(h, "action"));
+		plat_buf_puts(&b, " by ");
+		text_value(&b, cJSON_GetObjectItemCaseSensitive(h, "principal"));
+		const cJSON *rid = cJSON_GetObjectItemCaseSensitive(h, "request_id");
+		if (cJSON_IsString(rid)) {
+			plat_buf_puts(&b, " (request ");
+			text_value(&b, rid);
+			plat_buf_putc(&b, ')');
+		}
+		plat_buf_putc(&b, '\n');
+	}
+	int rc = platctl_write(ctx, b.data);
+	plat_buf_free(&b);
+	return rc;
+}
+
 int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)opts;
@@ -84,7 +182,7 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 		rc = plat_documents_get(&svc, argv[0], true, &doc, &ctx->err);
 	platctl_svc_close(&svc);
 	if (rc == 0)
-		rc = platctl_print(ctx, doc, NULL);
+		rc = ctx->out.format == PLAT_OUT_TABLE ? print_document(ctx, doc) : platctl_print(ctx, doc, NULL);
 	cJSON_Delete(doc);
 	return rc;
 }

@@ -10,10 +10,12 @@
 
 #include "documents/documents.h"
 #include "ids/ids.h"
+#include "io/io.h"
 #include "platctl.h"
 #include "str/str.h"
 
 static const char *const output_choices[] = {"table", "json", "yaml", "ids", NULL};
+static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
 
 #define G(field) offsetof(struct global_opts, field)
 
@@ -21,6 +23,7 @@ const struct plat_opt platctl_global_opts[] = {
 	{0, "config", PLAT_OPT_STRING, "FILE", "read configuration from FILE", NULL, 0, 0, PLAT_COMPLETE_FILE, G(config)},
 	{0, "profile", PLAT_OPT_STRING, "NAME", "use the named profile of the configuration", NULL, 0, 0, PLAT_COMPLETE_NONE, G(profile)},
 	{'o', "output", PLAT_OPT_CHOICE, "FORMAT", "output format", output_choices, 0, 0, PLAT_COMPLETE_CHOICES, G(output)},
+	{0, "log-format", PLAT_OPT_CHOICE, "FORMAT", "log lines as json or text (default: text on a terminal)", log_format_choices, 0, 0, PLAT_COMPLETE_CHOICES, G(log_format)},
 	{'q', "quiet", PLAT_OPT_BOOL, NULL, "only log errors", NULL, 0, 0, PLAT_COMPLETE_NONE, G(quiet)},
 	{'v', "verbose", PLAT_OPT_COUNT, NULL, "log more (repeat for more detail)", NULL, 0, 0, PLAT_COMPLETE_NONE, G(verbose)},
 	{0, "no-color", PLAT_OPT_BOOL, NULL, "never use colour (also: NO_COLOR)", NULL, 0, 0, PLAT_COMPLETE_NONE, G(no_color)},
@@ -284,6 +287,8 @@ static int apply_flags(struct plat_cli_ctx *ctx)
 		plat_config_set(ctx->cfg, PLAT_CFG_COLOR, "never", PLAT_CFG_SRC_FLAG, "flag --no-color", NULL);
 	if (ctx->g.output)
 		plat_config_set(ctx->cfg, PLAT_CFG_OUTPUT_FORMAT, ctx->g.output, PLAT_CFG_SRC_FLAG, "flag --output", NULL);
+	if (ctx->g.log_format)
+		plat_config_set(ctx->cfg, PLAT_CFG_LOG_FORMAT, ctx->g.log_format, PLAT_CFG_SRC_FLAG, "flag --log-format", NULL);
 	if (ctx->g.quiet && ctx->g.verbose)
 		return plat_error_set(&ctx->err, PLAT_E_USAGE, "options '--quiet' and '--verbose' cannot be used together");
 	return 0;
@@ -457,6 +462,22 @@ static void early_logging(struct plat_cli_ctx *ctx)
 	ctx->cfg = real;
 }
 
+/* Where a person can look next, for the failures that have an obvious next step. */
+static const char *hint_for(const struct plat_cli_ctx *ctx, enum plat_error_kind kind)
+{
+	const char *m = ctx->err.message;
+	if (kind == PLAT_E_CONFIG)
+		return "'platctl config validate' lists every problem of the configuration";
+	if (kind == PLAT_E_UNAVAILABLE && (strstr(m, "PostgreSQL") || strstr(m, "database") || strstr(m, "connect to")))
+		return "is PostgreSQL running? 'platctl config show database.url' shows where platctl looks "
+		       "('platctl dev up' starts a local one)";
+	if (kind == PLAT_E_NOT_FOUND && strstr(m, "tenant '"))
+		return "'platctl migrate up' creates the schema and the default tenant; 'tenant' in the configuration names it";
+	if (kind == PLAT_E_AUTH)
+		return "check the credentials in the configuration ('platctl config show')";
+	return NULL;
+}
+
 /* The final error line; returns the exit code of the error's kind. */
 static int report_failure(const struct plat_cli_ctx *ctx, int rc)
 {
@@ -464,8 +485,15 @@ static int report_failure(const struct plat_cli_ctx *ctx, int rc)
 	int code = plat_error_exit_code(kind);
 	char exit_str[16];
 	snprintf(exit_str, sizeof(exit_str), "%d", code);
-	plat_log(PLAT_LOG_ERROR, ctx->err.message[0] ? ctx->err.message : "failed", "kind", plat_error_kind_name(kind),
-		 "exit_code", exit_str, (const char *)NULL);
+	const char *msg = ctx->err.message[0] ? ctx->err.message : "failed";
+	const char *hint = plat_log_human() ? hint_for(ctx, kind) : NULL;
+	plat_log(PLAT_LOG_ERROR, msg, "kind", plat_error_kind_name(kind), "exit_code", exit_str, (const char *)NULL);
+	if (hint) {
+		struct plat_buf line = PLAT_BUF_INIT;
+		plat_buf_printf(&line, "hint: %s\n", hint);
+		plat_write_all(2, line.data, line.len);
+		plat_buf_free(&line);
+	}
 	return code;
 }
 
@@ -498,6 +526,8 @@ int platctl_run(int argc, char **argv, char **environ)
 	early_logging(&ctx);
 
 	int rc = dispatch(&ctx, &root_command, "platctl", argc > 0 ? argc - 1 : 0, argv + (argc > 0));
+	if (rc < 0 && !ctx.cmd)
+		early_logging(&ctx); /* a usage error before any command: -v, -q and --log-format parsed by now */
 	int code = rc < 0 ? report_failure(&ctx, rc) : 0;
 	plat_services_close(ctx.services);
 	plat_config_free(ctx.cfg);

@@ -16,6 +16,7 @@ struct global_opts {
 	const char *config;
 	const char *profile;
 	const char *output;
+	const char *log_format;
 	int verbose;
 	bool quiet;
 	bool no_color;

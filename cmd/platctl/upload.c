@@ -51,6 +51,7 @@ struct progress {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool enabled, stop;
+	bool erase; /* nothing was uploaded: the errors say it all, the line goes */
 	long long total_bytes, done_bytes, start_ms;
 	size_t files_total, files_done;
 	char current[96];
@@ -153,8 +154,14 @@ static void *progress_thread(void *arg)
 		render_progress(p, false);
 		pthread_mutex_lock(&p->lock);
 	}
+	bool erase = p->erase;
 	pthread_mutex_unlock(&p->lock);
-	render_progress(p, true);
+	if (erase) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	} else {
+		render_progress(p, true);
+	}
 	return NULL;
 }
 
@@ -214,7 +221,6 @@ static int fail(struct item *it, enum plat_error_kind kind, const char *fmt, ...
 	cJSON_AddNumberToObject(r, "exit_code", plat_error_exit_code(kind));
 	it->result = r;
 	it->kind = kind;
-	plat_log(PLAT_LOG_ERROR, full.data, "kind", plat_error_kind_name(kind), (const char *)NULL);
 	plat_buf_free(&msg);
 	plat_buf_free(&path);
 	plat_buf_free(&full);
@@ -390,7 +396,11 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		pthread_join(th[t], NULL);
 	free(th);
 	if (p->enabled) {
+		bool all_failed = true;
+		for (size_t i = 0; i < b.n && all_failed; i++)
+			all_failed = b.items[i].kind != PLAT_OK;
 		pthread_mutex_lock(&p->lock);
+		p->erase = all_failed;
 		p->stop = true;
 		pthread_cond_signal(&p->wake);
 		pthread_mutex_unlock(&p->lock);
@@ -399,14 +409,23 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 
+	/* Each failure is reported once: one file's is the command's error; a batch lists
+	 * its failures in order, then sums them up. */
 	size_t failed = 0;
 	enum plat_error_kind first_kind = PLAT_OK;
+	struct plat_error single = {0};
 	cJSON *results = cJSON_CreateArray();
 	for (size_t i = 0; i < b.n; i++) {
 		if (b.items[i].kind != PLAT_OK) {
 			failed++;
-			if (first_kind == PLAT_OK)
+			const cJSON *e = cJSON_GetObjectItemCaseSensitive(b.items[i].result, "error");
+			const char *text = cJSON_IsString(e) ? e->valuestring : "failed";
+			if (first_kind == PLAT_OK) {
 				first_kind = b.items[i].kind;
+				plat_error_set(&single, first_kind, "%s", text);
+			}
+			if (b.n > 1)
+				plat_log(PLAT_LOG_ERROR, text, "kind", plat_error_kind_name(b.items[i].kind), (const char *)NULL);
 		}
 		cJSON_AddItemToArray(results, b.items[i].result);
 	}
@@ -439,7 +458,9 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	static const struct plat_output_column cols[] = {{"outcome", NULL}, {"name", NULL}, {"id", NULL},
 							 {"size", NULL}, {"content_type", "type"}, {"status", NULL},
 							 {"error", NULL}, {NULL, NULL}};
-	rc = platctl_print(ctx, results, cols);
+	/* A table of nothing but failures says again what stderr said. */
+	if (failed < total || ctx->out.format != PLAT_OUT_TABLE)
+		rc = platctl_print(ctx, results, cols);
 	cJSON_Delete(results);
 	if (rc == 0 && wait_rc < 0)
 		return wait_rc;
@@ -453,7 +474,9 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	if (rc < 0 || failed == 0)
 		return rc;
 	/* One file: its own exit code. A batch: 1, and which files failed is above. */
-	if (total == 1)
-		return plat_error_set(&ctx->err, first_kind, "upload failed");
+	if (total == 1) {
+		ctx->err = single;
+		return -(int)first_kind;
+	}
 	return plat_error_set(&ctx->err, PLAT_E_FAILURE, "%zu of %zu files failed", failed, total);
 }

@@ -54,6 +54,11 @@ enum plat_log_level plat_log_get_level(void)
 	return log_state.level;
 }
 
+bool plat_log_human(void)
+{
+	return !log_state.json && log_state.level <= PLAT_LOG_WARN;
+}
+
 bool plat_log_enabled(enum plat_log_level level)
 {
 	return level <= log_state.level;
@@ -351,6 +356,30 @@ void plat_log(enum plat_log_level level, const char *msg, ...)
 		plat_buf_puts(&line, s);
 		cJSON_free(s);
 		cJSON_Delete(o);
+	} else if (level <= PLAT_LOG_WARN && log_state.level <= PLAT_LOG_WARN) {
+		/* A person at a terminal who asked for no detail: one plain line, as gh and kubectl
+		 * print theirs. The fields machines need (kind, exit code) stay out; the others
+		 * follow in parentheses, because they carry what the message refers to. */
+		/* Usage errors already start with the command path ("platctl documents: ..."). */
+		if (strncmp(clean_msg, "platctl ", 8) != 0 && strncmp(clean_msg, "platctl:", 8) != 0)
+			plat_buf_puts(&line, "platctl: ");
+		if (level == PLAT_LOG_WARN)
+			plat_buf_puts(&line, log_state.color ? "\033[33mwarning:\033[0m " : "warning: ");
+		plat_str_escape_terminal(&line, clean_msg, strlen(clean_msg));
+		int shown = 0;
+		va_start(ap, msg);
+		for (const char *k; (k = va_arg(ap, const char *));) {
+			const char *v = va_arg(ap, const char *);
+			if (!strcmp(k, "kind") || !strcmp(k, "exit_code"))
+				continue;
+			char *cv = clean_value(k, v);
+			plat_buf_printf(&line, "%s%s=", shown++ ? " " : " (", k);
+			logfmt_value(&line, cv);
+			free(cv);
+		}
+		va_end(ap);
+		if (shown)
+			plat_buf_putc(&line, ')');
 	} else {
 		static const char *const colors[] = {"\033[31m", "\033[33m", "\033[32m", "\033[36m", "\033[90m"};
 		plat_buf_printf(&line, "time=%s level=", ts);

@@ -1,7 +1,8 @@
 /* Structured logging to stderr.
  *
  * One line per event: JSON ({"time","level","msg","request_id",fields...}) for machines, or
- * logfmt-like text when stderr is a terminal. Every message and field value passes through
+ * text when stderr is a terminal: "platctl: msg" for errors and warnings at the default
+ * level, logfmt-like records with -v. Every message and field value passes through
  * the redactor first: registered secret values, passwords inside URLs and conninfo strings,
  * and the values of fields whose names look secret never reach the output.
  *
@@ -39,6 +40,8 @@ void plat_log_setup(const struct plat_log_options *opts);
 void plat_log_set_level(enum plat_log_level level);
 enum plat_log_level plat_log_get_level(void);
 bool plat_log_enabled(enum plat_log_level level);
+/* Text for a person without -v: errors and warnings print as one "platctl: ..." line. */
+bool plat_log_human(void);
 /* The request id log lines carry: the calling thread's, when a service call set one,
  * otherwise the process's (plat_log_setup). */
 const char *plat_log_request_id(void);

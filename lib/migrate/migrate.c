@@ -12,6 +12,7 @@
 
 #include "clock/clock.h"
 #include "db/db.h"
+#include "hash/hash.h"
 #include "mem/mem.h"
 
 /* ---- parsing the embedded files ---- */
@@ -122,8 +123,7 @@ int plat_migration_parse(const char *file_name, const char *data, size_t len, st
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < mdlen && i < 32; i++)
-		snprintf(m->checksum + 2 * i, 3, "%02x", md[i]);
+	plat_hex(md, mdlen < 32 ? mdlen : 32, m->checksum);
 	return 0;
 }
 

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "db/db.h"
 #include "store/store.h"
@@ -14,6 +13,7 @@
 #include "chunk/chunk.h"
 #include "clock/clock.h"
 #include "extract/extract.h"
+#include "hash/hash.h"
 #include "io/io.h"
 #include "log/log.h"
 #include "mem/mem.h"
@@ -25,13 +25,13 @@ static void mark_failed(struct plat_pipeline *p, const char *id, const struct pl
 
 struct download {
 	int fd;
-	EVP_MD_CTX *sha;
+	struct plat_sha256 *sha;
 };
 
 static int to_file(void *arg, const char *buf, size_t len)
 {
 	struct download *d = arg;
-	EVP_DigestUpdate(d->sha, buf, len);
+	plat_sha256_update(d->sha, buf, len);
 	return plat_write_all(d->fd, buf, len);
 }
 
@@ -47,16 +47,11 @@ static int fetch(struct plat_pipeline *p, const char *key, const char *sha256, c
 	 * behind. The extraction child inherits the descriptor and opens it by this name. */
 	unlink(path);
 	snprintf(path, 64, "/proc/self/fd/%d", fd);
-	struct download d = {fd, EVP_MD_CTX_new()};
-	EVP_DigestInit_ex(d.sha, EVP_sha256(), NULL);
+	struct download d = {fd, plat_sha256_new()};
 	int rc = plat_store_get(p->svc->store, key, 0, -1, to_file, &d, err);
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_DigestFinal_ex(d.sha, md, &n);
-	EVP_MD_CTX_free(d.sha);
-	char got[65];
-	for (int i = 0; i < 32; i++)
-		snprintf(got + 2 * i, 3, "%02x", md[i]);
+	char got[PLAT_SHA256_HEX_LEN + 1];
+	plat_sha256_final(d.sha, got);
+	plat_sha256_free(d.sha);
 	if (rc == 0 && strcmp(got, sha256) != 0)
 		rc = plat_error_set(err, PLAT_E_FAILURE, "the stored content does not match the document's sha256");
 	if (rc < 0) {

@@ -14,6 +14,8 @@
 
 #include <openssl/evp.h>
 
+#include "hash/hash.h"
+
 #include "clock/clock.h"
 #include "log/log.h"
 #include "mem/mem.h"
@@ -79,8 +81,7 @@ static ssize_t stream_fill(struct upload *u, char *buf, size_t cap)
 
 static void hex32(const unsigned char *md, char out[65])
 {
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	plat_hex(md, 32, out);
 }
 
 /* sha256 of a file range (and feed the whole-object hash); -1 on read errors. */

@@ -24,6 +24,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "hash/hash.h"
+
 #include "mem/mem.h"
 #include "store/store.h"
 #include "str/str.h"
@@ -185,8 +187,7 @@ static int file_put(struct plat_store *s, const char *key, plat_store_reader rea
 		unsigned int mdlen = 0;
 		EVP_DigestFinal_ex(sha, md, &mdlen);
 		res->size = total;
-		for (int i = 0; i < 32; i++)
-			snprintf(res->sha256 + 2 * i, 3, "%02x", md[i]);
+		plat_hex(md, 32, res->sha256);
 	}
 	EVP_MD_CTX_free(sha);
 	free(buf);

@@ -29,8 +29,10 @@ for l in lines:
 	[[ "$stderr" =~ \"request_id\":\"[0-9a-f]{32}\" ]]
 }
 
-@test "log.format=text gives logfmt lines; levels and -v/-q filter" {
+@test "log.format=text gives one plain line, logfmt lines with -v; levels and -v/-q filter" {
 	PLATCTL_LOG_FORMAT=text run --separate-stderr "$PLATCTL" nosuch
+	[ "$stderr" = "platctl: 'nosuch' is not a command (see 'platctl --help')" ]
+	PLATCTL_LOG_FORMAT=text run --separate-stderr "$PLATCTL" -v nosuch
 	[[ "$stderr" == "time="*" level=error msg=\""*"exit_code=2"* ]]
 	PLATCTL_BOGUS=1 run --separate-stderr "$PLATCTL" -q config show tenant
 	[ -z "$stderr" ]
@@ -54,12 +56,32 @@ for l in lines:
 	[[ "$output" == *'"origin":	"flag --no-color"'* ]]
 }
 
-@test "text logs on a terminal (script(1)) are logfmt and coloured" {
+@test "on a terminal (script(1)) a failure is one line; -v gives coloured logfmt records" {
 	command -v script >/dev/null || skip "script(1) not installed"
 	run script -qec "$PLATCTL nosuch" /dev/null
 	[ "$status" -eq 2 ]
+	[ "$(printf '%s' "$output" | tr -d '\r')" = "platctl: 'nosuch' is not a command (see 'platctl --help')" ]
+	run script -qec "$PLATCTL -v nosuch" /dev/null
 	[[ "$output" == *"level="$'\033[31m'"error"* ]]
 	[[ "$output" == *"msg=\"platctl: 'nosuch' is not a command"* ]]
+	# a missing file: one line, no progress line, no table, no second record
+	run script -qec "$PLATCTL upload $BATS_TEST_TMPDIR/missing.pdf" /dev/null
+	[ "$status" -eq 5 ]
+	clean=$(printf '%s' "$output" | tr -d '\r' | sed 's/\x1b\[K//g')
+	[ "$clean" = "platctl: '$BATS_TEST_TMPDIR/missing.pdf': cannot open: No such file or directory" ] || { echo "$clean" | od -c | head; false; }
+	# a hint where one helps
+	PLATCTL_DATABASE_URL=postgresql://127.0.0.1:1/x PLATCTL_DATABASE_CONNECT_TIMEOUT=1s \
+		run script -qec "$PLATCTL documents list" /dev/null
+	[ "$status" -eq 7 ]
+	[[ "$output" == *"platctl: cannot connect to PostgreSQL"* && "$output" == *"hint: is PostgreSQL running?"* ]]
+	[[ "$output" != *"level="* ]]
+	# --log-format json keeps the record on a terminal, and not a terminal keeps it too
+	run script -qec "$PLATCTL --log-format json nosuch" /dev/null
+	[[ "$output" == *'"level":"error"'*'"exit_code":"2"'* ]]
+	run --separate-stderr "$PLATCTL" upload "$BATS_TEST_TMPDIR/missing.pdf"
+	[ "$status" -eq 5 ]
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	assert_error_logged 5
 }
 
 @test "version: text, --short, JSON schema, --version" {

@@ -181,6 +181,11 @@ assert types == {"contract.txt": "text/plain", "policy.md": "text/markdown", "re
 	run --separate-stderr "$PLATCTL" documents list --cursor garbage
 	[ "$status" -eq 2 ]
 	id=$("$PLATCTL" documents list --name contract -o ids)
+	# for a person: a card in a fixed order, the history as a list
+	run --separate-stderr "$PLATCTL" documents show "$id"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | awk '{print $1}' | head -8 | tr '\n' ' ')" = "name id status class title size type version " ]
+	[[ "$output" == *$'\nhistory\n  '*"document.upload by "* ]]
 	run "$PLATCTL" documents show "$id" -o json
 	[[ "$output" == *'"action":	"document.upload"'* && "$output" == *'"storage_key":	"default/'* ]]
 	# another tenant
