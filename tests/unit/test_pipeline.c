@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "migrate/migrate.h"
 #include "pipeline/pipeline.h"
+#include "store/store.h"
 
 static char url[512], dbname[64], root[64];
 static struct plat_db *db;
