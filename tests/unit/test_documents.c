@@ -21,7 +21,9 @@
 #include "migrate/migrate.h"
 #include "store/store.h"
 
-static char url[512], dbname[64], root[64];
+#include "harness.h"
+
+static char url[512], root[64];
 static struct plat_config *cfg;
 static struct plat_services *services;
 static struct plat_db *db; /* the test's own connection, for checks */
@@ -29,39 +31,12 @@ static struct plat_db *db; /* the test's own connection, for checks */
 static int setup(void **state)
 {
 	(void)state;
-	const char *admin = getenv("TEST_DATABASE_URL");
-	if (!admin)
-		return 0;
-	struct plat_error err = {0};
-	struct plat_db_options o = {.url = admin, .connect_timeout_ms = 10000};
-	struct plat_db *a;
-	if (plat_db_connect(&o, &a, &err) < 0)
-		return -1;
-	snprintf(dbname, sizeof(dbname), "docs_%ld", (long)getpid());
-	char sql[128];
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
-	plat_db_close(a);
-	if (rc < 0)
-		return -1;
-	const char *slash = strrchr(admin, '/');
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
-	o.url = url;
-	if (plat_db_connect(&o, &db, &err) < 0)
-		return -1;
-	struct plat_migrate_options mo = {.applied_by = "test"};
-	int n;
-	if (plat_migrate_up(db, &mo, &n, &err) < 0)
-		return -1;
-	snprintf(root, sizeof(root), "/tmp/platctl-docs-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
+	int rc = harness_database("docs", url, sizeof(url), &db);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	char surl[128];
-	snprintf(surl, sizeof(surl), "file://%s", root);
-	cfg = plat_config_new();
-	if (plat_config_set(cfg, PLAT_CFG_DATABASE_URL, url, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
-	    plat_config_set(cfg, PLAT_CFG_STORAGE_URL, surl, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
-	    plat_config_set(cfg, PLAT_CFG_EVENTS_BACKEND, "postgres", PLAT_CFG_SRC_FLAG, "test", &err) < 0)
+	struct plat_error err = {0};
+	if (harness_file_store("docs", root, surl) < 0 || !(cfg = harness_config(url, surl)))
 		return -1;
 	return plat_services_open(cfg, NULL, &(struct plat_services_options){.pool_size = 4}, &services, &err);
 }
@@ -74,9 +49,7 @@ static int teardown(void **state)
 	plat_services_close(services);
 	plat_config_free(cfg);
 	plat_db_close(db);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return harness_remove(root);
 }
 
 static const char *value(const char *sql, const char *p1)

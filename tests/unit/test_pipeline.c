@@ -16,7 +16,9 @@
 #include "pipeline/pipeline.h"
 #include "store/store.h"
 
-static char url[512], dbname[64], root[64];
+#include "harness.h"
+
+static char url[512], root[64];
 static struct plat_db *db;
 static struct plat_store *store;
 static struct plat_taxonomy *taxonomy;
@@ -25,35 +27,13 @@ static struct plat_svc svc;
 static int setup(void **state)
 {
 	(void)state;
-	const char *admin = getenv("TEST_DATABASE_URL");
-	if (!admin)
-		return 0;
+	int rc = harness_database("pipe", url, sizeof(url), &db);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	struct plat_error err = {0};
-	struct plat_db_options o = {.url = admin, .connect_timeout_ms = 10000};
-	struct plat_db *a;
-	if (plat_db_connect(&o, &a, &err) < 0)
-		return -1;
-	snprintf(dbname, sizeof(dbname), "pipe_%ld", (long)getpid());
-	char sql[128];
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
-	plat_db_close(a);
-	if (rc < 0)
-		return -1;
-	const char *slash = strrchr(admin, '/');
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
-	o.url = url;
-	if (plat_db_connect(&o, &db, &err) < 0)
-		return -1;
-	struct plat_migrate_options mo = {.applied_by = "test"};
-	int n;
-	if (plat_migrate_up(db, &mo, &n, &err) < 0)
-		return -1;
-	snprintf(root, sizeof(root), "/tmp/platctl-pipe-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
 	char surl[128];
-	snprintf(surl, sizeof(surl), "file://%s", root);
+	if (harness_file_store("pipe", root, surl) < 0)
+		return -1;
 	struct plat_store_options so = {.url = surl};
 	if (plat_store_open(&so, &store, &err) < 0 || plat_taxonomy_load("etc/platctl/classes.yaml", &taxonomy, &err) < 0)
 		return -1;
@@ -69,9 +49,7 @@ static int teardown(void **state)
 	plat_db_close(db);
 	plat_store_close(store);
 	plat_taxonomy_free(taxonomy);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return harness_remove(root);
 }
 
 struct mem {

@@ -20,7 +20,9 @@
 #include "search/ask.h"
 #include "search/search.h"
 
-static char url[512], dbname[64], root[64];
+#include "harness.h"
+
+static char url[512], root[64];
 static struct plat_config *cfg;
 static struct plat_services *services;
 static struct plat_db *db;
@@ -61,40 +63,13 @@ static int add(struct plat_svc *svc, const char *name, const char *text, const c
 static int setup(void **state)
 {
 	(void)state;
-	const char *admin = getenv("TEST_DATABASE_URL");
-	if (!admin)
-		return 0;
-	struct plat_error err = {0};
-	struct plat_db_options o = {.url = admin, .connect_timeout_ms = 10000};
-	struct plat_db *a;
-	if (plat_db_connect(&o, &a, &err) < 0)
-		return -1;
-	snprintf(dbname, sizeof(dbname), "search_%ld", (long)getpid());
-	char sql[128];
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
-	plat_db_close(a);
-	if (rc < 0)
-		return -1;
-	const char *slash = strrchr(admin, '/');
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
-	o.url = url;
-	if (plat_db_connect(&o, &db, &err) < 0)
-		return -1;
-	struct plat_migrate_options mo = {.applied_by = "test"};
-	int n;
-	if (plat_migrate_up(db, &mo, &n, &err) < 0 ||
-	    plat_db_exec(db, "INSERT INTO tenants (name) VALUES ('globex')", 0, NULL, NULL, &err) < 0)
-		return -1;
-	snprintf(root, sizeof(root), "/tmp/platctl-search-XXXXXX");
-	if (!mkdtemp(root))
-		return -1;
+	int rc = harness_database("search", url, sizeof(url), &db);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	char surl[128];
-	snprintf(surl, sizeof(surl), "file://%s", root);
-	cfg = plat_config_new();
-	if (plat_config_set(cfg, PLAT_CFG_DATABASE_URL, url, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
-	    plat_config_set(cfg, PLAT_CFG_STORAGE_URL, surl, PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
-	    plat_config_set(cfg, PLAT_CFG_EVENTS_BACKEND, "postgres", PLAT_CFG_SRC_FLAG, "test", &err) < 0 ||
+	struct plat_error err = {0};
+	if (harness_file_store("search", root, surl) < 0 || !(cfg = harness_config(url, surl)) ||
+	    plat_db_exec(db, "INSERT INTO tenants (name) VALUES ('globex')", 0, NULL, NULL, &err) < 0 ||
 	    plat_services_open(cfg, NULL, NULL, &services, &err) < 0 ||
 	    plat_taxonomy_load("etc/platctl/classes.yaml", &taxonomy, &err) < 0)
 		return -1;
@@ -122,9 +97,7 @@ static int teardown(void **state)
 	plat_services_close(services);
 	plat_config_free(cfg);
 	plat_db_close(db);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return harness_remove(root);
 }
 
 static const char *top_document(const cJSON *results)
