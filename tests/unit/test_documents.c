@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,60 @@ static void test_requeue_and_request_ids(void **state)
 	plat_svc_done(&two);
 }
 
+/* One context per thread over shared services, as the server will run requests. */
+struct uploader {
+	int n;
+	int failures;
+	char request_id[65];
+};
+
+static void *upload_many(void *arg)
+{
+	struct uploader *u = arg;
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	snprintf(u->request_id, sizeof(u->request_id), "%s", svc.request_id);
+	for (int i = 0; i < 10; i++) {
+		char text[128], name[32];
+		/* Half the content is shared by every thread: they race on the same objects. */
+		snprintf(text, sizeof(text), "Document %d of thread %d, about encrypted laptops.\n", i, i % 2 ? u->n : 0);
+		snprintf(name, sizeof(name), "par%d-%d.txt", u->n, i);
+		struct plat_error err = {0};
+		cJSON *doc = NULL;
+		if (upload(&svc, name, text, false, &doc, &err) < 0)
+			u->failures++;
+		cJSON_Delete(doc);
+		plat_svc_done(&svc);
+		plat_svc_init(&svc, services, &(struct plat_call){.request_id = u->request_id});
+	}
+	plat_svc_done(&svc);
+	return NULL;
+}
+
+static void test_contexts_per_thread_over_shared_services(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	enum { N = 8 };
+	struct uploader u[N];
+	pthread_t th[N];
+	for (int i = 0; i < N; i++) {
+		u[i] = (struct uploader){.n = i + 1};
+		assert_int_equal(pthread_create(&th[i], NULL, upload_many, &u[i]), 0);
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(u[i].failures, 0);
+	}
+	/* Shared content once per tenant; the rest once each. Each event under its thread's id. */
+	assert_string_equal(value("SELECT count(DISTINCT sha256) FROM documents WHERE name LIKE 'par%'", NULL), "45");
+	for (int i = 0; i < N; i++) {
+		int mine = atoi(value("SELECT count(*) FROM outbox WHERE request_id = $1", u[i].request_id));
+		assert_true(mine >= 5 && mine <= 10);
+	}
+}
+
 static void test_tag_parser(void **state)
 {
 	(void)state;
@@ -299,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_upload_refuses_bad_content),
 		cmocka_unit_test(test_read_verifies_and_remove_purges),
 		cmocka_unit_test(test_requeue_and_request_ids),
+		cmocka_unit_test(test_contexts_per_thread_over_shared_services),
 		cmocka_unit_test(test_tag_parser),
 	};
 	return cmocka_run_group_tests_name("documents", tests, setup, teardown);
