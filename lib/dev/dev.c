@@ -106,10 +106,11 @@ int plat_dev_open(const char *dir, const char *pg_bindir, struct plat_dev *dev, 
 	dev->pg_bindir = pg_bindir ? plat_xstrdup(pg_bindir) : find_pg_bindir();
 	if (!dev->pg_bindir || !is_executable(dev->pg_bindir, "initdb") || !is_executable(dev->pg_bindir, "pg_ctl")) {
 		plat_dev_close(dev);
-		return plat_error_set(err, PLAT_E_UNAVAILABLE,
-				      "PostgreSQL server binaries (initdb, pg_ctl) not found%s%s; install postgresql "
-				      "(make deps) or pass --pg-bindir",
-				      pg_bindir ? " in " : "", pg_bindir ? pg_bindir : "");
+		plat_error_set(err, PLAT_E_UNAVAILABLE,
+			       "PostgreSQL server binaries (initdb, pg_ctl) not found%s%s; install postgresql "
+			       "(make deps) or name the directory that has them",
+			       pg_bindir ? " in " : "", pg_bindir ? pg_bindir : "");
+		return plat_error_param(err, "pg-bindir");
 	}
 	dev->as_postgres = geteuid() == 0;
 	return 0;
@@ -353,8 +354,9 @@ int plat_dev_up(struct plat_dev *dev, struct plat_dev_status *st, struct plat_er
 	if (dev->as_postgres && !others_can_traverse(dev->dir)) {
 		rc = plat_error_set(err, PLAT_E_FAILURE,
 				    "the postgres user cannot enter '%s' (a parent directory is private); "
-				    "use --dir with a directory under /var/lib or /srv",
+				    "use a directory under /var/lib or /srv",
 				    dev->dir);
+		plat_error_param(err, "dir");
 		goto out;
 	}
 

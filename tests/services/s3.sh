@@ -44,7 +44,8 @@ start_service() {
 	echo $! >"$dir/server.pid"
 
 	local port='' up=0
-	for _ in $(seq 1 150); do
+	# Up to 60 s: node starts slowly on a loaded machine (a CI runner, parallel builds).
+	for _ in $(seq 1 600); do
 		if [ -z "$port" ] && [ -s "$dir/port" ]; then
 			port=$(cat "$dir/port")
 		fi
