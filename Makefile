@@ -32,7 +32,7 @@ BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
-GEN_SRC  := build/gen/migrations_data.c
+GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c
 LIB_SRC  := $(sort $(wildcard lib/*/*.c)) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -74,6 +74,11 @@ build/gen/warnings: FORCE
 build/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh $@ $(MIGRATIONS)
+
+# So is the builtin classifier's taxonomy (ai.taxonomy only overrides it).
+build/gen/taxonomy_data.c: etc/platctl/classes.yaml scripts/embed-data.sh
+	@mkdir -p $(@D)
+	scripts/embed-data.sh $@ plat_taxonomy_builtin_yaml etc/platctl/classes.yaml
 
 # ---- library and binary ----
 build/obj/%.o: %.c build/gen/warnings
@@ -184,8 +189,7 @@ install: platctl man
 	install -m 0644 etc/platctl.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/config.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
-	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml ] || \
-		install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml
+	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
 	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done

@@ -8,8 +8,9 @@ load helpers
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for f in usr/bin/platctl usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
-		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml etc/platctl/classes.yaml \
-		usr/share/doc/platctl/examples/config.yaml usr/lib/systemd/system/platctl-migrate.service \
+		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml \
+		usr/share/doc/platctl/examples/config.yaml usr/share/doc/platctl/examples/classes.yaml \
+		usr/lib/systemd/system/platctl-migrate.service \
 		usr/lib/systemd/system/platctl-consume.service; do
 		[ -e "$dest/$f" ] || { echo "missing $f"; false; }
 	done
@@ -20,6 +21,8 @@ load helpers
 	grep -q '^ExecStart=/usr/bin/platctl migrate up$' "$dest/usr/lib/systemd/system/platctl-migrate.service"
 	grep -q '^ExecStart=/usr/bin/platctl consume --concurrency 2$' "$dest/usr/lib/systemd/system/platctl-consume.service"
 	! grep -rq '@BINDIR@' "$dest"
+	# the taxonomy is compiled in: nothing in /etc that platctl would not read
+	[ ! -e "$dest/etc/platctl/classes.yaml" ]
 	"$dest/usr/bin/platctl" --config "$dest/etc/platctl/config.yaml" config validate --strict
 	# an existing config is never overwritten
 	echo "tenant: mine" >"$dest/etc/platctl/config.yaml"
