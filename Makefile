@@ -1,6 +1,6 @@
 # platctl — build, install, test.
 #
-#   make            build ./platctl
+#   make            build ./platctl (warnings do not fail it; DEVELOPER=1 adds -Werror)
 #   make check      install missing dependencies, build, run every test (unit, CLI, sanitizers)
 #   make demo       install missing dependencies, build, run the demo on the embedded default
 #   make deps       install build/test dependencies (Debian 12, needs root)
@@ -23,14 +23,16 @@ PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic poppler-g
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+# -Werror only for the project's own builds (make check, CI, DEVELOPER=1): a newer compiler's
+# new warnings must not break a distribution's build of a release.
+WARNINGS := -Wall -Wextra $(if $(filter 1,$(DEVELOPER)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 BASE_CPPFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Ilib -Ibuild/gen $(PKG_CFLAGS)
 BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
-GEN_SRC  := build/gen/migrations_data.c
+GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c
 LIB_SRC  := $(sort $(wildcard lib/*/*.c)) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -62,13 +64,24 @@ build/gen/build_info.h: FORCE
 
 build/obj/cmd/platctl/version.o build/asan/cmd/platctl/version.o: build/gen/build_info.h
 
+# The warning flags in use: objects built without -Werror are rebuilt when it is turned on
+# (make check after make), so a warning cannot hide in an up-to-date object.
+build/gen/warnings: FORCE
+	@mkdir -p $(@D)
+	@echo '$(WARNINGS)' | cmp -s - $@ || echo '$(WARNINGS)' > $@
+
 # The SQL migrations are compiled into the binary.
 build/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
+# So is the builtin classifier's taxonomy (ai.taxonomy only overrides it).
+build/gen/taxonomy_data.c: etc/platctl/classes.yaml scripts/embed-data.sh
+	@mkdir -p $(@D)
+	scripts/embed-data.sh $@ plat_taxonomy_builtin_yaml etc/platctl/classes.yaml
+
 # ---- library and binary ----
-build/obj/%.o: %.c
+build/obj/%.o: %.c build/gen/warnings
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
@@ -93,11 +106,11 @@ build/tests/%: tests/unit/%.c build/libplat.a $(filter-out build/obj/cmd/platctl
 		build/obj/tests/unit/platctl_nomain.o $(filter-out build/obj/cmd/platctl/main.o,$(CMD_OBJ)) \
 		build/libplat.a $(BASE_LDLIBS) -lcmocka
 
-build/obj/tests/unit/platctl_nomain.o: cmd/platctl/main.c
+build/obj/tests/unit/platctl_nomain.o: cmd/platctl/main.c build/gen/warnings
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -DPLATCTL_NO_MAIN -MMD -MP -c -o $@ $<
 
-build/asan/%.o: %.c
+build/asan/%.o: %.c build/gen/warnings
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(SAN_FLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
@@ -105,7 +118,7 @@ build/asan/libplat.a: $(ASAN_LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-build/asan/tests/unit/platctl_nomain.o: cmd/platctl/main.c
+build/asan/tests/unit/platctl_nomain.o: cmd/platctl/main.c build/gen/warnings
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(SAN_FLAGS) $(WARNINGS) -DPLATCTL_NO_MAIN -MMD -MP -c -o $@ $<
 
@@ -131,11 +144,12 @@ deps:
 	scripts/deps.sh
 
 # Separate make runs: pkg-config flags are read when make starts, so dependencies must
-# be installed before the build's make starts.
+# be installed before the build's make starts. check is a developer build (-Werror), and
+# so are the make runs of the tests it starts (install.bats), so they rebuild nothing.
 check:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory test-bins
-	@scripts/check.sh
+	@$(MAKE) --no-print-directory test-bins DEVELOPER=1
+	@DEVELOPER=1 scripts/check.sh
 
 demo:
 	@scripts/deps.sh
@@ -179,8 +193,7 @@ install: platctl man
 	install -m 0644 etc/platctl.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/config.yaml
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
-	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml ] || \
-		install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/classes.yaml
+	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
 	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done

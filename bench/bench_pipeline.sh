@@ -5,7 +5,9 @@
 # chain — poppler's own text extraction with no bookkeeping. Goal: >= 0.7x of pdftotext.
 # Medians of REPS runs, alternating the two sides so drift hits both; each platctl run
 # gets a fresh database (uploads are not timed). Also prints where platctl's time goes,
-# from the documents' stage_timings.
+# from the documents' stage_timings. Each run is checked before the ratio: consume's summary
+# counts every document processed and none failed, the database has them processed with
+# chunks on every page embedded by the builtin model, and the store holds every PDF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DOCS=${BENCH_PDFS:-20}
@@ -16,12 +18,14 @@ SENTENCES=${BENCH_SENTENCES:-35}
 REPS=${BENCH_REPS:-3}
 . bench/lib.sh
 bench_start pipeline
-export PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
-unset PLATCTL_AI_PROVIDER
+export PLATCTL_EVENTS_BACKEND=postgres
 
 mkdir -p "$work/pdf"
 for i in $(seq 1 "$DOCS"); do
 	python3 tests/data/gen_pdf.py --pages "$PAGES" --sentences "$SENTENCES" --seed "$i" --out "$work/pdf/doc$i.pdf"
+done
+for f in "$work"/pdf/*.pdf; do
+	bench_check "pages of $(basename "$f")" "$(pdfinfo "$f" | awk '/^Pages:/ {print $2}')" "$PAGES"
 done
 cat "$work"/pdf/* >/dev/null # warm the page cache for everyone
 total_pages=$((DOCS * PAGES))
@@ -37,7 +41,21 @@ prepare() {
 	export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$db"
 	export PLATCTL_STORAGE_URL="file://$work/store$1"
 	./platctl migrate up >/dev/null
-	./platctl upload "$work"/pdf/*.pdf -o ids >/dev/null
+	./platctl upload "$work"/pdf/*.pdf -o ids >"$work/ids"
+	bench_check "documents uploaded" "$(grep -c . "$work/ids")" "$DOCS"
+}
+
+# What run R must have left: every document processed, with chunks on every page embedded
+# by the builtin model, and every PDF in the store.
+verify() {
+	local r=$1 got
+	got=$(psql -qAtX -v ON_ERROR_STOP=1 -d "bench_$r" -F ' ' -c "
+		SELECT (SELECT count(*) FROM documents WHERE status = 'processed'),
+		       (SELECT count(DISTINCT (document_id, page)) FROM chunks),
+		       (SELECT count(*) FROM chunks WHERE embedding IS NULL OR embedding_model <> 'builtin-hash-384-v1')")
+	bench_check "run $r: processed documents, pages with chunks, chunks without a builtin embedding" \
+		"$got" "$DOCS $total_pages 0"
+	bench_check "run $r: objects in the store" "$(find "$work/store$r" -type f | wc -l)" "$DOCS"
 }
 
 plat=() anchor=()
@@ -49,14 +67,12 @@ for r in $(seq "$REPS"); do
 
 	prepare "$r"
 	t0=$(now)
-	./platctl consume --once -c 1 -o json >"$work/summary" 2>"$work/log"
+	./platctl consume --once -c 1 -o json >"$work/summary" 2>"$work/log" ||
+		bench_fail "platctl consume run $r exited $?" "$work/log"
 	t1=$(now)
-	done_n=$(jq .processed "$work/summary")
-	if [ "$done_n" -ne "$DOCS" ]; then
-		echo "bench_pipeline: consume processed $done_n of $DOCS documents" >&2
-		tail -n 5 "$work/log" >&2
-		exit 1
-	fi
+	bench_check "run $r: consume's summary" "$(jq -r '"\(.processed) processed, \(.failed + .dead_lettered) failed"' "$work/summary")" \
+		"$DOCS processed, 0 failed" "$work/log"
+	verify "$r"
 	plat+=("$(echo "$t1 - $t0" | bc -l)")
 	last_wall=${plat[-1]}
 done

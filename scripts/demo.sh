@@ -12,8 +12,6 @@ if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
 else
 	step() { printf '\n==> %s\n' "$*"; }
 fi
-# The builtin classifier's taxonomy from this checkout unless platctl is installed.
-[ -f /etc/platctl/classes.yaml ] || export PLATCTL_AI_TAXONOMY="$PWD/etc/platctl/classes.yaml"
 start=$SECONDS
 
 step "platctl version"

@@ -5,7 +5,8 @@
  *                   sublinear tf, signed buckets, L2-normalised, PLAT_AI_BUILTIN_DIM dims
  *   summary         extractive: TextRank over sentence similarity, original sentences in
  *                   document order
- *   classification  a taxonomy (etc/platctl/classes.yaml): weighted keywords per class
+ *   classification  a taxonomy: weighted keywords per class; etc/platctl/classes.yaml is
+ *                   compiled in, and a file (ai.taxonomy) can replace it
  *   fields          rules: dates, expiry/renewal dates, money, emails, phones, IBANs
  *                   (mod-97 checked), parties ("between X and Y") */
 #ifndef PLAT_AI_BUILTIN_H
@@ -48,8 +49,11 @@ char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage 
 
 struct plat_taxonomy;
 
-/* Load a taxonomy YAML file: classes: {NAME: {keywords: {WORD: WEIGHT, ...}}}. */
+/* Load a taxonomy YAML file: classes: {NAME: {keywords: {WORD: WEIGHT, ...}}}. A NULL or
+ * empty path loads the builtin taxonomy, so an unset ai.taxonomy needs no file. */
 int plat_taxonomy_load(const char *path, struct plat_taxonomy **out, struct plat_error *err);
+/* The taxonomy compiled into platctl (etc/platctl/classes.yaml at build time). */
+int plat_taxonomy_builtin(struct plat_taxonomy **out, struct plat_error *err);
 int plat_taxonomy_load_buffer(const char *name, const char *yaml, size_t len, struct plat_taxonomy **out,
 			      struct plat_error *err);
 void plat_taxonomy_free(struct plat_taxonomy *t);

@@ -124,8 +124,20 @@ out:
 	return 0;
 }
 
+/* build/gen/taxonomy_data.c, made by scripts/embed-data.sh. */
+extern const char plat_taxonomy_builtin_yaml[];
+extern const size_t plat_taxonomy_builtin_yaml_len;
+
+int plat_taxonomy_builtin(struct plat_taxonomy **out, struct plat_error *err)
+{
+	return plat_taxonomy_load_buffer("builtin taxonomy", plat_taxonomy_builtin_yaml, plat_taxonomy_builtin_yaml_len,
+					 out, err);
+}
+
 int plat_taxonomy_load(const char *path, struct plat_taxonomy **out, struct plat_error *err)
 {
+	if (!path || !*path)
+		return plat_taxonomy_builtin(out, err);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return plat_error_set(err, PLAT_E_CONFIG, "cannot open taxonomy '%s': %s", path, strerror(errno));

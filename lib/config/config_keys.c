@@ -444,9 +444,11 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AI_TAXONOMY] = {
 		.name = "ai.taxonomy",
 		.type = PLAT_CFG_T_STRING,
-		.default_value = "/etc/platctl/classes.yaml",
 		.section = "ai",
-		.doc = "The builtin classifier's taxonomy (classes, weighted keywords).",
+		.doc = "A taxonomy file (classes, weighted keywords) replacing the builtin classifier's own, "
+		       "which is compiled into platctl. Unset or empty: the compiled-in one; a copy of it "
+		       "to start from is installed with the examples (share/doc/platctl/examples/classes.yaml).",
+		.example = "/etc/platctl/classes.yaml",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",

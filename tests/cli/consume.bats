@@ -166,6 +166,35 @@ slow_summaries() {
 	[ "$(sql "SELECT count(*) FROM outbox WHERE attempts > 0")" -eq 0 ]
 }
 
+@test "consume needs no installed data files: built, not installed, the taxonomy is compiled in" {
+	# a copy of the binary outside the tree, run from an empty directory, with empty HOME
+	# and XDG dirs, no /etc/platctl files and a configuration that does not set ai.taxonomy
+	mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/cwd" "$HOME/.local/share" "$HOME/.cache"
+	cp "$PLATCTL" "$BATS_TEST_TMPDIR/bin/platctl"
+	export XDG_DATA_HOME="$HOME/.local/share" XDG_CACHE_HOME="$HOME/.cache"
+	cfg="$BATS_TEST_TMPDIR/config.yaml"
+	printf 'database:\n  url: %s\nstorage:\n  url: %s\n' "$PLATCTL_DATABASE_URL" "$PLATCTL_STORAGE_URL" >"$cfg"
+	unset PLATCTL_DATABASE_URL PLATCTL_STORAGE_URL PLATCTL_AI_TAXONOMY
+	cd "$BATS_TEST_TMPDIR/cwd"
+	p() { "$BATS_TEST_TMPDIR/bin/platctl" --config "$cfg" "$@"; }
+	p upload "$F/contract.txt" "$F/policy.md" >/dev/null
+	run --separate-stderr p consume --once -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jq .processed <<<"$output")" -eq 2 ]
+	[ "$(sql "SELECT string_agg(name || '=' || class, ' ' ORDER BY name) FROM documents")" = "contract.txt=contract policy.md=policy" ]
+	run --separate-stderr p config show ai.taxonomy -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jq -r '.keys[0].source + " " + (.keys[0].value // "unset")' <<<"$output")" = "default unset" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/cwd")" ]
+}
+
+@test "an empty ai.taxonomy means the builtin taxonomy too" {
+	"$PLATCTL" upload "$F/contract.txt" >/dev/null
+	PLATCTL_AI_TAXONOMY= run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(sql "SELECT class FROM documents")" = contract ]
+}
+
 @test "--metrics-file writes Prometheus metrics: outcomes, lag and stage latencies" {
 	"$PLATCTL" upload "$F/contract.txt" "$F/policy.md" "$F/report.html" >/dev/null
 	m="$BATS_TEST_TMPDIR/consume.prom"

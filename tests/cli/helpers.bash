@@ -58,13 +58,12 @@ fresh_db() {
 }
 
 # What a test of the document pipeline starts from: a clean environment, a fresh migrated
-# database, file storage in the test's directory and the shipped taxonomy.
+# database, file storage in the test's directory and the builtin (compiled-in) taxonomy.
 pipeline_setup() {
 	isolate
 	fresh_db
 	"$PLATCTL" migrate up >/dev/null
 	export PLATCTL_STORAGE_URL="file://$BATS_TEST_TMPDIR/store"
-	export PLATCTL_AI_TAXONOMY="$ROOT/etc/platctl/classes.yaml"
 }
 
 # The S3 service (s3rver behind the SigV4-checking proxy) for a test file.

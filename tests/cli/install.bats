@@ -8,8 +8,9 @@ load helpers
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for f in usr/bin/platctl usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
-		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml etc/platctl/classes.yaml \
-		usr/share/doc/platctl/examples/config.yaml usr/lib/systemd/system/platctl-migrate.service \
+		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml \
+		usr/share/doc/platctl/examples/config.yaml usr/share/doc/platctl/examples/classes.yaml \
+		usr/lib/systemd/system/platctl-migrate.service \
 		usr/lib/systemd/system/platctl-consume.service; do
 		[ -e "$dest/$f" ] || { echo "missing $f"; false; }
 	done
@@ -20,9 +21,53 @@ load helpers
 	grep -q '^ExecStart=/usr/bin/platctl migrate up$' "$dest/usr/lib/systemd/system/platctl-migrate.service"
 	grep -q '^ExecStart=/usr/bin/platctl consume --concurrency 2$' "$dest/usr/lib/systemd/system/platctl-consume.service"
 	! grep -rq '@BINDIR@' "$dest"
+	# the taxonomy is compiled in: nothing in /etc that platctl would not read
+	[ ! -e "$dest/etc/platctl/classes.yaml" ]
 	"$dest/usr/bin/platctl" --config "$dest/etc/platctl/config.yaml" config validate --strict
 	# an existing config is never overwritten
 	echo "tenant: mine" >"$dest/etc/platctl/config.yaml"
 	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 	[ "$(cat "$dest/etc/platctl/config.yaml")" = "tenant: mine" ]
+}
+
+# milliseconds of a systemd time span (systemd.time(7): "5min", "90s", "1h 30min", "300"
+# meaning seconds) or of a platctl duration ("500ms", "10s", "5m", "2h", bare = seconds).
+to_ms() { # systemd|platctl VALUE
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+kind, text = sys.argv[1], sys.argv[2].strip()
+ms = {"us": 0.001, "usec": 0.001, "ms": 1, "msec": 1, "": 1000, "s": 1000, "sec": 1000,
+      "second": 1000, "seconds": 1000, "m": 60000, "min": 60000, "minute": 60000,
+      "minutes": 60000, "h": 3600000, "hr": 3600000, "hour": 3600000, "hours": 3600000,
+      "d": 86400000, "day": 86400000, "days": 86400000, "w": 604800000, "week": 604800000,
+      "weeks": 604800000}
+if kind == "platctl":
+    ms = {k: ms[k] for k in ("ms", "", "s", "m", "h")}
+parts = re.findall(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)", text)
+if not parts or "".join(n + u for n, u in parts) != re.sub(r"\s+", "", text) or any(u not in ms for _, u in parts):
+    sys.exit(f"cannot parse {kind} duration {text!r}")
+print(round(sum(float(n) * ms[u] for n, u in parts)))
+PY
+}
+
+@test "platctl-consume.service gives the worker its grace period and then some before SIGKILL" {
+	isolate
+	: >"$BATS_TEST_TMPDIR/empty.yaml"
+	run --separate-stderr "$PLATCTL" --config "$BATS_TEST_TMPDIR/empty.yaml" config show events.grace_period -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(jq -r '.keys[0].source' <<<"$output")" = default ]
+	grace=$(jq -r '.keys[0].value' <<<"$output")
+	grace_ms=$(to_ms platctl "$grace")
+	unit="$ROOT/jobs/platctl-consume.service"
+	[ "$(grep -c '^TimeoutStopSec=' "$unit")" -eq 1 ] || { echo "expected one TimeoutStopSec= in $unit"; false; }
+	stop=$(sed -n 's/^TimeoutStopSec=//p' "$unit")
+	stop_ms=$(to_ms systemd "$stop")
+	# the worker needs time to exit after the grace period ends: at least 10 s more
+	[ "$stop_ms" -ge $((grace_ms + 10000)) ] ||
+		{ echo "TimeoutStopSec=$stop ($stop_ms ms) must exceed events.grace_period $grace ($grace_ms ms) by 10 s"; false; }
+	# and the parser reads what systemd writes
+	[ "$(to_ms systemd 5min)" -eq 300000 ] && [ "$(to_ms systemd 90s)" -eq 90000 ]
+	[ "$(to_ms systemd '1min 30s')" -eq 90000 ] && [ "$(to_ms systemd 300)" -eq 300000 ]
+	[ "$(to_ms platctl 5m)" -eq 300000 ] && [ "$(to_ms platctl 1500ms)" -eq 1500 ]
+	! to_ms systemd 5fortnights 2>/dev/null
 }

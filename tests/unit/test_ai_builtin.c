@@ -219,7 +219,7 @@ static void test_classification_accuracy(void **state)
 	(void)state;
 	struct plat_taxonomy *t;
 	struct plat_error err = {0};
-	if (plat_taxonomy_load("etc/platctl/classes.yaml", &t, &err) < 0)
+	if (plat_taxonomy_load(NULL, &t, &err) < 0) /* the builtin one, as consume uses by default */
 		fail_msg("%s", err.message);
 	DIR *d = opendir("tests/data/classify");
 	assert_non_null(d);
@@ -259,6 +259,56 @@ static void test_classification_accuracy(void **state)
 	}
 }
 
+/* The taxonomy compiled into the binary loads without any file (NULL, "" or by name) and
+ * is etc/platctl/classes.yaml: both classify every labelled document the same way. */
+static void test_builtin_taxonomy(void **state)
+{
+	(void)state;
+	struct plat_taxonomy *builtin, *by_null, *by_empty, *file;
+	struct plat_error err = {0};
+	if (plat_taxonomy_builtin(&builtin, &err) < 0 || plat_taxonomy_load(NULL, &by_null, &err) < 0 ||
+	    plat_taxonomy_load("", &by_empty, &err) < 0 || plat_taxonomy_load("etc/platctl/classes.yaml", &file, &err) < 0)
+		fail_msg("%s", err.message);
+	const char *contract = "This Agreement is made by and between Acme Ltd and Globex GmbH (the parties). "
+			       "Governing law: England. In witness whereof the parties have signed.";
+	double conf;
+	assert_string_equal(plat_ai_builtin_classify(builtin, contract, strlen(contract), &conf), "contract");
+	assert_true(conf > 0.5);
+	DIR *d = opendir("tests/data/classify");
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[512];
+		snprintf(path, sizeof(path), "tests/data/classify/%s", e->d_name);
+		char *text = read_file(path);
+		double c[4];
+		const char *got[4] = {
+			plat_ai_builtin_classify(builtin, text, strlen(text), &c[0]),
+			plat_ai_builtin_classify(by_null, text, strlen(text), &c[1]),
+			plat_ai_builtin_classify(by_empty, text, strlen(text), &c[2]),
+			plat_ai_builtin_classify(file, text, strlen(text), &c[3]),
+		};
+		for (int i = 1; i < 4; i++) {
+			assert_string_equal(got[i], got[0]);
+			assert_true(c[i] == c[0]);
+		}
+		free(text);
+		n++;
+	}
+	closedir(d);
+	assert_true(n >= 15);
+	plat_taxonomy_free(builtin);
+	plat_taxonomy_free(by_null);
+	plat_taxonomy_free(by_empty);
+	plat_taxonomy_free(file);
+	/* a file named explicitly must still exist */
+	assert_int_equal(plat_taxonomy_load("/nonexistent/classes.yaml", &file, &err), -PLAT_E_CONFIG);
+	assert_non_null(strstr(err.message, "cannot open taxonomy '/nonexistent/classes.yaml'"));
+}
+
 static void test_privacy_gate(void **state)
 {
 	(void)state;
@@ -289,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_money),
 		cmocka_unit_test(test_contacts_ibans_parties),
 		cmocka_unit_test(test_classification_accuracy),
+		cmocka_unit_test(test_builtin_taxonomy),
 		cmocka_unit_test(test_privacy_gate),
 	};
 	return cmocka_run_group_tests_name("ai_builtin", tests, NULL, NULL);
