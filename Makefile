@@ -15,13 +15,19 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+LIBEXECDIR ?= $(PREFIX)/lib/platctl
 DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic poppler-glib libzip rdkafka
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# The document parsers and the seccomp filter are linked into the helper platctl-extract
+# only (lib/extract, lib/sandbox): platctl itself never loads poppler, GLib or cairo.
+HELPER_PKGS   := libxml-2.0 poppler-glib libzip libseccomp
+HELPER_CFLAGS := $(shell pkg-config --cflags $(HELPER_PKGS) 2>/dev/null)
+HELPER_LIBS   := $(shell pkg-config --libs $(HELPER_PKGS) 2>/dev/null)
 
 # -Werror only for the project's own builds (make check, CI, DEVELOPER=1): a newer compiler's
 # new warnings must not break a distribution's build of a release.
@@ -33,8 +39,11 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 
 MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
 GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c
-LIB_SRC  := $(sort $(wildcard lib/*/*.c)) $(GEN_SRC)
+HELPER_LIB_SRC := lib/extract/parse.c lib/sandbox/confine.c
+LIB_SRC  := $(filter-out $(HELPER_LIB_SRC),$(sort $(wildcard lib/*/*.c))) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
+HELPER_SRC := $(sort $(wildcard cmd/platctl-extract/*.c)) $(HELPER_LIB_SRC)
+HELPER_OBJ := $(HELPER_SRC:%.c=build/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/unit/test_*.c))
 MAN_SRC  := $(sort $(wildcard man/*.scd))
 
@@ -51,7 +60,7 @@ MAN_OUT  := $(MAN_SRC:man/%.scd=build/man/%)
 
 .PHONY: all deps check demo install uninstall clean fuzz bench man test-bins print-cppflags FORCE
 
-all: platctl man
+all: platctl platctl-extract man
 
 # ---- build info: regenerated only when the commit changes, so builds stay incremental ----
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -69,6 +78,14 @@ build/obj/cmd/platctl/version.o build/asan/cmd/platctl/version.o: build/gen/buil
 build/gen/warnings: FORCE
 	@mkdir -p $(@D)
 	@echo '$(WARNINGS)' | cmp -s - $@ || echo '$(WARNINGS)' > $@
+
+# Where make install puts the helper: the last place platctl looks for it (lib/extract).
+build/gen/paths.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define PLATCTL_LIBEXECDIR "%s"\n' '$(LIBEXECDIR)' > $@.tmp
+	@if cmp -s $@ $@.tmp; then rm $@.tmp; else mv $@.tmp $@; fi
+
+build/obj/lib/extract/extract.o build/asan/lib/extract/extract.o: build/gen/paths.h
 
 # The SQL migrations are compiled into the binary.
 build/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
@@ -89,8 +106,19 @@ build/libplat.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-platctl: $(CMD_OBJ) build/libplat.a
+# The helper comes with the binary: whatever builds platctl (demo, bench, packaging) builds
+# both.
+platctl: $(CMD_OBJ) build/libplat.a | platctl-extract
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) build/libplat.a $(BASE_LDLIBS) $(LDLIBS)
+
+$(HELPER_OBJ): BASE_CPPFLAGS += $(HELPER_CFLAGS)
+platctl-extract: $(HELPER_OBJ) build/libplat.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(HELPER_OBJ) build/libplat.a $(HELPER_LIBS) $(LDLIBS)
+
+# The unit tests find the helper beside themselves, as platctl does.
+build/tests/platctl-extract build/asan/tests/platctl-extract: platctl-extract
+	@mkdir -p $(@D)
+	ln -sf $(abspath platctl-extract) $@
 
 # ---- unit tests (cmocka), plain and under ASan+UBSan ----
 # Unit tests link the library and the command objects (not main.o's main), so command
@@ -127,7 +155,11 @@ build/asan/tests/%: tests/unit/%.c build/asan/libplat.a $(ASAN_CMD_OBJ) build/as
 	$(CC) $(BASE_CPPFLAGS) -Icmd/platctl $(SAN_FLAGS) $(WARNINGS) -Wno-missing-prototypes -o $@ $< \
 		build/asan/tests/unit/platctl_nomain.o $(ASAN_CMD_OBJ) build/asan/libplat.a $(BASE_LDLIBS) -lcmocka
 
-test-bins: platctl $(TESTS) $(ASAN_TESTS) build/tests/kafka-mock man
+# test_extract makes DOCX files with libzip.
+build/tests/test_extract build/asan/tests/test_extract: BASE_LDLIBS += $(shell pkg-config --libs libzip 2>/dev/null)
+
+test-bins: platctl $(TESTS) $(ASAN_TESTS) build/tests/kafka-mock build/tests/platctl-extract \
+	build/asan/tests/platctl-extract man
 
 # ---- man pages ----
 man: $(MAN_OUT)
@@ -162,7 +194,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 fuzz:
 	@scripts/deps.sh
 	@mkdir -p build/fuzz
-	@$(MAKE) --no-print-directory $(GEN_SRC) build/gen/build_info.h
+	@$(MAKE) --no-print-directory $(GEN_SRC) build/gen/build_info.h build/gen/paths.h
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -o build/fuzz/fuzz_config tests/fuzz/fuzz_config.c $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -DPLATCTL_NO_MAIN -o build/fuzz/fuzz_argv tests/fuzz/fuzz_argv.c $(CMD_SRC) $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_s3_xml tests/fuzz/fuzz_s3_xml.c $(LIB_SRC) $(BASE_LDLIBS)
@@ -179,12 +211,13 @@ build/bench/gen-chunks: bench/gen_chunks.c build/libplat.a
 	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< build/libplat.a $(BASE_LDLIBS)
 
 # ---- install ----
-install: platctl man
+install: platctl platctl-extract man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(SYSCONFDIR)/platctl \
-		$(DESTDIR)$(DATADIR)/doc/platctl/examples $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(DATADIR)/doc/platctl/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 platctl $(DESTDIR)$(BINDIR)/platctl
+	install -m 0755 platctl-extract $(DESTDIR)$(LIBEXECDIR)/platctl-extract
 	for f in $(filter %.1,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man1/; done
 	for f in $(filter %.5,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/; done
 	install -m 0644 completions/platctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl
@@ -200,13 +233,14 @@ install: platctl man
 	[ ! -e jobs/platctl.cron ] || install -D -m 0644 jobs/platctl.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/platctl $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl \
+	rm -f $(DESTDIR)$(BINDIR)/platctl $(DESTDIR)$(LIBEXECDIR)/platctl-extract \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/platctl \
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
 	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
 	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f; done
 
 clean:
-	rm -rf build platctl
+	rm -rf build platctl platctl-extract
 
--include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d) $(ASAN_CMD_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d) $(ASAN_CMD_OBJ:.o=.d) $(HELPER_OBJ:.o=.d)

@@ -1,7 +1,9 @@
+/* The caller's side of extraction: find the helper, hand it the file, read its frames. */
 #include "extract/extract.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,325 +11,56 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <poppler.h>
-#include <zip.h>
-
-#include "io/io.h"
 #include "mem/mem.h"
-#include "str/str.h"
+#include "paths.h" /* build/gen: PLATCTL_LIBEXECDIR, the directory make install puts the helper in */
 
-#define DOCX_TYPE "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-#define MAX_XML (64u << 20) /* a larger document.xml is a zip bomb, not a document */
-
-/* ---- in the child: write pages as frames "P<number> <length>\n<bytes>" ---- */
-
-static int emit_page(int fd, int number, const char *text, size_t len)
+static int executable(const char *path)
 {
-	struct plat_buf clean = PLAT_BUF_INIT, frame = PLAT_BUF_INIT;
-	plat_utf8_sanitize(&clean, text, len);
-	plat_buf_reserve(&clean, 0);
-	plat_buf_printf(&frame, "P%d %zu\n", number, clean.len);
-	plat_buf_append(&frame, clean.data, clean.len);
-	int rc = plat_write_all(fd, frame.data, frame.len);
-	plat_buf_free(&clean);
-	plat_buf_free(&frame);
-	return rc;
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-static int fail(int fd, const char *msg)
+int plat_extract_helper(char *path, size_t size, struct plat_error *err)
 {
-	plat_write_all(fd, msg, strlen(msg));
-	return 1;
-}
-
-static int read_all(const char *path, struct plat_buf *b, size_t max)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	char chunk[65536];
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b->len <= max)
-		plat_buf_append(b, chunk, (size_t)n);
-	close(fd);
-	plat_buf_reserve(b, 0);
-	return n < 0 || b->len > max ? -1 : 0;
-}
-
-struct job {
-	const char *path;
-	const char *content_type;
-};
-
-static int text_pages(struct job *j, int fd)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	if (read_all(j->path, &b, 1u << 30) < 0)
-		return fail(fd, "cannot read the file");
-	int page = 1, rc = 0;
-	const char *p = b.data, *end = b.data + b.len;
-	while (rc == 0) {
-		const char *ff = memchr(p, '\f', (size_t)(end - p));
-		const char *stop = ff ? ff : end;
-		rc = emit_page(fd, page++, p, (size_t)(stop - p));
-		if (!ff)
-			break;
-		p = ff + 1;
-	}
-	plat_buf_free(&b);
-	return rc;
-}
-
-/* ---- HTML ---- */
-
-static bool is_block(const char *n)
-{
-	static const char *const blocks[] = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article",
-					     "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-					     "title", "dt", "dd", "hr", NULL};
-	for (const char *const *b = blocks; *b; b++)
-		if (!strcmp(n, *b))
-			return true;
-	return false;
-}
-
-static void html_text(const char *t, struct plat_buf *out)
-{
-	/* Collapse runs of white space as a browser would. */
-	for (; t && *t; t++) {
-		bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r';
-		if (space) {
-			if (out->len && out->data[out->len - 1] != ' ' && out->data[out->len - 1] != '\n')
-				plat_buf_putc(out, ' ');
-		} else {
-			plat_buf_putc(out, *t);
-		}
-	}
-}
-
-static void end_line(struct plat_buf *out)
-{
-	if (out->len && out->data[out->len - 1] != '\n')
-		plat_buf_putc(out, '\n');
-}
-
-/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
-static void html_walk(xmlNodePtr root, struct plat_buf *out)
-{
-	struct step {
-		xmlNodePtr node;
-		bool leaving; /* the element's children are done */
-	};
-	size_t n = 0, cap = 64;
-	struct step *stack = plat_xmalloc(cap * sizeof(*stack));
-	if (root)
-		stack[n++] = (struct step){root, false};
-	while (n) {
-		struct step st = stack[--n];
-		xmlNodePtr node = st.node;
-		const char *name = (const char *)node->name;
-		if (st.leaving) {
-			if (is_block(name))
-				end_line(out);
-			continue;
-		}
-		if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
-			html_text((const char *)node->content, out);
-			continue;
-		}
-		if (node->type != XML_ELEMENT_NODE)
-			continue;
-		if (!strcmp(name, "script") || !strcmp(name, "style") || !strcmp(name, "noscript") ||
-		    !strcmp(name, "template") || !strcmp(name, "svg"))
-			continue;
-		if (is_block(name))
-			end_line(out);
-		if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
-			plat_buf_printf(out, "%.*s ", name[1] - '0', "######"); /* headings kept, as Markdown */
-		/* Push the leaving step, then the children last-first so the first comes off next. */
-		size_t kids = 0;
-		for (xmlNodePtr k = node->children; k; k = k->next)
-			kids++;
-		if (n + kids + 1 > cap) {
-			while (n + kids + 1 > cap)
-				cap *= 2;
-			stack = plat_xrealloc(stack, cap * sizeof(*stack));
-		}
-		stack[n++] = (struct step){node, true};
-		size_t at = n + kids;
-		for (xmlNodePtr k = node->children; k; k = k->next)
-			stack[--at] = (struct step){k, false};
-		n += kids;
-	}
-	free(stack);
-}
-
-static int html_pages(struct job *j, int fd)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	if (read_all(j->path, &b, 256u << 20) < 0)
-		return fail(fd, "cannot read the file");
-	/* HUGE lifts libxml2's nesting limit (256), past which the rest of the document would
-	 * be dropped without a word; the child's memory limit still bounds the tree. */
-	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-	if (!ctxt) {
-		plat_buf_free(&b);
-		return fail(fd, "too large to parse within extract.memory_limit");
-	}
-	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, b.data, (int)b.len, NULL, NULL,
-					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						    HTML_PARSE_NONET | XML_PARSE_HUGE);
-	/* Out of memory, the parser stops and RECOVER hands back the tree so far: a document
-	 * cut short that would pass for a whole one. */
-	bool out_of_memory = ctxt->errNo == XML_ERR_NO_MEMORY;
-	htmlFreeParserCtxt(ctxt);
-	plat_buf_free(&b);
-	if (out_of_memory) {
-		xmlFreeDoc(doc);
-		return fail(fd, "too large to parse within extract.memory_limit");
-	}
-	if (!doc)
-		return fail(fd, "not parseable as HTML");
-	struct plat_buf text = PLAT_BUF_INIT;
-	plat_buf_reserve(&text, 0);
-	html_walk(xmlDocGetRootElement(doc), &text);
-	xmlFreeDoc(doc);
-	int rc = emit_page(fd, 1, text.data, text.len);
-	plat_buf_free(&text);
-	return rc;
-}
-
-/* ---- DOCX ---- */
-
-struct docx_state {
-	int fd;
-	int page;
-	struct plat_buf text;
-};
-
-static void docx_walk(xmlNodePtr n, struct docx_state *s)
-{
-	for (; n; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		const char *name = (const char *)n->name;
-		if (!strcmp(name, "t")) {
-			xmlChar *t = xmlNodeGetContent(n);
-			if (t)
-				plat_buf_puts(&s->text, (const char *)t);
-			xmlFree(t);
-		} else if (!strcmp(name, "tab")) {
-			plat_buf_putc(&s->text, '\t');
-		} else if (!strcmp(name, "br") || !strcmp(name, "lastRenderedPageBreak")) {
-			xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
-			bool page = !strcmp(name, "lastRenderedPageBreak") || (type && !strcmp((char *)type, "page"));
-			xmlFree(type);
-			if (page && s->text.len) {
-				emit_page(s->fd, s->page++, s->text.data, s->text.len);
-				plat_buf_reset(&s->text);
-			} else if (!page) {
-				plat_buf_putc(&s->text, '\n');
+	char exe[PATH_MAX], places[3][PATH_MAX + 64];
+	int n = 0;
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			/* Beside the binary: the build tree (./platctl and ./platctl-extract). */
+			snprintf(places[n++], sizeof(places[0]), "%s/%s", exe, PLAT_EXTRACT_HELPER);
+			/* An installed prefix, wherever it was moved: PREFIX/bin/platctl and
+			 * PREFIX/lib/platctl/platctl-extract. */
+			char *bin = strrchr(exe, '/');
+			if (bin && !strcmp(bin, "/bin")) {
+				*bin = '\0';
+				snprintf(places[n++], sizeof(places[0]), "%s/lib/platctl/%s", exe, PLAT_EXTRACT_HELPER);
 			}
-		} else {
-			docx_walk(n->children, s);
-			if (!strcmp(name, "p"))
-				plat_buf_putc(&s->text, '\n');
 		}
 	}
+	/* Where make install put it when this binary was built. */
+	snprintf(places[n++], sizeof(places[0]), "%s/%s", PLATCTL_LIBEXECDIR, PLAT_EXTRACT_HELPER);
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && !strcmp(places[i], places[0]))
+			continue;
+		if (executable(places[i])) {
+			if (strlen(places[i]) >= size)
+				return plat_error_set(err, PLAT_E_INTERNAL, "the parser's path is too long: '%s'", places[i]);
+			memcpy(path, places[i], strlen(places[i]) + 1);
+			return 0;
+		}
+	}
+	struct plat_buf b = PLAT_BUF_INIT;
+	for (int i = 0; i < n; i++)
+		plat_buf_printf(&b, "%s'%s'", i ? ", " : "", places[i]);
+	plat_error_set(err, PLAT_E_INTERNAL,
+		       "the parser helper " PLAT_EXTRACT_HELPER " is not installed (looked for %s)", b.data);
+	plat_buf_free(&b);
+	return -PLAT_E_INTERNAL;
 }
-
-static int docx_pages(struct job *j, int fd)
-{
-	int err = 0;
-	zip_t *z = zip_open(j->path, ZIP_RDONLY, &err);
-	if (!z)
-		return fail(fd, "not a DOCX file (not a zip archive)");
-	zip_stat_t st;
-	if (zip_stat(z, "word/document.xml", 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
-		zip_close(z);
-		return fail(fd, "not a DOCX file (no word/document.xml)");
-	}
-	if (st.size > MAX_XML) {
-		zip_close(z);
-		return fail(fd, "word/document.xml is too large (a zip bomb?)");
-	}
-	zip_file_t *f = zip_fopen(z, "word/document.xml", 0);
-	char *xml = plat_xmalloc((size_t)st.size + 1);
-	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
-	if (f)
-		zip_fclose(f);
-	zip_close(z);
-	if (got != (zip_int64_t)st.size) {
-		free(xml);
-		return fail(fd, "cannot read word/document.xml");
-	}
-	xmlDocPtr doc = xmlReadMemory(xml, (int)st.size, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-									  XML_PARSE_NOWARNING);
-	free(xml);
-	if (!doc)
-		return fail(fd, "word/document.xml is not well-formed XML");
-	struct docx_state s = {fd, 1, PLAT_BUF_INIT};
-	plat_buf_reserve(&s.text, 0);
-	docx_walk(xmlDocGetRootElement(doc), &s);
-	xmlFreeDoc(doc);
-	int rc = 0;
-	if (s.text.len || s.page == 1)
-		rc = emit_page(fd, s.page, s.text.data, s.text.len);
-	plat_buf_free(&s.text);
-	return rc;
-}
-
-/* ---- PDF ---- */
-
-static int pdf_pages(struct job *j, int fd)
-{
-	int in = open(j->path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return fail(fd, "cannot open the file");
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(in, NULL, &gerr); /* takes the fd */
-	if (!doc) {
-		struct plat_buf m = PLAT_BUF_INIT;
-		plat_buf_printf(&m, "not a readable PDF: %s", gerr ? gerr->message : "unknown error");
-		if (gerr)
-			g_error_free(gerr);
-		int rc = fail(fd, m.data);
-		plat_buf_free(&m);
-		return rc;
-	}
-	int n = poppler_document_get_n_pages(doc);
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		char *text = page ? poppler_page_get_text(page) : NULL;
-		rc = emit_page(fd, i + 1, text ? text : "", text ? strlen(text) : 0);
-		g_free(text);
-		if (page)
-			g_object_unref(page);
-	}
-	g_object_unref(doc);
-	return rc;
-}
-
-static int run_job(void *arg, int fd)
-{
-	struct job *j = arg;
-	const char *t = j->content_type ? j->content_type : "";
-	if (!strcmp(t, "application/pdf"))
-		return pdf_pages(j, fd);
-	if (!strcmp(t, "text/html") || !strcmp(t, "application/xhtml+xml"))
-		return html_pages(j, fd);
-	if (!strcmp(t, DOCX_TYPE))
-		return docx_pages(j, fd);
-	if (!strncmp(t, "text/", 5))
-		return text_pages(j, fd);
-	return fail(fd, "no text extractor for this content type");
-}
-
-/* ---- in the parent ---- */
 
 void plat_pages_free(struct plat_pages *p)
 {
@@ -342,28 +75,55 @@ int plat_extract_file(const char *path, const char *content_type, const struct p
 		      struct plat_pages *out, struct plat_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct job j = {path, content_type};
+	char helper[PATH_MAX];
+	int rc = plat_extract_helper(helper, sizeof(helper), err);
+	if (rc < 0)
+		return rc;
+	/* Opened here, so the helper needs no access to the file's name (the pipeline's is a
+	 * /proc/self/fd link only this process can follow) and opens nothing itself. */
+	int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in < 0)
+		return plat_error_set(err, PLAT_E_INVALID, "cannot open the file: %s", strerror(errno));
+	char budget[32];
+	snprintf(budget, sizeof(budget), "%lld",
+		 limits && limits->memory_bytes > 0 ? limits->memory_bytes : PLAT_SANDBOX_DEFAULT_MEMORY);
+	const char *argv[] = {helper, "--memory-limit", budget, "--type", content_type ? content_type : "", NULL};
 	struct plat_buf raw = PLAT_BUF_INIT;
-	int rc = plat_sandbox_run(run_job, &j, limits, &raw, err);
+	rc = plat_sandbox_exec(argv, in, limits, &raw, err);
+	close(in);
+	/* Frames "P<number> <length>\n<bytes>", read with bounds checks only: the helper is
+	 * trusted with nothing, its output included. */
 	size_t cap = 0;
 	for (size_t off = 0; rc == 0 && off < raw.len;) {
-		int number;
-		size_t len;
-		int used;
-		if (sscanf(raw.data + off, "P%d %zu\n%n", &number, &len, &used) != 2 || off + (size_t)used + len > raw.len) {
-			rc = plat_error_set(err, PLAT_E_INTERNAL, "the parser's output is malformed");
+		const char *p = raw.data + off, *end = raw.data + raw.len;
+		char *stop;
+		long number = 0;
+		unsigned long long len = 0;
+		bool ok = *p == 'P' && p[1] >= '0' && p[1] <= '9';
+		if (ok) {
+			errno = 0;
+			number = strtol(p + 1, &stop, 10);
+			ok = errno == 0 && number > 0 && number <= INT_MAX && *stop == ' ' && stop[1] >= '0' && stop[1] <= '9';
+			p = stop + 1;
+		}
+		if (ok) {
+			len = strtoull(p, &stop, 10);
+			ok = errno == 0 && *stop == '\n' && len <= (unsigned long long)(end - stop - 1);
+			p = stop + 1;
+		}
+		if (!ok) {
+			rc = plat_error_set(err, PLAT_E_FAILURE, "the parser's output is malformed");
 			break;
 		}
-		off += (size_t)used;
 		if (out->n == cap) {
 			cap = cap ? cap * 2 : 8;
 			out->pages = plat_xrealloc(out->pages, cap * sizeof(*out->pages));
 		}
-		char *text = plat_xmalloc(len + 1);
-		memcpy(text, raw.data + off, len);
+		char *text = plat_xmalloc((size_t)len + 1);
+		memcpy(text, p, (size_t)len);
 		text[len] = '\0';
-		out->pages[out->n++] = (struct plat_page){number, text};
-		off += len;
+		out->pages[out->n++] = (struct plat_page){(int)number, text};
+		off = (size_t)(p - raw.data) + (size_t)len;
 	}
 	if (rc < 0)
 		plat_pages_free(out);

@@ -53,6 +53,7 @@ teardown_file() {
 
 teardown() {
 	kafka_teardown
+	[ -z "${HELPER_DIR:-}" ] || rm -rf "$HELPER_DIR"
 }
 
 setup() {
@@ -100,6 +101,21 @@ assert_all_final() {
 
 status_of() {
 	sql "SELECT status FROM documents WHERE name = '$1'"
+}
+
+# stand_in_helper [SELF-TEST]: a copy of platctl in HELPER_DIR, which finds its parser
+# helper beside itself: there, a wrapper running the real platctl-extract in the given
+# self-test mode (confined as for a parse), or — without an argument — nothing at all.
+# The directory is open to all: as root, the helper runs as nobody.
+stand_in_helper() {
+	HELPER_DIR=$(mktemp -d /tmp/platctl-helper.XXXXXX)
+	chmod 0755 "$HELPER_DIR"
+	cp "$PLATCTL" "$HELPER_DIR/platctl"
+	if [ $# -gt 0 ]; then
+		cp "$(dirname "$PLATCTL")/platctl-extract" "$HELPER_DIR/real-extract"
+		printf '#!/bin/sh\nexec %s/real-extract --self-test %s\n' "$HELPER_DIR" "$1" >"$HELPER_DIR/platctl-extract"
+		chmod 0755 "$HELPER_DIR/platctl-extract"
+	fi
 }
 
 # The poison batch: each input ends processed or failed, the consumer survives, the good
@@ -203,4 +219,33 @@ poison_batch() {
 	assert_all_final
 	[ "$(status_of good.txt)" = processed ]
 	sql "SELECT '# ' || name || ': ' || status || coalesce(' (' || error || ')', '') FROM documents ORDER BY name" >&3
+}
+
+@test "a parser that attempts a forbidden system call is killed: the document fails saying so" {
+	# The stand-in parser opens a socket once confined: the seccomp filter kills it.
+	stand_in_helper socket
+	"$PLATCTL" upload "$F/good.txt" >/dev/null
+	PLATCTL="$HELPER_DIR/platctl" consume --max-attempts 1
+	assert_consumer_survived
+	[ "$status" -eq 1 ]
+	[ "$(status_of good.txt)" = failed ]
+	sql "SELECT '# error: ' || error FROM documents" >&3
+	[[ "$(sql "SELECT error FROM documents WHERE name = 'good.txt'")" == *"the parser attempted a forbidden system call and was killed (signal 31, SIGSYS)"* ]]
+	[ "$(sql "SELECT count(*) FROM chunks")" -eq 0 ]
+	# the real helper, beside the real binary, processes it on a retry
+	"$PLATCTL" documents retry "$(sql "SELECT id FROM documents")" >/dev/null
+	consume --max-attempts 1
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(status_of good.txt)" = processed ]
+}
+
+@test "without its parser helper, a document fails saying where the helper was looked for" {
+	[ ! -e /usr/local/lib/platctl/platctl-extract ] || skip "a platctl-extract is installed in /usr/local/lib/platctl"
+	stand_in_helper
+	"$PLATCTL" upload "$F/good.txt" >/dev/null
+	PLATCTL="$HELPER_DIR/platctl" consume --max-attempts 1
+	assert_consumer_survived
+	[ "$status" -eq 1 ]
+	[ "$(status_of good.txt)" = failed ]
+	[[ "$(sql "SELECT error FROM documents WHERE name = 'good.txt'")" == *"the parser helper platctl-extract is not installed (looked for '$HELPER_DIR/platctl-extract'"* ]]
 }

@@ -1,91 +1,66 @@
-/* The sandbox (limits on hostile work) and the text extractors on each document type. */
+/* The sandbox (the exec'd, confined helper: limits, descriptors, user, seccomp filter) and
+ * the text extractors on each document type, all through platctl-extract. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <zip.h>
 
 #include "extract/extract.h"
-#include "io/io.h"
 #include "mem/mem.h"
 
-/* ---- hostile children ---- */
+/* ---- the helper's self-tests: hostile or broken parsers, confined as a parse is ---- */
 
-static int say_hello(void *arg, int fd)
+static char helper[4096];
+static char dir[64]; /* scratch, made by setup */
+
+/* Run platctl-extract --self-test NAME (with --memory-limit when l sets memory) on in_fd. */
+static int self_test(const char *name, int in_fd, const struct plat_sandbox_limits *l, struct plat_buf *out,
+		     struct plat_error *err)
 {
-	(void)arg;
-	return plat_write_all(fd, "hello", 5);
+	char budget[32];
+	snprintf(budget, sizeof(budget), "%lld", l && l->memory_bytes ? l->memory_bytes : 1LL << 30);
+	const char *argv[] = {helper, "--memory-limit", budget, "--self-test", name, NULL};
+	return plat_sandbox_exec(argv, in_fd, l, out, err);
 }
 
-static int refuse(void *arg, int fd)
-{
-	(void)arg;
-	plat_write_all(fd, "not a document", 14);
-	return 1;
-}
-
-static int crash(void *arg, int fd)
-{
-	(void)arg;
-	(void)fd;
-	raise(SIGSEGV);
-	return 0;
-}
-
-static int hang(void *arg, int fd)
-{
-	(void)arg;
-	(void)fd;
-	for (;;)
-		pause();
-	return 0;
-}
-
-static int spin(void *arg, int fd)
-{
-	(void)arg;
-	(void)fd;
-	for (volatile unsigned long i = 0;; i++)
-		;
-	return 0;
-}
-
-static int hog(void *arg, int fd)
-{
-	(void)arg;
-	(void)fd;
-	for (;;) { /* plat_xmalloc aborts when the address-space limit is reached */
-		char *p = plat_xmalloc(16 << 20);
-		memset(p, 1, 16 << 20);
-	}
-	return 0;
-}
-
-static int flood(void *arg, int fd)
-{
-	(void)arg;
-	char buf[4096];
-	memset(buf, 'x', sizeof(buf));
-	for (;;)
-		if (plat_write_all(fd, buf, sizeof(buf)) < 0)
-			return 1;
-}
-
-static void expect(plat_sandbox_fn fn, const struct plat_sandbox_limits *l, int rc, const char *needle)
+static void expect(const char *name, const struct plat_sandbox_limits *l, int rc, const char *needle)
 {
 	struct plat_buf out = PLAT_BUF_INIT;
 	struct plat_error err = {0};
-	int got = plat_sandbox_run(fn, NULL, l, &out, &err);
+	int got = self_test(name, -1, l, &out, &err);
 	if (got != rc || (needle && !strstr(err.message, needle)))
-		fail_msg("rc %d (want %d), message '%s' (want '%s')", got, rc, err.message, needle ? needle : "");
+		fail_msg("%s: rc %d (want %d), message '%s' (want '%s'), output '%s'", name, got, rc, err.message,
+			 needle ? needle : "", out.data ? out.data : "");
+	plat_buf_free(&out);
+}
+
+static void test_helper_found(void **state)
+{
+	(void)state;
+	struct plat_error err = {0};
+	if (plat_extract_helper(helper, sizeof(helper), &err) < 0)
+		fail_msg("%s", err.message);
+	/* beside the test binary, as beside platctl (the Makefile links it there) */
+	assert_non_null(strstr(helper, "/" PLAT_EXTRACT_HELPER));
+	assert_int_equal(access(helper, X_OK), 0);
+	/* what could not be started says so */
+	const char *argv[] = {"/nonexistent/platctl-extract", "--type", "text/plain", NULL};
+	struct plat_buf out = PLAT_BUF_INIT;
+	assert_int_equal(plat_sandbox_exec(argv, -1, NULL, &out, &err), -PLAT_E_INTERNAL);
+	assert_non_null(strstr(err.message, "cannot start the parser '/nonexistent/platctl-extract'"));
 	plat_buf_free(&out);
 }
 
@@ -94,29 +69,135 @@ static void test_sandbox_limits(void **state)
 	(void)state;
 	struct plat_buf out = PLAT_BUF_INIT;
 	struct plat_error err = {0};
-	assert_int_equal(plat_sandbox_run(say_hello, NULL, NULL, &out, &err), 0);
+	assert_int_equal(self_test("hello", -1, NULL, &out, &err), 0);
 	assert_string_equal(out.data, "hello");
 	plat_buf_free(&out);
-	expect(refuse, NULL, -PLAT_E_INVALID, "not a document");
-	expect(crash, NULL, -PLAT_E_FAILURE, "crashed");
+	expect("refuse", NULL, -PLAT_E_INVALID, "not a document");
+	expect("crash", NULL, -PLAT_E_FAILURE, "crashed");
 	struct plat_sandbox_limits quick = {.timeout_ms = 500};
-	expect(hang, &quick, -PLAT_E_FAILURE, "did not finish within 500 ms");
+	expect("hang", &quick, -PLAT_E_FAILURE, "did not finish within 500 ms");
 	struct plat_sandbox_limits cpu = {.cpu_seconds = 1, .timeout_ms = 20000};
-	expect(spin, &cpu, -PLAT_E_FAILURE, "ran out of CPU time");
-#if !defined(__SANITIZE_ADDRESS__)
-	/* (Under AddressSanitizer the sandbox cannot limit address space; see sandbox.c.) */
+	expect("spin", &cpu, -PLAT_E_FAILURE, "ran out of CPU time");
+	/* The helper is never built with AddressSanitizer, so this holds in the sanitized
+	 * tests too. */
 	struct plat_sandbox_limits small = {.memory_bytes = 128 << 20, .timeout_ms = 20000};
-	expect(hog, &small, -PLAT_E_FAILURE, NULL);
-#else
-	(void)hog;
-#endif
+	expect("hog", &small, -PLAT_E_FAILURE, "out of memory");
 	struct plat_sandbox_limits little = {.max_output = 1 << 20};
-	expect(flood, &little, -PLAT_E_FAILURE, "more than 1048576 bytes");
+	expect("flood", &little, -PLAT_E_FAILURE, "more than 1048576 bytes");
+}
+
+/* The value of "key value" line key in the helper's state report. */
+static const char *state_value(const char *report, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	for (const char *line = report; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			const char *v = line + klen + 1, *nl = strchr(v, '\n');
+			size_t n = nl ? (size_t)(nl - v) : strlen(v);
+			snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), v);
+			return buf;
+		}
+	}
+	fail_msg("no '%s' in the helper's report:\n%s", key, report);
+	return NULL;
+}
+
+/* What the helper holds when it starts parsing: only its input and result descriptors —
+ * not the caller's connections (a socket and a file left inheritable here, as a careless
+ * library would) —, no environment, no privileges, its limits, the seccomp filter. */
+static void test_helper_holds_nothing(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0); /* not close-on-exec */
+	int leaky = open("/etc/hostname", O_RDONLY);
+	assert_true(leaky >= 0);
+	setenv("PLATCTL_DATABASE_URL", "postgresql://app:secret@db/prod", 1);
+	char path[300];
+	snprintf(path, sizeof(path), "%s/input.txt", dir);
+	FILE *f = fopen(path, "w");
+	fputs("input", f);
+	fclose(f);
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	struct plat_sandbox_limits l = {.cpu_seconds = 7};
+	struct plat_buf out = PLAT_BUF_INIT;
+	struct plat_error err = {0};
+	if (self_test("state", in, &l, &out, &err) < 0)
+		fail_msg("%s", err.message);
+	close(in);
+	close(sv[0]);
+	close(sv[1]);
+	close(leaky);
+	unsetenv("PLATCTL_DATABASE_URL");
+	char v[512], want[512];
+	/* exactly fds 0 and 1 */
+	state_value(out.data, "fds", v, sizeof(v));
+	snprintf(want, sizeof(want), "0=%s 1=pipe:[", path);
+	if (strncmp(v, want, strlen(want)) || strchr(strchr(v, ' ') + 1, ' '))
+		fail_msg("the helper holds descriptors '%s' (want only '%s...]')", v, want);
+	assert_string_equal(state_value(out.data, "env", v, sizeof(v)), "0");
+	assert_string_equal(state_value(out.data, "no_new_privs", v, sizeof(v)), "1");
+	assert_string_equal(state_value(out.data, "rlimit_fsize", v, sizeof(v)), "0");
+	assert_string_equal(state_value(out.data, "rlimit_cpu", v, sizeof(v)), "7");
+	assert_string_equal(state_value(out.data, "sid", v, sizeof(v)), "1");
+	assert_string_equal(state_value(out.data, "seccomp", v, sizeof(v)), "2"); /* SECCOMP_MODE_FILTER */
+	/* 1 GiB on top of what its libraries map (~70 MB), below the 1 GiB + 256 MiB ceiling
+	 * set before exec */
+	long long as = atoll(state_value(out.data, "rlimit_as", v, sizeof(v)));
+	if (as <= 1LL << 30 || as >= (1LL << 30) + (200LL << 20))
+		fail_msg("RLIMIT_AS %lld", as);
+	if (geteuid() == 0) { /* root: nobody and nogroup, no supplementary groups */
+		struct passwd *pw = getpwnam("nobody");
+		struct group *gr = getgrnam("nogroup");
+		snprintf(want, sizeof(want), "%d %d", pw ? (int)pw->pw_uid : 65534, pw ? (int)pw->pw_uid : 65534);
+		assert_string_equal(state_value(out.data, "uid", v, sizeof(v)), want);
+		snprintf(want, sizeof(want), "%d %d", gr ? (int)gr->gr_gid : 65534, gr ? (int)gr->gr_gid : 65534);
+		assert_string_equal(state_value(out.data, "gid", v, sizeof(v)), want);
+		assert_string_equal(state_value(out.data, "groups", v, sizeof(v)), "0");
+	} else {
+		snprintf(want, sizeof(want), "%d %d", (int)getuid(), (int)geteuid());
+		assert_string_equal(state_value(out.data, "uid", v, sizeof(v)), want);
+	}
+	plat_buf_free(&out);
+}
+
+/* Opening, creating or changing files by name is refused with EACCES; signalling or
+ * limiting another process with EPERM; the helper lives on. */
+static void test_helper_cannot_open_files(void **state)
+{
+	(void)state;
+	struct plat_buf out = PLAT_BUF_INIT;
+	struct plat_error err = {0};
+	if (self_test("files", -1, NULL, &out, &err) < 0)
+		fail_msg("%s", err.message);
+	assert_string_equal(out.data, "open EACCES\nopenat EACCES\ncreat EACCES\nfopen EACCES\nopendir EACCES\n"
+				      "mkdir EACCES\nunlink EACCES\nrename EACCES\nkill_parent EPERM\nkill_all EPERM\n"
+				      "prlimit_parent EPERM\n");
+	plat_buf_free(&out);
+}
+
+/* Each of these kills the helper at once (SIGSYS), and the caller says so. */
+static void test_helper_forbidden_calls(void **state)
+{
+	(void)state;
+	static const char *const realistic[] = {"socket", "connect", "execve", "ptrace", "fork", NULL};
+	for (const char *const *t = realistic; *t; t++)
+		expect(*t, NULL, -PLAT_E_FAILURE, "the parser attempted a forbidden system call and was killed (signal 31, SIGSYS)");
+	/* the rest of the list, by name with zero arguments */
+	static const char *const calls[] = {
+		"syscall:socketpair", "syscall:bind", "syscall:listen", "syscall:accept4", "syscall:sendmsg",
+		"syscall:recvmsg", "syscall:execveat", "syscall:vfork", "syscall:process_vm_readv",
+		"syscall:process_vm_writev", "syscall:pidfd_open", "syscall:pidfd_getfd", "syscall:bpf",
+		"syscall:perf_event_open", "syscall:userfaultfd", "syscall:io_uring_setup", "syscall:keyctl",
+		"syscall:add_key", "syscall:init_module", "syscall:kexec_load", "syscall:mount", "syscall:umount2",
+		"syscall:pivot_root", "syscall:chroot", "syscall:unshare", "syscall:setns", "syscall:open_by_handle_at",
+		"syscall:fsopen", "syscall:move_mount", NULL,
+	};
+	for (const char *const *t = calls; *t; t++)
+		expect(*t, NULL, -PLAT_E_FAILURE, "SIGSYS");
 }
 
 /* ---- documents ---- */
-
-static char dir[64];
 
 static char *write_file(const char *name, const void *data, size_t len)
 {
@@ -188,6 +269,22 @@ static void test_html(void **state)
 	assert_non_null(strstr(p.pages[0].text, "After the nesting."));
 	plat_pages_free(&p);
 	plat_buf_free(&deep);
+	free(path);
+
+	/* Declared charsets are converted inside the confined helper (which cannot open
+	 * iconv's modules): windows-1252's curly quotes and euro sign, Shift_JIS. */
+	const char w[] = "<html><head><meta charset=\"windows-1252\"></head><body><p>caf\xe9 \x93quoted\x94 \x80 5</p></body></html>";
+	path = write_file("w.html", w, sizeof(w) - 1);
+	extract(path, "text/html", &p);
+	assert_non_null(strstr(p.pages[0].text, "caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d \xe2\x82\xac 5"));
+	plat_pages_free(&p);
+	free(path);
+	const char sj[] = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=shift_jis\"></head>"
+			  "<body><p>\x93\xfa\x96\x7b</p></body></html>";
+	path = write_file("sj.html", sj, sizeof(sj) - 1);
+	extract(path, "text/html", &p);
+	assert_non_null(strstr(p.pages[0].text, "\xe6\x97\xa5\xe6\x9c\xac")); /* 日本 */
+	plat_pages_free(&p);
 	free(path);
 }
 
@@ -317,7 +414,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_helper_found),
 		cmocka_unit_test(test_sandbox_limits),
+		cmocka_unit_test(test_helper_holds_nothing),
+		cmocka_unit_test(test_helper_cannot_open_files),
+		cmocka_unit_test(test_helper_forbidden_calls),
 		cmocka_unit_test(test_text_and_markdown),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_docx),
