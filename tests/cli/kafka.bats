@@ -69,7 +69,7 @@ topic() { # topic [kcat format]: every message now on it
 	for i in 1 2 3 4 5; do
 		run --separate-stderr env PLATCTL_EVENTS_KAFKA_PUBLISH_TIMEOUT=2s "$PLATCTL" upload "$F/doc$i.txt"
 		[ "$status" -eq 7 ]
-		[[ "$stderr" == *"Kafka did not confirm 1 event"*"republishes"* ]]
+		[[ "$stderr" == *"Kafka did not confirm 1 event"*"republish"* ]]
 		sleep 2
 	done
 	while [ $((SECONDS - start)) -lt 20 ]; do sleep 1; done
