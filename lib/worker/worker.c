@@ -596,7 +596,7 @@ int plat_worker_run(struct plat_worker *w, struct plat_svc *svc, const struct pl
 		*summary = summary_of(w);
 		pthread_mutex_lock(&w->lock);
 		int left = w->running;
-		w->abandoned = left > 0 ? left : 1; /* the sweeper may be inside a batch, too */
+		w->abandoned = left;
 		pthread_mutex_unlock(&w->lock);
 		return plat_error_set(err, PLAT_E_UNAVAILABLE,
 				      "stopped with %d document%s still in progress; %s delivered again", left,
