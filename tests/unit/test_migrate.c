@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
+#include "db/db.h"
 #include "migrate/migrate.h"
 
 static int parse(const char *name, const char *text, struct plat_migration *m, struct plat_error *err)
