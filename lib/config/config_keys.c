@@ -128,6 +128,16 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.section = "database",
 		.doc = "How long to keep trying to connect (with backoff) before giving up with exit 7.",
 	},
+	[PLAT_CFG_DATABASE_OUTAGE_LIMIT] = {
+		.name = "database.outage_limit",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "5m",
+		.min = 1000, .max = 24 * 3600 * 1000,
+		.section = "database",
+		.doc = "consume: how long the database may stay unreachable while it runs. Its workers "
+		       "reconnect with backoff meanwhile and claim nothing; past this, consume exits 7 so "
+		       "that its service manager restarts it.",
+	},
 	[PLAT_CFG_STORAGE_URL] = {
 		.name = "storage.url",
 		.type = PLAT_CFG_T_STRING,

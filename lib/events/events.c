@@ -290,11 +290,41 @@ int plat_publish_message(struct plat_publisher *p, const char *topic, const char
 	return 0;
 }
 
+int plat_publish_dead_letter(struct plat_publisher *p, const char *topic, const struct plat_kafka_event *ev,
+			     const char *error, int attempts, struct plat_error *err)
+{
+	char n[16], partition[16], offset[32], outbox[32];
+	snprintf(n, sizeof(n), "%d", attempts);
+	snprintf(partition, sizeof(partition), "%d", ev->partition);
+	snprintf(offset, sizeof(offset), "%lld", ev->offset);
+	snprintf(outbox, sizeof(outbox), "%lld", ev->outbox_id);
+	struct plat_header h[] = {{"event_type", ev->event_type}, {"tenant_id", ev->tenant_id},
+				  {"request_id", ev->request_id}, {"outbox_id", outbox}, {"error", error},
+				  {"attempts", n}, {"source_partition", partition}, {"source_offset", offset}};
+	return plat_publish_message(p, topic, ev->document_id, ev->value, ev->value_len, h, sizeof(h) / sizeof(h[0]),
+				    err);
+}
+
+int plat_outbox_dead_lettered(struct plat_db *db, long long outbox_id, const char *error, struct plat_error *err)
+{
+	if (outbox_id <= 0)
+		return 0;
+	char id[32];
+	snprintf(id, sizeof(id), "%lld", outbox_id);
+	const char *params[] = {id, error};
+	return plat_db_exec(db, "UPDATE outbox SET dead_lettered_at = now(), last_error = $2 WHERE id = $1", 2, params,
+			    NULL, err);
+}
+
 /* ---- consumer ---- */
 
 struct plat_subscriber {
 	rd_kafka_t *rk;
 	char *topic;
+	/* What it was opened with, to join the group again (plat_subscriber_release). */
+	struct plat_kafka_options o;
+	char *brokers, *group, *client_id;
+	bool rejoin;
 	/* The topic's partitions for the --once drained check, looked up again every
 	 * PARTITIONS_TTL_MS: one metadata round trip fewer at the end of a run. */
 	rd_kafka_topic_partition_list_t *partitions;
@@ -303,7 +333,7 @@ struct plat_subscriber {
 
 #define PARTITIONS_TTL_MS 10000
 
-int plat_subscriber_open(const struct plat_kafka_options *o, struct plat_subscriber **out, struct plat_error *err)
+static int consumer_new(const struct plat_kafka_options *o, rd_kafka_t **out, struct plat_error *err)
 {
 	*out = NULL;
 	rd_kafka_conf_t *conf = base_conf(o, err);
@@ -347,9 +377,34 @@ int plat_subscriber_open(const struct plat_kafka_options *o, struct plat_subscri
 		rd_kafka_destroy(rk);
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "kafka: subscribing to %s: %s", o->topic, rd_kafka_err2str(se));
 	}
+	*out = rk;
+	return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? plat_xstrdup(s) : NULL;
+}
+
+int plat_subscriber_open(const struct plat_kafka_options *o, struct plat_subscriber **out, struct plat_error *err)
+{
+	*out = NULL;
+	rd_kafka_t *rk;
+	int rc = consumer_new(o, &rk, err);
+	if (rc < 0)
+		return rc;
 	struct plat_subscriber *s = plat_xcalloc(1, sizeof(*s));
 	s->rk = rk;
 	s->topic = plat_xstrdup(o->topic);
+	s->brokers = dup_or_null(o->brokers);
+	s->group = dup_or_null(o->group);
+	s->client_id = dup_or_null(o->client_id);
+	s->o = *o;
+	s->o.topic = s->topic;
+	s->o.brokers = s->brokers;
+	s->o.group = s->group;
+	s->o.client_id = s->client_id;
+	s->o.dead_letter_topic = NULL;
 	*out = s;
 	return 0;
 }
@@ -363,10 +418,26 @@ static void header(rd_kafka_headers_t *h, const char *name, char *out, size_t n)
 		snprintf(out, n, "%.*s", (int)len, (const char *)v);
 }
 
+/* Leave the group and join it again: the member starts over from the group's committed
+ * offsets, which never passed an event it released. */
+static int rejoin(struct plat_subscriber *s, struct plat_error *err)
+{
+	PLAT_LOG_W("kafka: joining the consumer group again so that a released event is delivered again");
+	rd_kafka_consumer_close(s->rk); /* commits the stored offsets, all before the event */
+	rd_kafka_destroy(s->rk);
+	s->rk = NULL;
+	int rc = consumer_new(&s->o, &s->rk, err);
+	if (rc == 0)
+		s->rejoin = false;
+	return rc;
+}
+
 int plat_subscriber_next(struct plat_subscriber *s, int timeout_ms, struct plat_kafka_event *ev, bool *got,
 			 struct plat_error *err)
 {
 	*got = false;
+	if (s->rejoin && rejoin(s, err) < 0)
+		return -(int)err->kind;
 	rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, timeout_ms);
 	if (!m)
 		return 0;
@@ -412,11 +483,38 @@ int plat_subscriber_next(struct plat_subscriber *s, int timeout_ms, struct plat_
 	return 0;
 }
 
-void plat_subscriber_release(struct plat_kafka_event *ev)
+static void release_message(struct plat_kafka_event *ev)
 {
 	if (ev->msg)
 		rd_kafka_message_destroy(ev->msg);
 	ev->msg = NULL;
+}
+
+void plat_subscriber_release(struct plat_subscriber *s, struct plat_kafka_event *ev)
+{
+	rd_kafka_message_t *m = ev->msg;
+	if (!m)
+		return;
+	/* Back to the event: the fetcher forgets what it read past it (the next poll of this
+	 * partition starts at the event again), so no later event's offset is stored over
+	 * it. Done synchronously: once this returns, no message fetched before can come. */
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset;
+	rd_kafka_error_t *e = rd_kafka_seek_partitions(s->rk, l, 5000);
+	rd_kafka_resp_err_t pe = l->elems[0].err;
+	if (e) {
+		pe = rd_kafka_error_code(e);
+		rd_kafka_error_destroy(e);
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	release_message(ev);
+	/* Not ours any more (a rebalance took it): its new owner starts at the committed
+	 * offset, which is before the event. Anything else leaves the fetcher's position
+	 * unknown: start over from the committed offsets. */
+	if (pe && pe != RD_KAFKA_RESP_ERR__STATE && pe != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+		PLAT_LOG_W("kafka: seeking back to a released event failed", "error", rd_kafka_err2str(pe));
+		s->rejoin = true;
+	}
 }
 
 int plat_subscriber_done(struct plat_subscriber *s, struct plat_kafka_event *ev, struct plat_error *err)
@@ -426,7 +524,7 @@ int plat_subscriber_done(struct plat_subscriber *s, struct plat_kafka_event *ev,
 	rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition)->offset = m->offset + 1;
 	rd_kafka_resp_err_t e = rd_kafka_offsets_store(s->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
-	plat_subscriber_release(ev);
+	release_message(ev);
 	/* A partition taken away meanwhile refuses the store: the new owner sees the event
 	 * again and the pipeline's idempotence absorbs it. */
 	if (e && e != RD_KAFKA_RESP_ERR__STATE)
@@ -492,10 +590,15 @@ void plat_subscriber_close(struct plat_subscriber *s)
 {
 	if (!s)
 		return;
-	rd_kafka_consumer_close(s->rk); /* commits the stored offsets, leaves the group */
-	rd_kafka_destroy(s->rk);
+	if (s->rk) {
+		rd_kafka_consumer_close(s->rk); /* commits the stored offsets, leaves the group */
+		rd_kafka_destroy(s->rk);
+	}
 	if (s->partitions)
 		rd_kafka_topic_partition_list_destroy(s->partitions);
 	free(s->topic);
+	free(s->brokers);
+	free(s->group);
+	free(s->client_id);
 	free(s);
 }

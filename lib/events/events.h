@@ -71,6 +71,15 @@ int plat_publish_message(struct plat_publisher *p, const char *topic, const char
 			 size_t len, const struct plat_header *headers, size_t n_headers, struct plat_error *err);
 
 struct plat_subscriber;
+struct plat_kafka_event;
+
+/* A copy of a consumed event for the dead-letter topic, with headers error, attempts,
+ * source_partition and source_offset next to the event's own; waited for. */
+int plat_publish_dead_letter(struct plat_publisher *p, const char *topic, const struct plat_kafka_event *ev,
+			     const char *error, int attempts, struct plat_error *err);
+/* The event's outbox row marked dead-lettered with the error (documents retry starts it
+ * over); outbox_id 0 (an event from elsewhere) does nothing. */
+int plat_outbox_dead_lettered(struct plat_db *db, long long outbox_id, const char *error, struct plat_error *err);
 
 struct plat_kafka_event {
 	char event_type[64];
@@ -95,8 +104,11 @@ int plat_subscriber_next(struct plat_subscriber *s, int timeout_ms, struct plat_
 			 struct plat_error *err);
 /* Store the event's offset: call only after its work committed. Releases the message. */
 int plat_subscriber_done(struct plat_subscriber *s, struct plat_kafka_event *ev, struct plat_error *err);
-/* Release without storing: the event will be delivered again. */
-void plat_subscriber_release(struct plat_kafka_event *ev);
+/* Release without storing: the event will be delivered again. The partition is sought back
+ * to it, so the next poll gives it again (and no later event of the partition can store
+ * an offset past it); if the partition went to another member meanwhile, that one starts
+ * before it. Releases the message. */
+void plat_subscriber_release(struct plat_subscriber *s, struct plat_kafka_event *ev);
 /* Commit what is stored, then true when the group's committed offset reached the end of
  * every partition of the topic (nothing left for anyone in the group). */
 int plat_subscriber_drained(struct plat_subscriber *s, bool *drained, struct plat_error *err);

@@ -99,15 +99,20 @@ static struct series *series_of(struct plat_metrics *m, const char *name, const 
 	return &f->series[f->n++];
 }
 
-void plat_metrics_add(struct plat_metrics *m, const char *name, const char *labels, double delta)
+int plat_metrics_add(struct plat_metrics *m, const char *name, const char *labels, double delta)
 {
 	if (!m)
-		return;
+		return 0;
 	pthread_mutex_lock(&m->lock);
-	struct series *s = series_of(m, name, labels);
+	struct family *f = find(m, name);
+	/* Prometheus treats any decrease of a counter as a restart of the process: rate() and
+	 * increase() would count a bogus reset. So a counter never goes down. */
+	bool ok = f && !(f->type == PLAT_METRIC_COUNTER && !(delta >= 0));
+	struct series *s = ok ? series_of(m, name, labels) : NULL;
 	if (s)
 		s->value += delta;
 	pthread_mutex_unlock(&m->lock);
+	return s ? 0 : -PLAT_E_INTERNAL;
 }
 
 void plat_metrics_set(struct plat_metrics *m, const char *name, const char *labels, double value)

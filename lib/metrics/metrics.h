@@ -21,8 +21,10 @@ void plat_metrics_free(struct plat_metrics *m);
 void plat_metrics_describe(struct plat_metrics *m, const char *name, enum plat_metric_type type, const char *help);
 
 /* labels: NULL, or a Prometheus label set without braces, e.g. stage="extract". Values of
- * a family with several label sets are kept apart. */
-void plat_metrics_add(struct plat_metrics *m, const char *name, const char *labels, double delta);
+ * a family with several label sets are kept apart. A counter only goes up: a negative (or
+ * NaN) delta on a counter is refused and leaves it unchanged, as is a family never
+ * described; both return -PLAT_E_INTERNAL (a programming error), otherwise 0. */
+int plat_metrics_add(struct plat_metrics *m, const char *name, const char *labels, double delta);
 void plat_metrics_set(struct plat_metrics *m, const char *name, const char *labels, double value);
 /* Histograms have latency buckets from 5 ms to 10 min (seconds). */
 void plat_metrics_observe(struct plat_metrics *m, const char *name, const char *labels, double seconds);

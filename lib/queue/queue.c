@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem/mem.h"
+
 int plat_queue_claim(struct plat_db *db, const char *worker, int lease_seconds, struct plat_event *ev, bool *got,
 		     struct plat_error *err)
 {
@@ -71,30 +73,58 @@ int plat_queue_listen(struct plat_db *db, struct plat_error *err)
 	return plat_db_exec(db, "LISTEN " PLAT_QUEUE_CHANNEL, 0, NULL, NULL, err);
 }
 
-void plat_queue_wait(struct plat_db *db, long long timeout_ms)
+static int lost(struct plat_db *db, struct plat_error *err)
+{
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s", PQerrorMessage(plat_db_pgconn(db)));
+	msg[strcspn(msg, "\n")] = '\0';
+	return plat_error_set(err, PLAT_E_UNAVAILABLE, "lost connection to PostgreSQL at %s: %s", plat_db_target(db),
+			      *msg ? msg : "the server closed the connection");
+}
+
+int plat_queue_wait(struct plat_db *db, long long timeout_ms, int wake_fd, struct plat_error *err)
 {
 	PGconn *c = plat_db_pgconn(db);
+	if (PQstatus(c) != CONNECTION_OK)
+		return lost(db, err);
 	PGnotify *n;
+	bool had = false;
 	while ((n = PQnotifies(c))) { /* already here: no need to wait */
 		PQfreemem(n);
-		return;
+		had = true;
 	}
-	struct pollfd p = {PQsocket(c), POLLIN, 0};
-	if (poll(&p, 1, (int)timeout_ms) > 0) {
-		PQconsumeInput(c);
+	if (had)
+		return 0;
+	struct pollfd p[2] = {{PQsocket(c), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+	if (poll(p, wake_fd >= 0 ? 2 : 1, (int)timeout_ms) > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		/* Readable: a notification, or the server ending the session (restart,
+		 * pg_terminate_backend), which libpq sees as a failed read. */
+		if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK)
+			return lost(db, err);
 		while ((n = PQnotifies(c)))
 			PQfreemem(n);
 	}
+	return 0;
 }
 
-int plat_queue_renew(struct plat_db *db, const char *worker_prefix, int lease_seconds, struct plat_error *err)
+int plat_queue_renew(struct plat_db *db, const long long *ids, size_t n, const char *worker_prefix, int lease_seconds,
+		     struct plat_error *err)
 {
+	if (n == 0)
+		return 0;
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_buf_putc(&b, '{');
+	for (size_t i = 0; i < n; i++)
+		plat_buf_printf(&b, "%s%lld", i ? "," : "", ids[i]);
+	plat_buf_putc(&b, '}');
 	char lease[16];
 	snprintf(lease, sizeof(lease), "%d", lease_seconds);
-	const char *params[] = {worker_prefix, lease};
-	return plat_db_exec(db,
-			    "UPDATE outbox SET claimed_until = now() + make_interval(secs => $2::int)"
-			    " WHERE left(claimed_by, length($1)) = $1 AND claimed_until IS NOT NULL"
-			    " AND processed_at IS NULL AND dead_lettered_at IS NULL",
-			    2, params, NULL, err);
+	const char *params[] = {b.data, worker_prefix, lease};
+	int rc = plat_db_exec(db,
+			      "UPDATE outbox SET claimed_until = now() + make_interval(secs => $3::int)"
+			      " WHERE id = ANY($1::bigint[]) AND left(claimed_by, length($2)) = $2"
+			      " AND claimed_until IS NOT NULL AND processed_at IS NULL AND dead_lettered_at IS NULL",
+			      3, params, NULL, err);
+	plat_buf_free(&b);
+	return rc;
 }

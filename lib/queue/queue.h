@@ -7,6 +7,7 @@
 #define PLAT_QUEUE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "db/db.h"
 #include "error/error.h"
@@ -30,12 +31,18 @@ int plat_queue_ack(struct plat_db *db, long long id, struct plat_error *err);
 int plat_queue_nack(struct plat_db *db, const struct plat_event *ev, const char *error, int max_attempts, bool *dead,
 		    struct plat_error *err);
 
-/* Extend the lease of every event claimed by workers whose name starts with worker_prefix
- * (one consume process): only a worker that died loses its events. */
-int plat_queue_renew(struct plat_db *db, const char *worker_prefix, int lease_seconds, struct plat_error *err);
+/* Extend the lease of the n events ids, each only while it is still claimed by a worker
+ * whose name starts with worker_prefix (one consume process) and not finished. The ids are
+ * the events the process holds right now: an event whose acknowledgement failed is no
+ * longer held, so its lease runs out and it is delivered again (renewing by name alone
+ * kept such an event claimed for as long as the process lived). */
+int plat_queue_renew(struct plat_db *db, const long long *ids, size_t n, const char *worker_prefix, int lease_seconds,
+		     struct plat_error *err);
 
-/* LISTEN on the channel, then wait up to timeout_ms for a notification (or none). */
+/* LISTEN on the channel, then wait up to timeout_ms for a notification (or none), or until
+ * wake_fd (-1: none) is readable. PLAT_E_UNAVAILABLE when the connection was lost while
+ * waiting (the server restarted or ended the session): reconnect and LISTEN again. */
 int plat_queue_listen(struct plat_db *db, struct plat_error *err);
-void plat_queue_wait(struct plat_db *db, long long timeout_ms);
+int plat_queue_wait(struct plat_db *db, long long timeout_ms, int wake_fd, struct plat_error *err);
 
 #endif

@@ -235,3 +235,139 @@ slow_summaries() {
 	[ "$status" -eq 0 ]
 	[ "$(sql "SELECT status FROM documents")" = processed ]
 }
+
+# ---- the database going away under a running consume ----
+
+teardown() {
+	[ -n "${PRIVATE_PG_DIR:-}" ] && "$ROOT/tests/services/pg.sh" stop "$PRIVATE_PG_DIR"
+	return 0
+}
+
+# A PostgreSQL of this test's own, to restart and stop without disturbing other tests:
+# migrated, and everything (platctl, sql, assert_processed_once) pointed at it.
+private_pg() {
+	local env port
+	env=$("$ROOT/tests/services/pg.sh" start --owner $$)
+	PRIVATE_PG_DIR=$(sed -n "s/^export TEST_PG_DIR='\(.*\)'$/\1/p" <<<"$env")
+	port=$(sed -n "s/^export PGPORT='\(.*\)'$/\1/p" <<<"$env")
+	export TEST_PG_HOST=127.0.0.1 TEST_PG_PORT=$port TEST_DB=platctl
+	export PLATCTL_DATABASE_URL="postgresql://postgres@127.0.0.1:$port/platctl"
+	"$PLATCTL" migrate up >/dev/null
+}
+
+private_pg_ctl() {
+	local ctl=(/usr/lib/postgresql/15/bin/pg_ctl -D "$PRIVATE_PG_DIR/data" -l "$PRIVATE_PG_DIR/server.log" -w -t 30 "$@")
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "${ctl[@]}"; else "${ctl[@]}"; fi >/dev/null
+}
+
+# wait_for SECONDS SQL VALUE: until the query gives VALUE.
+wait_for() {
+	local i
+	for ((i = 0; i < $1 * 5; i++)); do
+		[ "$(sql "$2" 2>/dev/null)" = "$3" ] && return 0
+		sleep 0.2
+	done
+	echo "after $1 s: $2 gives '$(sql "$2" 2>&1)', not '$3'"
+	return 1
+}
+
+consumer_connections() {
+	echo "SELECT count(*) >= $1 FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'platctl%'"
+}
+
+@test "PostgreSQL restarts under a running consume: its workers reconnect and process what is uploaded next" {
+	private_pg
+	"$PLATCTL" upload "$F/contract.txt" >/dev/null
+	"$PLATCTL" consume -c 2 -o json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_for 20 "SELECT status FROM documents" processed
+	private_pg_ctl restart -m fast
+	"$PLATCTL" upload "$F/policy.md" >/dev/null
+	wait_for 20 "SELECT count(*) FROM documents WHERE status = 'processed'" 2 || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	kill -TERM "$pid"
+	wait "$pid"
+	assert_processed_once 2
+	grep -q "lost the database connection; reconnecting" "$BATS_TEST_TMPDIR/err"
+	# a few lines about it, not one a second forever
+	[ "$(grep -c 'database' "$BATS_TEST_TMPDIR/err")" -le 12 ]
+	grep -q '"processed":	2' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "the server ends consume's sessions (pg_terminate_backend): workers reconnect and carry on" {
+	"$PLATCTL" consume -c 2 -o json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_for 20 "$(consumer_connections 2)" t
+	[ "$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name LIKE 'platctl%'")" -ge 2 ]
+	"$PLATCTL" upload "$F/contract.txt" >/dev/null
+	wait_for 20 "SELECT status FROM documents" processed || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	# and again, now that they reconnected once
+	wait_for 20 "$(consumer_connections 2)" t
+	sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND application_name LIKE 'platctl%'" >/dev/null
+	"$PLATCTL" upload "$F/policy.md" >/dev/null
+	wait_for 20 "SELECT count(*) FROM documents WHERE status = 'processed'" 2 || { cat "$BATS_TEST_TMPDIR/err"; false; }
+	kill -TERM "$pid"
+	wait "$pid"
+	assert_processed_once 2
+}
+
+@test "PostgreSQL gone for longer than database.outage_limit: consume exits 7 and says why" {
+	private_pg
+	PLATCTL_DATABASE_OUTAGE_LIMIT=2s timeout 30 "$PLATCTL" consume -c 2 -o json \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_for 20 "$(consumer_connections 2)" t
+	private_pg_ctl stop -m fast
+	start=$SECONDS
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 7 ] || { echo "exit $rc"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	[ $((SECONDS - start)) -le 12 ]
+	grep -q "the database has been unreachable for longer than database.outage_limit (2s)" "$BATS_TEST_TMPDIR/err"
+	grep -q '"processed":	0' "$BATS_TEST_TMPDIR/out"
+}
+
+# ---- acknowledgements that fail ----
+
+# The first UPDATE of an outbox row that matches CONDITION (on NEW and OLD) fails, as if
+# the statement had hit an error; later ones pass. The sequence counts outside the failed
+# statement's transaction.
+fail_first_outbox_update() {
+	sql "CREATE SEQUENCE fault_seq;
+	CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	BEGIN
+		IF ($1) AND nextval('fault_seq') = 1 THEN RAISE EXCEPTION 'injected fault'; END IF;
+		RETURN NEW;
+	END \$\$;
+	CREATE TRIGGER fault BEFORE UPDATE ON outbox FOR EACH ROW EXECUTE FUNCTION fault();" >/dev/null
+}
+
+@test "an acknowledgement that fails is not renewed forever: the event comes back after its lease, processed once" {
+	export PLATCTL_EVENTS_LEASE=2s
+	fail_first_outbox_update "NEW.processed_at IS NOT NULL AND OLD.processed_at IS NULL"
+	"$PLATCTL" upload "$F/contract.txt" >/dev/null
+	run --separate-stderr timeout 60 "$PLATCTL" consume --idle-exit 4 -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# the redelivery finds the document processed, and acknowledges it
+	[ -n "$(sql "SELECT processed_at FROM outbox WHERE event_type = 'document.uploaded'")" ]
+	[ "$(sql "SELECT attempts FROM outbox WHERE event_type = 'document.uploaded'")" -eq 2 ]
+	[[ "$output" == *'"processed":	1'* ]]
+	[[ "$output" == *'"skipped":	1'* ]]
+	assert_processed_once 1
+	[[ "$stderr" == *"acknowledging failed; the event will be delivered again after its lease"* ]]
+}
+
+@test "giving an event back that fails is not renewed forever: it comes back after its lease and is dead-lettered" {
+	export PLATCTL_EVENTS_LEASE=2s
+	fail_first_outbox_update "OLD.claimed_by IS NOT NULL AND NEW.claimed_by IS NULL AND NEW.processed_at IS NULL"
+	printf '%%PDF-1.4\nthis is not a real pdf\n' >"$F/broken.pdf"
+	"$PLATCTL" upload "$F/broken.pdf" >/dev/null
+	run --separate-stderr timeout 60 "$PLATCTL" consume --idle-exit 4 --max-attempts 2 -o json
+	[ "$status" -eq 1 ] || { echo "$output $stderr"; false; }
+	[[ "$stderr" == *"2 processing attempts failed, 1 event dead-lettered"* ]]
+	[[ "$output" == *'"dead_lettered":	1'* ]]
+	[ -n "$(sql "SELECT dead_lettered_at FROM outbox WHERE event_type = 'document.uploaded'")" ]
+	[ "$(sql "SELECT status FROM documents")" = failed ]
+	[[ "$stderr" == *"giving the event back failed; it will be delivered again after its lease"* ]]
+}

@@ -69,7 +69,7 @@ topic() { # topic [kcat format]: every message now on it
 	for i in 1 2 3 4 5; do
 		run --separate-stderr env PLATCTL_EVENTS_KAFKA_PUBLISH_TIMEOUT=2s "$PLATCTL" upload "$F/doc$i.txt"
 		[ "$status" -eq 7 ]
-		[[ "$stderr" == *"Kafka did not confirm 1 event"*"republishes"* ]]
+		[[ "$stderr" == *"Kafka did not confirm 1 event"*"republish"* ]]
 		sleep 2
 	done
 	while [ $((SECONDS - start)) -lt 20 ]; do sleep 1; done
@@ -156,4 +156,88 @@ topic() { # topic [kcat format]: every message now on it
 	[[ "$output" == *'"dead_lettered":	1'* ]]
 	[ "$(sql "SELECT status FROM documents")" = failed ]
 	[[ "$(topic platctl.documents.dead-letter '%h\n')" == *"error=gave up after 2 deliveries"* ]]
+}
+
+sql_is() { # sql_is SQL VALUE
+	[ "$(sql "$1")" = "$2" ]
+}
+
+ctl() { # a control command for the mock cluster (see tests/services/kafka_mock.c)
+	"$ROOT/tests/services/kafka.sh" ctl "$TEST_KAFKA_DIR" "$@"
+}
+
+# wait_until SECONDS COMMAND...: until COMMAND succeeds.
+wait_until() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	echo "after $n s still false: $*"
+	return 1
+}
+
+@test "an event released because dead-lettering failed is delivered again and dead-lettered, not skipped for the next one" {
+	# one partition: the broken document's event, then a good one behind it
+	kafka_teardown
+	KAFKA_MOCK_TOPICS="platctl.documents:1 platctl.documents.dead-letter:1" kafka_setup
+	printf '%%PDF-1.4\nthis is not a real pdf\n' >"$F/broken.pdf"
+	make_documents "$F" 1
+	"$PLATCTL" upload "$F/broken.pdf" >/dev/null
+	"$PLATCTL" upload "$F/doc1.txt" >/dev/null
+	ctl leader platctl.documents.dead-letter 0 -1 # produce requests to it time out
+	PLATCTL_EVENTS_KAFKA_PUBLISH_TIMEOUT=1s PLATCTL_EVENTS_KAFKA_REPUBLISH_AFTER=1s timeout 90 \
+		"$PLATCTL" consume --once --max-attempts 1 -o json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_until 30 grep -q "dead-lettering failed; the event will be delivered again" "$BATS_TEST_TMPDIR/err"
+	ctl leader platctl.documents.dead-letter 0 1
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ] || { echo "exit $rc"; cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/err"; false; }
+	id=$(sql "SELECT id FROM documents WHERE name = 'broken.pdf'")
+	run topic platctl.documents.dead-letter '%k\n'
+	[ "$output" = "$id" ] || { echo "dead letters: '$output'"; cat "$BATS_TEST_TMPDIR/out"; false; }
+	[ -n "$(sql "SELECT dead_lettered_at FROM outbox WHERE aggregate_id = '$id'")" ]
+	grep -q '"dead_lettered":	1' "$BATS_TEST_TMPDIR/out"
+	grep -q '"processed":	1' "$BATS_TEST_TMPDIR/out"
+	[ "$(sql "SELECT status FROM documents WHERE name = 'doc1.txt'")" = processed ]
+	# nothing is left behind: the committed offset is past both, not past the good one only
+	run --separate-stderr "$PLATCTL" consume --once -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$output" == *'"processed":	0'* ]]
+	[[ "$output" == *'"dead_lettered":	0'* ]]
+}
+
+@test "--metrics-file on Kafka: failed attempts only ever go up; a dead-lettered event's last attempt counts as dead-lettered" {
+	printf '%%PDF-1.4\nthis is not a real pdf\n' >"$F/broken.pdf"
+	"$PLATCTL" upload "$F/broken.pdf" >/dev/null
+	ctl leader platctl.documents.dead-letter 0 -1 # the dead-letter copy waits for a leader
+	m="$BATS_TEST_TMPDIR/consume.prom"
+	PLATCTL_EVENTS_KAFKA_PUBLISH_TIMEOUT=30s timeout 90 "$PLATCTL" consume --once --max-attempts 2 \
+		--metrics-file "$m" -o json >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# every value the file shows while it runs (rewritten every 5 s)
+	(while kill -0 "$pid" 2>/dev/null; do
+		sed -n 's/^platctl_consume_failed_attempts_total //p' "$m" 2>/dev/null || true
+		sleep 0.2
+	done) >"$BATS_TEST_TMPDIR/samples" &
+	sampler=$!
+	# both attempts failed; the dead-letter copy waits for longer than a metrics interval
+	wait_until 30 sql_is "SELECT attempts || status FROM documents" 2failed
+	sleep 6
+	ctl leader platctl.documents.dead-letter 0 1
+	rc=0
+	wait "$pid" || rc=$?
+	wait "$sampler" || true
+	sed -n 's/^platctl_consume_failed_attempts_total //p' "$m" >>"$BATS_TEST_TMPDIR/samples" # as it ended
+	[ "$rc" -eq 1 ] || { echo "exit $rc"; cat "$BATS_TEST_TMPDIR/err"; false; }
+	echo "# samples: $(uniq "$BATS_TEST_TMPDIR/samples" | tr "\n" " ")" >&3
+	awk 'NR > 1 && $1 < prev { exit 1 } { prev = $1 }' "$BATS_TEST_TMPDIR/samples" ||
+		{ echo "platctl_consume_failed_attempts_total went down: $(uniq "$BATS_TEST_TMPDIR/samples" | tr '\n' ' ')"; false; }
+	grep -qx 'platctl_consume_failed_attempts_total 1' "$m"
+	grep -qx 'platctl_consume_documents_total{outcome="dead_lettered"} 1' "$m"
+	grep -q '"failed":	1' "$BATS_TEST_TMPDIR/out"
+	grep -q '"dead_lettered":	1' "$BATS_TEST_TMPDIR/out"
+	[ "$(topic platctl.documents.dead-letter '%k\n' | wc -l)" -eq 1 ]
 }

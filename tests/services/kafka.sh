@@ -5,6 +5,8 @@
 #   eval "$(tests/services/kafka.sh start [--owner PID])"   starts it and prints exports:
 #       TEST_KAFKA_DIR TEST_KAFKA_BROKERS TEST_KAFKA_PID
 #   tests/services/kafka.sh down DIR | up DIR               takes every broker down / up
+#   tests/services/kafka.sh ctl DIR COMMAND...              runs one control command (see
+#       kafka_mock.c), e.g. "leader platctl.documents.dead-letter 0 -1", and waits for it
 #   tests/services/kafka.sh stop DIR                        stops it and removes DIR
 #
 # KAFKA_MOCK_BROKERS (3) and KAFKA_MOCK_TOPICS (platctl.documents:6
@@ -29,7 +31,7 @@ start_service() {
 	for t in ${KAFKA_MOCK_TOPICS:-platctl.documents:6 platctl.documents.dead-letter:1}; do
 		args+=(--topic "$t")
 	done
-	setsid "$MOCK" "${args[@]}" </dev/null >"$dir/bootstrap" 2>>"$dir/server.log" 3>&- &
+	setsid "$MOCK" "${args[@]}" --control "$dir/control" </dev/null >"$dir/bootstrap" 2>>"$dir/server.log" 3>&- &
 	echo $! >"$dir/server.pid"
 
 	local brokers=''
@@ -56,10 +58,25 @@ signal_service() {
 	kill "-$sig" "$(cat "$dir/server.pid")"
 }
 
+control_service() {
+	local dir=$1
+	shift
+	rm -f "$dir/control.done"
+	printf '%s\n' "$*" >"$dir/control"
+	kill -HUP "$(cat "$dir/server.pid")"
+	for _ in $(seq 1 100); do
+		[ -e "$dir/control.done" ] && { rm -f "$dir/control.done"; return 0; }
+		sleep 0.05
+	done
+	echo "kafka.sh: the mock did not run the control command" >&2
+	return 1
+}
+
 case ${1:-} in
 start) shift; start_service "$@" ;;
 down) signal_service USR1 "${2:?usage: kafka.sh down DIR}" ;;
 up) signal_service USR2 "${2:?usage: kafka.sh up DIR}" ;;
+ctl) shift; control_service "${1:?usage: kafka.sh ctl DIR COMMAND...}" "${@:2}" ;;
 stop) stop_service "${2:?usage: kafka.sh stop DIR}" ;;
-*) echo "usage: kafka.sh start [--owner PID] | down DIR | up DIR | stop DIR" >&2; exit 2 ;;
+*) echo "usage: kafka.sh start [--owner PID] | down DIR | up DIR | ctl DIR COMMAND... | stop DIR" >&2; exit 2 ;;
 esac

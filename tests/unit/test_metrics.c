@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,27 @@ static void test_render(void **state)
 	plat_metrics_free(m);
 }
 
+/* Counters never go down: a negative delta is refused and the value stays; gauges may. */
+static void test_counter_never_decreases(void **state)
+{
+	(void)state;
+	struct plat_metrics *m = plat_metrics_new();
+	plat_metrics_describe(m, "attempts_total", PLAT_METRIC_COUNTER, "Attempts.");
+	plat_metrics_describe(m, "in_flight", PLAT_METRIC_GAUGE, "Now.");
+	plat_metrics_add(m, "attempts_total", NULL, 2);
+	plat_metrics_add(m, "attempts_total", NULL, -1); /* refused */
+	plat_metrics_add(m, "attempts_total", NULL, NAN); /* refused */
+	plat_metrics_add(m, "attempts_total", NULL, 0);
+	plat_metrics_add(m, "in_flight", NULL, 3);
+	plat_metrics_add(m, "in_flight", NULL, -1); /* a gauge may go down */
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_metrics_render(m, &b);
+	assert_non_null(strstr(b.data, "\nattempts_total 2\n"));
+	assert_non_null(strstr(b.data, "\nin_flight 2\n"));
+	plat_buf_free(&b);
+	plat_metrics_free(m);
+}
+
 static void test_write_file(void **state)
 {
 	(void)state;
@@ -88,6 +110,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_counter_never_decreases),
 		cmocka_unit_test(test_write_file),
 	};
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
