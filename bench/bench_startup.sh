@@ -7,14 +7,18 @@
 # shell, after warm-up runs; medians); without, medians of timed loops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 RUNS=${BENCH_RUNS:-100}
 AWS_RUNS=${BENCH_AWS_RUNS:-10}
 AWS=${BENCH_AWS:-/usr/bin/aws}
 PLATCTL=${BENCH_PLATCTL:-./platctl} # another build to compare with
 [ -x "$AWS" ] || AWS=$(command -v aws)
 
-work=$(mktemp -d /tmp/platctl-bench-startup.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+bench_scratch startup
+
+# What is timed must work: a platctl that fails fast would look fast.
+bench_check "platctl version --short" "$("$PLATCTL" version --short)" "$("$PLATCTL" version -o json | jq -r .version)"
+"$AWS" --version >/dev/null 2>&1 || bench_fail "aws --version does not run"
 
 # The floor: main() { return 0; } with platctl's own DT_NEEDED libraries, in its order.
 needed=$(readelf -d "$PLATCTL" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/-l:\1/p' | tr '\n' ' ')

@@ -170,7 +170,7 @@ slow_summaries() {
 	# a copy of the binary outside the tree, run from an empty directory, with empty HOME
 	# and XDG dirs, no /etc/platctl files and a configuration that does not set ai.taxonomy
 	mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/cwd" "$HOME/.local/share" "$HOME/.cache"
-	cp "$PLATCTL" "$BATS_TEST_TMPDIR/bin/platctl"
+	cp "$PLATCTL" "$(dirname "$PLATCTL")/platctl-extract" "$BATS_TEST_TMPDIR/bin/"
 	export XDG_DATA_HOME="$HOME/.local/share" XDG_CACHE_HOME="$HOME/.cache"
 	cfg="$BATS_TEST_TMPDIR/config.yaml"
 	printf 'database:\n  url: %s\nstorage:\n  url: %s\n' "$PLATCTL_DATABASE_URL" "$PLATCTL_STORAGE_URL" >"$cfg"
