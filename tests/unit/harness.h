@@ -13,9 +13,11 @@
 #include "db/db.h"
 #include "migrate/migrate.h"
 
-/* A new database "<prefix>_<pid>", migrated; *url names it and *db is connected to it.
- * 1 when TEST_DATABASE_URL is not set (the test skips), -1 on failure. */
-static inline int harness_database(const char *prefix, char *url, size_t url_len, struct plat_db **db)
+/* A new database "<prefix>_<pid>" (its name in name, 64 bytes), migrated; *url names it and
+ * *db is connected to it. 1 when TEST_DATABASE_URL is not set (the test skips), -1 on
+ * failure. */
+static inline int harness_database_named(const char *prefix, char *name, char *url, size_t url_len,
+					 struct plat_db **db)
 {
 	const char *admin = getenv("TEST_DATABASE_URL");
 	if (!admin)
@@ -25,8 +27,10 @@ static inline int harness_database(const char *prefix, char *url, size_t url_len
 	struct plat_db *a;
 	if (plat_db_connect(&o, &a, &err) < 0)
 		return -1;
-	char name[64], sql[128];
-	snprintf(name, sizeof(name), "%s_%ld", prefix, (long)getpid());
+	char sql[160];
+	snprintf(name, 64, "%s_%ld", prefix, (long)getpid());
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", name); /* a crashed earlier run's */
+	plat_db_exec(a, sql, 0, NULL, NULL, NULL);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
 	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
 	plat_db_close(a);
@@ -40,6 +44,12 @@ static inline int harness_database(const char *prefix, char *url, size_t url_len
 	struct plat_migrate_options mo = {.applied_by = "test"};
 	int n;
 	return plat_migrate_up(*db, &mo, &n, &err) < 0 ? -1 : 0;
+}
+
+static inline int harness_database(const char *prefix, char *url, size_t url_len, struct plat_db **db)
+{
+	char name[64];
+	return harness_database_named(prefix, name, url, url_len, db);
 }
 
 /* A temporary directory (root, 64 bytes) and its file:// URL (surl, 128 bytes). */

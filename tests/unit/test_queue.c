@@ -17,6 +17,8 @@
 #include "migrate/migrate.h"
 #include "queue/queue.h"
 
+#include "harness.h"
+
 static char url[512], dbname[64];
 static struct plat_db *db; /* the test's own view: inserts and checks */
 
@@ -33,26 +35,8 @@ static struct plat_db *connect_to(const char *u)
 static int setup(void **state)
 {
 	(void)state;
-	const char *admin = getenv("TEST_DATABASE_URL");
-	if (!admin)
-		return 0;
-	struct plat_error err = {0};
-	struct plat_db *a = connect_to(admin);
-	snprintf(dbname, sizeof(dbname), "queue_%ld", (long)getpid());
-	char sql[160];
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-	plat_db_exec(a, sql, 0, NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
-	plat_db_close(a);
-	if (rc < 0)
-		return -1;
-	const char *slash = strrchr(admin, '/');
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
-	db = connect_to(url);
-	struct plat_migrate_options mo = {.applied_by = "test"};
-	int n;
-	return plat_migrate_up(db, &mo, &n, &err) < 0 ? -1 : 0;
+	int hrc = harness_database_named("queue", dbname, url, sizeof(url), &db);
+	return hrc > 0 ? 0 : hrc;
 }
 
 static int teardown(void **state)

@@ -20,6 +20,8 @@
 #include "migrate/migrate.h"
 #include "worker/worker.h"
 
+#include "harness.h"
+
 static char url[512], dbname[64], root[64];
 static struct plat_db *db;
 static struct plat_config *cfg;
@@ -45,27 +47,10 @@ static void set(enum plat_config_key k, const char *v)
 static int setup(void **state)
 {
 	(void)state;
-	const char *admin = getenv("TEST_DATABASE_URL");
-	if (!admin)
-		return 0;
+	int hrc = harness_database_named("worker", dbname, url, sizeof(url), &db);
+	if (hrc != 0)
+		return hrc > 0 ? 0 : -1;
 	struct plat_error err = {0};
-	struct plat_db *a = connect_to(admin);
-	snprintf(dbname, sizeof(dbname), "worker_%ld", (long)getpid());
-	char sql[160];
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", dbname);
-	plat_db_exec(a, sql, 0, NULL, NULL, NULL);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", dbname);
-	int rc = plat_db_exec(a, sql, 0, NULL, NULL, &err);
-	plat_db_close(a);
-	if (rc < 0)
-		return -1;
-	const char *slash = strrchr(admin, '/');
-	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - admin), admin, dbname);
-	db = connect_to(url);
-	struct plat_migrate_options mo = {.applied_by = "test"};
-	int n;
-	if (plat_migrate_up(db, &mo, &n, &err) < 0)
-		return -1;
 	snprintf(root, sizeof(root), "/tmp/platctl-worker-XXXXXX");
 	if (!mkdtemp(root))
 		return -1;
