@@ -100,6 +100,10 @@ struct plat_upload_request {
 	const char *tags_json;  /* from plat_tags_json; NULL: none */
 	bool new_version;       /* a new version even when the content exists */
 	bool defer_publish;     /* a batch: the caller runs plat_svc_publish_events once at the end */
+	/* Content of a type upload.allowed_types leaves out is not an error but the outcome
+	 * "skipped" (for files found by walking a directory, where stylesheets, scripts and
+	 * images sit beside the pages). */
+	bool skip_disallowed;
 	void (*on_progress)(void *arg, long long bytes); /* bytes sent to storage (may repeat on retries) */
 	void *progress_arg;
 	struct plat_upload_timings *timings; /* NULL: not measured */
@@ -107,7 +111,11 @@ struct plat_upload_request {
 
 /* Upload one document. *doc is the document (-o json schema) with "outcome": created,
  * unchanged or new_version. Bad content (empty, too large, type not allowed, a bad name) is
- * PLAT_E_INVALID; nothing is stored then. Messages describe the content, not where it came
+ * PLAT_E_INVALID; nothing is stored then. With skip_disallowed, a type not allowed returns
+ * 0 and *doc is {"name", "content_type" (sniffed), "outcome": "skipped", "reason"}; the type
+ * is sniffed from the first 64 KiB before anything is hashed. HTML is what opens with an
+ * HTML tag, and XHTML (application/xhtml+xml, type html) what opens with an XML declaration
+ * followed by an HTML doctype or html root; other XML stays refused. Messages describe the content, not where it came
  * from: callers prefix the path. */
 int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request *req, cJSON **doc,
 			  struct plat_error *err);

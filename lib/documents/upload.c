@@ -65,21 +65,76 @@ static magic_t thread_magic(struct plat_error *err)
 	return m;
 }
 
-/* libmagic reads an HTML page that mentions "(function" past its first few kilobytes as
- * JavaScript (the Python documentation's ctypes page is one). A document that opens with
- * an HTML tag is HTML whatever follows, as the WHATWG sniffing rules have it. */
-static bool opens_as_html(const char *head, size_t len)
+/* Markup is judged by how it opens, before libmagic sees it, for two reasons: libmagic reads
+ * an HTML page that mentions "(function" past its first few kilobytes as JavaScript (the
+ * Python documentation's ctypes page is one), and it calls every page that opens with an
+ * XML declaration text/xml, though DocBook/XSL, gtk-doc and other generators write XHTML
+ * that way. A document that opens with an HTML tag is HTML whatever follows, as the WHATWG
+ * sniffing rules have it; one that opens with an XML declaration is XHTML when its first
+ * markup after that (comments and processing instructions aside) is an HTML doctype or an
+ * html root element, and stays XML otherwise (a feed, a DocBook source, an SVG). */
+static bool is_space(char c)
 {
-	static const char *const tags[] = {"<!doctype html", "<html", "<head", "<body"};
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
+}
+
+/* head[i..] starts with word, ignoring case, and has a byte after it. */
+static bool at(const char *head, size_t i, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	return len - i > n && !strncasecmp(head + i, word, n);
+}
+
+/* head[i..] opens the tag (or doctype) word: word then white space, '>' or, for an empty
+ * element, '/'. */
+static bool at_tag(const char *head, size_t i, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+	return at(head, i, len, word) && (is_space(head[i + n]) || head[i + n] == '>' || head[i + n] == '/');
+}
+
+/* Just past the first end after i, or len when the head ends first. */
+static size_t past(const char *head, size_t i, size_t len, const char *end)
+{
+	size_t n = strlen(end);
+	for (; i + n <= len; i++)
+		if (!memcmp(head + i, end, n))
+			return i + n;
+	return len;
+}
+
+/* "text/html", "application/xhtml+xml", or NULL when the head does not open as either. */
+static const char *sniff_markup(const char *head, size_t len)
+{
+	static const char *const html_tags[] = {"<!doctype html", "<html", "<head", "<body"};
 	size_t i = len >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3) ? 3 : 0;
-	while (i < len && head[i] && strchr(" \t\r\n\f", head[i]))
+	while (i < len && is_space(head[i]))
 		i++;
-	for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
-		size_t n = strlen(tags[t]);
-		if (len - i > n && !strncasecmp(head + i, tags[t], n) && head[i + n] && strchr(" \t\r\n\f>", head[i + n]))
-			return true;
+	bool xml = at(head, i, len, "<?xml") && is_space(head[i + 5]);
+	if (xml)
+		i = past(head, i, len, "?>");
+	for (;;) {
+		while (i < len && is_space(head[i]))
+			i++;
+		if (at(head, i, len, "<!--"))
+			i = past(head, i + 4, len, "-->");
+		else if (xml && at(head, i, len, "<?"))
+			i = past(head, i + 2, len, "?>"); /* <?xml-stylesheet ...?> */
+		else
+			break;
 	}
-	return false;
+	/* An XML document's root is its first element: head or body cannot open one. */
+	size_t tags = xml ? 2 : sizeof(html_tags) / sizeof(html_tags[0]);
+	for (size_t t = 0; t < tags; t++)
+		if (at_tag(head, i, len, html_tags[t]))
+			return xml ? "application/xhtml+xml" : "text/html";
+	return NULL;
+}
+
+static bool name_ends(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+	return n > k && !strcasecmp(name + n - k, suffix);
 }
 
 /* Map libmagic's MIME type to an upload type name, or NULL. */
@@ -188,16 +243,34 @@ static int spool(const struct plat_upload_source *src, long long limit, int *out
 	return 0;
 }
 
-/* First pass: sha256 of everything and the head for libmagic. */
-static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_len, long long *bytes,
-		struct plat_error *err)
+/* The head the type is sniffed from, read before anything is hashed: a walk over a
+ * documentation tree meets archives and images it skips, and they need not be read whole. */
+static int read_head(int fd, char *head, size_t cap, size_t *len, struct plat_error *err)
+{
+	*len = 0;
+	while (*len < cap) {
+		ssize_t n = pread(fd, head + *len, cap - *len, (off_t)*len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return plat_error_set(err, PLAT_E_FAILURE, "cannot read: %s", strerror(errno));
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+/* sha256 of everything, from the start. */
+static int scan(int fd, char sha[65], long long *bytes, struct plat_error *err)
 {
 	struct plat_sha256 *h = plat_sha256_new();
 	char *buf = plat_xmalloc(IO_BUFFER);
-	*head_len = 0;
 	*bytes = 0;
 	int rc = 0;
-	for (;;) {
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		rc = plat_error_set(err, PLAT_E_FAILURE, "cannot rewind: %s", strerror(errno));
+	while (rc == 0) {
 		ssize_t n = read(fd, buf, IO_BUFFER);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -207,11 +280,6 @@ static int scan(int fd, char sha[65], char *head, size_t head_cap, size_t *head_
 		}
 		if (n == 0)
 			break;
-		if (*head_len < head_cap) {
-			size_t take = head_cap - *head_len < (size_t)n ? head_cap - *head_len : (size_t)n;
-			memcpy(head + *head_len, buf, take);
-			*head_len += take;
-		}
 		plat_sha256_update(h, buf, (size_t)n);
 		*bytes += n;
 	}
@@ -338,8 +406,42 @@ int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request
 
 	char sha[65], head[65536];
 	size_t head_len;
+	if ((rc = read_head(fd, head, sizeof(head), &head_len, err)) < 0)
+		goto out;
+	magic_t magic = thread_magic(err);
+	if (!magic) {
+		rc = -PLAT_E_INTERNAL;
+		goto out;
+	}
+	const char *mime = sniff_markup(head, head_len);
+	if (!mime)
+		mime = magic_buffer(magic, head, head_len);
+	const char *type = type_of(mime ? mime : "application/octet-stream", name);
+	if (!type || !type_allowed(allowed, type)) {
+		struct plat_error refused = {0};
+		rc = plat_error_set(&refused, PLAT_E_INVALID, "type %s (%s) is not allowed (upload.allowed_types: %s)",
+				    type ? type : "unknown", mime ? mime : "?", allowed);
+		if (req->skip_disallowed) {
+			*doc = cJSON_CreateObject();
+			cJSON_AddStringToObject(*doc, "name", name);
+			cJSON_AddStringToObject(*doc, "content_type", mime ? mime : "application/octet-stream");
+			cJSON_AddStringToObject(*doc, "outcome", "skipped");
+			cJSON_AddStringToObject(*doc, "reason", refused.message);
+			rc = 0;
+		} else if (err) {
+			*err = refused;
+		}
+		goto out;
+	}
+	/* The name only picks a subtype, as for Markdown: XHTML without an XML declaration
+	 * reads as HTML, and a .xhtml name says which it is. */
+	const char *content_type = !strcmp(type, "md")				    ? "text/markdown"
+				   : !strcmp(type, "html") && (name_ends(name, ".xhtml") || name_ends(name, ".xht"))
+					   ? "application/xhtml+xml"
+					   : mime;
+
 	long long scanned = 0, t0 = plat_clock_ms();
-	rc = scan(fd, sha, head, sizeof(head), &head_len, &scanned, err);
+	rc = scan(fd, sha, &scanned, err);
 	add_ms(req->timings ? &req->timings->hash_ms : NULL, t0);
 	if (rc < 0)
 		goto out;
@@ -347,19 +449,6 @@ int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request
 		rc = plat_error_set(err, PLAT_E_CONFLICT, "the content changed while it was being read");
 		goto out;
 	}
-	magic_t magic = thread_magic(err);
-	if (!magic) {
-		rc = -PLAT_E_INTERNAL;
-		goto out;
-	}
-	const char *mime = opens_as_html(head, head_len) ? "text/html" : magic_buffer(magic, head, head_len);
-	const char *type = type_of(mime ? mime : "application/octet-stream", name);
-	if (!type || !type_allowed(allowed, type)) {
-		rc = plat_error_set(err, PLAT_E_INVALID, "type %s (%s) is not allowed (upload.allowed_types: %s)",
-				    type ? type : "unknown", mime ? mime : "?", allowed);
-		goto out;
-	}
-	const char *content_type = !strcmp(type, "md") ? "text/markdown" : mime;
 
 	const char *outcome = NULL;
 	t0 = plat_clock_ms();

@@ -1,7 +1,7 @@
 /* The documents service on real PostgreSQL (TEST_DATABASE_URL) and the file store, through
  * the service context as the commands and the server use it: upload (created, unchanged,
- * new version, bad content, a failing stream), read (verified), remove (with purge),
- * requeue, and per-call request ids. */
+ * new version, bad content, a failing stream, XHTML sniffing, skipped types), read
+ * (verified), remove (with purge), requeue, and per-call request ids. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -181,6 +181,113 @@ static void test_upload_refuses_bad_content(void **state)
 	plat_svc_done(&svc);
 }
 
+/* The sniffed content type of text uploaded as name, or NULL when refused (err says why). */
+static const char *sniffed(struct plat_svc *svc, const char *name, const char *text, struct plat_error *err)
+{
+	static char type[64];
+	cJSON *doc = NULL;
+	if (upload(svc, name, text, true, &doc, err) < 0)
+		return NULL;
+	snprintf(type, sizeof(type), "%s", str(doc, "content_type"));
+	cJSON_Delete(doc);
+	return type;
+}
+
+/* XHTML as DocBook/XSL and gtk-doc write it opens with an XML declaration, which libmagic
+ * calls text/xml; other XML must stay refused. */
+static void test_upload_sniffs_xhtml(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	struct plat_error err = {0};
+	static const char *const xhtml[] = {
+		"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 "
+		"Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n<html "
+		"xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>Chapter 1</title></head><body><p>One.</p></body></html>\n",
+		/* a byte order mark, white space, comments, a stylesheet instruction, upper case */
+		"\xEF\xBB\xBF \r\n<?XML version='1.0'?>\n<!-- generated -->\n<?xml-stylesheet href=\"a.css\"?>\n"
+		"<!-- twice --><!DOCTYPE HTML>\n<HTML><BODY><P>Two.</P></BODY></HTML>\n",
+		/* no doctype: the root element says it */
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?><html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">"
+		"<body><p>Three.</p></body></html>",
+	};
+	for (size_t i = 0; i < sizeof(xhtml) / sizeof(xhtml[0]); i++) {
+		const char *t = sniffed(&svc, "page.html", xhtml[i], &err);
+		if (!t)
+			fail_msg("xhtml %zu refused: %s", i, err.message);
+		assert_string_equal(t, "application/xhtml+xml");
+	}
+	/* Without the declaration it is HTML; a .xhtml name picks XHTML as .md picks Markdown. */
+	const char *bare = "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body><p>Four.</p></body></html>";
+	assert_string_equal(sniffed(&svc, "four.html", bare, &err), "text/html");
+	assert_string_equal(sniffed(&svc, "four.XHTML", bare, &err), "application/xhtml+xml");
+	assert_string_equal(sniffed(&svc, "five.html", "<!-- header -->\n<!doctype html><p>Five.</p>", &err), "text/html");
+
+	static const char *const not_xhtml[] = {
+		"<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>News</title></channel></rss>\n",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE book PUBLIC \"-//OASIS//DTD DocBook XML V4.5//EN\" "
+		"\"http://www.oasis-open.org/docbook/xml/4.5/docbookx.dtd\">\n<book><title>Manual</title></book>\n",
+		"<?xml version=\"1.0\" standalone=\"no\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" "
+		"height=\"10\"><rect width=\"10\" height=\"10\"/></svg>\n",
+		"<?xml version=\"1.0\"?>\n<!-- html --><htmlx><body>not html</body></htmlx>\n",
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE htmlbook>\n<htmlbook/>\n",
+		/* an XML root cannot be body; the comment never ends within the head */
+		"<?xml version=\"1.0\"?>\n<body><p>x</p></body>\n",
+		"<?xml version=\"1.0\"?>\n<!-- <html> and no end\n",
+	};
+	for (size_t i = 0; i < sizeof(not_xhtml) / sizeof(not_xhtml[0]); i++) {
+		const char *t = sniffed(&svc, "feed.html", not_xhtml[i], &err);
+		if (t)
+			fail_msg("xml %zu accepted as %s", i, t);
+		assert_non_null(strstr(err.message, "is not allowed"));
+	}
+	plat_svc_done(&svc);
+}
+
+/* In a directory walk a type not allowed is an outcome, and nothing is hashed or stored. */
+static void test_upload_skips_disallowed_types(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	plat_svc_init(&svc, services, NULL);
+	struct plat_error err = {0};
+	int files = count_files();
+	const char png[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+	struct stream m = {png, sizeof(png) - 1, 0, -1};
+	struct plat_upload_request req = {.src = {.fd = -1, .read = stream_read, .read_arg = &m}, .name = "logo.png",
+					  .skip_disallowed = true};
+	cJSON *doc = NULL;
+	assert_int_equal(plat_documents_upload(&svc, &req, &doc, &err), 0);
+	assert_string_equal(str(doc, "outcome"), "skipped");
+	assert_string_equal(str(doc, "name"), "logo.png");
+	assert_string_equal(str(doc, "content_type"), "image/png");
+	assert_non_null(strstr(str(doc, "reason"), "type unknown (image/png) is not allowed"));
+	assert_null(cJSON_GetObjectItem(doc, "id"));
+	cJSON_Delete(doc);
+	assert_string_equal(value("SELECT count(*) FROM documents WHERE name = $1", "logo.png"), "0");
+	assert_int_equal(count_files(), files);
+	/* Only the type is skipped: an empty file is still an error. */
+	struct stream e = {"", 0, 0, -1};
+	req.src.read_arg = &e;
+	req.name = "empty.png";
+	doc = NULL;
+	assert_int_equal(plat_documents_upload(&svc, &req, &doc, &err), -PLAT_E_INVALID);
+	assert_null(doc);
+	/* Without the flag the same content is refused. */
+	m.pos = 0;
+	req.src.read_arg = &m;
+	assert_int_equal(plat_documents_upload(&svc, &(struct plat_upload_request){.src = req.src, .name = "logo.png"},
+						&doc, &err),
+			 -PLAT_E_INVALID);
+	assert_null(doc);
+	plat_svc_done(&svc);
+}
+
 static int to_buf(void *arg, const char *buf, size_t len)
 {
 	plat_buf_append(arg, buf, len);
@@ -352,6 +459,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upload_created_unchanged_new_version),
 		cmocka_unit_test(test_upload_refuses_bad_content),
+		cmocka_unit_test(test_upload_sniffs_xhtml),
+		cmocka_unit_test(test_upload_skips_disallowed_types),
 		cmocka_unit_test(test_read_verifies_and_remove_purges),
 		cmocka_unit_test(test_requeue_and_request_ids),
 		cmocka_unit_test(test_contexts_per_thread_over_shared_services),
