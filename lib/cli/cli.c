@@ -84,6 +84,12 @@ static int store_value(const struct plat_opt *o, void *dest, const char *value, 
 		l->items[l->n++] = value;
 		break;
 	}
+	case PLAT_OPT_RULE: {
+		struct plat_rulelist *l = (struct plat_rulelist *)field;
+		l->items = plat_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
+		l->items[l->n++] = (struct plat_rule){o, value};
+		break;
+	}
 	}
 	plat_buf_free(&name);
 	return rc;
@@ -271,7 +277,7 @@ static void opt_usage(struct plat_buf *b, const struct plat_opt *o)
 		choices_list(b, o->choices);
 		plat_buf_putc(b, ')');
 	}
-	if (o->kind == PLAT_OPT_LIST)
+	if (o->kind == PLAT_OPT_LIST || o->kind == PLAT_OPT_RULE)
 		plat_buf_puts(b, " (repeatable)");
 	plat_buf_putc(b, '\n');
 }

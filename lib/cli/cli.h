@@ -20,6 +20,8 @@ enum plat_opt_kind {
 	PLAT_OPT_INT,     /* like STRING, parsed into a long long within [min, max] */
 	PLAT_OPT_CHOICE,  /* like STRING, must be one of choices */
 	PLAT_OPT_LIST,    /* repeatable STRING: appends to a struct plat_strlist */
+	PLAT_OPT_RULE,    /* repeatable STRING: appends to a struct plat_rulelist that several
+			   * options share (--include/--exclude, whose order decides) */
 };
 
 /* How a value or positional argument completes in the shell. */
@@ -35,6 +37,15 @@ enum plat_complete {
 
 struct plat_strlist {
 	const char **items;
+	size_t n;
+};
+
+/* Values in command-line order, each with the option that gave it. */
+struct plat_rulelist {
+	struct plat_rule {
+		const struct plat_opt *opt;
+		const char *value;
+	} *items;
 	size_t n;
 };
 

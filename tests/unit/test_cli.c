@@ -18,6 +18,7 @@ struct opts {
 	long long jobs;
 	const char *format;
 	struct plat_strlist tags;
+	struct plat_rulelist rules;
 };
 
 static const char *const formats[] = {"table", "json", NULL};
@@ -29,6 +30,8 @@ static const struct plat_opt test_opts[] = {
 	{'j', "jobs", PLAT_OPT_INT, "N", "parallel jobs", NULL, 1, 64, 0, offsetof(struct opts, jobs)},
 	{'o', "output", PLAT_OPT_CHOICE, "FORMAT", "format", formats, 0, 0, PLAT_COMPLETE_CHOICES, offsetof(struct opts, format)},
 	{0, "tag", PLAT_OPT_LIST, "K=V", "a tag", NULL, 0, 0, 0, offsetof(struct opts, tags)},
+	{0, "include", PLAT_OPT_RULE, "GLOB", "take", NULL, 0, 0, 0, offsetof(struct opts, rules)},
+	{0, "exclude", PLAT_OPT_RULE, "GLOB", "leave", NULL, 0, 0, 0, offsetof(struct opts, rules)},
 	PLAT_OPT_END,
 };
 
@@ -60,6 +63,29 @@ static void test_parse_forms(void **state)
 	assert_int_equal(o.tags.n, 2);
 	assert_string_equal(o.tags.items[1], "k2=v2");
 	free(o.tags.items);
+}
+
+/* Two options filling one rule list keep their relative order, which a list each would lose. */
+static void test_rules_keep_command_line_order(void **state)
+{
+	(void)state;
+	struct opts o;
+	struct plat_error err = {0};
+	char *argv[] = {"--exclude", "*", "d", "--include=*.html", "--exclude", "_static/*", NULL};
+	assert_int_equal(parse(&o, 6, argv, &err), 1);
+	assert_int_equal(o.rules.n, 3);
+	const char *want[][2] = {{"exclude", "*"}, {"include", "*.html"}, {"exclude", "_static/*"}};
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(o.rules.items[i].opt->long_name, want[i][0]);
+		assert_string_equal(o.rules.items[i].value, want[i][1]);
+	}
+	free(o.rules.items);
+	struct plat_buf help = PLAT_BUF_INIT;
+	struct plat_cmd cmd = {"x", NULL, "x", 0, .opts = test_opts};
+	plat_cli_help(&help, "platctl x", &cmd, NULL);
+	assert_non_null(strstr(help.data, "--include GLOB"));
+	assert_non_null(strstr(help.data, "take (repeatable)"));
+	plat_buf_free(&help);
 }
 
 static void expect_usage(char **argv, int argc, const char *needle)
@@ -185,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_forms),
 		cmocka_unit_test(test_parse_errors_name_the_option),
+		cmocka_unit_test(test_rules_keep_command_line_order),
 		cmocka_unit_test(test_stop_at_positional),
 		cmocka_unit_test(test_completion),
 		cmocka_unit_test(test_help_lists_every_option),
