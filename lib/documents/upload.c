@@ -416,6 +416,15 @@ int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request
 	const char *mime = sniff_markup(head, head_len);
 	if (!mime)
 		mime = magic_buffer(magic, head, head_len);
+	/* libmagic tells a stylesheet or a short script from prose only sometimes, so a walk over
+	 * a documentation tree would index half its assets as text. The name may narrow plain
+	 * text to what it is (as it picks Markdown), never widen what is accepted. */
+	if (mime && !strcmp(mime, "text/plain")) {
+		if (name_ends(name, ".css"))
+			mime = "text/css";
+		else if (name_ends(name, ".js") || name_ends(name, ".mjs"))
+			mime = "text/javascript";
+	}
 	const char *type = type_of(mime ? mime : "application/octet-stream", name);
 	if (!type || !type_allowed(allowed, type)) {
 		struct plat_error refused = {0};

@@ -278,6 +278,11 @@ static void test_upload_skips_disallowed_types(void **state)
 	doc = NULL;
 	assert_int_equal(plat_documents_upload(&svc, &req, &doc, &err), -PLAT_E_INVALID);
 	assert_null(doc);
+	/* A stylesheet is plain text to libmagic: its name narrows it, as .md does. */
+	const char *css = "body { color: red; margin: 0 auto; }\n";
+	assert_null(sniffed(&svc, "basic.css", css, &err));
+	assert_non_null(strstr(err.message, "(text/css) is not allowed"));
+	assert_string_equal(sniffed(&svc, "basic.txt", css, &err), "text/plain");
 	/* Without the flag the same content is refused. */
 	m.pos = 0;
 	req.src.read_arg = &m;
