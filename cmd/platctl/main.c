@@ -142,7 +142,12 @@ const struct plat_cmd platctl_commands[] = {
 	 .args_usage = "FILE|DIR|-...",
 	 .description = "Types are sniffed from the content (upload.allowed_types), sizes checked against\n"
 			"upload.max_size. Content the tenant already has is reported as 'unchanged' unless\n"
-			"--new-version. A batch where some files failed exits 1 and lists them.",
+			"--new-version. A batch where some files failed exits 1 and lists them.\n\n"
+			"With -r, files of a type not allowed are skipped and counted, not failures; a file\n"
+			"named on the command line is still refused. --include and --exclude choose the files\n"
+			"of a walk: every file starts included, each rule in command-line order is matched\n"
+			"against the file's path below DIR and against its base name, and the last rule that\n"
+			"matches decides ('*' matches '/' too, as in aws s3 cp).",
 	 .opts = upload_opts, .opts_size = sizeof(struct upload_opts), .opts_defaults = &upload_defaults,
 	 .min_args = 1, .max_args = -1, .args_complete = PLAT_COMPLETE_FILE},
 	{"consume", cmd_consume, "process uploaded documents: extract, classify, summarise, embed", 0,

@@ -125,6 +125,7 @@ struct upload_opts {
 	const char *title;
 	const char *class_hint;
 	struct plat_strlist tags;
+	struct plat_rulelist filters; /* --include and --exclude, in order */
 	bool new_version;
 	long long jobs;
 	bool wait;

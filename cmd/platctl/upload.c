@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ const struct plat_opt upload_opts[] = {
 	{0, "title", PLAT_OPT_STRING, "TITLE", "document title", NULL, 0, 0, 0, U(title)},
 	{0, "class", PLAT_OPT_STRING, "CLASS", "classification hint", NULL, 0, 0, 0, U(class_hint)},
 	{0, "tag", PLAT_OPT_LIST, "KEY=VALUE", "tag the documents", NULL, 0, 0, 0, U(tags)},
+	{0, "include", PLAT_OPT_RULE, "GLOB", "with -r: take in the files GLOB matches", NULL, 0, 0, 0, U(filters)},
+	{0, "exclude", PLAT_OPT_RULE, "GLOB", "with -r: leave out the files GLOB matches", NULL, 0, 0, 0, U(filters)},
 	{0, "new-version", PLAT_OPT_BOOL, NULL, "add a new version even when the content exists", NULL, 0, 0, 0, U(new_version)},
 	{'j', "jobs", PLAT_OPT_INT, "N", "upload N files in parallel (default 1)", NULL, 1, 32, 0, U(jobs)},
 	{0, "wait", PLAT_OPT_BOOL, NULL, "wait until the documents are processed (or failed)", NULL, 0, 0, 0, U(wait)},
@@ -43,6 +46,8 @@ struct item {
 	char *path;      /* as given, or found under a directory; "-" for stdin */
 	cJSON *result;
 	enum plat_error_kind kind;
+	bool walked;     /* found under a directory: a type not allowed is skipped, not refused */
+	bool skipped;
 };
 
 /* The progress line on a terminal: files, bytes, rate and ETA for the whole batch, and
@@ -73,6 +78,7 @@ struct batch {
 	const struct upload_opts *o;
 	struct item *items;
 	size_t n, cap, next;
+	size_t excluded; /* by --include/--exclude */
 	pthread_mutex_t lock;
 	char *tags_json;
 };
@@ -165,13 +171,13 @@ static void *progress_thread(void *arg)
 	return NULL;
 }
 
-static void add_item(struct batch *b, const char *path)
+static void add_item(struct batch *b, const char *path, bool walked)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 16;
 		b->items = plat_xrealloc(b->items, b->cap * sizeof(*b->items));
 	}
-	b->items[b->n++] = (struct item){plat_xstrdup(path), NULL, PLAT_OK};
+	b->items[b->n++] = (struct item){plat_xstrdup(path), NULL, PLAT_OK, walked, false};
 }
 
 static int cmp_items(const void *a, const void *c)
@@ -179,25 +185,48 @@ static int cmp_items(const void *a, const void *c)
 	return strcmp(((const struct item *)a)->path, ((const struct item *)c)->path);
 }
 
-/* Regular files under dir, depth first; symbolic links are not followed. */
-static void walk_dir(struct batch *b, const char *dir)
+/* As aws s3 cp has it: every file starts included and the last rule matching it decides.
+ * A rule matches the path below the walked directory or the base name, so "*.css" needs
+ * no directory part, and fnmatch without FNM_PATHNAME lets a star cross '/', so a
+ * directory's name, a slash and a star cover its whole subtree. */
+static bool chosen(const struct plat_rulelist *rules, const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	const char *base = slash ? slash + 1 : rel;
+	bool in = true;
+	for (size_t i = 0; i < rules->n; i++) {
+		const char *glob = rules->items[i].value;
+		if (fnmatch(glob, rel, 0) == 0 || fnmatch(glob, base, 0) == 0)
+			in = !strcmp(rules->items[i].opt->long_name, "include");
+	}
+	return in;
+}
+
+/* Regular files under dir, depth first; symbolic links are not followed. rel is where
+ * paths below the walked directory start (for --include/--exclude). */
+static void walk_dir(struct batch *b, const char *dir, size_t rel)
 {
 	DIR *d = opendir(dir);
 	if (!d) {
-		add_item(b, dir); /* reported when processed */
+		add_item(b, dir, false); /* reported when processed */
 		return;
 	}
+	size_t dl = strlen(dir);
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		struct plat_buf p = PLAT_BUF_INIT;
-		plat_buf_printf(&p, "%s/%s", dir, e->d_name);
+		plat_buf_printf(&p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", e->d_name);
 		struct stat st;
-		if (lstat(p.data, &st) == 0 && S_ISDIR(st.st_mode))
-			walk_dir(b, p.data);
-		else if (lstat(p.data, &st) == 0 && S_ISREG(st.st_mode))
-			add_item(b, p.data);
+		if (lstat(p.data, &st) == 0 && S_ISDIR(st.st_mode)) {
+			walk_dir(b, p.data, rel);
+		} else if (lstat(p.data, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (chosen(&b->o->filters, p.data + rel))
+				add_item(b, p.data, true);
+			else
+				b->excluded++;
+		}
 		plat_buf_free(&p);
 	}
 	closedir(d);
@@ -275,16 +304,26 @@ static void upload_file(struct batch *b, struct plat_svc *svc, struct item *it, 
 		.tags_json = b->tags_json,
 		.new_version = o->new_version,
 		.defer_publish = true, /* once for the batch, after every upload */
+		.skip_disallowed = it->walked,
 		.on_progress = b->progress.enabled ? on_progress : NULL,
 		.progress_arg = fp,
 		.timings = &times,
 	};
 	cJSON *doc = NULL;
 	struct plat_error err = {0};
-	if (plat_documents_upload(svc, &req, &doc, &err) < 0)
+	if (plat_documents_upload(svc, &req, &doc, &err) < 0) {
 		fail(it, err.kind, "%s", err.message);
-	else
+	} else {
+		const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(doc, "outcome");
+		it->skipped = cJSON_IsString(outcome) && !strcmp(outcome->valuestring, "skipped");
+		if (it->skipped) {
+			struct plat_buf path = PLAT_BUF_INIT;
+			plat_str_escape_terminal(&path, it->path, strlen(it->path));
+			cJSON_AddStringToObject(doc, "path", path.data);
+			plat_buf_free(&path);
+		}
 		it->result = doc;
+	}
 	if (!is_stdin)
 		close(fd);
 	add_times(b, &times);
@@ -324,6 +363,44 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* "skipped 54 files of types not allowed (text/css 20, image/png 18, ...)", the most
+ * frequent type first. */
+static void log_skipped(const cJSON *results, size_t skipped)
+{
+	struct count {
+		const char *type;
+		size_t n;
+	} *counts = plat_xcalloc(skipped, sizeof(*counts));
+	size_t kinds = 0;
+	for (const cJSON *r = results->child; r; r = r->next) {
+		const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(r, "outcome");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "content_type");
+		if (!cJSON_IsString(outcome) || strcmp(outcome->valuestring, "skipped") != 0 || !cJSON_IsString(t))
+			continue;
+		size_t k = 0;
+		while (k < kinds && strcmp(counts[k].type, t->valuestring) != 0)
+			k++;
+		if (k == kinds)
+			counts[kinds++] = (struct count){t->valuestring, 0};
+		counts[k].n++;
+	}
+	for (size_t i = 1; i < kinds; i++) /* insertion sort: a handful of types */
+		for (size_t j = i; j > 0 && counts[j].n > counts[j - 1].n; j--) {
+			struct count c = counts[j];
+			counts[j] = counts[j - 1];
+			counts[j - 1] = c;
+		}
+	struct plat_buf msg = PLAT_BUF_INIT, types = PLAT_BUF_INIT;
+	for (size_t k = 0; k < kinds; k++)
+		plat_buf_printf(&types, "%s%s %zu", k ? ", " : "", counts[k].type, counts[k].n);
+	plat_buf_printf(&msg, "skipped %zu file%s of types not allowed (%s)", skipped, skipped == 1 ? "" : "s",
+			types.data ? types.data : "");
+	plat_log(PLAT_LOG_WARN, msg.data, (const char *)NULL);
+	plat_buf_free(&msg);
+	plat_buf_free(&types);
+	free(counts);
+}
+
 static void free_items(struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
@@ -341,6 +418,7 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	int rc = plat_tags_json((const char *const *)o->tags.items, o->tags.n, &b.tags_json, &ctx->err);
 	free(o->tags.items);
 	if (rc < 0) {
+		free(o->filters.items);
 		plat_error_wrap(&ctx->err, "option '--tag'");
 		ctx->err.kind = PLAT_E_USAGE;
 		return -PLAT_E_USAGE;
@@ -351,18 +429,26 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		stdin_count += !strcmp(argv[i], "-");
 		if (o->recursive && strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
 			dirs++;
-			walk_dir(&b, argv[i]);
+			size_t len = strlen(argv[i]);
+			walk_dir(&b, argv[i], len + (argv[i][len - 1] != '/'));
 		} else {
-			add_item(&b, argv[i]);
+			add_item(&b, argv[i], false);
 		}
 	}
-	if (stdin_count > 1)
+	if (o->filters.n && !o->recursive)
+		rc = plat_error_set(&ctx->err, PLAT_E_USAGE,
+				    "--include and --exclude choose files in directories: they need -r");
+	else if (stdin_count > 1)
 		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "standard input (-) can be uploaded once per command");
 	else if (o->name && b.n > 1)
 		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "--name names one document; %zu were given", b.n);
+	else if (b.n == 0 && b.excluded)
+		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE,
+				    "nothing to upload: --include/--exclude left out all %zu files", b.excluded);
 	else if (b.n == 0)
 		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "nothing to upload: %s no files",
 				    dirs == 1 ? "the directory has" : "the directories have");
+	free(o->filters.items);
 	if (rc < 0) {
 		free_items(&b);
 		free(b.tags_json);
@@ -411,11 +497,18 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 
 	/* Each failure is reported once: one file's is the command's error; a batch lists
 	 * its failures in order, then sums them up. */
-	size_t failed = 0;
+	size_t failed = 0, skipped = 0;
 	enum plat_error_kind first_kind = PLAT_OK;
 	struct plat_error single = {0};
 	cJSON *results = cJSON_CreateArray();
 	for (size_t i = 0; i < b.n; i++) {
+		if (b.items[i].skipped) {
+			skipped++;
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(b.items[i].result, "content_type");
+			const cJSON *path = cJSON_GetObjectItemCaseSensitive(b.items[i].result, "path");
+			plat_log(PLAT_LOG_INFO, "skipped: type not allowed", "path", cJSON_IsString(path) ? path->valuestring : "",
+				 "content_type", cJSON_IsString(t) ? t->valuestring : "", (const char *)NULL);
+		}
 		if (b.items[i].kind != PLAT_OK) {
 			failed++;
 			const cJSON *e = cJSON_GetObjectItemCaseSensitive(b.items[i].result, "error");
@@ -435,12 +528,18 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	pthread_mutex_destroy(&b.lock);
 
 	char files[24], hash_ms[24], store_ms[24], db_ms[24], wall_ms[24];
+	if (skipped)
+		log_skipped(results, skipped);
 	snprintf(files, sizeof(files), "%zu", total);
 	snprintf(hash_ms, sizeof(hash_ms), "%lld", b.hash_ms);
 	snprintf(store_ms, sizeof(store_ms), "%lld", b.store_ms);
 	snprintf(db_ms, sizeof(db_ms), "%lld", b.db_ms);
 	snprintf(wall_ms, sizeof(wall_ms), "%lld", plat_clock_ms() - p->start_ms);
-	plat_log(PLAT_LOG_INFO, "upload finished", "files", files, "failed", failed ? "yes" : "no", "wall_ms", wall_ms,
+	char skipped_s[24], excluded_s[24];
+	snprintf(skipped_s, sizeof(skipped_s), "%zu", skipped);
+	snprintf(excluded_s, sizeof(excluded_s), "%zu", b.excluded);
+	plat_log(PLAT_LOG_INFO, "upload finished", "files", files, "failed", failed ? "yes" : "no", "skipped", skipped_s,
+		 "excluded", excluded_s, "wall_ms", wall_ms,
 		 "hash_ms", hash_ms, "storage_ms", store_ms, "postgres_ms", db_ms, (const char *)NULL);
 
 	/* Events go to Kafka now that their transactions committed; unconfirmed ones are the
@@ -458,9 +557,21 @@ int cmd_upload(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	static const struct plat_output_column cols[] = {{"outcome", NULL}, {"name", NULL}, {"id", NULL},
 							 {"size", NULL}, {"content_type", "type"}, {"status", NULL},
 							 {"error", NULL}, {NULL, NULL}};
-	/* A table of nothing but failures says again what stderr said. */
-	if (failed < total || ctx->out.format != PLAT_OUT_TABLE)
+	/* A table of nothing but failures says again what stderr said; skipped files are a
+	 * count there (the log line), and one element each in the structured formats. */
+	if (ctx->out.format == PLAT_OUT_TABLE) {
+		cJSON *rows = cJSON_CreateArray();
+		for (cJSON *r = results->child; r; r = r->next) {
+			const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(r, "outcome");
+			if (!cJSON_IsString(outcome) || strcmp(outcome->valuestring, "skipped") != 0)
+				cJSON_AddItemReferenceToArray(rows, r);
+		}
+		if (failed + skipped < total)
+			rc = platctl_print(ctx, rows, cols);
+		cJSON_Delete(rows);
+	} else {
 		rc = platctl_print(ctx, results, cols);
+	}
 	cJSON_Delete(results);
 	if (rc == 0 && wait_rc < 0)
 		return wait_rc;
