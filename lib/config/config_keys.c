@@ -237,8 +237,9 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.default_value = "pdf,txt,md,html,docx",
 		.validate = validate_type_list,
 		.section = "upload",
-		.doc = "Document types accepted by upload, comma-separated, from: pdf, txt, md, html, docx. "
-		       "The type is sniffed from the content (libmagic), never taken from the file name.",
+		.doc = "Document types accepted by upload, comma-separated, from: pdf, txt, md, html (HTML "
+		       "and XHTML), docx. The type is sniffed from the content (libmagic), never taken from "
+		       "the file name; a directory walk skips files of other types.",
 	},
 	[PLAT_CFG_UPLOAD_MAX_SIZE] = {
 		.name = "upload.max_size",
