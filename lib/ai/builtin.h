@@ -13,6 +13,7 @@
 #ifndef PLAT_AI_BUILTIN_H
 #define PLAT_AI_BUILTIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -73,9 +74,10 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
 			     double *score);
 
-/* The distinct words of text as the builtin provider splits them (lower-cased ASCII,
- * UTF-8 bytes kept), NULL-terminated; free with plat_ai_builtin_words_free. */
-char **plat_ai_builtin_words(const char *text, size_t *count);
+/* The words of text (each once if distinct) as the builtin provider splits them
+ * (lower-cased ASCII, UTF-8 bytes kept), NULL-terminated; free with
+ * plat_ai_builtin_words_free. */
+char **plat_ai_builtin_words(const char *text, size_t *count, bool distinct);
 void plat_ai_builtin_words_free(char **words);
 
 struct plat_taxonomy;

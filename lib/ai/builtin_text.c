@@ -300,7 +300,7 @@ char *plat_ai_builtin_summarize(const char *text, size_t len, int max_sentences)
 
 /* ---- answers ---- */
 
-char **plat_ai_builtin_words(const char *text, size_t *count)
+char **plat_ai_builtin_words(const char *text, size_t *count, bool distinct)
 {
 	struct word *w;
 	size_t n;
@@ -309,7 +309,7 @@ char **plat_ai_builtin_words(const char *text, size_t *count)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
-		for (size_t j = 0; j < k && !seen; j++)
+		for (size_t j = 0; distinct && j < k && !seen; j++)
 			seen = strlen(out[j]) == w[i].n && !memcmp(out[j], w[i].s, w[i].n);
 		if (!seen) {
 			out[k] = plat_xmalloc(w[i].n + 1);
@@ -333,7 +333,8 @@ void plat_ai_builtin_words_free(char **words)
 /* Does a word of the text stand for the term? Stems are what PostgreSQL's Snowball
  * stemmer makes of the word ("termin" for "terminated"); a word matches when it is the
  * stem with a short ending ("termination", "terminates"), or ends in y where the stem
- * has i ("copi" for "copy"). */
+ * has i ("copi" for "copy"). The shorter the stem, the shorter the ending: "fi" (of
+ * "Wi-Fi") is no prefix of "fill". */
 static bool term_matches(const struct plat_ai_term *t, const struct word *w)
 {
 	size_t tn = strlen(t->word);
@@ -342,10 +343,10 @@ static bool term_matches(const struct plat_ai_term *t, const struct word *w)
 	const char *stem = t->stem && *t->stem ? t->stem : NULL;
 	if (!stem) /* no stemmer's view: the word less its last letter (plurals, verb ends) */
 		return tn >= 4 && w->n >= tn - 1 && w->n <= tn + 3 && !memcmp(w->s, t->word, tn - 1);
-	size_t sn = strlen(stem);
-	if (w->n >= sn && w->n <= sn + (sn <= 3 ? 3 : 5) && !memcmp(w->s, stem, sn))
-		return true;
-	return sn >= 3 && stem[sn - 1] == 'i' && w->n >= sn && w->n <= sn + 2 && !memcmp(w->s, stem, sn - 1) &&
+	size_t sn = strlen(stem), ending = sn <= 3 ? 1 : sn == 4 ? 3 : 5;
+	if (w->n >= sn && w->n <= sn + ending && !memcmp(w->s, stem, sn))
+		return sn > 3 || w->n == sn || w->s[sn] == 's';
+	return sn >= 4 && stem[sn - 1] == 'i' && w->n >= sn && w->n <= sn + 2 && !memcmp(w->s, stem, sn - 1) &&
 	       w->s[sn - 1] == 'y';
 }
 
@@ -497,7 +498,7 @@ char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage 
 {
 	/* Without term statistics every word of four letters or more weighs the same. */
 	size_t nw;
-	char **words = plat_ai_builtin_words(question, &nw);
+	char **words = plat_ai_builtin_words(question, &nw, true);
 	struct plat_ai_term *terms = plat_xcalloc(nw + 1, sizeof(*terms));
 	size_t nt = 0;
 	for (size_t i = 0; i < nw; i++)

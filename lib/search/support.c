@@ -42,6 +42,27 @@ static void terms_free(struct terms *t)
 	plat_ai_builtin_words_free(t->words);
 }
 
+/* "How often", "how long", "how much": the word asks what kind of answer is wanted (a
+ * frequency, a duration, an amount), not what it is about, and documents seldom use it
+ * where they answer ("Descale the kettle once a month"). */
+static bool asks_for_kind(const char *question, const char *word)
+{
+	static const char *const kinds[] = {"often", "long", "much", "many", "soon", "far", "old", "big", "large",
+					    "frequently", NULL};
+	bool kind = false;
+	for (const char *const *k = kinds; *k && !kind; k++)
+		kind = !strcmp(word, *k);
+	if (!kind)
+		return false;
+	size_t n;
+	char **all = plat_ai_builtin_words(question, &n, false);
+	bool after_how = false;
+	for (size_t i = 1; i < n && !after_how; i++)
+		after_how = !strcmp(all[i], word) && !strcmp(all[i - 1], "how");
+	plat_ai_builtin_words_free(all);
+	return after_how;
+}
+
 /* The question's words with Okapi BM25's IDF (Lucene's non-negative form) as weights, so
  * that covering "csv" counts for far more than covering "file": an answer has to contain
  * what is particular to the question. A word no passage holds weighs the most -- a
@@ -49,7 +70,7 @@ static void terms_free(struct terms *t)
 static int weigh_terms(struct plat_svc *svc, const char *question, struct terms *out, struct plat_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	out->words = plat_ai_builtin_words(question, &out->n);
+	out->words = plat_ai_builtin_words(question, &out->n, true);
 	out->stems = plat_xcalloc(out->n + 1, sizeof(char *));
 	out->t = plat_xcalloc(out->n + 1, sizeof(*out->t));
 	struct plat_buf arr = PLAT_BUF_INIT;
@@ -72,8 +93,8 @@ static int weigh_terms(struct plat_svc *svc, const char *question, struct terms 
 		return rc;
 	for (size_t i = 0; i < out->n && (int)i < PQntuples(r); i++) {
 		double df = atof(PQgetvalue(r, (int)i, 1)), n = atof(PQgetvalue(r, (int)i, 2));
-		bool stop = PQgetisnull(r, (int)i, 0);
-		out->stems[i] = stop ? NULL : plat_xstrdup(PQgetvalue(r, (int)i, 0));
+		bool stop = PQgetisnull(r, (int)i, 0) || asks_for_kind(question, out->words[i]);
+		out->stems[i] = PQgetisnull(r, (int)i, 0) ? NULL : plat_xstrdup(PQgetvalue(r, (int)i, 0));
 		double idf = log(1 + (n - df + 0.5) / (df + 0.5));
 		out->t[i] = (struct plat_ai_term){out->words[i], out->stems[i], stop || idf < 0 ? 0 : idf};
 	}
