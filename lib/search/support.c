@@ -42,11 +42,17 @@ static void terms_free(struct terms *t)
 	plat_ai_builtin_words_free(t->words);
 }
 
-/* "How often", "how long", "how much": the word asks what kind of answer is wanted (a
- * frequency, a duration, an amount), not what it is about, and documents seldom use it
- * where they answer ("Descale the kettle once a month"). */
+/* Words that carry no topic. "How often", "how long", "how much": the word asks what
+ * kind of answer is wanted (a frequency, a duration, an amount), not what it is about,
+ * and documents seldom use it where they answer ("Descale the kettle once a month"). */
 static bool asks_for_kind(const char *question, const char *word)
 {
+	/* Snowball's stop words lack some modal verbs, which questions are full of ("How long
+	 * must passwords be?") and which weigh much in a corpus that seldom uses them. */
+	static const char *const modals[] = {"must", "may", "might", "would", "could", "shall", "ought", "please", NULL};
+	for (const char *const *m = modals; *m; m++)
+		if (!strcmp(word, *m))
+			return true;
 	static const char *const kinds[] = {"often", "long", "much", "many", "soon", "far", "old", "big", "large",
 					    "frequently", NULL};
 	bool kind = false;
