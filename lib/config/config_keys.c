@@ -476,10 +476,11 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.default_value = "0.5",
 		.validate = validate_support,
 		.section = "ask",
-		.doc = "ask refuses when the best retrieved sentence supports the question less than this "
-		       "(0-1]: the IDF-weighted share of the question's words found in it, its neighbours "
-		       "and its passage. Lower answers more and refuses less; `platctl eval` reports the "
-		       "false refusal and false answer rates of a labelled set at this threshold.",
+		.doc = "ask refuses when the retrieved passages support the question less than this, "
+		       "a number in (0, 1]. Support is the IDF-weighted share of the question's words "
+		       "found in the best retrieved sentence, averaged with that in the best passage. "
+		       "Lower answers more and refuses less; `platctl eval` reports the false refusal and "
+		       "false answer rates of a labelled question set at this threshold.",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
