@@ -63,7 +63,8 @@ struct plat_ai_support {
 
 /* Answer from the passages by extraction: the up to max_sentences sentences that best
  * answer the question -- most of the question's weighted terms, in the sentence and its
- * neighbours, then embedding similarity; headings never -- best first, each followed by
+ * neighbours, then embedding similarity; a number or unit of time when the question asks
+ * "how often/many/long" or "when"; headings never -- best first, each followed by
  * its passage's [citation]. The caller frees the result ("" when nothing fits). */
 char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_passage *passages, size_t n,
 				   const struct plat_ai_term *terms, size_t n_terms, int max_sentences,

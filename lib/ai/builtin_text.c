@@ -394,6 +394,49 @@ static bool is_statement(const struct sentence *s, size_t nwords)
 	return nwords >= 4 && (last == '.' || last == '!' || last == '?' || last == ';' || last == ':');
 }
 
+static bool word_is(const struct word *w, const char *s)
+{
+	return w->n == strlen(s) && !memcmp(w->s, s, w->n);
+}
+
+/* Does the question ask for an amount, a duration, a frequency or a time ("how often",
+ * "how many", "when")? Then a sentence with a number or a unit of time answers it better
+ * than one that only shares its words. */
+static bool wants_measure(const struct word *q, size_t n)
+{
+	static const char *const after_how[] = {"often", "long", "soon", "much", "many", "far", "old", "big", "large",
+						"frequently", NULL};
+	for (size_t i = 0; i < n; i++) {
+		if (word_is(&q[i], "when"))
+			return true;
+		for (const char *const *a = after_how; *a && i + 1 < n; a++)
+			if (word_is(&q[i], "how") && word_is(&q[i + 1], *a))
+				return true;
+	}
+	return false;
+}
+
+static bool has_measure(const struct word *w, size_t n)
+{
+	static const char *const cues[] = {
+		"one",    "two",     "three",   "four",     "five",   "six",     "seven",   "eight",   "nine",     "ten",
+		"eleven", "twelve",  "fifteen", "twenty",   "thirty", "forty",   "fifty",   "sixty",   "ninety",   "hundred",
+		"thousand", "once",  "twice",   "every",    "daily",  "weekly",  "monthly", "yearly",  "annually", "second",
+		"seconds", "minute", "minutes", "hour",     "hours",  "day",     "days",    "week",    "weeks",    "month",
+		"months", "year",    "years",   "quarter",  "quarterly", "per",  "january", "february", "march",  "april",
+		"may",    "june",    "july",    "august",   "september", "october", "november", "december", "monday",
+		"tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn",
+		"winter", "morning", "evening", "night", NULL};
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].s[0] >= '0' && w[i].s[0] <= '9')
+			return true;
+		for (const char *const *c = cues; *c; c++)
+			if (word_is(&w[i], *c))
+				return true;
+	}
+	return false;
+}
+
 char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_passage *passages, size_t n,
 				   const struct plat_ai_term *terms, size_t n_terms, int max_sentences,
 				   struct plat_ai_support *out)
@@ -404,6 +447,12 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 	double total = 0;
 	for (size_t t = 0; t < n_terms; t++)
 		total += terms[t].weight > 0 ? terms[t].weight : 0;
+	struct word *qw;
+	size_t nqw;
+	char *qlow = words_of(question, strlen(question), &qw, &nqw);
+	bool measure = wants_measure(qw, nqw);
+	free(qw);
+	free(qlow);
 	size_t cap = 16, nc = 0;
 	struct candidate *c = plat_xmalloc(cap * sizeof(*c));
 	for (size_t p = 0; p < n; p++) {
@@ -446,6 +495,8 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 			 * merit of the answer. */
 			double len_penalty = nsw[i] > 40 ? 40.0 / (double)nsw[i] : 1.0;
 			double rank = (cov[i] * len_penalty + 0.3 * ctx + 0.3 * cos) / 1.6;
+			if (measure && cov[i] > 0 && has_measure(sw[i], nsw[i]))
+				rank += 0.1;
 			if (nc == cap) {
 				cap *= 2;
 				c = plat_xrealloc(c, cap * sizeof(*c));

@@ -182,6 +182,16 @@ static void test_answers_weigh_terms(void **state)
 	assert_true(sup.support == 0);
 	free(a);
 
+	/* "How often" wants a frequency: of two sentences with the same words, the one with it. */
+	struct plat_ai_passage f[] = {
+		{"If the kettle switches off early, descale the kettle. Descale the kettle once a month with vinegar.", 1}};
+	a = plat_ai_builtin_answer_terms("How often should the kettle be descaled?", f, 1, t, 3, 1, &sup);
+	assert_string_equal(a, "Descale the kettle once a month with vinegar. [1]");
+	free(a);
+	a = plat_ai_builtin_answer_terms("Why should the kettle be descaled?", f, 1, t, 3, 1, &sup);
+	assert_string_equal(a, "If the kettle switches off early, descale the kettle. [1]");
+	free(a);
+
 	size_t n;
 	char **w = plat_ai_builtin_words("How, how HOW often?", &n, true);
 	assert_int_equal(n, 2);
