@@ -16,15 +16,21 @@
 #include "mem/mem.h"
 
 /* Each word's stem as the full-text search sees it (Snowball's English stemmer, which
- * gives stop words none) and the passages of the tenant holding it. Counting stops at a
- * half of the passages: past that a word's weight is nearly nothing, and counting every
- * passage of a common word would cost more than the search. */
+ * gives stop words none) and how many of the tenant's passages hold it. Common words
+ * take their share from the planner's statistics of chunks.tsv, as search does: counting
+ * the passages of "file" or "use" cost 0.7 s over the 6,600 of the Python documentation.
+ * The rest are counted, which is quick for rare words, and stops at half the passages,
+ * where a word's weight is nearly nothing anyway. */
 static const char terms_sql[] =
 	"WITH n AS (SELECT count(*) AS n FROM chunks WHERE tenant_id = $1),"
+	" mce AS (SELECT m.e, m.f FROM pg_stats st,"
+	"  unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) m(e, f)"
+	"  WHERE st.schemaname = current_schema() AND st.tablename = 'chunks' AND st.attname = 'tsv'),"
 	" w AS (SELECT u.i, (ts_lexize('english_stem', u.w))[1] AS stem FROM unnest($2::text[]) WITH ORDINALITY u(w, i))"
-	" SELECT w.stem, CASE WHEN w.stem IS NULL THEN 0 ELSE (SELECT count(*) FROM (SELECT 1 FROM chunks c"
+	" SELECT w.stem, CASE WHEN w.stem IS NULL THEN 0 WHEN mce.f IS NOT NULL THEN round(mce.f * n.n)"
+	"  ELSE (SELECT count(*) FROM (SELECT 1 FROM chunks c"
 	"  WHERE c.tenant_id = $1 AND c.tsv @@ quote_literal(w.stem)::tsquery LIMIT greatest(n.n / 2, 1)) x) END, n.n"
-	" FROM w, n ORDER BY w.i";
+	" FROM w LEFT JOIN mce ON mce.e = w.stem CROSS JOIN n ORDER BY w.i";
 
 struct terms {
 	char **words;
