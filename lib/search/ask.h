@@ -31,7 +31,8 @@ struct plat_ask_request {
  * "often" of "how often" weigh nothing) found in the best retrieved sentence, averaged
  * with the share found in the best retrieved passage. At 0.5: 2 of 50 answerable and 0
  * of 40 unanswerable questions about the Python documentation misjudged, 1 of 26 and 1
- * of 20 of tests/data/answers-eval.yaml. */
+ * of 20 of tests/data/answers-eval.yaml. ask.min_support's default (config_keys.c) is the
+ * same number. */
 #define PLAT_ASK_MIN_SUPPORT 0.5
 
 struct plat_ask_result {
@@ -54,7 +55,8 @@ struct plat_ask_prepared {
 			 *   location, text}]: the hits that fit the token budget, numbered */
 	int n;
 	double support, min_support;
-	double sentence_coverage, context_coverage, passage_coverage; /* the parts of support */
+	double sentence_coverage, passage_coverage; /* support is their mean */
+	double context_coverage; /* the best sentence's with its neighbours (ranks the answer) */
 	bool refused;
 	char *answer;   /* the extractive answer with [n] citations ("" when none) */
 };

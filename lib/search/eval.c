@@ -247,7 +247,6 @@ int plat_eval(struct plat_svc *svc, const char *name, const cJSON *set, int k, d
 		cJSON_AddNumberToObject(r, "support", round6(prep.support));
 		cJSON *parts = cJSON_AddObjectToObject(r, "support_parts");
 		cJSON_AddNumberToObject(parts, "sentence", round6(prep.sentence_coverage));
-		cJSON_AddNumberToObject(parts, "context", round6(prep.context_coverage));
 		cJSON_AddNumberToObject(parts, "passage", round6(prep.passage_coverage));
 		const cJSON *first = cJSON_GetArrayItem(hits, 0);
 		char top[512] = "";

@@ -20,7 +20,7 @@
  *   "halves": {"fts_found", "vector_found", "both", "fts_only", "vector_only"},
  *   "results": [{"question", "expect", "pages", "sections", "answerable", "rank",
  *     "page_rank", "section_rank", "fts_rank", "vector_rank", "refused", "support",
- *     "support_parts": {"sentence", "context", "passage"}, "top"}]}. */
+ *     "support_parts": {"sentence", "passage"}, "top"}]}. */
 int plat_eval(struct plat_svc *svc, const char *name, const cJSON *set, int k, double min_support, cJSON **report,
 	      struct plat_error *err);
 
