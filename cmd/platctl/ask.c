@@ -18,7 +18,7 @@ const struct plat_opt ask_opts[] = {
 	{0, "since", PLAT_OPT_STRING, "TIME", "only documents created at or after TIME (e.g. 2026-11-01)", NULL, 0, 0, 0, A(since)},
 	{0, "doc", PLAT_OPT_STRING, "ID|NAME", "only this document", NULL, 0, 0, PLAT_COMPLETE_DOCUMENT_IDS, A(doc)},
 	{0, "stream", PLAT_OPT_BOOL, NULL, "print the answer as it arrives (on a terminal)", NULL, 0, 0, 0, A(stream)},
-	{0, "min-support", PLAT_OPT_STRING, "SCORE", "refuse below this support (default 0.45)", NULL, 0, 0, 0, A(min_support)},
+	{0, "min-support", PLAT_OPT_STRING, "SCORE", "refuse below this support, 0-1 (default: ask.min_support, 0.5)", NULL, 0, 0, 0, A(min_support)},
 	{0, "context-tokens", PLAT_OPT_INT, "N", "token budget for the sources (default 3000)", NULL, 100, 100000, 0, A(context_tokens)},
 	PLAT_OPT_END,
 };
@@ -33,7 +33,7 @@ static int print_token(void *arg, const char *text, size_t len)
 	return 0;
 }
 
-/* The text form: the answer, then the sources it cites. */
+/* The text form: the answer, then where each source it cites sits (page, section). */
 static int print_text(struct plat_cli_ctx *ctx, const cJSON *j, bool streamed)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
@@ -45,9 +45,9 @@ static int print_text(struct plat_cli_ctx *ctx, const cJSON *j, bool streamed)
 	{
 		if (!cJSON_IsTrue(cJSON_GetObjectItem(s, "cited")))
 			continue;
-		const cJSON *page = cJSON_GetObjectItem(s, "page");
-		plat_buf_printf(&b, "  [%d] %s, page %d\n", cJSON_GetObjectItem(s, "n")->valueint,
-				cJSON_GetObjectItem(s, "document")->valuestring, cJSON_IsNumber(page) ? page->valueint : 1);
+		char where[512];
+		plat_ask_source_location(s, where, sizeof(where));
+		plat_buf_printf(&b, "  [%d] %s\n", cJSON_GetObjectItem(s, "n")->valueint, where);
 	}
 	int rc = platctl_write(ctx, b.data);
 	plat_buf_free(&b);
@@ -69,9 +69,9 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	if (o->min_support) {
 		char *end;
 		req.min_support = strtod(o->min_support, &end);
-		if (*end || end == o->min_support || req.min_support <= 0 || req.min_support > 2)
+		if (*end || end == o->min_support || req.min_support <= 0 || req.min_support > 1)
 			rc = plat_error_set(&ctx->err, PLAT_E_USAGE,
-					    "option '--min-support': '%s' is not a number in (0, 2]", o->min_support);
+					    "option '--min-support': '%s' is not a number in (0, 1]", o->min_support);
 	}
 	/* Tokens as they arrive only for a person watching a text answer. */
 	bool streamed = o->stream && isatty(1) && ctx->out.format == PLAT_OUT_TABLE;
@@ -100,7 +100,7 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE,
 				    "the documents do not answer this question (best support %.2f, needed %.2f); no answer given",
 				    cJSON_GetObjectItem(res.json, "support")->valuedouble,
-				    req.min_support > 0 ? req.min_support : PLAT_ASK_MIN_SUPPORT);
+				    cJSON_GetObjectItem(res.json, "min_support")->valuedouble);
 	cJSON_Delete(res.json);
 	return rc;
 }

@@ -185,6 +185,7 @@ struct eval_opts {
 	long long k;
 	const char *min_recall;
 	const char *min_mrr;
+	const char *min_support;
 };
 extern const struct plat_opt eval_opts[];
 extern const struct eval_opts eval_defaults;

@@ -5,6 +5,7 @@
  *                   sublinear tf, signed buckets, L2-normalised, PLAT_AI_BUILTIN_DIM dims
  *   summary         extractive: TextRank over sentence similarity, original sentences in
  *                   document order
+ *   answers         extractive: sentences ranked by the weighted question terms they cover
  *   classification  a taxonomy: weighted keywords per class; etc/platctl/classes.yaml is
  *                   compiled in, and a file (ai.taxonomy) can replace it
  *   fields          rules: dates, expiry/renewal dates, money, emails, phones, IBANs
@@ -12,6 +13,7 @@
 #ifndef PLAT_AI_BUILTIN_H
 #define PLAT_AI_BUILTIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -40,12 +42,44 @@ struct plat_ai_passage {
 	int citation;
 };
 
+/* A word of a question as the answer weighs it: the word as written (lower case), its
+ * stem (the full-text lexeme; NULL: none known) and its weight (e.g. its IDF; 0 for stop
+ * words). */
+struct plat_ai_term {
+	const char *word;
+	const char *stem;
+	double weight;
+};
+
+/* How well the best sentence supports the question, all in [0, 1]. */
+struct plat_ai_support {
+	double support;           /* (sentence + passage coverage) / 2 */
+	double sentence_coverage; /* weighted share of the terms in the best sentence */
+	double context_coverage;  /* ... in it and its neighbours (the answer's order uses it) */
+	double passage_coverage;  /* ... in the best single passage */
+	double cosine;            /* builtin embedding similarity of the best sentence */
+	int sentences;            /* in the answer */
+};
+
 /* Answer from the passages by extraction: the up to max_sentences sentences that best
- * support the question (embedding similarity plus shared words), best first, each
- * followed by its passage's [citation]. *score is the best sentence's support (0: none).
- * The caller frees the result. */
+ * answer the question -- most of the question's weighted terms, in the sentence and its
+ * neighbours, then embedding similarity; a number or unit of time when the question asks
+ * "how often/many/long" or "when"; headings never -- best first, each followed by
+ * its passage's [citation]. The caller frees the result ("" when nothing fits). */
+char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_passage *passages, size_t n,
+				   const struct plat_ai_term *terms, size_t n_terms, int max_sentences,
+				   struct plat_ai_support *support);
+
+/* The same with every question word of four letters or more weighing 1; *score is the
+ * support (0: none). */
 char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
 			     double *score);
+
+/* The words of text (each once if distinct) as the builtin provider splits them
+ * (lower-cased ASCII, UTF-8 bytes kept), NULL-terminated; free with
+ * plat_ai_builtin_words_free. */
+char **plat_ai_builtin_words(const char *text, size_t *count, bool distinct);
+void plat_ai_builtin_words_free(char **words);
 
 struct plat_taxonomy;
 

@@ -1,4 +1,5 @@
-/* Builtin embeddings (feature hashing) and extractive summaries (TextRank). */
+/* Builtin embeddings (feature hashing), extractive summaries (TextRank) and extractive
+ * answers (sentences ranked by the weighted question terms they cover). */
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
@@ -299,93 +300,265 @@ char *plat_ai_builtin_summarize(const char *text, size_t len, int max_sentences)
 
 /* ---- answers ---- */
 
+char **plat_ai_builtin_words(const char *text, size_t *count, bool distinct)
+{
+	struct word *w;
+	size_t n;
+	char *low = words_of(text, strlen(text), &w, &n);
+	char **out = plat_xcalloc(n + 1, sizeof(*out));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; distinct && j < k && !seen; j++)
+			seen = strlen(out[j]) == w[i].n && !memcmp(out[j], w[i].s, w[i].n);
+		if (!seen) {
+			out[k] = plat_xmalloc(w[i].n + 1);
+			memcpy(out[k], w[i].s, w[i].n);
+			out[k++][w[i].n] = '\0';
+		}
+	}
+	free(w);
+	free(low);
+	*count = k;
+	return out;
+}
+
+void plat_ai_builtin_words_free(char **words)
+{
+	for (char **p = words; p && *p; p++)
+		free(*p);
+	free(words);
+}
+
+/* Does a word of the text stand for the term? Stems are what PostgreSQL's Snowball
+ * stemmer makes of the word ("termin" for "terminated"); a word matches when it is the
+ * stem with a short ending ("termination", "terminates"), or ends in y where the stem
+ * has i ("copi" for "copy"). The shorter the stem, the shorter the ending: "fi" (of
+ * "Wi-Fi") is no prefix of "fill". */
+static bool term_matches(const struct plat_ai_term *t, const struct word *w)
+{
+	size_t tn = strlen(t->word);
+	if (w->n == tn && !memcmp(w->s, t->word, tn))
+		return true;
+	const char *stem = t->stem && *t->stem ? t->stem : NULL;
+	if (!stem) /* no stemmer's view: the word less its last letter (plurals, verb ends) */
+		return tn >= 4 && w->n >= tn - 1 && w->n <= tn + 3 && !memcmp(w->s, t->word, tn - 1);
+	size_t sn = strlen(stem), ending = sn <= 3 ? 1 : sn == 4 ? 3 : 5;
+	if (w->n >= sn && w->n <= sn + ending && !memcmp(w->s, stem, sn))
+		return sn > 3 || w->n == sn || w->s[sn] == 's';
+	return sn >= 4 && stem[sn - 1] == 'i' && w->n >= sn && w->n <= sn + 2 && !memcmp(w->s, stem, sn - 1) &&
+	       w->s[sn - 1] == 'y';
+}
+
+/* Weighted share of the terms that the words contain; matched[] marks them. */
+static double coverage(const struct plat_ai_term *terms, size_t nt, double total, const struct word *w, size_t nw,
+		       bool *matched)
+{
+	double got = 0;
+	for (size_t t = 0; t < nt; t++) {
+		bool m = false;
+		for (size_t i = 0; i < nw && !m; i++)
+			m = term_matches(&terms[t], &w[i]);
+		if (matched)
+			matched[t] = m;
+		got += m ? terms[t].weight : 0;
+	}
+	return total > 0 ? got / total : 0;
+}
+
 struct candidate {
 	const char *s;
 	size_t n;
 	int citation;
-	double score;
+	size_t passage;
+	double rank_score; /* how well it answers: the order of the answer's sentences */
+	double sentence, context, cosine;
 };
 
 static int by_candidate_score(const void *x, const void *y)
 {
 	const struct candidate *a = x, *b = y;
-	if (a->score != b->score)
-		return a->score < b->score ? 1 : -1;
+	if (a->rank_score != b->rank_score)
+		return a->rank_score < b->rank_score ? 1 : -1;
 	return a->s < b->s ? -1 : a->s > b->s;
 }
 
-/* Share of the question's longer words that the sentence contains. */
-static double shared_words(const struct word *q, size_t nq, const struct word *s, size_t ns)
+/* Headings ("SUPPLY AGREEMENT", "Schedule 2 to the Master Services Agreement") echo the
+ * question's words but answer nothing: too short, or no closing punctuation. */
+static bool is_statement(const struct sentence *s, size_t nwords)
 {
-	size_t useful = 0, found = 0;
-	for (size_t i = 0; i < nq; i++) {
-		if (q[i].n < 4)
-			continue; /* "the", "what", "is": no evidence either way */
-		useful++;
-		for (size_t j = 0; j < ns; j++)
-			if (s[j].n >= q[i].n - 1 && !memcmp(q[i].s, s[j].s, q[i].n - 1)) { /* plural/verb ends */
-				found++;
-				break;
-			}
-	}
-	return useful ? (double)found / (double)useful : 0;
+	size_t end = s->n;
+	while (end > 0 && isspace((unsigned char)s->s[end - 1]))
+		end--;
+	char last = end ? s->s[end - 1] : '\0';
+	return nwords >= 4 && (last == '.' || last == '!' || last == '?' || last == ';' || last == ':');
 }
 
-char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
-			     double *score)
+static bool word_is(const struct word *w, const char *s)
 {
+	return w->n == strlen(s) && !memcmp(w->s, s, w->n);
+}
+
+/* Does the question ask for an amount, a duration, a frequency or a time ("how often",
+ * "how many", "when")? Then a sentence with a number or a unit of time answers it better
+ * than one that only shares its words. */
+static bool wants_measure(const struct word *q, size_t n)
+{
+	static const char *const after_how[] = {"often", "long", "soon", "much", "many", "far", "old", "big", "large",
+						"frequently", NULL};
+	for (size_t i = 0; i < n; i++) {
+		if (word_is(&q[i], "when"))
+			return true;
+		for (const char *const *a = after_how; *a && i + 1 < n; a++)
+			if (word_is(&q[i], "how") && word_is(&q[i + 1], *a))
+				return true;
+	}
+	return false;
+}
+
+static bool has_measure(const struct word *w, size_t n)
+{
+	static const char *const cues[] = {
+		"one",    "two",     "three",   "four",     "five",   "six",     "seven",   "eight",   "nine",     "ten",
+		"eleven", "twelve",  "fifteen", "twenty",   "thirty", "forty",   "fifty",   "sixty",   "ninety",   "hundred",
+		"thousand", "once",  "twice",   "every",    "daily",  "weekly",  "monthly", "yearly",  "annually", "second",
+		"seconds", "minute", "minutes", "hour",     "hours",  "day",     "days",    "week",    "weeks",    "month",
+		"months", "year",    "years",   "quarter",  "quarterly", "per",  "january", "february", "march",  "april",
+		"may",    "june",    "july",    "august",   "september", "october", "november", "december", "monday",
+		"tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "spring", "summer", "autumn",
+		"winter", "morning", "evening", "night", NULL};
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].s[0] >= '0' && w[i].s[0] <= '9')
+			return true;
+		for (const char *const *c = cues; *c; c++)
+			if (word_is(&w[i], *c))
+				return true;
+	}
+	return false;
+}
+
+char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_passage *passages, size_t n,
+				   const struct plat_ai_term *terms, size_t n_terms, int max_sentences,
+				   struct plat_ai_support *out)
+{
+	memset(out, 0, sizeof(*out));
 	float qv[PLAT_AI_BUILTIN_DIM], sv[PLAT_AI_BUILTIN_DIM];
 	plat_ai_builtin_embed(question, strlen(question), qv);
+	double total = 0;
+	for (size_t t = 0; t < n_terms; t++)
+		total += terms[t].weight > 0 ? terms[t].weight : 0;
 	struct word *qw;
 	size_t nqw;
 	char *qlow = words_of(question, strlen(question), &qw, &nqw);
+	bool measure = wants_measure(qw, nqw);
+	free(qw);
+	free(qlow);
 	size_t cap = 16, nc = 0;
 	struct candidate *c = plat_xmalloc(cap * sizeof(*c));
 	for (size_t p = 0; p < n; p++) {
-		size_t ns;
-		struct sentence *s = split_sentences(passages[p].text, strlen(passages[p].text), &ns);
+		size_t len = strlen(passages[p].text), ns, npw;
+		struct word *pw;
+		char *plow = words_of(passages[p].text, len, &pw, &npw);
+		double passage_cov = coverage(terms, n_terms, total, pw, npw, NULL);
+		if (passage_cov > out->passage_coverage)
+			out->passage_coverage = passage_cov;
+		free(pw);
+		free(plow);
+		struct sentence *s = split_sentences(passages[p].text, len, &ns);
+		/* Each sentence with its neighbours: an answer often takes two sentences ("X is
+		 * deprecated. Use Y instead."), and the words of the question then spread over both. */
+		struct word **sw = plat_xcalloc(ns + 1, sizeof(*sw));
+		size_t *nsw = plat_xcalloc(ns + 1, sizeof(*nsw));
+		char **slow = plat_xcalloc(ns + 1, sizeof(*slow));
+		double *cov = plat_xcalloc(ns + 1, sizeof(double));
+		bool **hit = plat_xcalloc(ns + 1, sizeof(*hit));
 		for (size_t i = 0; i < ns; i++) {
+			slow[i] = words_of(s[i].s, s[i].n, &sw[i], &nsw[i]);
+			hit[i] = plat_xcalloc(n_terms + 1, sizeof(bool));
+			cov[i] = coverage(terms, n_terms, total, sw[i], nsw[i], hit[i]);
+		}
+		for (size_t i = 0; i < ns; i++) {
+			if (!is_statement(&s[i], nsw[i]))
+				continue;
+			double ctx = 0;
+			for (size_t t = 0; t < n_terms; t++)
+				if (hit[i][t] || (i > 0 && hit[i - 1][t]) || (i + 1 < ns && hit[i + 1][t]))
+					ctx += terms[t].weight > 0 ? terms[t].weight : 0;
+			ctx = total > 0 ? ctx / total : 0;
 			plat_ai_builtin_embed(s[i].s, s[i].n, sv);
 			double cos = 0;
 			for (int k = 0; k < PLAT_AI_BUILTIN_DIM; k++)
 				cos += (double)qv[k] * sv[k];
-			struct word *sw;
-			size_t nsw;
-			char *slow = words_of(s[i].s, s[i].n, &sw, &nsw);
-			double sc = (cos > 0 ? cos : 0) + 0.5 * shared_words(qw, nqw, sw, nsw);
-			free(sw);
-			free(slow);
-			/* A heading ("SUPPLY AGREEMENT", "Schedule 2 to the Master Services Agreement")
-			 * echoes the question's words but answers nothing: short, or no full stop. */
-			size_t end = s[i].n;
-			while (end > 0 && isspace((unsigned char)s[i].s[end - 1]))
-				end--;
-			char last = end ? s[i].s[end - 1] : '\0';
-			if (nsw < 4 || !(last == '.' || last == '!' || last == '?' || last == ';' || last == ':'))
-				continue;
+			if (cos < 0)
+				cos = 0;
+			/* Long sentences cover more words by being long; past 40 words that is no
+			 * merit of the answer. */
+			double len_penalty = nsw[i] > 40 ? 40.0 / (double)nsw[i] : 1.0;
+			double rank = (cov[i] * len_penalty + 0.3 * ctx + 0.3 * cos) / 1.6;
+			if (measure && cov[i] > 0 && has_measure(sw[i], nsw[i]))
+				rank += 0.1;
 			if (nc == cap) {
 				cap *= 2;
 				c = plat_xrealloc(c, cap * sizeof(*c));
 			}
-			c[nc++] = (struct candidate){s[i].s, s[i].n, passages[p].citation, round(sc * 1e9) / 1e9};
+			c[nc++] = (struct candidate){s[i].s, s[i].n, passages[p].citation, p, round(rank * 1e9) / 1e9,
+						     cov[i], ctx, cos};
 		}
+		for (size_t i = 0; i < ns; i++) {
+			free(sw[i]);
+			free(slow[i]);
+			free(hit[i]);
+		}
+		free(sw);
+		free(nsw);
+		free(slow);
+		free(cov);
+		free(hit);
 		free(s);
 	}
+	/* Support: the best sentence's coverage and the best passage's, equally. Either alone
+	 * misjudges: a passage holds the question's words scattered over unrelated sentences,
+	 * and an answer's sentence may leave its subject to the one before. */
+	for (size_t i = 0; i < nc; i++)
+		if (c[i].sentence > out->sentence_coverage) {
+			out->sentence_coverage = c[i].sentence;
+			out->context_coverage = c[i].context;
+			out->cosine = c[i].cosine;
+		}
+	out->support = round((0.5 * out->sentence_coverage + 0.5 * out->passage_coverage) * 1e9) / 1e9;
 	qsort(c, nc, sizeof(*c), by_candidate_score);
-	*score = nc ? c[0].score : 0;
 	struct plat_buf b = PLAT_BUF_INIT;
 	plat_buf_reserve(&b, 0);
-	for (size_t i = 0; i < nc && i < (size_t)(max_sentences > 0 ? max_sentences : 1); i++) {
-		if (c[i].score <= 0 || (i > 0 && c[i].score < 0.75 * c[0].score))
+	size_t want = (size_t)(max_sentences > 0 ? max_sentences : 1);
+	for (size_t i = 0; i < nc && (size_t)out->sentences < want; i++) {
+		if (c[i].rank_score <= 0 || (i > 0 && c[i].rank_score < 0.75 * c[0].rank_score))
 			break; /* the best sentence, and only those nearly as good */
 		if (b.len)
 			plat_buf_putc(&b, ' ');
 		for (size_t k = 0; k < c[i].n; k++)
 			plat_buf_putc(&b, c[i].s[k] == '\n' ? ' ' : c[i].s[k]);
 		plat_buf_printf(&b, " [%d]", c[i].citation);
+		out->sentences++;
 	}
 	free(c);
-	free(qw);
-	free(qlow);
 	return plat_buf_detach(&b);
+}
+
+char *plat_ai_builtin_answer(const char *question, const struct plat_ai_passage *passages, size_t n, int max_sentences,
+			     double *score)
+{
+	/* Without term statistics every word of four letters or more weighs the same. */
+	size_t nw;
+	char **words = plat_ai_builtin_words(question, &nw, true);
+	struct plat_ai_term *terms = plat_xcalloc(nw + 1, sizeof(*terms));
+	size_t nt = 0;
+	for (size_t i = 0; i < nw; i++)
+		if (strlen(words[i]) >= 4)
+			terms[nt++] = (struct plat_ai_term){words[i], NULL, 1.0};
+	struct plat_ai_support sup;
+	char *a = plat_ai_builtin_answer_terms(question, passages, n, terms, nt, max_sentences, &sup);
+	*score = sup.support;
+	free(terms);
+	plat_ai_builtin_words_free(words);
+	return a;
 }

@@ -66,6 +66,16 @@ static int validate_type_list(const char *v, char *why, size_t n)
 	return 0;
 }
 
+static int validate_support(const char *v, char *why, size_t n)
+{
+	char *end;
+	double d = strtod(v, &end);
+	if (*v && !*end && end != v && d > 0 && d <= 1)
+		return 0;
+	snprintf(why, n, "must be a number greater than 0 and at most 1");
+	return -1;
+}
+
 /* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
 static int validate_slug(const char *v, char *why, size_t n)
 {
@@ -460,6 +470,18 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "which is compiled into platctl. Unset or empty: the compiled-in one; a copy of it "
 		       "to start from is installed with the examples (share/doc/platctl/examples/classes.yaml).",
 		.example = "/etc/platctl/classes.yaml",
+	},
+	[PLAT_CFG_ASK_MIN_SUPPORT] = {
+		.name = "ask.min_support",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "0.5",
+		.validate = validate_support,
+		.section = "ask",
+		.doc = "ask refuses when the retrieved passages support the question less than this, "
+		       "a number in (0, 1]. Support is the IDF-weighted share of the question's words "
+		       "found in the best retrieved sentence, averaged with that in the best passage. "
+		       "Lower answers more and refuses less; `platctl eval` reports the false refusal and "
+		       "false answer rates of a labelled question set at this threshold.",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",

@@ -42,18 +42,6 @@ int plat_ask_check_citations(const char *text, int n_sources, struct plat_error 
 	return 0;
 }
 
-static int approx_tokens(const char *s)
-{
-	int words = 0;
-	bool in = false;
-	for (; *s; s++) {
-		bool sp = isspace((unsigned char)*s);
-		words += !sp && !in;
-		in = !sp;
-	}
-	return words + words / 3; /* ~1.3 tokens per word */
-}
-
 /* May every source leave the machine? The privacy gate per document (class, PII). */
 static bool sources_may_leave(struct plat_svc *svc, const cJSON *sources, const char *allow, bool allow_pii,
 			      const char **why)
@@ -134,48 +122,19 @@ int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struc
 		r.external_allow = plat_config_str(svc->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW);
 		r.external_allow_pii = plat_config_bool(svc->cfg, PLAT_CFG_AI_EXTERNAL_ALLOW_PII);
 	}
-	struct plat_search_query q = req->query;
-	if (q.k <= 0)
-		q.k = 8;
-	cJSON *hits = NULL;
-	rc = plat_search(svc, &q, &hits, err);
+	struct plat_ask_prepared prep;
+	rc = plat_ask_prepare(svc, req, &prep, err);
 	if (rc < 0)
 		return rc;
-
-	/* Sources, best first, while they fit the budget (the first always does). */
-	int budget = req->context_tokens > 0 ? req->context_tokens : 3000, used = 0, n = 0;
-	cJSON *sources = cJSON_CreateArray();
-	struct plat_ai_passage *passages = plat_xcalloc((size_t)cJSON_GetArraySize(hits) + 1, sizeof(*passages));
-	cJSON *h;
-	cJSON_ArrayForEach(h, hits)
-	{
-		const char *text = cJSON_GetObjectItem(h, "text")->valuestring;
-		int t = approx_tokens(text);
-		if (n > 0 && used + t > budget)
-			break;
-		used += t;
-		n++;
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddNumberToObject(s, "n", n);
-		cJSON_AddStringToObject(s, "document_id", cJSON_GetObjectItem(h, "document_id")->valuestring);
-		cJSON_AddStringToObject(s, "document", cJSON_GetObjectItem(h, "document")->valuestring);
-		cJSON_AddItemToObject(s, "page", cJSON_Duplicate(cJSON_GetObjectItem(h, "page"), 1));
-		cJSON_AddNumberToObject(s, "chunk", cJSON_GetObjectItem(h, "chunk")->valueint);
-		cJSON_AddNumberToObject(s, "score", cJSON_GetObjectItem(h, "score")->valuedouble);
-		cJSON_AddStringToObject(s, "text", text);
-		cJSON_AddItemToArray(sources, s);
-		passages[n - 1] = (struct plat_ai_passage){text, n};
-	}
-
-	/* Support: does any retrieved sentence bear on the question? Provider-independent, so
-	 * refusing does not depend on a model's mood. */
-	double support = 0;
-	char *builtin_answer = plat_ai_builtin_answer(q.text, passages, (size_t)n, 3, &support);
-	double min_support = req->min_support > 0 ? req->min_support : PLAT_ASK_MIN_SUPPORT;
+	const char *question = req->query.text;
+	cJSON *sources = prep.sources;
+	prep.sources = NULL;
+	int n = prep.n;
+	double support = prep.support, min_support = prep.min_support;
 	const char *provider = "builtin", *model = PLAT_AI_BUILTIN_MODEL, *why_builtin = NULL;
 	char *answer = NULL;
 	struct plat_ai_usage usage = {0};
-	bool refused = n == 0 || support < min_support;
+	bool refused = prep.refused;
 
 	if (!refused && chat && strcmp(plat_ai_provider(chat), "builtin") != 0 &&
 	    sources_may_leave(svc, sources, req->external_allow, req->external_allow_pii, &why_builtin)) {
@@ -184,12 +143,12 @@ int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struc
 		cJSON *s;
 		cJSON_ArrayForEach(s, sources)
 		{
-			const cJSON *page = cJSON_GetObjectItem(s, "page");
-			plat_buf_printf(&prompt, "[%d] %s, page %d:\n%s\n\n", cJSON_GetObjectItem(s, "n")->valueint,
-					cJSON_GetObjectItem(s, "document")->valuestring, cJSON_IsNumber(page) ? page->valueint : 1,
+			char where[512];
+			plat_ask_source_location(s, where, sizeof(where));
+			plat_buf_printf(&prompt, "[%d] %s:\n%s\n\n", cJSON_GetObjectItem(s, "n")->valueint, where,
 					cJSON_GetObjectItem(s, "text")->valuestring);
 		}
-		plat_buf_printf(&prompt, "Question: %s", q.text);
+		plat_buf_printf(&prompt, "Question: %s", question);
 		struct plat_ai_message m = {"user", prompt.data};
 		struct plat_ai_request ar = {.system = system_prompt, .messages = &m, .n_messages = 1, .max_tokens = 800,
 					     .on_token = req->on_token, .token_arg = req->token_arg};
@@ -209,13 +168,12 @@ int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struc
 	} else if (!refused) {
 		if (why_builtin)
 			PLAT_LOG_I("answering with builtin: a source may not leave the machine", "reason", why_builtin);
-		answer = plat_xstrdup(builtin_answer);
+		answer = prep.answer;
+		prep.answer = NULL;
 		if (req->on_token)
 			req->on_token(req->token_arg, answer, strlen(answer));
 	}
-	free(builtin_answer);
-	free(passages);
-	cJSON_Delete(hits);
+	plat_ask_prepared_free(&prep);
 	if (rc == 0 && !refused)
 		rc = plat_ask_check_citations(answer, n, err);
 	if (rc < 0) {
@@ -233,13 +191,14 @@ int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struc
 		cJSON_AddBoolToObject(src, "cited", answer && strstr(answer, mark) != NULL);
 	}
 	cJSON *j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "question", q.text);
+	cJSON_AddStringToObject(j, "question", question);
 	if (refused)
 		cJSON_AddNullToObject(j, "answer");
 	else
 		cJSON_AddStringToObject(j, "answer", answer);
 	cJSON_AddBoolToObject(j, "refused", refused);
 	cJSON_AddNumberToObject(j, "support", support);
+	cJSON_AddNumberToObject(j, "min_support", min_support);
 	cJSON_AddItemToObject(j, "sources", sources);
 	cJSON_AddStringToObject(j, "provider", provider);
 	cJSON_AddStringToObject(j, "model", model);

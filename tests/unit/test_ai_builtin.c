@@ -132,6 +132,78 @@ static void test_answers_cite_passages(void **state)
 	free(a);
 }
 
+/* Weighted terms decide: the sentence with the question's rare words answers, not the
+ * first one that shares its common words; stems match their inflections but a short
+ * stem is no prefix of longer words; support splits into its parts. */
+static void test_answers_weigh_terms(void **state)
+{
+	(void)state;
+	struct plat_ai_passage p[] = {
+		{"The kettle must stand on a flat surface. Fill the kettle with water before you switch it on.", 1},
+		{"Limescale collects in hard water areas. Descale the kettle once a month with white vinegar and water.", 2},
+	};
+	/* "descal" (Snowball's stem of "descaled") weighs most; "kettle" and "water" are everywhere. */
+	struct plat_ai_term t[] = {{"descaled", "descal", 3.0}, {"kettle", "kettl", 0.5}, {"often", NULL, 0}};
+	struct plat_ai_support sup;
+	char *a = plat_ai_builtin_answer_terms("How often should the kettle be descaled?", p, 2, t, 3, 1, &sup);
+	assert_string_equal(a, "Descale the kettle once a month with white vinegar and water. [2]");
+	assert_true(fabs(sup.sentence_coverage - 1.0) < 1e-9); /* zero-weight words count for nothing */
+	assert_true(fabs(sup.passage_coverage - 1.0) < 1e-9);
+	assert_true(fabs(sup.support - 1.0) < 1e-9);
+	assert_int_equal(sup.sentences, 1);
+	free(a);
+
+	/* A rare word nowhere in the passages: support falls by its weight. */
+	struct plat_ai_term wifi[] = {{"wi", "wi", 2.0}, {"fi", "fi", 2.0}, {"kettle", "kettl", 0.5}, {"reset", "reset", 1.5}};
+	a = plat_ai_builtin_answer_terms("How do I reset the kettle's Wi-Fi?", p, 2, wifi, 4, 3, &sup);
+	/* "fi" is not "fill", "wi" not "with": only "kettle" is found, 0.5 of 6. */
+	assert_true(fabs(sup.sentence_coverage - 0.5 / 6) < 1e-9);
+	assert_true(sup.support < 0.2);
+	free(a);
+
+	/* Inflections through the stem: "terminated" and "termination" for "termin"; "copies"
+	 * and "copy" for "copi". */
+	struct plat_ai_passage q[] = {{"Termination needs ninety days notice. Two copies are kept by each party.", 4}};
+	struct plat_ai_term term[] = {{"terminated", "termin", 1.0}};
+	a = plat_ai_builtin_answer_terms("terminated", q, 1, term, 1, 1, &sup);
+	assert_string_equal(a, "Termination needs ninety days notice. [4]");
+	free(a);
+	struct plat_ai_term copy[] = {{"copy", "copi", 1.0}};
+	a = plat_ai_builtin_answer_terms("copy", q, 1, copy, 1, 1, &sup);
+	assert_string_equal(a, "Two copies are kept by each party. [4]");
+	free(a);
+
+	/* Headings answer nothing, and no terms at all support nothing. */
+	struct plat_ai_passage h[] = {{"Descaling the kettle\n\nDescale it monthly with vinegar.", 1}};
+	a = plat_ai_builtin_answer_terms("descaled kettle", h, 1, t, 2, 3, &sup);
+	assert_string_equal(a, "Descale it monthly with vinegar. [1]");
+	free(a);
+	a = plat_ai_builtin_answer_terms("what is it", p, 2, NULL, 0, 3, &sup);
+	assert_true(sup.support == 0);
+	free(a);
+
+	/* "How often" wants a frequency: of two sentences with the same words, the one with it. */
+	struct plat_ai_passage f[] = {
+		{"If the kettle switches off early, descale the kettle. Descale the kettle once a month with vinegar.", 1}};
+	a = plat_ai_builtin_answer_terms("How often should the kettle be descaled?", f, 1, t, 3, 1, &sup);
+	assert_string_equal(a, "Descale the kettle once a month with vinegar. [1]");
+	free(a);
+	a = plat_ai_builtin_answer_terms("Why should the kettle be descaled?", f, 1, t, 3, 1, &sup);
+	assert_string_equal(a, "If the kettle switches off early, descale the kettle. [1]");
+	free(a);
+
+	size_t n;
+	char **w = plat_ai_builtin_words("How, how HOW often?", &n, true);
+	assert_int_equal(n, 2);
+	assert_string_equal(w[0], "how");
+	assert_string_equal(w[1], "often");
+	assert_null(w[2]);
+	plat_ai_builtin_words_free(w);
+	w = plat_ai_builtin_words("How, how often?", &n, false);
+	assert_int_equal(n, 3);
+	plat_ai_builtin_words_free(w);
+}
+
 static cJSON *extract(const char *s)
 {
 	return plat_ai_builtin_extract(s, strlen(s));
@@ -335,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_embeddings),
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_answers_cite_passages),
+		cmocka_unit_test(test_answers_weigh_terms),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_money),
 		cmocka_unit_test(test_contacts_ibans_parties),
