@@ -164,6 +164,7 @@ struct search_opts {
 	const char *tag;
 	const char *since;
 	const char *doc;
+	bool explain;
 };
 extern const struct plat_opt search_opts[];
 extern const struct search_opts search_defaults;

@@ -58,6 +58,10 @@ enum plat_config_key {
 	PLAT_CFG_AI_EXTERNAL_ALLOW_PII,
 	PLAT_CFG_AI_TAXONOMY,
 	PLAT_CFG_ASK_MIN_SUPPORT,
+	PLAT_CFG_SEARCH_BM25_K1,
+	PLAT_CFG_SEARCH_BM25_B,
+	PLAT_CFG_SEARCH_HEADING_WEIGHT,
+	PLAT_CFG_SEARCH_VECTOR_WEIGHT,
 	PLAT_CFG_TENANT,
 	PLAT_CFG_PRINCIPAL,
 	PLAT_CFG_LOG_LEVEL,
@@ -77,6 +81,9 @@ enum plat_config_type {
 };
 
 /* Key flags */
+/* search.vector_weight's default (measured: bench/bench_eval.sh); lib/search uses it too. */
+#define PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT "builtin-hash-384-v1=0.3,*=1"
+
 #define PLAT_CFG_SECRET     0x1u /* the whole value is secret: shown as [REDACTED] */
 #define PLAT_CFG_SECRET_URL 0x2u /* a URL or conninfo whose password part is secret */
 

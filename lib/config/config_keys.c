@@ -76,6 +76,58 @@ static int validate_support(const char *v, char *why, size_t n)
 	return -1;
 }
 
+/* A number from lo to hi, as text (the table has no number type). */
+static int validate_number_range(const char *v, double lo, double hi, char *why, size_t n)
+{
+	char *end = NULL;
+	double d = strtod(v, &end);
+	if (*v && end && *end == '\0' && d >= lo && d <= hi)
+		return 0;
+	snprintf(why, n, "must be a number from %g to %g", lo, hi);
+	return -1;
+}
+
+static int validate_bm25_k1(const char *v, char *why, size_t n)
+{
+	return validate_number_range(v, 0, 10, why, n);
+}
+
+static int validate_unit_fraction(const char *v, char *why, size_t n)
+{
+	return validate_number_range(v, 0, 1, why, n);
+}
+
+static int validate_weight(const char *v, char *why, size_t n)
+{
+	return validate_number_range(v, 0, 100, why, n);
+}
+
+/* MODEL=WEIGHT[,MODEL=WEIGHT...], "*" for any other model. */
+static int validate_weight_list(const char *v, char *why, size_t n)
+{
+	const char *p = v;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *eq = memchr(p, '=', len);
+		char w[64];
+		if (!eq || eq == p || (size_t)(p + len - eq - 1) >= sizeof(w)) {
+			snprintf(why, n, "'%.*s' is not MODEL=WEIGHT", (int)len, p);
+			return -1;
+		}
+		snprintf(w, sizeof(w), "%.*s", (int)(p + len - eq - 1), eq + 1);
+		if (validate_weight(w, why, n) < 0) {
+			char inner[128];
+			snprintf(inner, sizeof(inner), "%s", why);
+			snprintf(why, n, "'%.*s': the weight %s", (int)len, p, inner);
+			return -1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
 static int validate_slug(const char *v, char *why, size_t n)
 {
@@ -482,6 +534,46 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "found in the best retrieved sentence, averaged with that in the best passage. "
 		       "Lower answers more and refuses less; `platctl eval` reports the false refusal and "
 		       "false answer rates of a labelled question set at this threshold.",
+	},
+	[PLAT_CFG_SEARCH_BM25_K1] = {
+		.name = "search.bm25.k1",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "1.2",
+		.validate = validate_bm25_k1,
+		.section = "search",
+		.doc = "Okapi BM25's term-frequency saturation in the full-text half of search and ask: "
+		       "0 counts a word once however often a passage repeats it; higher keeps rewarding "
+		       "repetition. 1.2 is Lucene's default.",
+	},
+	[PLAT_CFG_SEARCH_BM25_B] = {
+		.name = "search.bm25.b",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "0.75",
+		.validate = validate_unit_fraction,
+		.section = "search",
+		.doc = "BM25's length normalisation (0-1): how much a long passage's word counts are "
+		       "discounted against the tenant's average passage length.",
+	},
+	[PLAT_CFG_SEARCH_HEADING_WEIGHT] = {
+		.name = "search.bm25.heading_weight",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "1.5",
+		.validate = validate_weight,
+		.section = "search",
+		.doc = "How many times a word of a passage's headings (document title, section path) "
+		       "counts as much as a word of its text (BM25F field weight).",
+	},
+	[PLAT_CFG_SEARCH_VECTOR_WEIGHT] = {
+		.name = "search.vector_weight",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT,
+		.validate = validate_weight_list,
+		.section = "search",
+		.doc = "The vector half's weight in the fusion against the full-text half's 1, per "
+		       "embedding model: MODEL=WEIGHT,... with * for any other model. The builtin "
+		       "hash embedder finds related words poorly, so it counts for less; a trained "
+		       "model (OpenAI-compatible) can count as much as the words or more.",
+		.example = "builtin-hash-384-v1=0.3,text-embedding-3-small=1.2,*=1",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",

@@ -320,6 +320,13 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 					  "UPDATE documents SET status = 'deleted', deleted_at = now(), updated_at = now()"
 					  " WHERE tenant_id = $1 AND id = $2",
 					  2, params, NULL, err);
+			/* A removed document leaves the search index with it: its passages would only
+			 * be filtered out of every search, and would still count in the tenant's term
+			 * statistics (BM25's IDF and average length). Its content stays in the
+			 * store until purged; a retry would extract it again. */
+			if (rc == 0)
+				rc = plat_db_exec(svc->db, "DELETE FROM chunks WHERE tenant_id = $1 AND document_id = $2", 2,
+						  params, NULL, err);
 			if (rc == 0)
 				rc = event_and_audit(svc, "document.deleted", "document.delete", id, "{}", err);
 		}

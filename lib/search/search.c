@@ -1,5 +1,7 @@
 #include "search/search.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include "store/store.h"
 #include "ai/ai.h"
 #include "ai/builtin.h"
+#include "config/config.h"
 #include "mem/mem.h"
 
 #define SCHEMA_DIM 384 /* chunks.embedding is vector(384) */
@@ -46,38 +49,28 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 	return rc;
 }
 
-/* The question as tsqueries: what the full-text half matches, and what snippets
- * highlight. Computed first and passed on as values, so the planner of the search sees
- * the words and can tell a selective match (the GIN index) from a broad one.
- *
- * With web-search operators ("phrase", -word) the query means exactly that, for both
- * halves. An "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM", and
- * plain words are or-ed anyway. A plain question matches passages with any of its
- * words, ts_rank_cd favouring those with more of them close together (all of them rarely
- * share one passage) -- but not through words found in more than PLAT_SEARCH_COMMON_WORD
- * of all passages (the planner's statistics of chunks.tsv): as BM25's IDF says, they
- * carry almost no evidence, and ranking the tenth of the corpus that holds them would
- * cost more than the rest of the search together. A question of only common words keeps
- * its rarest. The snippet still highlights every word. Small corpora (under
- * PLAT_SEARCH_COMMON_MIN_PASSAGES) rank every word: there it costs nothing. */
-static const char query_sql[] =
-	"WITH mce AS (SELECT m.e, m.f FROM pg_stats st,"
-	"  unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) m(e, f)"
-	"  WHERE st.schemaname = current_schema() AND st.tablename = 'chunks' AND st.attname = 'tsv'"
-	"  AND (SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass) >= " STR(PLAT_SEARCH_COMMON_MIN_PASSAGES) "),"
-	" lex AS (SELECT l, coalesce(mce.f, 0) AS f"
-	"  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l LEFT JOIN mce ON mce.e = l),"
-	" s AS (SELECT $1 ~ '\"|(^|\\s)-\\S' AS strict)"
-	" SELECT strict, (CASE WHEN strict THEN websearch_to_tsquery('english', $1) ELSE coalesce("
-	"   (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM lex WHERE f <= " STR(PLAT_SEARCH_COMMON_WORD) "),"
-	"   (SELECT quote_literal(l)::tsquery FROM lex ORDER BY f, l LIMIT 1),"
-	"   plainto_tsquery('english', $1)) END)::text,"
-	"  (CASE WHEN strict THEN websearch_to_tsquery('english', $1)"
+/* The question's words, with what BM25 needs about each: how many of the tenant's passages
+ * hold it (term_stats), and how many passages there are and how long (passage_stats).
+ * With web-search operators ("phrase", -word) the query means exactly that for which
+ * passages match; an "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM".
+ * The snippet highlights every word. Columns: strict, the highlight tsquery, lexemes,
+ * their passage counts (0 when no passage has it), passages, average tokens. */
+static const char words_sql[] =
+	"WITH s AS (SELECT $1 ~ '\"|(^|\\s)-\\S' AS strict),"
+	" lex AS (SELECT l, coalesce(t.passages, 0) AS df"
+	"  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l"
+	"  LEFT JOIN term_stats t ON t.tenant_id = $2 AND t.lexeme = l),"
+	" p AS (SELECT coalesce(max(passages), 0) AS n, coalesce(max(tokens::float8 / nullif(passages, 0)), 0) AS avgdl"
+	"  FROM passage_stats WHERE tenant_id = $2)"
+	" SELECT s.strict, (CASE WHEN s.strict THEN websearch_to_tsquery('english', $1)"
 	"   ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END)::text,"
+	"  (SELECT coalesce(json_agg(l ORDER BY l), '[]') FROM lex)::text,"
+	"  (SELECT coalesce(json_agg(df ORDER BY l), '[]') FROM lex)::text,"
+	"  p.n, p.avgdl, websearch_to_tsquery('english', $1)::text,"
 	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
 	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
-	"  set_config('hnsw.ef_search', $2, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-	" FROM s";
+	"  set_config('hnsw.ef_search', $3, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+	" FROM s, p";
 
 /* The documents a search may return: the caller's tenant, processed, not deleted, and
  * the filters ($5 class, $6 tags, $7 since, $8 id or name). */
@@ -88,17 +81,36 @@ static const char query_sql[] =
 	" AND ($7::timestamptz IS NULL OR " d ".created_at >= $7::timestamptz)"                     \
 	" AND ($8::text IS NULL OR " d ".id::text = $8 OR " d ".name = $8)"
 
+/* A passage's frequency of each question word ($13) in its text and in its headings
+ * (title and section path): setweight marks the question's words, ts_filter keeps only
+ * them, so only a few entries of each tsvector are unnested. */
+#define TERM_FREQUENCIES(c)                                                                        \
+	" SELECT u.lexeme, sum(coalesce(array_length(u.positions, 1), 1)) FILTER (WHERE NOT u.head) AS tf,"        \
+	"  sum(coalesce(array_length(u.positions, 1), 1)) FILTER (WHERE u.head) AS head_tf FROM ("                  \
+	"  SELECT x.lexeme, x.positions, false AS head FROM unnest(ts_filter(setweight(" c ".tsv, 'A', $13::text[]), '{a}')) x" \
+	"  UNION ALL SELECT x.lexeme, x.positions, true FROM unnest(ts_filter(setweight(" c ".head_tsv, 'A', $13::text[]), '{a}')) x) u" \
+	" GROUP BY u.lexeme"
+
 static const char search_sql[] =
-	/* The matching passages come from the GIN index and are ranked there. Each one's
-	 * document is checked by primary key (OFFSET 0 keeps the planner from turning that
-	 * into a join): joins were planned from the documents' statistics, and before the
-	 * first ANALYZE of a fresh install those made the planner walk every chunk of every
-	 * document for each of them. */
-	"WITH fts AS ("
-	"  SELECT m.id, row_number() OVER (ORDER BY m.rank DESC, m.id) AS r FROM ("
-	"   SELECT c.id, ts_rank_cd(c.tsv, $2::tsquery) AS rank FROM chunks c"
-	"   WHERE c.tenant_id = $1 AND c.tsv @@ $2::tsquery"
-	"   AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)) m"
+	/* The matching passages come from the GIN indexes; each one's document is checked by
+	 * primary key (OFFSET 0 keeps the planner from turning that into a join): joins were
+	 * planned from the documents' statistics, and before the first ANALYZE of a fresh
+	 * install those made the planner walk every chunk of every document for each of them.
+	 *
+	 * Okapi BM25F: per word, tf~ = tf / (1 - b + b * tokens / avgdl) + heading weight *
+	 * head_tf (headings are short: no length normalisation), scored idf * tf~ (k1 + 1) /
+	 * (tf~ + k1), with idf computed from term_stats by the caller ($14, per word of $13). */
+	"WITH words AS (SELECT * FROM unnest($13::text[], $14::float8[]) w(lexeme, idf)),"
+	" matched AS ("
+	"  SELECT c.id, c.tokens, c.tsv, c.head_tsv FROM chunks c"
+	"  WHERE c.tenant_id = $1 AND (c.tsv @@ $2::tsquery OR c.head_tsv @@ $2::tsquery)"
+	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)),"
+	" fts AS ("
+	"  SELECT m.id, m.score, row_number() OVER (ORDER BY m.score DESC, m.id) AS r FROM ("
+	"   SELECT matched.id, (SELECT coalesce(sum(w.idf * f.tfn * ($15::float8 + 1) / (f.tfn + $15::float8)), 0) FROM ("
+	"     SELECT t.lexeme, coalesce(t.tf, 0) / (1 - $16::float8 + $16::float8 * matched.tokens / $17::float8)"
+	"      + $18::float8 * coalesce(t.head_tf, 0) AS tfn FROM (" TERM_FREQUENCIES("matched") ") t) f"
+	"     JOIN words w USING (lexeme)) AS score FROM matched) m"
 	"  ORDER BY r LIMIT $4::int),"
 	/* The same check keeps the HNSW index scan the plan, with pgvector's iterative scan
 	 * skipping what it filters out; as a join, the planner sorted every chunk by distance. */
@@ -107,21 +119,239 @@ static const char search_sql[] =
 	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT $11::bool OR c.tsv @@ $2::tsquery)"
 	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
 	"  ORDER BY c.embedding <=> $3::vector LIMIT $4::int),"
-	" knn AS (SELECT id, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
+	" knn AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
+	/* Weighted reciprocal rank fusion: each half adds weight / (60 + its rank). */
 	" fused AS ("
-	"  SELECT id, sum(1.0 / (" STR(PLAT_SEARCH_RRF_K) " + r)) AS score,"
-	"   min(r) FILTER (WHERE half = 'f') AS fr, min(r) FILTER (WHERE half = 'v') AS vr"
-	"  FROM (SELECT id, r, 'f' AS half FROM fts UNION ALL SELECT id, r, 'v' FROM knn) u GROUP BY id)"
-	/* Both halves kept to searchable documents already: the few fused passages and
-	 * their documents' names are fetched by primary key. */
-	" SELECT c.document_id, (SELECT d.name FROM documents d WHERE d.id = c.document_id),"
-	"  c.page, c.ord, f.score, f.fr, f.vr,"
+	"  SELECT coalesce(f.id, v.id) AS id,"
+	"   coalesce($19::float8 / (" STR(PLAT_SEARCH_RRF_K) " + f.r), 0) + coalesce($20::float8 / (" STR(PLAT_SEARCH_RRF_K) " + v.r), 0) AS score,"
+	"   f.r AS fr, f.score AS fs, v.r AS vr, v.distance AS vd"
+	"  FROM fts f FULL JOIN knn v ON v.id = f.id)"
+	/* The few fused passages and their documents are fetched by primary key. */
+	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
 	"  regexp_replace(ts_headline('english', c.text, $12::tsquery,"
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
-	"  c.text"
-	" FROM fused f CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
-	" ORDER BY f.score DESC, c.id LIMIT $10::int";
+	"  c.text, c.title, c.section, c.anchor, d.content_type, f.fs, f.vd, c.tokens,"
+	"  CASE WHEN $21::bool THEN (SELECT json_agg(json_build_array(t.lexeme, coalesce(t.tf, 0), coalesce(t.head_tf, 0))"
+	"   ORDER BY t.lexeme) FROM (" TERM_FREQUENCIES("c") ") t)::text END"
+	" FROM (SELECT * FROM fused ORDER BY score DESC, id LIMIT $10::int) f"
+	" CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
+	" CROSS JOIN LATERAL (SELECT d.name, d.content_type FROM documents d WHERE d.id = c.document_id) d"
+	" ORDER BY f.score DESC, c.id";
+
+/* A lexeme as a tsquery operand: quoted, with quotes and backslashes doubled. */
+static void tsquery_operand(struct plat_buf *b, const char *lexeme)
+{
+	plat_buf_putc(b, '\'');
+	for (const char *p = lexeme; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			plat_buf_putc(b, *p);
+		plat_buf_putc(b, *p);
+	}
+	plat_buf_putc(b, '\'');
+}
+
+/* A PostgreSQL array literal of texts, each element quoted. */
+static void text_array(struct plat_buf *b, const char *const *items, size_t n)
+{
+	plat_buf_putc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		plat_buf_puts(b, i ? ",\"" : "\"");
+		for (const char *p = items[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				plat_buf_putc(b, '\\');
+			plat_buf_putc(b, *p);
+		}
+		plat_buf_putc(b, '"');
+	}
+	plat_buf_putc(b, '}');
+}
+
+/* Lucene's non-negative form of the Robertson-Sparck Jones weight. */
+static double bm25_idf(double passages, double df)
+{
+	return log(1 + (passages - df + 0.5) / (df + 0.5));
+}
+
+double plat_search_bm25_term(const struct plat_search_ranking *r, double idf, double tf, double head_tf, double tokens,
+			     double avg_tokens)
+{
+	double norm = 1 - r->b + r->b * (avg_tokens > 0 ? tokens / avg_tokens : 1);
+	double tfn = tf / norm + r->heading_weight * head_tf;
+	return tfn > 0 ? idf * tfn * (r->k1 + 1) / (tfn + r->k1) : 0;
+}
+
+struct question {
+	bool strict;
+	char *highlight, *strict_query;
+	size_t n;       /* words */
+	char **lexemes; /* sorted */
+	double *df, *idf;
+	double passages, avg_tokens;
+	struct plat_buf match; /* the tsquery that picks the full-text half's passages */
+};
+
+static void question_free(struct question *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->lexemes[i]);
+	free(q->lexemes);
+	free(q->df);
+	free(q->idf);
+	free(q->highlight);
+	free(q->strict_query);
+	plat_buf_free(&q->match);
+	memset(q, 0, sizeof(*q));
+}
+
+/* What the words query returned, and which words pick the passages to rank. A plain
+ * question matches passages with any of its words -- but not through words found in more
+ * than PLAT_SEARCH_COMMON_WORD of all passages: as their IDF says they carry almost no
+ * evidence, and scoring the tenth of the corpus that holds them would cost more than the
+ * rest of the search together. They still count in the scores of the passages matched.
+ * A question of only common words keeps its rarest. Small corpora (under
+ * PLAT_SEARCH_COMMON_MIN_PASSAGES) match every word: there it costs nothing. */
+static void question_read(PGresult *w, struct question *q)
+{
+	q->strict = PQgetvalue(w, 0, 0)[0] == 't';
+	q->highlight = plat_xstrdup(PQgetvalue(w, 0, 1));
+	q->passages = atof(PQgetvalue(w, 0, 4));
+	q->avg_tokens = atof(PQgetvalue(w, 0, 5));
+	q->strict_query = plat_xstrdup(PQgetvalue(w, 0, 6));
+	cJSON *lex = cJSON_Parse(PQgetvalue(w, 0, 2)), *df = cJSON_Parse(PQgetvalue(w, 0, 3));
+	size_t n = (size_t)cJSON_GetArraySize(lex);
+	q->lexemes = plat_xcalloc(n ? n : 1, sizeof(*q->lexemes));
+	q->df = plat_xcalloc(n ? n : 1, sizeof(*q->df));
+	q->idf = plat_xcalloc(n ? n : 1, sizeof(*q->idf));
+	for (size_t i = 0; i < n; i++) {
+		const char *l = cJSON_GetStringValue(cJSON_GetArrayItem(lex, (int)i));
+		const cJSON *d = cJSON_GetArrayItem(df, (int)i);
+		if (!l || !cJSON_IsNumber(d))
+			continue;
+		q->lexemes[q->n] = plat_xstrdup(l);
+		q->df[q->n] = d->valuedouble;
+		q->idf[q->n] = bm25_idf(q->passages, d->valuedouble);
+		q->n++;
+	}
+	cJSON_Delete(lex);
+	cJSON_Delete(df);
+	if (q->strict) {
+		plat_buf_puts(&q->match, q->strict_query);
+		return;
+	}
+	bool big = q->passages >= PLAT_SEARCH_COMMON_MIN_PASSAGES;
+	size_t rarest = SIZE_MAX;
+	for (size_t i = 0; i < q->n; i++) {
+		if (q->df[i] <= 0)
+			continue; /* in no passage: nothing to match */
+		if (rarest == SIZE_MAX || q->df[i] < q->df[rarest])
+			rarest = i;
+		if (big && q->df[i] > PLAT_SEARCH_COMMON_WORD * q->passages)
+			continue;
+		if (q->match.len)
+			plat_buf_puts(&q->match, " | ");
+		tsquery_operand(&q->match, q->lexemes[i]);
+	}
+	if (!q->match.len && rarest != SIZE_MAX)
+		tsquery_operand(&q->match, q->lexemes[rarest]);
+}
+
+/* search.vector_weight: "MODEL=W,MODEL=W,*=W"; the entry for the model, else "*", else 1. */
+double plat_search_vector_weight(const char *spec, const char *model)
+{
+	double fallback = 1;
+	const char *p = spec ? spec : "";
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *eq = memchr(p, '=', len);
+		if (eq) {
+			double w = strtod(eq + 1, NULL);
+			size_t name = (size_t)(eq - p);
+			if (name == 1 && *p == '*')
+				fallback = w;
+			else if (model && strlen(model) == name && !strncmp(p, model, name))
+				return w;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return fallback;
+}
+
+void plat_search_ranking_defaults(struct plat_search_ranking *r)
+{
+	*r = (struct plat_search_ranking){.k1 = PLAT_SEARCH_BM25_K1, .b = PLAT_SEARCH_BM25_B,
+					  .heading_weight = PLAT_SEARCH_HEADING_WEIGHT, .fts_weight = 1,
+					  .vector_weights = PLAT_SEARCH_VECTOR_WEIGHTS};
+}
+
+static void ranking_of(struct plat_svc *svc, const struct plat_search_query *q, struct plat_search_ranking *r)
+{
+	plat_search_ranking_defaults(r);
+	if (svc->cfg) {
+		r->k1 = atof(plat_config_str(svc->cfg, PLAT_CFG_SEARCH_BM25_K1));
+		r->b = atof(plat_config_str(svc->cfg, PLAT_CFG_SEARCH_BM25_B));
+		r->heading_weight = atof(plat_config_str(svc->cfg, PLAT_CFG_SEARCH_HEADING_WEIGHT));
+		r->vector_weights = plat_config_str(svc->cfg, PLAT_CFG_SEARCH_VECTOR_WEIGHT);
+	}
+	if (q->ranking)
+		*r = *q->ranking;
+}
+
+static cJSON *number_or_null(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? cJSON_CreateNull() : cJSON_CreateNumber(atof(PQgetvalue(res, row, col)));
+}
+
+/* Where a passage is, for a reader: the HTML anchor, or the page of a paged document. */
+static void location_of(const char *name, const char *content_type, const char *anchor, int page, struct plat_buf *b)
+{
+	plat_buf_puts(b, name);
+	if (anchor && *anchor)
+		plat_buf_printf(b, "#%s", anchor);
+	else if (page > 0 && content_type && (!strcmp(content_type, "application/pdf") || page > 1))
+		plat_buf_printf(b, " p. %d", page);
+}
+
+/* The full-text half's score taken apart: each question word's share (the shares add up
+ * to the score). */
+static cJSON *explain_fts(const struct plat_search_ranking *r, const struct question *qw, const char *tf_json,
+			  double tokens, double score, int rank)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "rank", rank);
+	cJSON_AddNumberToObject(o, "score", score);
+	cJSON_AddNumberToObject(o, "tokens", tokens);
+	cJSON_AddNumberToObject(o, "avg_tokens", qw->avg_tokens);
+	cJSON_AddNumberToObject(o, "passages", qw->passages);
+	cJSON *terms = cJSON_AddArrayToObject(o, "terms");
+	cJSON *tfs = cJSON_Parse(tf_json ? tf_json : "[]");
+	const cJSON *t;
+	cJSON_ArrayForEach(t, tfs)
+	{
+		const char *lexeme = cJSON_GetStringValue(cJSON_GetArrayItem(t, 0));
+		const cJSON *tf = cJSON_GetArrayItem(t, 1), *htf = cJSON_GetArrayItem(t, 2);
+		if (!lexeme || !cJSON_IsNumber(tf) || !cJSON_IsNumber(htf))
+			continue;
+		size_t i = 0;
+		while (i < qw->n && strcmp(qw->lexemes[i], lexeme))
+			i++;
+		if (i == qw->n)
+			continue;
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "term", lexeme);
+		cJSON_AddNumberToObject(e, "passages", qw->df[i]);
+		cJSON_AddNumberToObject(e, "idf", qw->idf[i]);
+		cJSON_AddNumberToObject(e, "tf", tf->valuedouble);
+		cJSON_AddNumberToObject(e, "heading_tf", htf->valuedouble);
+		cJSON_AddNumberToObject(e, "score", plat_search_bm25_term(r, qw->idf[i], tf->valuedouble, htf->valuedouble,
+									   tokens, qw->avg_tokens));
+		cJSON_AddItemToArray(terms, e);
+	}
+	cJSON_Delete(tfs);
+	return o;
+}
 
 int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON **results, struct plat_error *err)
 {
@@ -134,32 +364,51 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 		return erc;
 	if (!q->text || !*q->text)
 		return plat_error_set(err, PLAT_E_USAGE, "the query is empty");
+	struct plat_search_ranking rk;
+	ranking_of(svc, q, &rk);
 	int k = q->k > 0 ? q->k : 10;
 	int candidates = q->candidates > 0 ? q->candidates : (4 * k > 40 ? 4 * k : 40);
-	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT;
+	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT, lex = PLAT_BUF_INIT, idf = PLAT_BUF_INIT;
 	char model[128] = "";
 	int rc = embed_query(embeddings, q->text, &vec, model, sizeof(model), err);
 	if (rc < 0) {
 		plat_buf_free(&vec);
 		return rc;
 	}
+	double vector_weight = plat_search_vector_weight(rk.vector_weights, model);
 	plat_documents_tag_filter(q->tag_key, q->tag_value, &tag);
-	char cand[16], kk[16], ef[16];
+	char cand[16], kk[16], ef[16], k1[32], b[32], avgdl[32], hw[32], fw[32], vw[32];
 	snprintf(cand, sizeof(cand), "%d", candidates);
 	snprintf(kk, sizeof(kk), "%d", k);
 	int ef_search = candidates < PLAT_SEARCH_EF_SEARCH ? PLAT_SEARCH_EF_SEARCH : candidates;
 	snprintf(ef, sizeof(ef), "%d", ef_search > 1000 ? 1000 : ef_search);
-	PGresult *words = NULL, *res = NULL; /* words: strict, tsq, shown */
+	struct question qw = {0};
+	PGresult *words = NULL, *res = NULL;
 	rc = plat_db_begin(svc->db, err);
 	if (rc == 0) {
-		const char *qp[] = {q->text, ef};
-		rc = plat_db_exec(svc->db, query_sql, 2, qp, &words, err);
+		const char *qp[] = {q->text, svc->tenant_id, ef};
+		rc = plat_db_exec(svc->db, words_sql, 3, qp, &words, err);
 	}
 	if (rc == 0) {
-		const char *params[] = {svc->tenant_id, PQgetvalue(words, 0, 1), vec.data, cand, q->class_name,
+		question_read(words, &qw);
+		text_array(&lex, (const char *const *)qw.lexemes, qw.n);
+		plat_buf_putc(&idf, '{');
+		for (size_t i = 0; i < qw.n; i++)
+			plat_buf_printf(&idf, "%s%.17g", i ? "," : "", qw.idf[i]);
+		plat_buf_putc(&idf, '}');
+		snprintf(k1, sizeof(k1), "%.17g", rk.k1);
+		snprintf(b, sizeof(b), "%.17g", rk.b);
+		snprintf(avgdl, sizeof(avgdl), "%.17g", qw.avg_tokens > 0 ? qw.avg_tokens : 1);
+		snprintf(hw, sizeof(hw), "%.17g", rk.heading_weight);
+		snprintf(fw, sizeof(fw), "%.17g", rk.fts_weight);
+		snprintf(vw, sizeof(vw), "%.17g", vector_weight);
+		/* No word of the question is in any passage: the full-text half matches nothing. */
+		const char *match = qw.match.len ? qw.match.data : "";
+		const char *params[] = {svc->tenant_id, match, vec.data, cand, q->class_name,
 					tag.len ? tag.data : NULL, q->since, q->document, model, kk,
-					PQgetvalue(words, 0, 0), PQgetvalue(words, 0, 2)};
-		rc = plat_db_exec(svc->db, search_sql, 12, params, &res, err);
+					qw.strict ? "t" : "f", qw.highlight, lex.data, idf.data, k1, b, avgdl, hw, fw, vw,
+					q->explain ? "t" : "f"};
+		rc = plat_db_exec(svc->db, search_sql, 21, params, &res, err);
 	}
 	if (rc == 0)
 		rc = plat_db_commit(svc->db, err);
@@ -168,7 +417,10 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	PQclear(words);
 	plat_buf_free(&vec);
 	plat_buf_free(&tag);
+	plat_buf_free(&lex);
+	plat_buf_free(&idf);
 	if (rc < 0) {
+		question_free(&qw);
 		PQclear(res);
 		if (err->kind == PLAT_E_FAILURE && q->since) {
 			plat_error_wrap(err, "'%s'", q->since);
@@ -179,27 +431,58 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < PQntuples(res); i++) {
 		cJSON *o = cJSON_CreateObject();
+		const char *name = PQgetvalue(res, i, 1);
+		int page = PQgetisnull(res, i, 2) ? 0 : atoi(PQgetvalue(res, i, 2));
+		const char *anchor = PQgetisnull(res, i, 11) ? NULL : PQgetvalue(res, i, 11);
 		cJSON_AddNumberToObject(o, "rank", i + 1);
 		cJSON_AddNumberToObject(o, "score", atof(PQgetvalue(res, i, 4)));
 		cJSON_AddStringToObject(o, "document_id", PQgetvalue(res, i, 0));
-		cJSON_AddStringToObject(o, "document", PQgetvalue(res, i, 1));
-		if (PQgetisnull(res, i, 2))
-			cJSON_AddNullToObject(o, "page");
+		cJSON_AddStringToObject(o, "document", name);
+		if (page)
+			cJSON_AddNumberToObject(o, "page", page);
 		else
-			cJSON_AddNumberToObject(o, "page", atoi(PQgetvalue(res, i, 2)));
+			cJSON_AddNullToObject(o, "page");
 		cJSON_AddNumberToObject(o, "chunk", atoi(PQgetvalue(res, i, 3)));
-		for (int col = 5; col <= 6; col++) {
-			const char *name = col == 5 ? "fts_rank" : "vector_rank";
+		for (int col = 9; col <= 11; col++) {
+			const char *field = col == 9 ? "title" : col == 10 ? "section" : "anchor";
 			if (PQgetisnull(res, i, col))
-				cJSON_AddNullToObject(o, name);
+				cJSON_AddNullToObject(o, field);
 			else
-				cJSON_AddNumberToObject(o, name, atoi(PQgetvalue(res, i, col)));
+				cJSON_AddStringToObject(o, field, PQgetvalue(res, i, col));
 		}
+		struct plat_buf loc = PLAT_BUF_INIT;
+		location_of(name, PQgetvalue(res, i, 12), anchor, page, &loc);
+		cJSON_AddStringToObject(o, "location", loc.data);
+		plat_buf_free(&loc);
+		cJSON_AddItemToObject(o, "fts_rank", number_or_null(res, i, 5));
+		cJSON_AddItemToObject(o, "vector_rank", number_or_null(res, i, 6));
 		cJSON_AddStringToObject(o, "snippet", PQgetvalue(res, i, 7));
 		cJSON_AddStringToObject(o, "text", PQgetvalue(res, i, 8));
+		if (q->explain) {
+			cJSON *x = cJSON_AddObjectToObject(o, "explain");
+			if (PQgetisnull(res, i, 5))
+				cJSON_AddNullToObject(x, "fts");
+			else
+				cJSON_AddItemToObject(x, "fts", explain_fts(&rk, &qw, PQgetvalue(res, i, 16), atof(PQgetvalue(res, i, 15)),
+									    atof(PQgetvalue(res, i, 13)), atoi(PQgetvalue(res, i, 5))));
+			if (PQgetisnull(res, i, 6)) {
+				cJSON_AddNullToObject(x, "vector");
+			} else {
+				cJSON *v = cJSON_AddObjectToObject(x, "vector");
+				cJSON_AddNumberToObject(v, "rank", atoi(PQgetvalue(res, i, 6)));
+				cJSON_AddNumberToObject(v, "distance", atof(PQgetvalue(res, i, 14)));
+				cJSON_AddStringToObject(v, "model", model);
+			}
+			cJSON *f = cJSON_AddObjectToObject(x, "fusion");
+			cJSON_AddNumberToObject(f, "k", PLAT_SEARCH_RRF_K);
+			cJSON_AddNumberToObject(f, "fts_weight", rk.fts_weight);
+			cJSON_AddNumberToObject(f, "vector_weight", vector_weight);
+			cJSON_AddStringToObject(x, "match", qw.match.len ? qw.match.data : "");
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 	PQclear(res);
+	question_free(&qw);
 	*results = arr;
 	return 0;
 }
