@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/HTMLparser.h>
@@ -26,15 +27,118 @@
 
 /* ---- frames ---- */
 
-static int emit_page(int fd, int number, const char *text, size_t len)
+/* The headings of the page being built, offsets into its raw (not yet sanitised) text. */
+struct heads {
+	struct plat_heading *h;
+	size_t n, cap;
+};
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* Valid UTF-8 with white space collapsed and trimmed: a heading's or a title's text. */
+static char *clean_line(const char *s, size_t len)
+{
+	struct plat_buf raw = PLAT_BUF_INIT, b = PLAT_BUF_INIT;
+	plat_utf8_sanitize(&raw, s, len);
+	plat_buf_reserve(&raw, 0);
+	plat_buf_reserve(&b, 0);
+	for (size_t i = 0; i < raw.len; i++) {
+		char c = raw.data[i] ? raw.data[i] : ' ';
+		if (blank(c)) {
+			if (b.len && b.data[b.len - 1] != ' ')
+				plat_buf_putc(&b, ' ');
+		} else {
+			plat_buf_putc(&b, c);
+		}
+	}
+	/* Sphinx's and others' permalink sign after the heading's text. */
+	while (b.len >= 2 && !memcmp(b.data + b.len - 2, "\xc2\xb6", 2))
+		b.len -= 2;
+	while (b.len && b.data[b.len - 1] == ' ')
+		b.len--;
+	b.data[b.len] = '\0';
+	plat_buf_free(&raw);
+	return plat_buf_detach(&b);
+}
+
+static void heads_add(struct heads *h, size_t offset, int level, const char *text, size_t len, const char *anchor)
+{
+	char *t = clean_line(text, len);
+	if (!*t || level < 1 || level > 3) {
+		free(t);
+		return;
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->h = plat_xrealloc(h->h, h->cap * sizeof(*h->h));
+	}
+	char *a = anchor && *anchor ? clean_line(anchor, strlen(anchor)) : NULL;
+	h->h[h->n++] = (struct plat_heading){offset, level, t, a};
+}
+
+static void heads_clear(struct heads *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->h[i].text);
+		free(h->h[i].anchor);
+	}
+	h->n = 0;
+}
+
+static void heads_free(struct heads *h)
+{
+	heads_clear(h);
+	free(h->h);
+	h->h = NULL;
+	h->cap = 0;
+}
+
+/* The page, then its headings. The text is sanitised piece by piece between the headings'
+ * offsets (each at the start of a line, so never inside a UTF-8 sequence), so the offsets
+ * can follow the bytes the sanitising replaces. */
+static int emit_page(int fd, int number, const char *text, size_t len, const struct heads *h)
 {
 	struct plat_buf clean = PLAT_BUF_INIT, frame = PLAT_BUF_INIT;
-	plat_utf8_sanitize(&clean, text, len);
+	size_t n = h ? h->n : 0, done = 0;
+	size_t *at = plat_xcalloc(n ? n : 1, sizeof(*at));
+	for (size_t i = 0; i < n; i++) {
+		size_t o = h->h[i].offset < done ? done : h->h[i].offset > len ? len : h->h[i].offset;
+		plat_utf8_sanitize(&clean, text + done, o - done);
+		done = o;
+		at[i] = clean.len;
+	}
+	plat_utf8_sanitize(&clean, text + done, len - done);
 	plat_buf_reserve(&clean, 0);
+	for (size_t i = 0; i < clean.len; i++)
+		if (!clean.data[i])
+			clean.data[i] = ' '; /* the reader's texts are C strings */
 	plat_buf_printf(&frame, "P%d %zu\n", number, clean.len);
 	plat_buf_append(&frame, clean.data, clean.len);
+	for (size_t i = 0; i < n; i++) {
+		const char *a = h->h[i].anchor ? h->h[i].anchor : "";
+		plat_buf_printf(&frame, "H%d %zu %zu %zu\n%s%s", h->h[i].level, at[i], strlen(h->h[i].text), strlen(a),
+				h->h[i].text, a);
+	}
 	int rc = plat_write_all(fd, frame.data, frame.len);
+	free(at);
 	plat_buf_free(&clean);
+	plat_buf_free(&frame);
+	return rc;
+}
+
+/* A title (T) or running header (R) frame; nothing for NULL. */
+static int emit_string(int fd, char kind, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	struct plat_buf frame = PLAT_BUF_INIT;
+	char *c = clean_line(s, strlen(s));
+	plat_buf_printf(&frame, "%c %zu\n%s", kind, strlen(c), c);
+	int rc = plat_write_all(fd, frame.data, frame.len);
+	free(c);
 	plat_buf_free(&frame);
 	return rc;
 }
@@ -60,21 +164,81 @@ struct job {
 	int in; /* the untrusted file */
 };
 
-static int text_pages(struct job *j, int fd)
+/* Markdown's ATX headings (CommonMark: up to three spaces, 1-6 '#', a space or the line's
+ * end; closing '#'s dropped), not inside fenced code, whose fence may span pages. */
+struct fence {
+	char c; /* '`' or '~' while inside a fenced block */
+	size_t n;
+};
+
+static void markdown_headings(const char *p, size_t len, struct fence *f, struct heads *h, char **title)
+{
+	for (size_t ls = 0; ls < len;) {
+		const char *nl = memchr(p + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - p) : len, i = ls;
+		while (i < le && i - ls < 3 && p[i] == ' ')
+			i++;
+		size_t run = 0;
+		char c = i < le ? p[i] : 0;
+		if (c == '`' || c == '~')
+			while (i + run < le && p[i + run] == c)
+				run++;
+		if (run >= 3 && (!f->c || (c == f->c && run >= f->n))) {
+			bool closing = f->c != 0;
+			f->c = closing ? 0 : c;
+			f->n = run;
+		} else if (!f->c && c == '#') {
+			while (i + run < le && p[i + run] == '#')
+				run++;
+			size_t t = i + run;
+			if (run <= 6 && (t == le || p[t] == ' ' || p[t] == '\t')) {
+				size_t e = le;
+				while (e > t && blank(p[e - 1]))
+					e--;
+				size_t k = e;
+				while (k > t && p[k - 1] == '#')
+					k--;
+				if (k == t || p[k - 1] == ' ' || p[k - 1] == '\t')
+					e = k;
+				if (run == 1 && !*title) {
+					*title = clean_line(p + t, e - t);
+					if (!**title) {
+						free(*title);
+						*title = NULL;
+					}
+				}
+				heads_add(h, ls, (int)run, p + t, e - t, NULL);
+			}
+		}
+		ls = le + 1;
+	}
+}
+
+static int text_pages(struct job *j, int fd, bool markdown)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->in, &b, 1u << 30) < 0)
 		return fail(fd, "cannot read the file");
 	int page = 1, rc = 0;
 	const char *p = b.data, *end = b.data + b.len;
+	struct heads h = {0};
+	struct fence f = {0};
+	char *title = NULL;
 	while (rc == 0) {
 		const char *ff = memchr(p, '\f', (size_t)(end - p));
 		const char *stop = ff ? ff : end;
-		rc = emit_page(fd, page++, p, (size_t)(stop - p));
+		heads_clear(&h);
+		if (markdown)
+			markdown_headings(p, (size_t)(stop - p), &f, &h, &title);
+		rc = emit_page(fd, page++, p, (size_t)(stop - p), &h);
 		if (!ff)
 			break;
 		p = ff + 1;
 	}
+	if (rc == 0)
+		rc = emit_string(fd, 'T', title);
+	free(title);
+	heads_free(&h);
 	plat_buf_free(&b);
 	return rc;
 }
@@ -112,9 +276,126 @@ static void end_line(struct plat_buf *out)
 		plat_buf_putc(out, '\n');
 }
 
-/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
-static void html_walk(xmlNodePtr root, struct plat_buf *out)
+static char *attr(xmlNodePtr n, const char *name)
 {
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v && *v ? plat_xstrdup((const char *)v) : NULL;
+	xmlFree(v);
+	return s;
+}
+
+/* Where the walk is: the heading being read, the containers with an id around it (a
+ * <section id> or <div id> names the first heading inside it, as in Sphinx's output). */
+struct html_state {
+	struct plat_buf *out;
+	struct heads *heads;
+	char *title;
+	size_t title_at; /* (size_t)-1: not inside <title> */
+	xmlNodePtr heading;
+	size_t navigation; /* depth of menus and sidebars around */
+	size_t heading_at, heading_text_at;
+	int heading_level;
+	char *anchor_own, *anchor_a, *anchor_box;
+	struct box {
+		xmlNodePtr node;
+		char *id;
+		bool named; /* a heading came inside it: its id is that heading's */
+	} *boxes;
+	size_t n_boxes, cap_boxes;
+};
+
+static bool is_heading(const char *name)
+{
+	return name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2];
+}
+
+/* Menus, sidebars and search boxes have headings ("Navigation", "Table of Contents") that
+ * are not the document's: their text stays, their headings start no section. */
+static bool is_navigation(xmlNodePtr node, const char *name)
+{
+	if (!strcmp(name, "nav") || !strcmp(name, "aside"))
+		return true;
+	char *role = attr(node, "role"), *cls = attr(node, "class");
+	bool nav = (role && (!strcmp(role, "navigation") || !strcmp(role, "search") || !strcmp(role, "complementary"))) ||
+		   (cls && strstr(cls, "sidebar"));
+	free(role);
+	free(cls);
+	return nav;
+}
+
+static void html_enter(struct html_state *st, xmlNodePtr node, const char *name)
+{
+	if (is_navigation(node, name))
+		st->navigation++;
+	if (st->navigation)
+		return;
+	if (!strcmp(name, "section") || !strcmp(name, "div") || !strcmp(name, "article")) {
+		char *id = attr(node, "id");
+		if (id) {
+			if (st->n_boxes == st->cap_boxes) {
+				st->cap_boxes = st->cap_boxes ? st->cap_boxes * 2 : 16;
+				st->boxes = plat_xrealloc(st->boxes, st->cap_boxes * sizeof(*st->boxes));
+			}
+			st->boxes[st->n_boxes++] = (struct box){node, id, false};
+		}
+	} else if (is_heading(name)) {
+		/* A box names its first heading only; marking stops at the first box marked
+		 * already, as every box outside it was marked with it. */
+		const char *box = st->n_boxes && !st->boxes[st->n_boxes - 1].named ? st->boxes[st->n_boxes - 1].id : NULL;
+		for (size_t i = st->n_boxes; i-- > 0 && !st->boxes[i].named;)
+			st->boxes[i].named = true;
+		if (!st->heading && name[1] <= '3') {
+			st->heading = node;
+			st->heading_level = name[1] - '0';
+			st->heading_at = st->out->len;
+			st->heading_text_at = st->out->len + (size_t)st->heading_level + 1; /* past "## " */
+			st->anchor_own = attr(node, "id");
+			st->anchor_box = box ? plat_xstrdup(box) : NULL;
+		}
+	} else if (!strcmp(name, "a") && st->heading && !st->anchor_a) {
+		st->anchor_a = attr(node, "id");
+		if (!st->anchor_a)
+			st->anchor_a = attr(node, "name");
+	} else if (!strcmp(name, "title") && !st->title && st->title_at == (size_t)-1) {
+		st->title_at = st->out->len;
+	}
+}
+
+static void html_leave(struct html_state *st, xmlNodePtr node, const char *name)
+{
+	if (st->navigation) {
+		st->navigation -= is_navigation(node, name);
+		return;
+	}
+	if (st->n_boxes && st->boxes[st->n_boxes - 1].node == node)
+		free(st->boxes[--st->n_boxes].id);
+	if (node == st->heading) {
+		const char *a = st->anchor_own ? st->anchor_own : st->anchor_a ? st->anchor_a : st->anchor_box;
+		size_t from = st->heading_text_at < st->out->len ? st->heading_text_at : st->out->len;
+		heads_add(st->heads, st->heading_at, st->heading_level, st->out->data + from, st->out->len - from, a);
+		if (!st->title && st->heading_level == 1 && st->heads->n)
+			st->title = plat_xstrdup(st->heads->h[st->heads->n - 1].text);
+		free(st->anchor_own);
+		free(st->anchor_a);
+		free(st->anchor_box);
+		st->anchor_own = st->anchor_a = st->anchor_box = NULL;
+		st->heading = NULL;
+	} else if (!strcmp(name, "title") && st->title_at != (size_t)-1) {
+		char *t = clean_line(st->out->data + st->title_at, st->out->len - st->title_at);
+		if (*t) {
+			free(st->title);
+			st->title = t;
+		} else {
+			free(t);
+		}
+		st->title_at = (size_t)-1;
+	}
+}
+
+/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
+static void html_walk(xmlNodePtr root, struct html_state *hs)
+{
+	struct plat_buf *out = hs->out;
 	struct step {
 		xmlNodePtr node;
 		bool leaving; /* the element's children are done */
@@ -130,6 +411,7 @@ static void html_walk(xmlNodePtr root, struct plat_buf *out)
 		if (st.leaving) {
 			if (is_block(name))
 				end_line(out);
+			html_leave(hs, node, name);
 			continue;
 		}
 		if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
@@ -141,9 +423,18 @@ static void html_walk(xmlNodePtr root, struct plat_buf *out)
 		if (!strcmp(name, "script") || !strcmp(name, "style") || !strcmp(name, "noscript") ||
 		    !strcmp(name, "template") || !strcmp(name, "svg"))
 			continue;
+		if (!strcmp(name, "a")) {
+			/* Permalink signs (Sphinx, MkDocs) are not text. */
+			char *cls = attr(node, "class");
+			bool link = cls && strstr(cls, "headerlink");
+			free(cls);
+			if (link)
+				continue;
+		}
 		if (is_block(name))
 			end_line(out);
-		if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+		html_enter(hs, node, name);
+		if (is_heading(name))
 			plat_buf_printf(out, "%.*s ", name[1] - '0', "######"); /* headings kept, as Markdown */
 		/* Push the leaving step, then the children last-first so the first comes off next. */
 		size_t kids = 0;
@@ -191,20 +482,108 @@ static int html_pages(struct job *j, int fd)
 		return fail(fd, "not parseable as HTML");
 	struct plat_buf text = PLAT_BUF_INIT;
 	plat_buf_reserve(&text, 0);
-	html_walk(xmlDocGetRootElement(doc), &text);
+	struct heads h = {0};
+	struct html_state hs = {.out = &text, .heads = &h, .title_at = (size_t)-1};
+	html_walk(xmlDocGetRootElement(doc), &hs);
 	xmlFreeDoc(doc);
-	int rc = emit_page(fd, 1, text.data, text.len);
+	int rc = emit_page(fd, 1, text.data, text.len, &h);
+	if (rc == 0)
+		rc = emit_string(fd, 'T', hs.title);
+	free(hs.title);
+	free(hs.anchor_own);
+	free(hs.anchor_a);
+	free(hs.anchor_box);
+	for (size_t i = 0; i < hs.n_boxes; i++)
+		free(hs.boxes[i].id);
+	free(hs.boxes);
+	heads_free(&h);
 	plat_buf_free(&text);
 	return rc;
 }
 
 /* ---- DOCX ---- */
 
+/* Paragraph styles that make headings: their ids, from word/styles.xml (where a German
+ * Word names "heading 1" berschrift1) or, without it, Word's own ids. */
+struct docx_style {
+	char *id;
+	int level; /* 0: Title */
+};
+
 struct docx_state {
 	int fd;
 	int page;
 	struct plat_buf text;
+	struct heads heads;
+	char *title, *first_heading;
+	struct docx_style *styles;
+	size_t n_styles;
 };
+
+/* The level a style name or id stands for: 1-3 for "heading 1".."heading 3" (any case and
+ * spacing), 0 for Title, -1 for anything else. */
+static int style_level(const char *name)
+{
+	if (!strcasecmp(name, "title"))
+		return 0;
+	if (strncasecmp(name, "heading", 7))
+		return -1;
+	const char *d = name + 7;
+	while (*d == ' ')
+		d++;
+	return d[0] >= '1' && d[0] <= '9' && !d[1] ? d[0] - '0' : -1;
+}
+
+static void docx_styles(const char *xml, size_t len, struct docx_state *s)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "styles.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+									XML_PARSE_NOWARNING);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "style"))
+			continue;
+		char *id = attr(n, "styleId");
+		int level = -1;
+		for (xmlNodePtr k = n->children; k && id; k = k->next)
+			if (k->type == XML_ELEMENT_NODE && !strcmp((const char *)k->name, "name")) {
+				char *v = attr(k, "val");
+				level = v ? style_level(v) : -1;
+				free(v);
+			}
+		if (id && level >= 0) {
+			s->styles = plat_xrealloc(s->styles, (s->n_styles + 1) * sizeof(*s->styles));
+			s->styles[s->n_styles++] = (struct docx_style){id, level};
+		} else {
+			free(id);
+		}
+	}
+	xmlFreeDoc(doc);
+}
+
+/* The heading level of the paragraph p (its w:pPr/w:pStyle), 0 for a Title, -1 for text. */
+static int docx_level(xmlNodePtr p, const struct docx_state *s)
+{
+	for (xmlNodePtr pr = p->children; pr; pr = pr->next) {
+		if (pr->type != XML_ELEMENT_NODE || strcmp((const char *)pr->name, "pPr"))
+			continue;
+		for (xmlNodePtr k = pr->children; k; k = k->next) {
+			if (k->type != XML_ELEMENT_NODE || strcmp((const char *)k->name, "pStyle"))
+				continue;
+			char *v = attr(k, "val");
+			int level = -1;
+			if (v && s->n_styles) {
+				for (size_t i = 0; i < s->n_styles; i++)
+					if (!strcmp(s->styles[i].id, v))
+						level = s->styles[i].level;
+			} else if (v) {
+				level = style_level(v);
+			}
+			free(v);
+			return level;
+		}
+	}
+	return -1;
+}
 
 static void docx_walk(xmlNodePtr n, struct docx_state *s)
 {
@@ -224,17 +603,57 @@ static void docx_walk(xmlNodePtr n, struct docx_state *s)
 			bool page = !strcmp(name, "lastRenderedPageBreak") || (type && !strcmp((char *)type, "page"));
 			xmlFree(type);
 			if (page && s->text.len) {
-				emit_page(s->fd, s->page++, s->text.data, s->text.len);
+				emit_page(s->fd, s->page++, s->text.data, s->text.len, &s->heads);
+				heads_clear(&s->heads);
 				plat_buf_reset(&s->text);
 			} else if (!page) {
 				plat_buf_putc(&s->text, '\n');
 			}
+		} else if (!strcmp(name, "p")) {
+			int level = docx_level(n, s), page = s->page;
+			size_t at = s->text.len;
+			docx_walk(n->children, s);
+			/* A heading cut by a page break is the new page's first line. */
+			if (page != s->page)
+				at = 0;
+			if (level == 0 && !s->title)
+				s->title = clean_line(s->text.data + at, s->text.len - at);
+			else if (level >= 1 && level <= 3) {
+				heads_add(&s->heads, at, level, s->text.data + at, s->text.len - at, NULL);
+				if (!s->first_heading && s->heads.n)
+					s->first_heading = plat_xstrdup(s->heads.h[s->heads.n - 1].text);
+			}
+			plat_buf_putc(&s->text, '\n');
 		} else {
 			docx_walk(n->children, s);
-			if (!strcmp(name, "p"))
-				plat_buf_putc(&s->text, '\n');
 		}
 	}
+}
+
+/* A member of the archive, at most MAX_XML bytes; NULL (and *msg) when it cannot be read. */
+static char *zip_member(zip_t *z, const char *name, size_t *len, const char **msg)
+{
+	zip_stat_t st;
+	if (zip_stat(z, name, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+		*msg = "not a DOCX file (no word/document.xml)";
+		return NULL;
+	}
+	if (st.size > MAX_XML) {
+		*msg = "word/document.xml is too large (a zip bomb?)";
+		return NULL;
+	}
+	zip_file_t *f = zip_fopen(z, name, 0);
+	char *xml = plat_xmalloc((size_t)st.size + 1);
+	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
+	if (f)
+		zip_fclose(f);
+	if (got != (zip_int64_t)st.size) {
+		free(xml);
+		*msg = "cannot read word/document.xml";
+		return NULL;
+	}
+	*len = (size_t)st.size;
+	return xml;
 }
 
 static int docx_pages(struct job *j, int fd)
@@ -243,42 +662,138 @@ static int docx_pages(struct job *j, int fd)
 	zip_t *z = zip_fdopen(j->in, ZIP_RDONLY, &err); /* takes the fd */
 	if (!z)
 		return fail(fd, "not a DOCX file (not a zip archive)");
-	zip_stat_t st;
-	if (zip_stat(z, "word/document.xml", 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
-		zip_close(z);
-		return fail(fd, "not a DOCX file (no word/document.xml)");
-	}
-	if (st.size > MAX_XML) {
-		zip_close(z);
-		return fail(fd, "word/document.xml is too large (a zip bomb?)");
-	}
-	zip_file_t *f = zip_fopen(z, "word/document.xml", 0);
-	char *xml = plat_xmalloc((size_t)st.size + 1);
-	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
-	if (f)
-		zip_fclose(f);
+	const char *msg = NULL;
+	size_t len = 0, styles_len = 0;
+	char *xml = zip_member(z, "word/document.xml", &len, &msg);
+	const char *ignored;
+	char *styles = xml ? zip_member(z, "word/styles.xml", &styles_len, &ignored) : NULL;
 	zip_close(z);
-	if (got != (zip_int64_t)st.size) {
-		free(xml);
-		return fail(fd, "cannot read word/document.xml");
-	}
-	xmlDocPtr doc = xmlReadMemory(xml, (int)st.size, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-									  XML_PARSE_NOWARNING);
+	if (!xml)
+		return fail(fd, msg);
+	struct docx_state s = {fd, 1, PLAT_BUF_INIT, {0}, NULL, NULL, NULL, 0};
+	if (styles)
+		docx_styles(styles, styles_len, &s);
+	free(styles);
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+									   XML_PARSE_NOWARNING);
 	free(xml);
-	if (!doc)
-		return fail(fd, "word/document.xml is not well-formed XML");
-	struct docx_state s = {fd, 1, PLAT_BUF_INIT};
-	plat_buf_reserve(&s.text, 0);
-	docx_walk(xmlDocGetRootElement(doc), &s);
-	xmlFreeDoc(doc);
 	int rc = 0;
-	if (s.text.len || s.page == 1)
-		rc = emit_page(fd, s.page, s.text.data, s.text.len);
+	if (!doc) {
+		rc = fail(fd, "word/document.xml is not well-formed XML");
+	} else {
+		plat_buf_reserve(&s.text, 0);
+		docx_walk(xmlDocGetRootElement(doc), &s);
+		xmlFreeDoc(doc);
+		if (s.text.len || s.page == 1)
+			rc = emit_page(fd, s.page, s.text.data, s.text.len, &s.heads);
+		if (rc == 0)
+			rc = emit_string(fd, 'T', s.title && *s.title ? s.title : s.first_heading);
+	}
+	free(s.title);
+	free(s.first_heading);
+	for (size_t i = 0; i < s.n_styles; i++)
+		free(s.styles[i].id);
+	free(s.styles);
+	heads_free(&s.heads);
 	plat_buf_free(&s.text);
 	return rc;
 }
 
 /* ---- PDF ---- */
+
+struct outline_entry {
+	int page; /* from 0 */
+	int level;
+	char *title;
+};
+
+struct outline {
+	struct outline_entry *e;
+	size_t n, cap;
+};
+
+/* The outline's entries of levels 1-3 in document order, each with the page its
+ * destination is on (named destinations resolved). Depth is bounded by the levels kept, so
+ * a hostile outline nested a million deep costs nothing. */
+static void outline_walk(PopplerDocument *doc, PopplerIndexIter *it, int level, struct outline *o)
+{
+	do {
+		PopplerAction *a = poppler_index_iter_get_action(it);
+		if (a && a->type == POPPLER_ACTION_GOTO_DEST && a->goto_dest.title && a->goto_dest.dest) {
+			PopplerDest *d = a->goto_dest.dest, *named = NULL;
+			if (d->type == POPPLER_DEST_NAMED && d->named_dest)
+				d = named = poppler_document_find_dest(doc, d->named_dest);
+			if (d && d->page_num >= 1) {
+				if (o->n == o->cap) {
+					o->cap = o->cap ? o->cap * 2 : 32;
+					o->e = plat_xrealloc(o->e, o->cap * sizeof(*o->e));
+				}
+				o->e[o->n++] = (struct outline_entry){d->page_num - 1, level,
+								      clean_line(a->goto_dest.title, strlen(a->goto_dest.title))};
+			}
+			if (named)
+				poppler_dest_free(named);
+		}
+		if (a)
+			poppler_action_free(a);
+		if (level < 3) {
+			PopplerIndexIter *child = poppler_index_iter_get_child(it);
+			if (child) {
+				outline_walk(doc, child, level + 1, o);
+				poppler_index_iter_free(child);
+			}
+		}
+	} while (poppler_index_iter_next(it));
+}
+
+/* Does text at s start with title, white space and case aside? */
+static bool starts_with(const char *s, const char *title)
+{
+	for (;;) {
+		while (blank(*title))
+			title++;
+		while (blank(*s))
+			s++;
+		if (!*title)
+			return true;
+		if (!*s || g_ascii_tolower(*s) != g_ascii_tolower(*title))
+			return false;
+		s++, title++;
+	}
+}
+
+/* The offset of the line, at or after from, where the heading's text starts, maybe after
+ * a section number the outline leaves out ("2.1 Variations" for "Variations": *number and
+ * *number_len say where it is); SIZE_MAX when the page does not show it. */
+static size_t locate(const char *text, size_t from, const char *title, const char **number, size_t *number_len)
+{
+	*number = NULL;
+	*number_len = 0;
+	if (!*title)
+		return SIZE_MAX;
+	for (size_t ls = from, len = strlen(text); ls < len;) {
+		const char *line = text + ls;
+		if (starts_with(line, title))
+			return ls;
+		const char *w = line;
+		while (*w == ' ' || *w == '\t')
+			w++;
+		const char *e = w;
+		bool digit = false;
+		while (*e && !blank(*e))
+			digit |= *e >= '0' && *e <= '9', e++;
+		if (digit && *e == ' ' && starts_with(e, title)) {
+			*number = w;
+			*number_len = (size_t)(e - w);
+			return ls;
+		}
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		ls = (size_t)(nl - text) + 1;
+	}
+	return SIZE_MAX;
+}
 
 static int pdf_pages(struct job *j, int fd)
 {
@@ -293,16 +808,73 @@ static int pdf_pages(struct job *j, int fd)
 		plat_buf_free(&m);
 		return rc;
 	}
+	/* All pages first: running headers are what repeats across them. */
 	int n = poppler_document_get_n_pages(doc);
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
+	size_t np = n > 0 ? (size_t)n : 0;
+	char **texts = plat_xcalloc(np ? np : 1, sizeof(*texts)), **running = plat_xcalloc(np ? np : 1, sizeof(*running));
+	for (size_t i = 0; i < np; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, (int)i);
 		char *text = page ? poppler_page_get_text(page) : NULL;
-		rc = emit_page(fd, i + 1, text ? text : "", text ? strlen(text) : 0);
+		texts[i] = plat_xstrdup(text ? text : "");
 		g_free(text);
 		if (page)
 			g_object_unref(page);
 	}
+	struct outline o = {0};
+	PopplerIndexIter *it = poppler_index_iter_new(doc);
+	if (it) {
+		outline_walk(doc, it, 1, &o);
+		poppler_index_iter_free(it);
+	}
+	gchar *info = poppler_document_get_title(doc);
+	char *title = info ? clean_line(info, strlen(info)) : NULL;
+	g_free(info);
+	if ((!title || !*title) && o.n) {
+		free(title);
+		title = plat_xstrdup(o.e[0].title);
+	}
+	size_t removed = plat_extract_running(texts, np, title, running);
+	/* Each outline entry where its title shows on its page, else at the page's top (after
+	 * the entry before it on the same page). */
+	struct heads *heads = plat_xcalloc(np ? np : 1, sizeof(*heads));
+	for (size_t i = 0; i < o.n; i++) {
+		size_t pg = (size_t)o.e[i].page;
+		if (pg >= np)
+			continue;
+		struct heads *h = &heads[pg];
+		size_t from = h->n ? h->h[h->n - 1].offset : 0;
+		const char *num;
+		size_t num_len;
+		size_t at = locate(texts[pg], from, o.e[i].title, &num, &num_len);
+		/* The section's number is part of its name ("2.1 Variations on read.table"). */
+		struct plat_buf name = PLAT_BUF_INIT;
+		plat_buf_printf(&name, "%.*s%s%s", (int)num_len, num ? num : "", num ? " " : "", o.e[i].title);
+		heads_add(h, at == SIZE_MAX ? from : at, o.e[i].level, name.data, name.len, NULL);
+		plat_buf_free(&name);
+	}
+	int rc = emit_string(fd, 'T', title);
+	for (size_t i = 0; i < np && rc == 0; i++) {
+		rc = emit_page(fd, (int)i + 1, texts[i], strlen(texts[i]), &heads[i]);
+		if (rc == 0)
+			rc = emit_string(fd, 'R', running[i]);
+	}
+	if (rc == 0 && removed) {
+		char line[32];
+		snprintf(line, sizeof(line), "N %zu\n", removed);
+		rc = plat_write_all(fd, line, strlen(line));
+	}
+	for (size_t i = 0; i < np; i++) {
+		free(texts[i]);
+		free(running[i]);
+		heads_free(&heads[i]);
+	}
+	for (size_t i = 0; i < o.n; i++)
+		free(o.e[i].title);
+	free(o.e);
+	free(heads);
+	free(texts);
+	free(running);
+	free(title);
 	g_object_unref(doc);
 	return rc;
 }
@@ -318,7 +890,7 @@ int plat_extract_parse(int in, const char *content_type, int fd)
 	if (!strcmp(t, DOCX_TYPE))
 		return docx_pages(j, fd);
 	if (!strncmp(t, "text/", 5))
-		return text_pages(j, fd);
+		return text_pages(j, fd, !strcmp(t, "text/markdown") || !strcmp(t, "text/x-markdown"));
 	return fail(fd, "no text extractor for this content type");
 }
 

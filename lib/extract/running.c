@@ -1,0 +1,328 @@
+/* Running headers and footers: printed on every page of a manual ("Chapter 2: Spreadsheet-like
+ * data 11"), glued into the text they would be repeated in every chunk, matched by every
+ * query for the chapter's words and cut sentences in two at each page break. They are found
+ * by repetition alone, as a reader finds them: no font or position information is needed,
+ * so the same code serves any source of page texts. */
+#include "extract/extract.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem/mem.h"
+
+#define ZONE 3	      /* lines at each end of a page that may be a header or footer */
+#define MIN_PAGES 3   /* a line on fewer pages is text that happens to repeat */
+#define MAX_LINE 200  /* longer lines are text */
+
+struct line {
+	size_t page, start, end; /* end: past the line's newline, if any */
+	int zone;		 /* 0 top, 1 bottom */
+	char *key;		 /* normalised */
+	size_t group;
+};
+
+struct group {
+	size_t pages, first, last;
+	bool numeric;  /* a page number: no letters */
+	bool document; /* the document's name: repeats through the whole document */
+};
+
+static bool space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static bool roman(const char *s, size_t n)
+{
+	if (n == 0 || n > 7)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("ivxlcdmIVXLCDM", s[i]))
+			return false;
+	return true;
+}
+
+/* White space collapsed, runs of digits and roman numerals at either end of the line made
+ * '#', so that page 11 and page 12 (or xi and xii) compare equal. NULL for a line that
+ * cannot be a header: empty, too long, or without a letter or digit. */
+static char *normalise(const char *s, size_t n)
+{
+	while (n && space(s[n - 1]))
+		n--;
+	while (n && space(*s))
+		s++, n--;
+	if (n == 0 || n > MAX_LINE)
+		return NULL;
+	struct plat_buf b = PLAT_BUF_INIT;
+	bool alnum = false;
+	size_t i = 0;
+	while (i < n) {
+		if (space(s[i])) {
+			while (i < n && space(s[i]))
+				i++;
+			plat_buf_putc(&b, ' ');
+			continue;
+		}
+		size_t w = i;
+		while (w < n && !space(s[w]))
+			w++;
+		bool edge = i == 0 || w == n;
+		if (edge && roman(s + i, w - i)) {
+			plat_buf_putc(&b, '#');
+			alnum = true;
+			i = w;
+			continue;
+		}
+		for (; i < w; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (isdigit(c)) {
+				while (i + 1 < w && isdigit((unsigned char)s[i + 1]))
+					i++;
+				plat_buf_putc(&b, '#');
+				alnum = true;
+			} else {
+				alnum |= isalpha(c) || c >= 0x80;
+				plat_buf_putc(&b, (char)c);
+			}
+		}
+	}
+	if (!alnum) {
+		plat_buf_free(&b);
+		return NULL;
+	}
+	plat_buf_reserve(&b, 0);
+	return plat_buf_detach(&b);
+}
+
+static int by_place(const void *a, const void *b)
+{
+	const struct line *x = a, *y = b;
+	if (x->page != y->page)
+		return x->page < y->page ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct line *x = *(const struct line *const *)a, *y = *(const struct line *const *)b;
+	if (x->zone != y->zone)
+		return x->zone - y->zone;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return x->page < y->page ? -1 : x->page > y->page;
+}
+
+/* The candidate lines of one page: its first and last ZONE non-blank lines. */
+static void candidates(const char *text, size_t page, struct line **lines, size_t *n, size_t *cap)
+{
+	size_t len = strlen(text);
+	struct line all[2 * ZONE];
+	size_t top = 0, n_all = 0;
+	/* from the top */
+	for (size_t p = 0; p < len && top < ZONE;) {
+		const char *nl = memchr(text + p, '\n', len - p);
+		size_t end = nl ? (size_t)(nl - text) + 1 : len;
+		bool blank = true;
+		for (size_t i = p; i < end; i++)
+			blank &= space(text[i]);
+		if (!blank) {
+			all[n_all++] = (struct line){page, p, end, 0, NULL, 0};
+			top++;
+		}
+		p = end;
+	}
+	/* from the bottom, stopping at the top zone's last line */
+	size_t floor = n_all ? all[n_all - 1].end : 0, bottom = 0;
+	for (size_t e = len; e > floor && bottom < ZONE;) {
+		size_t end = e, s = e;
+		if (s > floor && text[s - 1] == '\n')
+			s--;
+		while (s > floor && text[s - 1] != '\n')
+			s--;
+		bool blank = true;
+		for (size_t i = s; i < end; i++)
+			blank &= space(text[i]);
+		if (!blank) {
+			all[n_all++] = (struct line){page, s, end, 1, NULL, 0};
+			bottom++;
+		}
+		e = s;
+	}
+	for (size_t i = 0; i < n_all; i++) {
+		all[i].key = normalise(text + all[i].start, all[i].end - all[i].start);
+		if (!all[i].key)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*lines = plat_xrealloc(*lines, *cap * sizeof(**lines));
+		}
+		(*lines)[(*n)++] = all[i];
+	}
+}
+
+/* The line as a section name: white space collapsed, page numbers at its ends cut off. */
+static char *display(const char *s, size_t n)
+{
+	char *k = plat_xmalloc(n + 1);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (space(s[i])) {
+			if (m && k[m - 1] != ' ')
+				k[m++] = ' ';
+		} else {
+			k[m++] = s[i];
+		}
+	}
+	k[m] = '\0';
+	/* Cut number words from both ends. */
+	for (;;) {
+		while (m && k[m - 1] == ' ')
+			k[--m] = '\0';
+		char *last = strrchr(k, ' ');
+		char *w = last ? last + 1 : k;
+		size_t wn = strlen(w);
+		bool num = wn > 0 && (roman(w, wn) || strspn(w, "0123456789") == wn);
+		if (!num || w == k)
+			break;
+		*w = '\0';
+		m = (size_t)(w - k);
+	}
+	for (;;) {
+		char *sp = strchr(k, ' ');
+		if (!sp)
+			break;
+		size_t wn = (size_t)(sp - k);
+		if (!(roman(k, wn) || strspn(k, "0123456789") == wn))
+			break;
+		memmove(k, sp + 1, strlen(sp + 1) + 1);
+	}
+	return k;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	for (;;) {
+		while (space(*a))
+			a++;
+		while (space(*b))
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+		a++, b++;
+	}
+}
+
+size_t plat_extract_running(char **texts, size_t n, const char *title, char **running)
+{
+	for (size_t i = 0; i < n; i++)
+		running[i] = NULL;
+	struct line *lines = NULL;
+	size_t n_lines = 0, cap = 0;
+	for (size_t i = 0; i < n; i++)
+		candidates(texts[i], i, &lines, &n_lines, &cap);
+	struct line **order = plat_xcalloc(n_lines ? n_lines : 1, sizeof(*order));
+	for (size_t i = 0; i < n_lines; i++)
+		order[i] = &lines[i];
+	qsort(order, n_lines, sizeof(*order), by_key);
+	/* Groups of equal lines at the same end of pages, counted once per page. */
+	struct group *groups = plat_xcalloc(n_lines ? n_lines : 1, sizeof(*groups));
+	size_t n_groups = 0;
+	for (size_t i = 0; i < n_lines;) {
+		size_t j = i;
+		struct group g = {0, order[i]->page, order[i]->page, true, false};
+		for (const char *c = order[i]->key; *c; c++)
+			g.numeric &= !(isalpha((unsigned char)*c) || (unsigned char)*c >= 0x80);
+		for (; j < n_lines && order[j]->zone == order[i]->zone && !strcmp(order[j]->key, order[i]->key); j++) {
+			if (j == i || order[j]->page != order[j - 1]->page)
+				g.pages++;
+			g.last = order[j]->page;
+			order[j]->group = n_groups;
+		}
+		groups[n_groups++] = g;
+		i = j;
+	}
+	/* A header that repeats all through the document, or across other headers' whole
+	 * stretches (the manual's name on even pages, chapters on odd ones), is not a chapter. */
+	for (size_t a = 0; a < n_groups; a++) {
+		struct group *g = &groups[a];
+		if (g->pages < MIN_PAGES || g->numeric)
+			continue;
+		if (g->pages * 10 >= n * 9)
+			g->document = true;
+		for (size_t b = 0; b < n_groups && !g->document; b++) {
+			const struct group *h = &groups[b];
+			if (b != a && h->pages >= MIN_PAGES && !h->numeric && h->pages < g->pages && g->first <= h->first &&
+			    h->last <= g->last)
+				g->document = true;
+		}
+	}
+	/* Per page: the chapter its header names (the most specific one), and the text without
+	 * its running lines (candidates are in page order, each page's in line order). */
+	size_t removed = 0;
+	long *chapter = plat_xcalloc(n ? n : 1, sizeof(*chapter)); /* line index + 1, or 0 */
+	for (size_t i = 0; i < n_lines; i++) {
+		struct group *g = &groups[lines[i].group];
+		if (g->pages < MIN_PAGES)
+			continue;
+		if (!g->numeric && !g->document) {
+			long *c = &chapter[lines[i].page];
+			if (!*c || groups[lines[*c - 1].group].pages > g->pages)
+				*c = (long)i + 1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!chapter[i])
+			continue;
+		const struct line *l = &lines[chapter[i] - 1];
+		char *name = display(texts[i] + l->start, l->end - l->start);
+		if (!*name || (title && same_text(name, title))) {
+			free(name);
+			chapter[i] = 0;
+		} else {
+			running[i] = name;
+		}
+	}
+	/* A page without one is its chapter's first (the next page names a new chapter) or
+	 * continues the one before. */
+	for (size_t i = 0; i < n; i++) {
+		if (chapter[i])
+			continue;
+		const char *prev = NULL;
+		for (size_t k = i; k-- > 0;)
+			if (chapter[k]) {
+				prev = running[k];
+				break;
+			}
+		const char *next = i + 1 < n && chapter[i + 1] ? running[i + 1] : NULL;
+		const char *pick = next && (!prev || strcmp(next, prev)) ? next : prev;
+		if (pick)
+			running[i] = plat_xstrdup(pick);
+	}
+	qsort(lines, n_lines, sizeof(*lines), by_place); /* order[] and chapter[] are done with */
+	for (size_t p = 0, i = 0; p < n; p++) {
+		char *t = texts[p];
+		size_t w = 0, r = 0, len = strlen(t);
+		for (; i < n_lines && lines[i].page == p; i++) {
+			if (groups[lines[i].group].pages < MIN_PAGES)
+				continue;
+			memmove(t + w, t + r, lines[i].start - r);
+			w += lines[i].start - r;
+			r = lines[i].end;
+			removed++;
+		}
+		memmove(t + w, t + r, len - r);
+		t[w + len - r] = '\0';
+	}
+	for (size_t i = 0; i < n_lines; i++)
+		free(lines[i].key);
+	free(lines);
+	free(order);
+	free(groups);
+	free(chapter);
+	return removed;
+}
