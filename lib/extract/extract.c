@@ -88,9 +88,10 @@ static bool number(const char **p, const char *end, char stop, unsigned long lon
 		return false;
 	unsigned long long n = 0;
 	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		if (n > (max - (unsigned long long)(*s - '0')) / 10)
+		unsigned long long d = (unsigned long long)(*s - '0');
+		if (n > max / 10 || n * 10 > max - d || d > max)
 			return false;
-		n = n * 10 + (unsigned long long)(*s - '0');
+		n = n * 10 + d;
 	}
 	if (s >= end || *s != stop)
 		return false;
@@ -107,12 +108,12 @@ static char *bytes(const char *p, size_t len)
 	return s;
 }
 
-/* The frames (extract.h), read with bounds checks only: the helper is trusted with
- * nothing, its output included. */
-static int read_frames(const struct plat_buf *raw, struct plat_pages *out)
+/* Read with bounds checks only: the helper is trusted with nothing, its output included. */
+int plat_extract_frames(const char *data, size_t len, struct plat_pages *out)
 {
+	memset(out, 0, sizeof(*out));
 	size_t cap = 0;
-	const char *p = raw->data, *end = raw->data + raw->len;
+	const char *p = data, *end = data + len;
 	while (p < end) {
 		char kind = *p++;
 		unsigned long long a = 0, b = 0, c = 0, d = 0;
@@ -154,6 +155,7 @@ static int read_frames(const struct plat_buf *raw, struct plat_pages *out)
 	return 0;
 }
 
+
 int plat_extract_file(const char *path, const char *content_type, const struct plat_sandbox_limits *limits,
 		      struct plat_pages *out, struct plat_error *err)
 {
@@ -174,7 +176,7 @@ int plat_extract_file(const char *path, const char *content_type, const struct p
 	struct plat_buf raw = PLAT_BUF_INIT;
 	rc = plat_sandbox_exec(argv, in, limits, &raw, err);
 	close(in);
-	if (rc == 0 && read_frames(&raw, out) < 0)
+	if (rc == 0 && plat_extract_frames(raw.data ? raw.data : "", raw.len, out) < 0)
 		rc = plat_error_set(err, PLAT_E_FAILURE, "the parser's output is malformed");
 	if (rc < 0)
 		plat_pages_free(out);

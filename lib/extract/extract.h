@@ -62,6 +62,10 @@ int plat_extract_file(const char *path, const char *content_type, const struct p
 		      struct plat_pages *out, struct plat_error *err);
 void plat_pages_free(struct plat_pages *p);
 
+/* The helper's frames (below) into out, checked: -1 (out holds what was read before the
+ * fault; free it) when they are malformed, as from a parser gone wrong. */
+int plat_extract_frames(const char *data, size_t len, struct plat_pages *out);
+
 /* The helper's path into path[size] (the first of the places above that holds an
  * executable file); PLAT_E_INTERNAL naming every place looked in when there is none. */
 int plat_extract_helper(char *path, size_t size, struct plat_error *err);

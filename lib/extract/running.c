@@ -115,13 +115,13 @@ static int by_key(const void *a, const void *b)
 	return x->page < y->page ? -1 : x->page > y->page;
 }
 
-/* The candidate lines of one page: its first and last ZONE non-blank lines. */
+/* The candidate lines of one page: its first and last ZONE non-blank lines (on a short
+ * page a line can be both). */
 static void candidates(const char *text, size_t page, struct line **lines, size_t *n, size_t *cap)
 {
 	size_t len = strlen(text);
 	struct line all[2 * ZONE];
 	size_t top = 0, n_all = 0;
-	/* from the top */
 	for (size_t p = 0; p < len && top < ZONE;) {
 		const char *nl = memchr(text + p, '\n', len - p);
 		size_t end = nl ? (size_t)(nl - text) + 1 : len;
@@ -134,13 +134,11 @@ static void candidates(const char *text, size_t page, struct line **lines, size_
 		}
 		p = end;
 	}
-	/* from the bottom, stopping at the top zone's last line */
-	size_t floor = n_all ? all[n_all - 1].end : 0, bottom = 0;
-	for (size_t e = len; e > floor && bottom < ZONE;) {
+	for (size_t e = len, bottom = 0; e > 0 && bottom < ZONE;) {
 		size_t end = e, s = e;
-		if (s > floor && text[s - 1] == '\n')
+		if (text[s - 1] == '\n')
 			s--;
-		while (s > floor && text[s - 1] != '\n')
+		while (s > 0 && text[s - 1] != '\n')
 			s--;
 		bool blank = true;
 		for (size_t i = s; i < end; i++)
@@ -308,8 +306,8 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 		char *t = texts[p];
 		size_t w = 0, r = 0, len = strlen(t);
 		for (; i < n_lines && lines[i].page == p; i++) {
-			if (groups[lines[i].group].pages < MIN_PAGES)
-				continue;
+			if (groups[lines[i].group].pages < MIN_PAGES || lines[i].start < r)
+				continue; /* text, or a line of both ends removed already */
 			memmove(t + w, t + r, lines[i].start - r);
 			w += lines[i].start - r;
 			r = lines[i].end;

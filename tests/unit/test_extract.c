@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +289,7 @@ static void test_html(void **state)
 	free(path);
 }
 
-static char *make_docx(const char *name, const char *document_xml, size_t len)
+static char *make_docx_styled(const char *name, const char *document_xml, size_t len, const char *styles_xml)
 {
 	char *path = plat_xmalloc(256);
 	snprintf(path, 256, "%s/%s", dir, name);
@@ -296,8 +297,15 @@ static char *make_docx(const char *name, const char *document_xml, size_t len)
 	zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &e);
 	zip_source_t *src = zip_source_buffer(z, document_xml, len, 0);
 	zip_file_add(z, "word/document.xml", src, ZIP_FL_OVERWRITE);
+	if (styles_xml)
+		zip_file_add(z, "word/styles.xml", zip_source_buffer(z, styles_xml, strlen(styles_xml), 0), ZIP_FL_OVERWRITE);
 	assert_int_equal(zip_close(z), 0);
 	return path;
+}
+
+static char *make_docx(const char *name, const char *document_xml, size_t len)
+{
+	return make_docx_styled(name, document_xml, len, NULL);
 }
 
 #define W "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\""
@@ -396,6 +404,414 @@ static void test_pdf(void **state)
 	assert_int_equal(plat_extract_file("/nonexistent", "image/png", NULL, &p, &err), -PLAT_E_INVALID);
 }
 
+/* ---- where the text sits: headings, titles, running headers ---- */
+
+static const struct plat_heading *heading(const struct plat_page *pg, size_t i)
+{
+	if (i >= pg->n_headings)
+		fail_msg("page %d has %zu headings, not %zu", pg->number, pg->n_headings, i + 1);
+	return &pg->headings[i];
+}
+
+/* Heading i of the page: its level, text, anchor, and its line in the page's text. */
+static void expect_heading(const struct plat_page *pg, size_t i, int level, const char *text, const char *anchor,
+			   const char *line)
+{
+	const struct plat_heading *h = heading(pg, i);
+	if (h->level != level || strcmp(h->text, text) || (anchor ? !h->anchor || strcmp(h->anchor, anchor) : h->anchor != NULL))
+		fail_msg("heading %zu: %d '%s' #%s (want %d '%s' #%s)", i, h->level, h->text, h->anchor ? h->anchor : "-",
+			 level, text, anchor ? anchor : "-");
+	if (strncmp(pg->text + h->offset, line, strlen(line)))
+		fail_msg("heading '%s' at %zu: '%.30s' (want '%s')", text, h->offset, pg->text + h->offset, line);
+	assert_true(h->offset == 0 || pg->text[h->offset - 1] == '\n');
+}
+
+static void test_html_headings(void **state)
+{
+	(void)state;
+	const char h[] =
+		"<html><head><title>Guide</title></head><body>"
+		"<nav><h2>Navigation</h2><a href=\"x\">home</a></nav><div role=\"navigation\"><h3 id=\"toc\">Contents</h3></div>"
+		"<h1>Guide</h1><p>Intro.</p>"
+		"<h2 id=\"install\">Install</h2><p>Run it.</p>"
+		"<section id=\"usage\"><span id=\"x\"></span><h2>Usage<a class=\"headerlink\" href=\"#usage\">\xc2\xb6</a></h2>"
+		"<p>Use it.</p><section id=\"flags\"><h3>Flags</h3><p>Flags text.</p><h4 id=\"deep\">Deep</h4><p>Deeper.</p>"
+		"</section><h3>Second in usage</h3><p>More.</p></section>"
+		"<div id=\"faq\"><h2><a name=\"questions\"></a>FAQ</h2><p>Ask.</p></div>"
+		"<h2 id=\"empty\"> </h2></body></html>";
+	char *path = write_file("headings.html", h, sizeof(h) - 1);
+	struct plat_pages p;
+	extract(path, "text/html", &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.title, "Guide");
+	const struct plat_page *pg = &p.pages[0];
+	assert_int_equal(pg->n_headings, 6); /* not the menus', not h4, not the empty one */
+	expect_heading(pg, 0, 1, "Guide", NULL, "# Guide\nIntro.");
+	expect_heading(pg, 1, 2, "Install", "install", "## Install\n");
+	expect_heading(pg, 2, 2, "Usage", "usage", "## Usage\n"); /* the section's id; no permalink sign */
+	expect_heading(pg, 3, 3, "Flags", "flags", "### Flags\n");
+	expect_heading(pg, 4, 3, "Second in usage", NULL, "### Second in usage\n"); /* usage names Usage */
+	expect_heading(pg, 5, 2, "FAQ", "questions", "## FAQ\n");		     /* <a name> before the div's id */
+	assert_null(strstr(pg->text, "\xc2\xb6"));
+	assert_non_null(strstr(pg->text, "Navigation")); /* the menu's text stays */
+	plat_pages_free(&p);
+	free(path);
+	/* No <title>: the first h1; no headings at all: none. */
+	const char h2[] = "<html><body><h2>Before</h2><h1 id=\"t\">Real  title</h1><p>x</p></body></html>";
+	path = write_file("notitle.html", h2, sizeof(h2) - 1);
+	extract(path, "text/html", &p);
+	assert_string_equal(p.title, "Real title");
+	assert_int_equal(p.pages[0].n_headings, 2);
+	plat_pages_free(&p);
+	free(path);
+	path = write_file("plain.html", "<p>just text</p>", 16);
+	extract(path, "text/html", &p);
+	assert_null(p.title);
+	assert_int_equal(p.pages[0].n_headings, 0);
+	plat_pages_free(&p);
+	free(path);
+}
+
+static void test_markdown_headings(void **state)
+{
+	(void)state;
+	/* A bad byte before a heading (three bytes once replaced) must not shift its offset;
+	 * a fence left open at a page break goes on on the next page. */
+	const char md[] = "# The Title\n\xff intro\n## A #\n```sh\n# not a heading\n```\n   ### A.1 ###\n#### four\n#nospace\n"
+			  "    # indented code\n~~~\n# code\f# still code\n~~~\n## B\ntext\n";
+	char *path = write_file("a.md", md, sizeof(md) - 1);
+	struct plat_pages p;
+	extract(path, "text/markdown", &p);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.title, "The Title");
+	assert_int_equal(p.pages[0].n_headings, 3);
+	expect_heading(&p.pages[0], 0, 1, "The Title", NULL, "# The Title\n");
+	expect_heading(&p.pages[0], 1, 2, "A", NULL, "## A #\n");
+	expect_heading(&p.pages[0], 2, 3, "A.1", NULL, "   ### A.1 ###");
+	assert_int_equal(p.pages[1].n_headings, 1);
+	expect_heading(&p.pages[1], 0, 2, "B", NULL, "## B\ntext");
+	plat_pages_free(&p);
+	/* The same bytes as plain text have no headings and no title. */
+	extract(path, "text/plain", &p);
+	assert_null(p.title);
+	assert_int_equal(p.pages[0].n_headings + p.pages[1].n_headings, 0);
+	plat_pages_free(&p);
+	free(path);
+}
+
+static void test_docx_headings(void **state)
+{
+	(void)state;
+	/* Style ids as a German Word names them, mapped through styles.xml. */
+	const char styles[] = "<w:styles " W ">"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"Titel\"><w:name w:val=\"Title\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift1\"><w:name w:val=\"heading 1\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift2\"><w:name w:val=\"heading 2\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift4\"><w:name w:val=\"heading 4\"/></w:style>"
+			      "</w:styles>";
+#define P(style, text) "<w:p><w:pPr><w:pStyle w:val=\"" style "\"/></w:pPr><w:r><w:t>" text "</w:t></w:r></w:p>"
+	const char xml[] = "<w:document " W "><w:body>" P("Titel", "Supplier agreement")
+		P("berschrift1", "1 Parties") "<w:p><w:r><w:t>Acme and Globex.</w:t></w:r></w:p>"
+		P("berschrift2", "1.1 Acme") P("berschrift4", "Too deep")
+		"<w:p><w:r><w:br w:type=\"page\"/><w:t>Next page.</w:t></w:r></w:p>" P("berschrift1", "2 Terms")
+		P("Heading1", "not a style of this file") "</w:body></w:document>";
+	char *path = make_docx_styled("styled.docx", xml, sizeof(xml) - 1, styles);
+	struct plat_pages p;
+	extract(path, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &p);
+	assert_string_equal(p.title, "Supplier agreement");
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.pages[0].n_headings, 2);
+	expect_heading(&p.pages[0], 0, 1, "1 Parties", NULL, "1 Parties\nAcme");
+	expect_heading(&p.pages[0], 1, 2, "1.1 Acme", NULL, "1.1 Acme\n");
+	assert_int_equal(p.pages[1].n_headings, 1);
+	expect_heading(&p.pages[1], 0, 1, "2 Terms", NULL, "2 Terms\n");
+	plat_pages_free(&p);
+	free(path);
+	/* Without styles.xml, Word's own ids; no Title: the first heading is the title. */
+	const char xml2[] = "<w:document " W "><w:body>" P("Heading2", "Scope") "<w:p><w:r><w:t>All.</w:t></w:r></w:p>"
+		P("Heading3", "Detail") "</w:body></w:document>";
+	path = make_docx("plain-styles.docx", xml2, sizeof(xml2) - 1);
+	extract(path, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &p);
+	assert_string_equal(p.title, "Scope");
+	assert_int_equal(p.pages[0].n_headings, 2);
+	expect_heading(&p.pages[0], 1, 3, "Detail", NULL, "Detail\n");
+	plat_pages_free(&p);
+	free(path);
+#undef P
+}
+
+/* A PDF of pages of lines (12 pt Helvetica, top to bottom), with an Info title and an
+ * outline when given: entries with their level and page (from 0), some reached through a
+ * named destination. */
+struct outline_item {
+	const char *title;
+	int level, page;
+	bool named;
+};
+
+static char *make_pdf_doc(const char *const *const *pages, int n, const char *title, const struct outline_item *ol,
+			  int n_ol, size_t *len)
+{
+	/* 1 catalog, 2 pages, 3 font, 4 info, 5 dests, 6 outlines, then 2 per page, then items */
+	int first_page = 7, first_item = 7 + 2 * n, total = first_item + n_ol - 1;
+	long *offsets = plat_xcalloc((size_t)total + 1, sizeof(long));
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_buf_puts(&b, "%PDF-1.4\n");
+#define OBJ(k) (offsets[k] = (long)b.len, plat_buf_printf(&b, "%d 0 obj\n", k))
+	OBJ(1);
+	plat_buf_printf(&b, "<< /Type /Catalog /Pages 2 0 R /Dests 5 0 R%s >>\nendobj\n", n_ol ? " /Outlines 6 0 R" : "");
+	OBJ(2);
+	plat_buf_puts(&b, "<< /Type /Pages /Kids [");
+	for (int i = 0; i < n; i++)
+		plat_buf_printf(&b, "%d 0 R ", first_page + 2 * i);
+	plat_buf_printf(&b, "] /Count %d >>\nendobj\n", n);
+	OBJ(3);
+	plat_buf_puts(&b, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+	OBJ(4);
+	plat_buf_printf(&b, "<< /Producer (test)%s%s%s >>\nendobj\n", title ? " /Title (" : "", title ? title : "",
+			title ? ")" : "");
+	OBJ(5);
+	plat_buf_puts(&b, "<<");
+	for (int i = 0; i < n_ol; i++)
+		if (ol[i].named)
+			plat_buf_printf(&b, " /d%d [%d 0 R /XYZ 0 792 0]", i, first_page + 2 * ol[i].page);
+	plat_buf_puts(&b, " >>\nendobj\n");
+	/* The outline tree from the levels: parent, siblings, children. */
+	int parent[64], prev[64], next[64], first[64], last[64], count[64];
+	for (int i = 0; i < n_ol; i++) {
+		parent[i] = -1, prev[i] = next[i] = first[i] = last[i] = -1, count[i] = 0;
+		for (int k = i - 1; k >= 0; k--)
+			if (ol[k].level < ol[i].level) {
+				parent[i] = k;
+				break;
+			}
+		for (int k = i - 1; k >= 0 && ol[k].level >= ol[i].level; k--)
+			if (ol[k].level == ol[i].level && parent[k] == parent[i]) {
+				prev[i] = k, next[k] = i;
+				break;
+			}
+		if (parent[i] >= 0) {
+			if (first[parent[i]] < 0)
+				first[parent[i]] = i;
+			last[parent[i]] = i;
+		}
+	}
+	for (int i = 0; i < n_ol; i++)
+		for (int k = parent[i]; k >= 0; k = parent[k])
+			count[k]++;
+	int top_first = -1, top_last = -1;
+	for (int i = 0; i < n_ol; i++)
+		if (parent[i] < 0) {
+			top_first = top_first < 0 ? i : top_first;
+			top_last = i;
+		}
+	OBJ(6);
+	if (n_ol)
+		plat_buf_printf(&b, "<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>\nendobj\n",
+				first_item + top_first, first_item + top_last, n_ol);
+	else
+		plat_buf_puts(&b, "<< >>\nendobj\n");
+	for (int i = 0; i < n; i++) {
+		struct plat_buf c = PLAT_BUF_INIT;
+		int y = 750;
+		for (const char *const *l = pages[i]; *l; l++, y -= 16)
+			plat_buf_printf(&c, "BT /F1 12 Tf 72 %d Td (%s) Tj ET\n", y, *l);
+		OBJ(first_page + 2 * i);
+		plat_buf_printf(&b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R"
+				    " /Resources << /Font << /F1 3 0 R >> >> >>\nendobj\n", first_page + 2 * i + 1);
+		OBJ(first_page + 2 * i + 1);
+		plat_buf_printf(&b, "<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n", c.len, c.data);
+		plat_buf_free(&c);
+	}
+	for (int i = 0; i < n_ol; i++) {
+		OBJ(first_item + i);
+		plat_buf_printf(&b, "<< /Title (%s) /Parent %d 0 R", ol[i].title, parent[i] < 0 ? 6 : first_item + parent[i]);
+		if (prev[i] >= 0)
+			plat_buf_printf(&b, " /Prev %d 0 R", first_item + prev[i]);
+		if (next[i] >= 0)
+			plat_buf_printf(&b, " /Next %d 0 R", first_item + next[i]);
+		if (first[i] >= 0)
+			plat_buf_printf(&b, " /First %d 0 R /Last %d 0 R /Count %d", first_item + first[i], first_item + last[i],
+					count[i]);
+		if (ol[i].named)
+			plat_buf_printf(&b, " /Dest /d%d", i);
+		else
+			plat_buf_printf(&b, " /Dest [%d 0 R /XYZ 0 792 0]", first_page + 2 * ol[i].page);
+		plat_buf_puts(&b, " >>\nendobj\n");
+	}
+#undef OBJ
+	long xref = (long)b.len;
+	plat_buf_printf(&b, "xref\n0 %d\n0000000000 65535 f \n", total + 1);
+	for (int i = 1; i <= total; i++)
+		plat_buf_printf(&b, "%010ld 00000 n \n", offsets[i]);
+	plat_buf_printf(&b, "trailer\n<< /Size %d /Root 1 0 R /Info 4 0 R >>\nstartxref\n%ld\n%%%%EOF\n", total + 1, xref);
+	free(offsets);
+	*len = b.len;
+	return plat_buf_detach(&b);
+}
+
+/* A manual: its name on top of every page, "Chapter N: ..." below it on all but each
+ * chapter's first page, "Page N" at the foot. */
+static void test_pdf_running_headers(void **state)
+{
+	(void)state;
+	static const char *const pages[8][8] = {
+		{"Widget Manual", "1 Basics", "Widgets are small. Note well.", "They turn.", "Page 1", NULL},
+		{"Widget Manual", "Chapter 1: Basics", "Note well.", "Widgets need oil.", "Page 2", NULL},
+		{"Widget Manual", "Chapter 1: Basics", "Oil them weekly.", "Page 3", NULL},
+		{"Widget Manual", "Chapter 1: Basics", "Clean them too.", "4", "Page 4", NULL},
+		{"Widget Manual", "2 Advanced", "Widgets can fly.", "Page 5", NULL},
+		{"Widget Manual", "Chapter 2: Advanced", "Flying needs wings.", "Page 6", NULL},
+		{"Widget Manual", "Chapter 2: Advanced", "Wings need care.", "Page 7", NULL},
+		{"Widget Manual", "Chapter 2: Advanced", "Land softly.", "Page 8", NULL},
+	};
+	const char *const *list[8];
+	for (int i = 0; i < 8; i++)
+		list[i] = pages[i];
+	size_t len;
+	char *pdf = make_pdf_doc(list, 8, "Widget Manual", NULL, 0, &len);
+	char *path = write_file("manual.pdf", pdf, len);
+	free(pdf);
+	struct plat_pages p;
+	extract(path, "application/pdf", &p);
+	assert_int_equal(p.n, 8);
+	assert_string_equal(p.title, "Widget Manual");
+	assert_int_equal(p.running_lines, 8 + 8 + 6);
+	for (size_t i = 0; i < p.n; i++) {
+		const char *t = p.pages[i].text;
+		if (strstr(t, "Widget Manual") || strstr(t, "Chapter") || strstr(t, "Page "))
+			fail_msg("page %zu keeps a running line:\n%s", i + 1, t);
+		const char *want = i < 4 ? "Chapter 1: Basics" : "Chapter 2: Advanced";
+		if (!p.pages[i].running || strcmp(p.pages[i].running, want))
+			fail_msg("page %zu's running header '%s' (want '%s')", i + 1, p.pages[i].running ? p.pages[i].running : "", want);
+	}
+	/* the text around them stays, the chapters' own titles and a line on two pages too */
+	assert_non_null(strstr(p.pages[0].text, "1 Basics\n"));
+	assert_non_null(strstr(p.pages[4].text, "2 Advanced\n"));
+	assert_non_null(strstr(p.pages[1].text, "Note well."));
+	assert_non_null(strstr(p.pages[3].text, "Clean them too.\n4\n")); /* a number, but not a footer */
+	assert_int_equal(p.pages[0].n_headings, 0);
+	plat_pages_free(&p);
+	free(path);
+	/* Two pages repeat nothing often enough. */
+	pdf = make_pdf_doc(list, 2, NULL, NULL, 0, &len);
+	path = write_file("short.pdf", pdf, len);
+	free(pdf);
+	extract(path, "application/pdf", &p);
+	assert_int_equal(p.running_lines, 0);
+	assert_non_null(strstr(p.pages[1].text, "Chapter 1: Basics"));
+	assert_null(p.title);
+	plat_pages_free(&p);
+	free(path);
+}
+
+static void test_pdf_outline(void **state)
+{
+	(void)state;
+	static const char *const p1[] = {"1 Basics", "Widgets are small.", "1.1 Setup", "Unpack the widget.", NULL};
+	static const char *const p2[] = {"More setup text.", "1.2 Cleaning", "Use a cloth.", NULL};
+	static const char *const p3[] = {"2 Advanced", "Widgets can fly.", "2.1 Deep", "Deeper still.", "2.1.1 Deeper",
+					 "2.1.1.1 Too deep", NULL};
+	const char *const *list[] = {p1, p2, p3};
+	const struct outline_item ol[] = {
+		{"1 Basics", 1, 0, false},  {"1.1 Setup", 2, 0, false}, {"Cleaning", 2, 1, true},
+		{"Not on the page", 3, 1, false}, {"2 Advanced", 1, 2, false}, {"2.1 Deep", 2, 2, false},
+		{"2.1.1 Deeper", 3, 2, false}, {"2.1.1.1 Too deep", 4, 2, false},
+	};
+	size_t len;
+	char *pdf = make_pdf_doc(list, 3, NULL, ol, 8, &len);
+	char *path = write_file("outline.pdf", pdf, len);
+	free(pdf);
+	struct plat_pages p;
+	extract(path, "application/pdf", &p);
+	assert_string_equal(p.title, "1 Basics"); /* no Info title: the outline's first entry */
+	assert_int_equal(p.pages[0].n_headings, 2);
+	expect_heading(&p.pages[0], 0, 1, "1 Basics", NULL, "1 Basics\n");
+	expect_heading(&p.pages[0], 1, 2, "1.1 Setup", NULL, "1.1 Setup\nUnpack");
+	/* through a named destination; the number the outline leaves out comes from the page */
+	assert_int_equal(p.pages[1].n_headings, 2);
+	expect_heading(&p.pages[1], 0, 2, "1.2 Cleaning", NULL, "1.2 Cleaning\n");
+	expect_heading(&p.pages[1], 1, 3, "Not on the page", NULL, "1.2 Cleaning"); /* after the one before it */
+	assert_int_equal(p.pages[2].n_headings, 3); /* level 4 is not kept */
+	expect_heading(&p.pages[2], 1, 2, "2.1 Deep", NULL, "2.1 Deep\n");
+	expect_heading(&p.pages[2], 2, 3, "2.1.1 Deeper", NULL, "2.1.1 Deeper\n");
+	plat_pages_free(&p);
+	free(path);
+}
+
+/* plat_extract_running alone, on texts as poppler gives them. */
+static void test_running_lines(void **state)
+{
+	(void)state;
+	char *t[5] = {
+		plat_xstrdup("xi\nPreface\nBody one.\n"),
+		plat_xstrdup("xii\nPreface\nBody two.\n\n"),
+		plat_xstrdup("Chapter 3 Gears 13\nxiii\nBody three.\nfooter note 1\n"),
+		plat_xstrdup("Chapter 3 Gears 14\nBody four.\nfooter note 2"),
+		plat_xstrdup("Chapter 3 Gears 15\nBody five.\nfooter note 3\n"),
+	};
+	char *running[5];
+	size_t removed = plat_extract_running(t, 5, "preface", running);
+	/* roman page numbers (3), "Chapter 3 Gears N" (3), "footer note N" (3); "Preface" is on
+	 * two pages only */
+	assert_int_equal(removed, 9);
+	assert_string_equal(t[0], "Preface\nBody one.\n");
+	assert_string_equal(t[2], "Body three.\n");
+	assert_string_equal(t[3], "Body four.\n");
+	assert_null(running[0]); /* nothing before, and the next page starts no chapter */
+	assert_string_equal(running[2], "Chapter 3 Gears");
+	assert_string_equal(running[4], "Chapter 3 Gears");
+	for (int i = 0; i < 5; i++) {
+		free(t[i]);
+		free(running[i]);
+	}
+	/* Nothing, and empty pages. */
+	assert_int_equal(plat_extract_running(NULL, 0, NULL, running), 0);
+	char *e[3] = {plat_xstrdup(""), plat_xstrdup("\n\n"), plat_xstrdup("")};
+	assert_int_equal(plat_extract_running(e, 3, NULL, running), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_null(running[i]);
+		free(e[i]);
+	}
+}
+
+/* The frames the helper writes are checked like any untrusted input. */
+static void test_frames(void **state)
+{
+	(void)state;
+	struct plat_pages p;
+	const char good[] = "T 5\nTitleP1 10\n# A\nb\n## CH1 0 1 1\nAaH2 6 1 0\nCR 3\nRunN 4\n";
+	assert_int_equal(plat_extract_frames(good, sizeof(good) - 1, &p), 0);
+	assert_string_equal(p.title, "Title");
+	assert_int_equal(p.pages[0].n_headings, 2);
+	assert_string_equal(p.pages[0].headings[0].anchor, "a");
+	assert_null(p.pages[0].headings[1].anchor);
+	assert_string_equal(p.pages[0].running, "Run");
+	assert_int_equal(p.running_lines, 4);
+	plat_pages_free(&p);
+	static const char *const bad[] = {
+		"H1 0 1 0\nA",			/* a heading before any page */
+		"P1 2\nabH1 3 1 0\nA",		/* past the page's end */
+		"P1 2\nabH4 0 1 0\nA",		/* level 4 */
+		"P1 2\nabH0 0 1 0\nA",		/* level 0 */
+		"P1 4\nab\ncH1 3 1 0\nAH1 0 1 0\nB", /* offsets going back */
+		"P1 2\nabH1 0 9 0\nA",		/* longer than what is left */
+		"P1 2\nabR 9\nx",		/* too */
+		"P0 1\na",			/* page 0 */
+		"P1 99999999999999999999999\na", /* overflow */
+		"P1 2\nabX",			/* unknown frame */
+		"R 1\nx",			/* a running header before any page */
+		"T1\nx",			/* no space */
+		"P1 -1\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = plat_extract_frames(bad[i], strlen(bad[i]), &p);
+		plat_pages_free(&p);
+		if (rc != -1)
+			fail_msg("frames '%s' accepted", bad[i]);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -423,6 +839,13 @@ int main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_docx),
 		cmocka_unit_test(test_pdf),
+		cmocka_unit_test(test_html_headings),
+		cmocka_unit_test(test_markdown_headings),
+		cmocka_unit_test(test_docx_headings),
+		cmocka_unit_test(test_pdf_running_headers),
+		cmocka_unit_test(test_pdf_outline),
+		cmocka_unit_test(test_running_lines),
+		cmocka_unit_test(test_frames),
 	};
 	return cmocka_run_group_tests_name("extract", tests, setup, teardown);
 }
