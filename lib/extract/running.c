@@ -226,7 +226,8 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	struct line **order = plat_xcalloc(n_lines ? n_lines : 1, sizeof(*order));
 	for (size_t i = 0; i < n_lines; i++)
 		order[i] = &lines[i];
-	qsort(order, n_lines, sizeof(*order), by_key);
+	if (n_lines)
+		qsort(order, n_lines, sizeof(*order), by_key);
 	/* Groups of equal lines at the same end of pages, counted once per page. */
 	struct group *groups = plat_xcalloc(n_lines ? n_lines : 1, sizeof(*groups));
 	size_t n_groups = 0;
@@ -259,8 +260,7 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 				g->document = true;
 		}
 	}
-	/* Per page: the chapter its header names (the most specific one), and the text without
-	 * its running lines (candidates are in page order, each page's in line order). */
+	/* Per page: the chapter its header names, the most specific one when there are two. */
 	size_t removed = 0;
 	long *chapter = plat_xcalloc(n ? n : 1, sizeof(*chapter)); /* line index + 1, or 0 */
 	for (size_t i = 0; i < n_lines; i++) {
@@ -287,21 +287,19 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	}
 	/* A page without one is its chapter's first (the next page names a new chapter) or
 	 * continues the one before. */
+	const char *prev = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (chapter[i])
+		if (chapter[i]) {
+			prev = running[i];
 			continue;
-		const char *prev = NULL;
-		for (size_t k = i; k-- > 0;)
-			if (chapter[k]) {
-				prev = running[k];
-				break;
-			}
+		}
 		const char *next = i + 1 < n && chapter[i + 1] ? running[i + 1] : NULL;
 		const char *pick = next && (!prev || strcmp(next, prev)) ? next : prev;
 		if (pick)
 			running[i] = plat_xstrdup(pick);
 	}
-	qsort(lines, n_lines, sizeof(*lines), by_place); /* order[] and chapter[] are done with */
+	if (n_lines)
+		qsort(lines, n_lines, sizeof(*lines), by_place); /* order[] and chapter[] are done with */
 	for (size_t p = 0, i = 0; p < n; p++) {
 		char *t = texts[p];
 		size_t w = 0, r = 0, len = strlen(t);
