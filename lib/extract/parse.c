@@ -1,8 +1,10 @@
 /* The helper's side of extraction (linked into platctl-extract only, never into platctl):
- * the parsers, reading the untrusted file from a descriptor and writing pages as frames
- * "P<number> <length>\n<bytes>" to another. They run after plat_sandbox_confine, so they
- * open nothing by name: libzip and poppler get the descriptor, libxml2 the bytes. */
+ * the parsers, reading the untrusted file from a descriptor and writing pages, headings and
+ * titles as frames (extract.h) to another; PDF is in pdf.c. They run after
+ * plat_sandbox_confine, so they open nothing by name: libzip and poppler get the
+ * descriptor, libxml2 the bytes. */
 #include "extract/extract.h"
+#include "extract/helper.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -27,19 +29,7 @@
 
 /* ---- frames ---- */
 
-/* The headings of the page being built, offsets into its raw (not yet sanitised) text. */
-struct heads {
-	struct plat_heading *h;
-	size_t n, cap;
-};
-
-static bool blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-/* Valid UTF-8 with white space collapsed and trimmed: a heading's or a title's text. */
-static char *clean_line(const char *s, size_t len)
+char *plat_extract_clean(const char *s, size_t len)
 {
 	struct plat_buf raw = PLAT_BUF_INIT, b = PLAT_BUF_INIT;
 	plat_utf8_sanitize(&raw, s, len);
@@ -47,7 +37,7 @@ static char *clean_line(const char *s, size_t len)
 	plat_buf_reserve(&b, 0);
 	for (size_t i = 0; i < raw.len; i++) {
 		char c = raw.data[i] ? raw.data[i] : ' ';
-		if (blank(c)) {
+		if (plat_extract_blank(c)) {
 			if (b.len && b.data[b.len - 1] != ' ')
 				plat_buf_putc(&b, ' ');
 		} else {
@@ -64,9 +54,9 @@ static char *clean_line(const char *s, size_t len)
 	return plat_buf_detach(&b);
 }
 
-static void heads_add(struct heads *h, size_t offset, int level, const char *text, size_t len, const char *anchor)
+void plat_heads_add(struct plat_heads *h, size_t offset, int level, const char *text, size_t len, const char *anchor)
 {
-	char *t = clean_line(text, len);
+	char *t = plat_extract_clean(text, len);
 	if (!*t || level < 1 || level > 3) {
 		free(t);
 		return;
@@ -75,11 +65,11 @@ static void heads_add(struct heads *h, size_t offset, int level, const char *tex
 		h->cap = h->cap ? h->cap * 2 : 16;
 		h->h = plat_xrealloc(h->h, h->cap * sizeof(*h->h));
 	}
-	char *a = anchor && *anchor ? clean_line(anchor, strlen(anchor)) : NULL;
+	char *a = anchor && *anchor ? plat_extract_clean(anchor, strlen(anchor)) : NULL;
 	h->h[h->n++] = (struct plat_heading){offset, level, t, a};
 }
 
-static void heads_clear(struct heads *h)
+void plat_heads_clear(struct plat_heads *h)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		free(h->h[i].text);
@@ -88,9 +78,9 @@ static void heads_clear(struct heads *h)
 	h->n = 0;
 }
 
-static void heads_free(struct heads *h)
+void plat_heads_free(struct plat_heads *h)
 {
-	heads_clear(h);
+	plat_heads_clear(h);
 	free(h->h);
 	h->h = NULL;
 	h->cap = 0;
@@ -99,7 +89,7 @@ static void heads_free(struct heads *h)
 /* The page, then its headings. The text is sanitised piece by piece between the headings'
  * offsets (each at the start of a line, so never inside a UTF-8 sequence), so the offsets
  * can follow the bytes the sanitising replaces. */
-static int emit_page(int fd, int number, const char *text, size_t len, const struct heads *h)
+int plat_extract_emit_page(int fd, int number, const char *text, size_t len, const struct plat_heads *h)
 {
 	struct plat_buf clean = PLAT_BUF_INIT, frame = PLAT_BUF_INIT;
 	size_t n = h ? h->n : 0, done = 0;
@@ -130,12 +120,12 @@ static int emit_page(int fd, int number, const char *text, size_t len, const str
 }
 
 /* A title (T) or running header (R) frame; nothing for NULL. */
-static int emit_string(int fd, char kind, const char *s)
+int plat_extract_emit_string(int fd, char kind, const char *s)
 {
 	if (!s || !*s)
 		return 0;
 	struct plat_buf frame = PLAT_BUF_INIT;
-	char *c = clean_line(s, strlen(s));
+	char *c = plat_extract_clean(s, strlen(s));
 	plat_buf_printf(&frame, "%c %zu\n%s", kind, strlen(c), c);
 	int rc = plat_write_all(fd, frame.data, frame.len);
 	free(c);
@@ -143,7 +133,7 @@ static int emit_string(int fd, char kind, const char *s)
 	return rc;
 }
 
-static int fail(int fd, const char *msg)
+int plat_extract_fail(int fd, const char *msg)
 {
 	plat_write_all(fd, msg, strlen(msg));
 	return 1;
@@ -171,7 +161,7 @@ struct fence {
 	size_t n;
 };
 
-static void markdown_headings(const char *p, size_t len, struct fence *f, struct heads *h, char **title)
+static void markdown_headings(const char *p, size_t len, struct fence *f, struct plat_heads *h, char **title)
 {
 	for (size_t ls = 0; ls < len;) {
 		const char *nl = memchr(p + ls, '\n', len - ls);
@@ -193,7 +183,7 @@ static void markdown_headings(const char *p, size_t len, struct fence *f, struct
 			size_t t = i + run;
 			if (run <= 6 && (t == le || p[t] == ' ' || p[t] == '\t')) {
 				size_t e = le;
-				while (e > t && blank(p[e - 1]))
+				while (e > t && plat_extract_blank(p[e - 1]))
 					e--;
 				size_t k = e;
 				while (k > t && p[k - 1] == '#')
@@ -201,13 +191,13 @@ static void markdown_headings(const char *p, size_t len, struct fence *f, struct
 				if (k == t || p[k - 1] == ' ' || p[k - 1] == '\t')
 					e = k;
 				if (run == 1 && !*title) {
-					*title = clean_line(p + t, e - t);
+					*title = plat_extract_clean(p + t, e - t);
 					if (!**title) {
 						free(*title);
 						*title = NULL;
 					}
 				}
-				heads_add(h, ls, (int)run, p + t, e - t, NULL);
+				plat_heads_add(h, ls, (int)run, p + t, e - t, NULL);
 			}
 		}
 		ls = le + 1;
@@ -218,27 +208,27 @@ static int text_pages(struct job *j, int fd, bool markdown)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->in, &b, 1u << 30) < 0)
-		return fail(fd, "cannot read the file");
+		return plat_extract_fail(fd, "cannot read the file");
 	int page = 1, rc = 0;
 	const char *p = b.data, *end = b.data + b.len;
-	struct heads h = {0};
+	struct plat_heads h = {0};
 	struct fence f = {0};
 	char *title = NULL;
 	while (rc == 0) {
 		const char *ff = memchr(p, '\f', (size_t)(end - p));
 		const char *stop = ff ? ff : end;
-		heads_clear(&h);
+		plat_heads_clear(&h);
 		if (markdown)
 			markdown_headings(p, (size_t)(stop - p), &f, &h, &title);
-		rc = emit_page(fd, page++, p, (size_t)(stop - p), &h);
+		rc = plat_extract_emit_page(fd, page++, p, (size_t)(stop - p), &h);
 		if (!ff)
 			break;
 		p = ff + 1;
 	}
 	if (rc == 0)
-		rc = emit_string(fd, 'T', title);
+		rc = plat_extract_emit_string(fd, 'T', title);
 	free(title);
-	heads_free(&h);
+	plat_heads_free(&h);
 	plat_buf_free(&b);
 	return rc;
 }
@@ -288,7 +278,7 @@ static char *attr(xmlNodePtr n, const char *name)
  * <section id> or <div id> names the first heading inside it, as in Sphinx's output). */
 struct html_state {
 	struct plat_buf *out;
-	struct heads *heads;
+	struct plat_heads *heads;
 	char *title;
 	size_t title_at; /* (size_t)-1: not inside <title> */
 	xmlNodePtr heading;
@@ -372,7 +362,7 @@ static void html_leave(struct html_state *st, xmlNodePtr node, const char *name)
 	if (node == st->heading) {
 		const char *a = st->anchor_own ? st->anchor_own : st->anchor_a ? st->anchor_a : st->anchor_box;
 		size_t from = st->heading_text_at < st->out->len ? st->heading_text_at : st->out->len;
-		heads_add(st->heads, st->heading_at, st->heading_level, st->out->data + from, st->out->len - from, a);
+		plat_heads_add(st->heads, st->heading_at, st->heading_level, st->out->data + from, st->out->len - from, a);
 		if (!st->title && st->heading_level == 1 && st->heads->n)
 			st->title = plat_xstrdup(st->heads->h[st->heads->n - 1].text);
 		free(st->anchor_own);
@@ -381,7 +371,7 @@ static void html_leave(struct html_state *st, xmlNodePtr node, const char *name)
 		st->anchor_own = st->anchor_a = st->anchor_box = NULL;
 		st->heading = NULL;
 	} else if (!strcmp(name, "title") && st->title_at != (size_t)-1) {
-		char *t = clean_line(st->out->data + st->title_at, st->out->len - st->title_at);
+		char *t = plat_extract_clean(st->out->data + st->title_at, st->out->len - st->title_at);
 		if (*t) {
 			free(st->title);
 			st->title = t;
@@ -458,13 +448,13 @@ static int html_pages(struct job *j, int fd)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->in, &b, 256u << 20) < 0)
-		return fail(fd, "cannot read the file");
+		return plat_extract_fail(fd, "cannot read the file");
 	/* HUGE lifts libxml2's nesting limit (256), past which the rest of the document would
 	 * be dropped without a word; the child's memory limit still bounds the tree. */
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
 		plat_buf_free(&b);
-		return fail(fd, "too large to parse within extract.memory_limit");
+		return plat_extract_fail(fd, "too large to parse within extract.memory_limit");
 	}
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, b.data, (int)b.len, NULL, NULL,
 					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
@@ -476,19 +466,19 @@ static int html_pages(struct job *j, int fd)
 	plat_buf_free(&b);
 	if (out_of_memory) {
 		xmlFreeDoc(doc);
-		return fail(fd, "too large to parse within extract.memory_limit");
+		return plat_extract_fail(fd, "too large to parse within extract.memory_limit");
 	}
 	if (!doc)
-		return fail(fd, "not parseable as HTML");
+		return plat_extract_fail(fd, "not parseable as HTML");
 	struct plat_buf text = PLAT_BUF_INIT;
 	plat_buf_reserve(&text, 0);
-	struct heads h = {0};
+	struct plat_heads h = {0};
 	struct html_state hs = {.out = &text, .heads = &h, .title_at = (size_t)-1};
 	html_walk(xmlDocGetRootElement(doc), &hs);
 	xmlFreeDoc(doc);
-	int rc = emit_page(fd, 1, text.data, text.len, &h);
+	int rc = plat_extract_emit_page(fd, 1, text.data, text.len, &h);
 	if (rc == 0)
-		rc = emit_string(fd, 'T', hs.title);
+		rc = plat_extract_emit_string(fd, 'T', hs.title);
 	free(hs.title);
 	free(hs.anchor_own);
 	free(hs.anchor_a);
@@ -496,7 +486,7 @@ static int html_pages(struct job *j, int fd)
 	for (size_t i = 0; i < hs.n_boxes; i++)
 		free(hs.boxes[i].id);
 	free(hs.boxes);
-	heads_free(&h);
+	plat_heads_free(&h);
 	plat_buf_free(&text);
 	return rc;
 }
@@ -514,7 +504,7 @@ struct docx_state {
 	int fd;
 	int page;
 	struct plat_buf text;
-	struct heads heads;
+	struct plat_heads heads;
 	char *title, *first_heading;
 	struct docx_style *styles;
 	size_t n_styles;
@@ -603,8 +593,8 @@ static void docx_walk(xmlNodePtr n, struct docx_state *s)
 			bool page = !strcmp(name, "lastRenderedPageBreak") || (type && !strcmp((char *)type, "page"));
 			xmlFree(type);
 			if (page && s->text.len) {
-				emit_page(s->fd, s->page++, s->text.data, s->text.len, &s->heads);
-				heads_clear(&s->heads);
+				plat_extract_emit_page(s->fd, s->page++, s->text.data, s->text.len, &s->heads);
+				plat_heads_clear(&s->heads);
 				plat_buf_reset(&s->text);
 			} else if (!page) {
 				plat_buf_putc(&s->text, '\n');
@@ -617,9 +607,9 @@ static void docx_walk(xmlNodePtr n, struct docx_state *s)
 			if (page != s->page)
 				at = 0;
 			if (level == 0 && !s->title)
-				s->title = clean_line(s->text.data + at, s->text.len - at);
+				s->title = plat_extract_clean(s->text.data + at, s->text.len - at);
 			else if (level >= 1 && level <= 3) {
-				heads_add(&s->heads, at, level, s->text.data + at, s->text.len - at, NULL);
+				plat_heads_add(&s->heads, at, level, s->text.data + at, s->text.len - at, NULL);
 				if (!s->first_heading && s->heads.n)
 					s->first_heading = plat_xstrdup(s->heads.h[s->heads.n - 1].text);
 			}
@@ -661,7 +651,7 @@ static int docx_pages(struct job *j, int fd)
 	int err = 0;
 	zip_t *z = zip_fdopen(j->in, ZIP_RDONLY, &err); /* takes the fd */
 	if (!z)
-		return fail(fd, "not a DOCX file (not a zip archive)");
+		return plat_extract_fail(fd, "not a DOCX file (not a zip archive)");
 	const char *msg = NULL;
 	size_t len = 0, styles_len = 0;
 	char *xml = zip_member(z, "word/document.xml", &len, &msg);
@@ -669,7 +659,7 @@ static int docx_pages(struct job *j, int fd)
 	char *styles = xml ? zip_member(z, "word/styles.xml", &styles_len, &ignored) : NULL;
 	zip_close(z);
 	if (!xml)
-		return fail(fd, msg);
+		return plat_extract_fail(fd, msg);
 	struct docx_state s = {fd, 1, PLAT_BUF_INIT, {0}, NULL, NULL, NULL, 0};
 	if (styles)
 		docx_styles(styles, styles_len, &s);
@@ -679,203 +669,23 @@ static int docx_pages(struct job *j, int fd)
 	free(xml);
 	int rc = 0;
 	if (!doc) {
-		rc = fail(fd, "word/document.xml is not well-formed XML");
+		rc = plat_extract_fail(fd, "word/document.xml is not well-formed XML");
 	} else {
 		plat_buf_reserve(&s.text, 0);
 		docx_walk(xmlDocGetRootElement(doc), &s);
 		xmlFreeDoc(doc);
 		if (s.text.len || s.page == 1)
-			rc = emit_page(fd, s.page, s.text.data, s.text.len, &s.heads);
+			rc = plat_extract_emit_page(fd, s.page, s.text.data, s.text.len, &s.heads);
 		if (rc == 0)
-			rc = emit_string(fd, 'T', s.title && *s.title ? s.title : s.first_heading);
+			rc = plat_extract_emit_string(fd, 'T', s.title && *s.title ? s.title : s.first_heading);
 	}
 	free(s.title);
 	free(s.first_heading);
 	for (size_t i = 0; i < s.n_styles; i++)
 		free(s.styles[i].id);
 	free(s.styles);
-	heads_free(&s.heads);
+	plat_heads_free(&s.heads);
 	plat_buf_free(&s.text);
-	return rc;
-}
-
-/* ---- PDF ---- */
-
-struct outline_entry {
-	int page; /* from 0 */
-	int level;
-	char *title;
-};
-
-struct outline {
-	struct outline_entry *e;
-	size_t n, cap;
-};
-
-/* The outline's entries of levels 1-3 in document order, each with the page its
- * destination is on (named destinations resolved). Depth is bounded by the levels kept, so
- * a hostile outline nested a million deep costs nothing. */
-static void outline_walk(PopplerDocument *doc, PopplerIndexIter *it, int level, struct outline *o)
-{
-	do {
-		PopplerAction *a = poppler_index_iter_get_action(it);
-		if (a && a->type == POPPLER_ACTION_GOTO_DEST && a->goto_dest.title && a->goto_dest.dest) {
-			PopplerDest *d = a->goto_dest.dest, *named = NULL;
-			if (d->type == POPPLER_DEST_NAMED && d->named_dest)
-				d = named = poppler_document_find_dest(doc, d->named_dest);
-			if (d && d->page_num >= 1) {
-				if (o->n == o->cap) {
-					o->cap = o->cap ? o->cap * 2 : 32;
-					o->e = plat_xrealloc(o->e, o->cap * sizeof(*o->e));
-				}
-				o->e[o->n++] = (struct outline_entry){d->page_num - 1, level,
-								      clean_line(a->goto_dest.title, strlen(a->goto_dest.title))};
-			}
-			if (named)
-				poppler_dest_free(named);
-		}
-		if (a)
-			poppler_action_free(a);
-		if (level < 3) {
-			PopplerIndexIter *child = poppler_index_iter_get_child(it);
-			if (child) {
-				outline_walk(doc, child, level + 1, o);
-				poppler_index_iter_free(child);
-			}
-		}
-	} while (poppler_index_iter_next(it));
-}
-
-/* Does text at s start with title, white space and case aside? */
-static bool starts_with(const char *s, const char *title)
-{
-	for (;;) {
-		while (blank(*title))
-			title++;
-		while (blank(*s))
-			s++;
-		if (!*title)
-			return true;
-		if (!*s || g_ascii_tolower(*s) != g_ascii_tolower(*title))
-			return false;
-		s++, title++;
-	}
-}
-
-/* The offset of the line, at or after from, where the heading's text starts, maybe after
- * a section number the outline leaves out ("2.1 Variations" for "Variations": *number and
- * *number_len say where it is); SIZE_MAX when the page does not show it. */
-static size_t locate(const char *text, size_t from, const char *title, const char **number, size_t *number_len)
-{
-	*number = NULL;
-	*number_len = 0;
-	if (!*title)
-		return SIZE_MAX;
-	for (size_t ls = from, len = strlen(text); ls < len;) {
-		const char *line = text + ls;
-		if (starts_with(line, title))
-			return ls;
-		const char *w = line;
-		while (*w == ' ' || *w == '\t')
-			w++;
-		const char *e = w;
-		bool digit = false;
-		while (*e && !blank(*e))
-			digit |= *e >= '0' && *e <= '9', e++;
-		if (digit && *e == ' ' && starts_with(e, title)) {
-			*number = w;
-			*number_len = (size_t)(e - w);
-			return ls;
-		}
-		const char *nl = strchr(line, '\n');
-		if (!nl)
-			break;
-		ls = (size_t)(nl - text) + 1;
-	}
-	return SIZE_MAX;
-}
-
-static int pdf_pages(struct job *j, int fd)
-{
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(j->in, NULL, &gerr); /* takes the fd */
-	if (!doc) {
-		struct plat_buf m = PLAT_BUF_INIT;
-		plat_buf_printf(&m, "not a readable PDF: %s", gerr ? gerr->message : "unknown error");
-		if (gerr)
-			g_error_free(gerr);
-		int rc = fail(fd, m.data);
-		plat_buf_free(&m);
-		return rc;
-	}
-	/* All pages first: running headers are what repeats across them. */
-	int n = poppler_document_get_n_pages(doc);
-	size_t np = n > 0 ? (size_t)n : 0;
-	char **texts = plat_xcalloc(np ? np : 1, sizeof(*texts)), **running = plat_xcalloc(np ? np : 1, sizeof(*running));
-	for (size_t i = 0; i < np; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, (int)i);
-		char *text = page ? poppler_page_get_text(page) : NULL;
-		texts[i] = plat_xstrdup(text ? text : "");
-		g_free(text);
-		if (page)
-			g_object_unref(page);
-	}
-	struct outline o = {0};
-	PopplerIndexIter *it = poppler_index_iter_new(doc);
-	if (it) {
-		outline_walk(doc, it, 1, &o);
-		poppler_index_iter_free(it);
-	}
-	gchar *info = poppler_document_get_title(doc);
-	char *title = info ? clean_line(info, strlen(info)) : NULL;
-	g_free(info);
-	if ((!title || !*title) && o.n) {
-		free(title);
-		title = plat_xstrdup(o.e[0].title);
-	}
-	size_t removed = plat_extract_running(texts, np, title, running);
-	/* Each outline entry where its title shows on its page, else at the page's top (after
-	 * the entry before it on the same page). */
-	struct heads *heads = plat_xcalloc(np ? np : 1, sizeof(*heads));
-	for (size_t i = 0; i < o.n; i++) {
-		size_t pg = (size_t)o.e[i].page;
-		if (pg >= np)
-			continue;
-		struct heads *h = &heads[pg];
-		size_t from = h->n ? h->h[h->n - 1].offset : 0;
-		const char *num;
-		size_t num_len;
-		size_t at = locate(texts[pg], from, o.e[i].title, &num, &num_len);
-		/* The section's number is part of its name ("2.1 Variations on read.table"). */
-		struct plat_buf name = PLAT_BUF_INIT;
-		plat_buf_printf(&name, "%.*s%s%s", (int)num_len, num ? num : "", num ? " " : "", o.e[i].title);
-		heads_add(h, at == SIZE_MAX ? from : at, o.e[i].level, name.data, name.len, NULL);
-		plat_buf_free(&name);
-	}
-	int rc = emit_string(fd, 'T', title);
-	for (size_t i = 0; i < np && rc == 0; i++) {
-		rc = emit_page(fd, (int)i + 1, texts[i], strlen(texts[i]), &heads[i]);
-		if (rc == 0)
-			rc = emit_string(fd, 'R', running[i]);
-	}
-	if (rc == 0 && removed) {
-		char line[32];
-		snprintf(line, sizeof(line), "N %zu\n", removed);
-		rc = plat_write_all(fd, line, strlen(line));
-	}
-	for (size_t i = 0; i < np; i++) {
-		free(texts[i]);
-		free(running[i]);
-		heads_free(&heads[i]);
-	}
-	for (size_t i = 0; i < o.n; i++)
-		free(o.e[i].title);
-	free(o.e);
-	free(heads);
-	free(texts);
-	free(running);
-	free(title);
-	g_object_unref(doc);
 	return rc;
 }
 
@@ -884,14 +694,14 @@ int plat_extract_parse(int in, const char *content_type, int fd)
 	struct job job = {in}, *j = &job;
 	const char *t = content_type ? content_type : "";
 	if (!strcmp(t, "application/pdf"))
-		return pdf_pages(j, fd);
+		return plat_extract_pdf(j->in, fd);
 	if (!strcmp(t, "text/html") || !strcmp(t, "application/xhtml+xml"))
 		return html_pages(j, fd);
 	if (!strcmp(t, DOCX_TYPE))
 		return docx_pages(j, fd);
 	if (!strncmp(t, "text/", 5))
 		return text_pages(j, fd, !strcmp(t, "text/markdown") || !strcmp(t, "text/x-markdown"));
-	return fail(fd, "no text extractor for this content type");
+	return plat_extract_fail(fd, "no text extractor for this content type");
 }
 
 /* ---- warm-up: what the libraries load lazily, loaded before the seccomp filter ---- */
