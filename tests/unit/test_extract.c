@@ -540,7 +540,8 @@ static void test_docx_headings(void **state)
 #undef P
 }
 
-/* A PDF of pages of lines (12 pt Helvetica, top to bottom), with an Info title and an
+/* A PDF of pages of lines (12 pt Helvetica, top to bottom; "# " and "## " before a line set
+ * it in 20 and 16 pt), with an Info title and an
  * outline when given: entries with their level and page (from 0), some reached through a
  * named destination. */
 struct outline_item {
@@ -614,8 +615,11 @@ static char *make_pdf_doc(const char *const *const *pages, int n, const char *ti
 	for (int i = 0; i < n; i++) {
 		struct plat_buf c = PLAT_BUF_INIT;
 		int y = 750;
-		for (const char *const *l = pages[i]; *l; l++, y -= 16)
-			plat_buf_printf(&c, "BT /F1 12 Tf 72 %d Td (%s) Tj ET\n", y, *l);
+		for (const char *const *l = pages[i]; *l; l++, y -= 24) {
+			int hashes = (int)strspn(*l, "#"); /* "# " 20 pt, "## " 16 pt */
+			plat_buf_printf(&c, "BT /F1 %d Tf 72 %d Td (%s) Tj ET\n", hashes == 1 ? 20 : hashes == 2 ? 16 : 12, y,
+					*l + (hashes ? hashes + 1 : 0));
+		}
 		OBJ(first_page + 2 * i);
 		plat_buf_printf(&b, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R"
 				    " /Resources << /Font << /F1 3 0 R >> >> >>\nendobj\n", first_page + 2 * i + 1);
@@ -739,6 +743,31 @@ static void test_pdf_outline(void **state)
 	free(path);
 }
 
+/* Without an outline, the lines set larger than the body are the headings. */
+static void test_pdf_font_headings(void **state)
+{
+	(void)state;
+	static const char *const p1[] = {"# Widgets", "Widgets are small and they turn.", "## Oiling", "Oil them weekly.",
+					 "## Cleaning the", "## widget well", "Use a cloth.", NULL};
+	static const char *const p2[] = {"More about cloths and water.", "# Flying", "Widgets can fly.", NULL};
+	const char *const *list[] = {p1, p2};
+	size_t len;
+	char *pdf = make_pdf_doc(list, 2, NULL, NULL, 0, &len);
+	char *path = write_file("fonts.pdf", pdf, len);
+	free(pdf);
+	struct plat_pages p;
+	extract(path, "application/pdf", &p);
+	assert_string_equal(p.title, "Widgets"); /* no Info title, no outline: the first heading */
+	assert_int_equal(p.pages[0].n_headings, 3);
+	expect_heading(&p.pages[0], 0, 1, "Widgets", NULL, "Widgets\n");
+	expect_heading(&p.pages[0], 1, 2, "Oiling", NULL, "Oiling\n");
+	expect_heading(&p.pages[0], 2, 2, "Cleaning the widget well", NULL, "Cleaning the\nwidget well\n"); /* one, wrapped */
+	assert_int_equal(p.pages[1].n_headings, 1);
+	expect_heading(&p.pages[1], 0, 1, "Flying", NULL, "Flying\n");
+	plat_pages_free(&p);
+	free(path);
+}
+
 /* plat_extract_running alone, on texts as poppler gives them. */
 static void test_running_lines(void **state)
 {
@@ -844,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_docx_headings),
 		cmocka_unit_test(test_pdf_running_headers),
 		cmocka_unit_test(test_pdf_outline),
+		cmocka_unit_test(test_pdf_font_headings),
 		cmocka_unit_test(test_running_lines),
 		cmocka_unit_test(test_frames),
 	};
