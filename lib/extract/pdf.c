@@ -15,6 +15,11 @@
 #include "io/io.h"
 #include "mem/mem.h"
 
+/* Each outline entry costs a search of its page's text: a hostile outline's million
+ * entries for one page would take the parse's whole CPU budget. */
+#define MAX_PAGE_HEADINGS 1000
+#define MAX_OUTLINE 1000000
+
 struct outline_entry {
 	int page; /* from 0 */
 	int level;
@@ -38,7 +43,7 @@ static void outline_walk(PopplerDocument *doc, PopplerIndexIter *it, int level, 
 			PopplerDest *d = a->goto_dest.dest, *named = NULL;
 			if (d->type == POPPLER_DEST_NAMED && d->named_dest)
 				d = named = poppler_document_find_dest(doc, d->named_dest);
-			if (d && d->page_num >= 1) {
+			if (d && d->page_num >= 1 && o->n < MAX_OUTLINE) {
 				if (o->n == o->cap) {
 					o->cap = o->cap ? o->cap * 2 : 32;
 					o->e = plat_xrealloc(o->e, o->cap * sizeof(*o->e));
@@ -295,6 +300,8 @@ int plat_extract_pdf(int in, int fd)
 		if (pg >= np)
 			continue;
 		struct plat_heads *h = &heads[pg];
+		if (h->n >= MAX_PAGE_HEADINGS)
+			continue;
 		size_t from = h->n ? h->h[h->n - 1].offset : 0;
 		const char *num;
 		size_t num_len;
