@@ -286,6 +286,8 @@ struct html_state {
 	size_t heading_at, heading_text_at;
 	int heading_level;
 	char *anchor_own, *anchor_a, *anchor_box;
+	char *pending; /* an <a name> before any heading, with no text after it yet (DocBook) */
+	size_t pending_at;
 	struct box {
 		xmlNodePtr node;
 		char *id;
@@ -341,11 +343,30 @@ static void html_enter(struct html_state *st, xmlNodePtr node, const char *name)
 			st->heading_text_at = st->out->len + (size_t)st->heading_level + 1; /* past "## " */
 			st->anchor_own = attr(node, "id");
 			st->anchor_box = box ? plat_xstrdup(box) : NULL;
+			bool text_since = false;
+			for (size_t i = st->pending_at; st->pending && i < st->out->len; i++)
+				text_since |= !plat_extract_blank(st->out->data[i]);
+			if (st->pending && !text_since) {
+				free(st->anchor_box);
+				st->anchor_box = st->pending; /* before the box's id: it is nearer */
+				st->pending = NULL;
+			}
 		}
+		free(st->pending);
+		st->pending = NULL;
 	} else if (!strcmp(name, "a") && st->heading && !st->anchor_a) {
 		st->anchor_a = attr(node, "id");
 		if (!st->anchor_a)
 			st->anchor_a = attr(node, "name");
+	} else if (!strcmp(name, "a") && !st->heading) {
+		char *a = attr(node, "id");
+		if (!a)
+			a = attr(node, "name");
+		if (a) {
+			free(st->pending);
+			st->pending = a;
+			st->pending_at = st->out->len;
+		}
 	} else if (!strcmp(name, "title") && !st->title && st->title_at == (size_t)-1) {
 		st->title_at = st->out->len;
 	}
@@ -483,6 +504,7 @@ static int html_pages(struct job *j, int fd)
 	free(hs.anchor_own);
 	free(hs.anchor_a);
 	free(hs.anchor_box);
+	free(hs.pending);
 	for (size_t i = 0; i < hs.n_boxes; i++)
 		free(hs.boxes[i].id);
 	free(hs.boxes);

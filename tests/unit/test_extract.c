@@ -438,20 +438,24 @@ static void test_html_headings(void **state)
 		"<p>Use it.</p><section id=\"flags\"><h3>Flags</h3><p>Flags text.</p><h4 id=\"deep\">Deep</h4><p>Deeper.</p>"
 		"</section><h3>Second in usage</h3><p>More.</p></section>"
 		"<div id=\"faq\"><h2><a name=\"questions\"></a>FAQ</h2><p>Ask.</p></div>"
-		"<h2 id=\"empty\"> </h2></body></html>";
+		"<h2 id=\"empty\"> </h2>"
+		"<div class=\"refentry\"><a name=\"ref.one\"></a><div class=\"titlepage\"></div><h2>Ref one</h2><p>R.</p></div>"
+		"<a name=\"stale\"></a><p>Text between.</p><h2>Ref two</h2></body></html>";
 	char *path = write_file("headings.html", h, sizeof(h) - 1);
 	struct plat_pages p;
 	extract(path, "text/html", &p);
 	assert_int_equal(p.n, 1);
 	assert_string_equal(p.title, "Guide");
 	const struct plat_page *pg = &p.pages[0];
-	assert_int_equal(pg->n_headings, 6); /* not the menus', not h4, not the empty one */
+	assert_int_equal(pg->n_headings, 8); /* not the menus', not h4, not the empty one */
 	expect_heading(pg, 0, 1, "Guide", NULL, "# Guide\nIntro.");
 	expect_heading(pg, 1, 2, "Install", "install", "## Install\n");
 	expect_heading(pg, 2, 2, "Usage", "usage", "## Usage\n"); /* the section's id; no permalink sign */
 	expect_heading(pg, 3, 3, "Flags", "flags", "### Flags\n");
 	expect_heading(pg, 4, 3, "Second in usage", NULL, "### Second in usage\n"); /* usage names Usage */
 	expect_heading(pg, 5, 2, "FAQ", "questions", "## FAQ\n");		     /* <a name> before the div's id */
+	expect_heading(pg, 6, 2, "Ref one", "ref.one", "## Ref one\n"); /* DocBook's <a name> just before it */
+	expect_heading(pg, 7, 2, "Ref two", NULL, "## Ref two");	 /* not one with text in between */
 	assert_null(strstr(pg->text, "\xc2\xb6"));
 	assert_non_null(strstr(pg->text, "Navigation")); /* the menu's text stays */
 	plat_pages_free(&p);
