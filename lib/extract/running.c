@@ -25,9 +25,42 @@ struct line {
 
 struct group {
 	size_t pages, first, last;
+	int zone;
+	const char *key;
 	bool numeric;  /* a page number: no letters */
 	bool document; /* the document's name: repeats through the whole document */
+	bool kin;      /* on fewer pages, but of a kind with running headers: "Chapter #: ..." */
 };
+
+static bool running_group(const struct group *g)
+{
+	return g->pages >= MIN_PAGES || g->kin;
+}
+
+/* The kind of a header: its first two words when they hold a number ("Chapter #:",
+ * "Section #"), else 0 (its length otherwise). */
+static size_t kind_of(const char *key)
+{
+	const char *sp = strchr(key, ' ');
+	const char *end = sp ? strchr(sp + 1, ' ') : NULL;
+	if (!end)
+		return 0;
+	size_t n = (size_t)(end - key);
+	bool number = memchr(key, '#', n) != NULL, letter = false;
+	for (size_t i = 0; i < n; i++)
+		letter |= isalpha((unsigned char)key[i]) != 0;
+	return number && letter ? n : 0;
+}
+
+static int by_kind(const void *a, const void *b)
+{
+	const struct group *x = *(const struct group *const *)a, *y = *(const struct group *const *)b;
+	size_t nx = kind_of(x->key), ny = kind_of(y->key);
+	if (x->zone != y->zone)
+		return x->zone - y->zone;
+	int c = strncmp(x->key, y->key, nx < ny ? nx : ny);
+	return c ? c : (nx > ny) - (nx < ny);
+}
 
 static bool space(char c)
 {
@@ -233,7 +266,7 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	size_t n_groups = 0;
 	for (size_t i = 0; i < n_lines;) {
 		size_t j = i;
-		struct group g = {0, order[i]->page, order[i]->page, true, false};
+		struct group g = {0, order[i]->page, order[i]->page, order[i]->zone, order[i]->key, true, false, false};
 		for (const char *c = order[i]->key; *c; c++)
 			g.numeric &= !(isalpha((unsigned char)*c) || (unsigned char)*c >= 0x80);
 		for (; j < n_lines && order[j]->zone == order[i]->zone && !strcmp(order[j]->key, order[i]->key); j++) {
@@ -247,25 +280,46 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	}
 	/* A header that repeats all through the document, or across other headers' whole
 	 * stretches (the manual's name on even pages, chapters on odd ones), is not a chapter. */
-	for (size_t a = 0; a < n_groups; a++) {
-		struct group *g = &groups[a];
-		if (g->pages < MIN_PAGES || g->numeric)
-			continue;
+	size_t n_strong = 0;
+	size_t *strong = plat_xcalloc(n_groups ? n_groups : 1, sizeof(*strong));
+	for (size_t a = 0; a < n_groups; a++)
+		if (groups[a].pages >= MIN_PAGES && !groups[a].numeric)
+			strong[n_strong++] = a;
+	for (size_t a = 0; a < n_strong; a++) {
+		struct group *g = &groups[strong[a]];
 		if (g->pages * 10 >= n * 9)
 			g->document = true;
-		for (size_t b = 0; b < n_groups && !g->document; b++) {
-			const struct group *h = &groups[b];
-			if (b != a && h->pages >= MIN_PAGES && !h->numeric && h->pages < g->pages && g->first <= h->first &&
-			    h->last <= g->last)
+		for (size_t b = 0; b < n_strong && !g->document; b++) {
+			const struct group *h = &groups[strong[b]];
+			if (h->pages < g->pages && g->first <= h->first && h->last <= g->last)
 				g->document = true;
 		}
 	}
+	/* A chapter too short to repeat its header three times still has one of the same kind
+	 * as two that did ("Chapter 3: Importing ..." among "Chapter #: ..."). */
+	struct group **kinds = plat_xcalloc(n_groups ? n_groups : 1, sizeof(*kinds));
+	size_t n_kinds = 0;
+	for (size_t a = 0; a < n_groups; a++)
+		if (!groups[a].numeric && kind_of(groups[a].key))
+			kinds[n_kinds++] = &groups[a];
+	if (n_kinds)
+		qsort(kinds, n_kinds, sizeof(*kinds), by_kind);
+	for (size_t a = 0; a < n_kinds;) {
+		size_t b = a, chapters = 0;
+		for (; b < n_kinds && by_kind(&kinds[a], &kinds[b]) == 0; b++)
+			chapters += kinds[b]->pages >= MIN_PAGES && !kinds[b]->document;
+		for (size_t k = a; k < b && chapters >= 2; k++)
+			kinds[k]->kin = kinds[k]->pages < MIN_PAGES;
+		a = b;
+	}
+	free(kinds);
+	free(strong);
 	/* Per page: the chapter its header names, the most specific one when there are two. */
 	size_t removed = 0;
 	long *chapter = plat_xcalloc(n ? n : 1, sizeof(*chapter)); /* line index + 1, or 0 */
 	for (size_t i = 0; i < n_lines; i++) {
 		struct group *g = &groups[lines[i].group];
-		if (g->pages < MIN_PAGES)
+		if (!running_group(g))
 			continue;
 		if (!g->numeric && !g->document) {
 			long *c = &chapter[lines[i].page];
@@ -304,7 +358,7 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 		char *t = texts[p];
 		size_t w = 0, r = 0, len = strlen(t);
 		for (; i < n_lines && lines[i].page == p; i++) {
-			if (groups[lines[i].group].pages < MIN_PAGES || lines[i].start < r)
+			if (!running_group(&groups[lines[i].group]) || lines[i].start < r)
 				continue; /* text, or a line of both ends removed already */
 			memmove(t + w, t + r, lines[i].start - r);
 			w += lines[i].start - r;

@@ -1,5 +1,6 @@
 /* The sandbox (the exec'd, confined helper: limits, descriptors, user, seccomp filter) and
- * the text extractors on each document type, all through platctl-extract. */
+ * the text extractors on each document type (text, headings, titles, running headers), all
+ * through platctl-extract; the frames it writes, checked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -797,6 +798,23 @@ static void test_running_lines(void **state)
 	for (int i = 0; i < 5; i++) {
 		free(t[i]);
 		free(running[i]);
+	}
+	/* A chapter of one page has a header of the same kind as the others: removed, and its
+	 * page's chapter; a line of a kind no running header has stays. */
+	static const char *const kin[] = {"Chapter 1: Oil\nOne.\n", "Chapter 1: Oil\nTwo.\n", "Chapter 1: Oil\nThree.\n",
+					  "Chapter 2: Gears\nFour.\n", "Chapter 2: Gears\nFive.\n", "Chapter 2: Gears\nSix.\n",
+					  "Chapter 3: Wings\nSeven.\n", "Figure 1: a wing\nEight.\n"};
+	char *k[8], *kr[8];
+	for (int i = 0; i < 8; i++)
+		k[i] = plat_xstrdup(kin[i]);
+	assert_int_equal(plat_extract_running(k, 8, NULL, kr), 7);
+	assert_string_equal(k[6], "Seven.\n");
+	assert_string_equal(kr[6], "Chapter 3: Wings");
+	assert_string_equal(k[7], "Figure 1: a wing\nEight.\n");
+	assert_string_equal(kr[7], "Chapter 3: Wings");
+	for (int i = 0; i < 8; i++) {
+		free(k[i]);
+		free(kr[i]);
 	}
 	/* Nothing, and empty pages. */
 	assert_int_equal(plat_extract_running(NULL, 0, NULL, running), 0);
