@@ -91,10 +91,13 @@ int plat_extract_parse(int in, const char *content_type, int out);
 
 /* Running headers and footers out of the pages' texts (n of them, each malloc'd; changed in
  * place): a line among the first or last three of a page whose text, digits and roman
- * numerals counted as equal, comes back at the same end of at least three pages. Pure
- * numbers (page numbers) and the lines that repeat through the whole document (its name)
- * are only removed; the others name a chapter: running[i] (malloc'd, or NULL) is the one
- * on page i, or the last page's before it, with its page number cut off and never equal to
+ * numerals at its ends counted as equal, comes back at the same end of at least three
+ * pages and of 40 % of the pages from its first to its last (a chapter's header, not a
+ * line of code that starts a few pages of a long manual), or of the same kind ("Chapter
+ * #: ...", "Appendix #: ...") as two such. Pure numbers (page numbers) and the lines that
+ * repeat through the whole document (its name) are only removed; the others name a
+ * chapter: running[i] (malloc'd, or NULL) is the one on page i, else the next page's when
+ * page i opens a new chapter, else the one before; page numbers cut off, never equal to
  * title. Returns how many lines were removed. */
 size_t plat_extract_running(char **texts, size_t n, const char *title, char **running);
 

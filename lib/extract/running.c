@@ -30,36 +30,50 @@ struct group {
 	bool numeric;  /* a page number: no letters */
 	bool document; /* the document's name: repeats through the whole document */
 	bool kin;      /* on fewer pages, but of a kind with running headers: "Chapter #: ..." */
+	char *kind;
 };
+
+/* On three pages or more, and on at least 40 % of those from its first to its last: a
+ * header is on (nearly) every page of its chapter, or every other one; a line of code
+ * that happens to start a few pages of a long manual is not. Page numbers count anywhere. */
+static bool repeats(const struct group *g)
+{
+	return g->pages >= MIN_PAGES && (g->numeric || g->pages * 5 >= (g->last - g->first + 1) * 2);
+}
 
 static bool running_group(const struct group *g)
 {
-	return g->pages >= MIN_PAGES || g->kin;
+	return repeats(g) || g->kin;
 }
 
-/* The kind of a header: its first two words when they hold a number ("Chapter #:",
- * "Section #"), else 0 (its length otherwise). */
-static size_t kind_of(const char *key)
+/* The kind of a header: its first two words when the second is a number or a letter, both
+ * made '#' ("Chapter #:", "Appendix #:", "Section #"); NULL for other lines. */
+static char *kind_of(const char *key)
 {
 	const char *sp = strchr(key, ' ');
 	const char *end = sp ? strchr(sp + 1, ' ') : NULL;
-	if (!end)
-		return 0;
-	size_t n = (size_t)(end - key);
-	bool number = memchr(key, '#', n) != NULL, letter = false;
-	for (size_t i = 0; i < n; i++)
-		letter |= isalpha((unsigned char)key[i]) != 0;
-	return number && letter ? n : 0;
+	if (!end || sp == key)
+		return NULL;
+	const char *w = sp + 1;
+	size_t wn = (size_t)(end - w), mark = strspn(w, "#");
+	if (!mark && isupper((unsigned char)*w))
+		mark = 1; /* A, B ... */
+	if (!mark || strspn(w + mark, ".:") != wn - mark)
+		return NULL;
+	for (const char *c = key; c < sp; c++)
+		if (!isalpha((unsigned char)*c))
+			return NULL;
+	struct plat_buf b = PLAT_BUF_INIT;
+	plat_buf_printf(&b, "%.*s #%.*s", (int)(sp - key), key, (int)(wn - mark), w + mark);
+	return plat_buf_detach(&b);
 }
 
 static int by_kind(const void *a, const void *b)
 {
 	const struct group *x = *(const struct group *const *)a, *y = *(const struct group *const *)b;
-	size_t nx = kind_of(x->key), ny = kind_of(y->key);
 	if (x->zone != y->zone)
 		return x->zone - y->zone;
-	int c = strncmp(x->key, y->key, nx < ny ? nx : ny);
-	return c ? c : (nx > ny) - (nx < ny);
+	return strcmp(x->kind, y->kind);
 }
 
 static bool space(char c)
@@ -266,7 +280,7 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	size_t n_groups = 0;
 	for (size_t i = 0; i < n_lines;) {
 		size_t j = i;
-		struct group g = {0, order[i]->page, order[i]->page, order[i]->zone, order[i]->key, true, false, false};
+		struct group g = {0, order[i]->page, order[i]->page, order[i]->zone, order[i]->key, true, false, false, NULL};
 		for (const char *c = order[i]->key; *c; c++)
 			g.numeric &= !(isalpha((unsigned char)*c) || (unsigned char)*c >= 0x80);
 		for (; j < n_lines && order[j]->zone == order[i]->zone && !strcmp(order[j]->key, order[i]->key); j++) {
@@ -283,7 +297,7 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	size_t n_strong = 0;
 	size_t *strong = plat_xcalloc(n_groups ? n_groups : 1, sizeof(*strong));
 	for (size_t a = 0; a < n_groups; a++)
-		if (groups[a].pages >= MIN_PAGES && !groups[a].numeric)
+		if (repeats(&groups[a]) && !groups[a].numeric)
 			strong[n_strong++] = a;
 	for (size_t a = 0; a < n_strong; a++) {
 		struct group *g = &groups[strong[a]];
@@ -300,18 +314,20 @@ size_t plat_extract_running(char **texts, size_t n, const char *title, char **ru
 	struct group **kinds = plat_xcalloc(n_groups ? n_groups : 1, sizeof(*kinds));
 	size_t n_kinds = 0;
 	for (size_t a = 0; a < n_groups; a++)
-		if (!groups[a].numeric && kind_of(groups[a].key))
+		if (!groups[a].numeric && (groups[a].kind = kind_of(groups[a].key)))
 			kinds[n_kinds++] = &groups[a];
 	if (n_kinds)
 		qsort(kinds, n_kinds, sizeof(*kinds), by_kind);
 	for (size_t a = 0; a < n_kinds;) {
 		size_t b = a, chapters = 0;
 		for (; b < n_kinds && by_kind(&kinds[a], &kinds[b]) == 0; b++)
-			chapters += kinds[b]->pages >= MIN_PAGES && !kinds[b]->document;
+			chapters += repeats(kinds[b]) && !kinds[b]->document;
 		for (size_t k = a; k < b && chapters >= 2; k++)
-			kinds[k]->kin = kinds[k]->pages < MIN_PAGES;
+			kinds[k]->kin = !repeats(kinds[k]);
 		a = b;
 	}
+	for (size_t a = 0; a < n_kinds; a++)
+		free(kinds[a]->kind);
 	free(kinds);
 	free(strong);
 	/* Per page: the chapter its header names, the most specific one when there are two. */

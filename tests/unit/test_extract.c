@@ -816,6 +816,21 @@ static void test_running_lines(void **state)
 		free(k[i]);
 		free(kr[i]);
 	}
+	/* Lettered the same way; a line of code that starts three pages of many is no header. */
+	static const char *const app[] = {"Appendix A: Tools\nta\n", "Appendix A: Tools\ntb\n", "Appendix A: Tools\ntc\n",
+					  "Appendix B: Index\ntd\n", "Appendix B: Index\nte\n", "Appendix B: Index\ntf\n",
+					  "Appendix C: Notes\n#include <R.h>\n", "#include <R.h>\ntg\n", "th\n", "ti\n", "tj\n", "tk\n",
+					  "#include <R.h>\ntl\n", "tm\n", "tn\n", "to\n", "tp\n", "tq\n", "tr\n", "#include <R.h>\nts\n"};
+	char *ap[20], *apr[20];
+	for (int i = 0; i < 20; i++)
+		ap[i] = plat_xstrdup(app[i]);
+	assert_int_equal(plat_extract_running(ap, 20, NULL, apr), 7);
+	assert_string_equal(ap[6], "#include <R.h>\n");
+	assert_string_equal(ap[7], "#include <R.h>\ntg\n");
+	for (int i = 0; i < 20; i++) {
+		free(ap[i]);
+		free(apr[i]);
+	}
 	/* Nothing, and empty pages. */
 	assert_int_equal(plat_extract_running(NULL, 0, NULL, running), 0);
 	char *e[3] = {plat_xstrdup(""), plat_xstrdup("\n\n"), plat_xstrdup("")};
