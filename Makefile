@@ -39,7 +39,7 @@ SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 
 MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
 GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c
-HELPER_LIB_SRC := lib/extract/parse.c lib/sandbox/confine.c
+HELPER_LIB_SRC := lib/extract/parse.c lib/extract/pdf.c lib/sandbox/confine.c
 LIB_SRC  := $(filter-out $(HELPER_LIB_SRC),$(sort $(wildcard lib/*/*.c))) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
 HELPER_SRC := $(sort $(wildcard cmd/platctl-extract/*.c)) $(HELPER_LIB_SRC)

@@ -36,19 +36,21 @@ static void push(struct unit **u, size_t *n, size_t *cap, struct unit v)
 	(*u)[(*n)++] = v;
 }
 
-/* Split text into sentence units; a sentence longer than budget words becomes runs of
- * budget words. */
-static void units_of(const char *text, int budget, struct unit **u, size_t *n)
+/* Split text[0..len) into sentence units; a sentence longer than budget words becomes runs
+ * of budget words. After a heading (the text's first line), a paragraph starts. */
+static void units_of(const char *text, size_t len, bool heading, int budget, struct unit **u, size_t *n)
 {
 	size_t cap = 0;
 	*n = 0;
 	*u = NULL;
-	size_t len = strlen(text), start = 0;
+	size_t start = 0;
 	bool para = true;
 	for (size_t i = 0; i <= len; i++) {
 		bool end = i == len, blank = false;
-		if (!end && (text[i] == '.' || text[i] == '!' || text[i] == '?') &&
-		    (i + 1 == len || text[i + 1] == ' ' || text[i + 1] == '\n'))
+		if (!end && heading && text[i] == '\n')
+			end = blank = true, heading = false;
+		else if (!end && (text[i] == '.' || text[i] == '!' || text[i] == '?') &&
+			 (i + 1 == len || text[i + 1] == ' ' || text[i + 1] == '\n'))
 			end = true;
 		else if (!end && text[i] == '\n' && i + 1 < len && text[i + 1] == '\n')
 			end = blank = true;
@@ -93,7 +95,19 @@ static void units_of(const char *text, int budget, struct unit **u, size_t *n)
 	}
 }
 
-static void emit(struct plat_chunks *out, size_t *cap, int page, const struct unit *u, size_t from, size_t to)
+/* Where the chunks being made sit. */
+struct place {
+	int page;
+	const char *title, *section, *anchor;
+};
+
+static char *dup(const char *s)
+{
+	return s ? plat_xstrdup(s) : NULL;
+}
+
+static void emit(struct plat_chunks *out, size_t *cap, const struct place *at, const struct unit *u, size_t from,
+		 size_t to)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	int words = 0;
@@ -109,8 +123,61 @@ static void emit(struct plat_chunks *out, size_t *cap, int page, const struct un
 		out->chunks = plat_xrealloc(out->chunks, *cap * sizeof(*out->chunks));
 	}
 	plat_buf_reserve(&b, 0);
-	out->chunks[out->n] = (struct plat_chunk){(int)out->n, page, words, plat_buf_detach(&b)};
+	out->chunks[out->n] = (struct plat_chunk){(int)out->n, at->page,	   words,	  plat_buf_detach(&b),
+						  dup(at->title),   dup(at->section), dup(at->anchor)};
 	out->n++;
+}
+
+/* The chunks of one stretch of a page, all in one section. */
+static void chunk_text(const char *text, size_t len, bool heading, int budget, int overlap, const struct place *at,
+		       struct plat_chunks *out, size_t *cap)
+{
+	struct unit *u;
+	size_t n;
+	units_of(text, len, heading, budget, &u, &n);
+	size_t from = 0;
+	while (from < n) {
+		/* Fill up to the budget with whole units. */
+		size_t to = from;
+		int words = 0;
+		while (to < n && (to == from || words + u[to].words <= budget))
+			words += u[to++].words;
+		emit(out, cap, at, u, from, to);
+		if (to >= n)
+			break;
+		/* The next chunk repeats the last whole units that fit in the overlap. */
+		size_t next = to;
+		int back = 0;
+		while (next > from + 1 && back + u[next - 1].words <= overlap)
+			back += u[--next].words;
+		from = next;
+	}
+	free(u);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '\t' || *a == '\n')
+			a++;
+		while (*b == ' ' || *b == '\t' || *b == '\n')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if ((*a >= 'A' && *a <= 'Z' ? *a + 32 : *a) != (*b >= 'A' && *b <= 'Z' ? *b + 32 : *b))
+			return false;
+		a++, b++;
+	}
+}
+
+/* The heading path as "a > b > c" into b; false when it is empty. */
+static bool path_text(struct plat_heading *const path[3], struct plat_buf *b)
+{
+	plat_buf_reset(b);
+	for (int l = 0; l < 3; l++)
+		if (path[l])
+			plat_buf_printf(b, "%s%s", b->len ? " > " : "", path[l]->text);
+	return b->len > 0;
 }
 
 void plat_chunk_pages(const struct plat_pages *pages, int budget, int overlap, struct plat_chunks *out)
@@ -121,35 +188,54 @@ void plat_chunk_pages(const struct plat_pages *pages, int budget, int overlap, s
 		overlap = budget / 8;
 	memset(out, 0, sizeof(*out));
 	size_t cap = 0;
-	for (size_t p = 0; p < pages->n; p++) {
-		struct unit *u;
-		size_t n;
-		units_of(pages->pages[p].text, budget, &u, &n);
-		size_t from = 0;
-		while (from < n) {
-			/* Fill up to the budget with whole units. */
-			size_t to = from;
-			int words = 0;
-			while (to < n && (to == from || words + u[to].words <= budget))
-				words += u[to++].words;
-			emit(out, &cap, pages->pages[p].number, u, from, to);
-			if (to >= n)
-				break;
-			/* The next chunk repeats the last whole units that fit in the overlap. */
-			size_t next = to;
-			int back = 0;
-			while (next > from + 1 && back + u[next - 1].words <= overlap)
-				back += u[--next].words;
-			from = next;
+	/* The first heading is left out of the paths when it repeats the title. */
+	const struct plat_heading *title_heading = NULL;
+	for (size_t p = 0; p < pages->n; p++)
+		if (pages->pages[p].n_headings) {
+			const struct plat_heading *h = &pages->pages[p].headings[0];
+			if (pages->title && same_text(h->text, pages->title))
+				title_heading = h;
+			break;
 		}
-		free(u);
+	struct plat_heading *path[3] = {NULL, NULL, NULL};
+	struct plat_buf section = PLAT_BUF_INIT;
+	for (size_t p = 0; p < pages->n; p++) {
+		const struct plat_page *pg = &pages->pages[p];
+		size_t len = strlen(pg->text);
+		/* Stretches between headings: before the first, then from each heading on. */
+		for (size_t h = 0; h <= pg->n_headings; h++) {
+			struct plat_heading *head = h ? &pg->headings[h - 1] : NULL;
+			if (head) {
+				int l = head->level < 1 ? 0 : head->level > 3 ? 2 : head->level - 1;
+				path[l] = head == title_heading ? NULL : head;
+				for (int k = l + 1; k < 3; k++)
+					path[k] = NULL;
+			}
+			size_t from = head ? head->offset : 0;
+			size_t to = h < pg->n_headings ? pg->headings[h].offset : len;
+			if (from > len)
+				from = len;
+			if (to > len || to < from)
+				to = to > len ? len : from;
+			struct place at = {pg->number, pages->title, NULL, NULL};
+			at.section = path_text(path, &section) ? section.data : pg->running;
+			for (int k = 2; k >= 0 && !at.anchor; k--)
+				if (path[k] && path[k]->anchor)
+					at.anchor = path[k]->anchor;
+			chunk_text(pg->text + from, to - from, head != NULL, budget, overlap, &at, out, &cap);
+		}
 	}
+	plat_buf_free(&section);
 }
 
 void plat_chunks_free(struct plat_chunks *c)
 {
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		free(c->chunks[i].text);
+		free(c->chunks[i].title);
+		free(c->chunks[i].section);
+		free(c->chunks[i].anchor);
+	}
 	free(c->chunks);
 	memset(c, 0, sizeof(*c));
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,12 +65,96 @@ int plat_extract_helper(char *path, size_t size, struct plat_error *err)
 
 void plat_pages_free(struct plat_pages *p)
 {
-	for (size_t i = 0; i < p->n; i++)
-		free(p->pages[i].text);
+	for (size_t i = 0; i < p->n; i++) {
+		struct plat_page *pg = &p->pages[i];
+		free(pg->text);
+		for (size_t h = 0; h < pg->n_headings; h++) {
+			free(pg->headings[h].text);
+			free(pg->headings[h].anchor);
+		}
+		free(pg->headings);
+		free(pg->running);
+	}
 	free(p->pages);
-	p->pages = NULL;
-	p->n = 0;
+	free(p->title);
+	memset(p, 0, sizeof(*p));
 }
+
+/* A decimal number ending at the character stop (' ' or '\n'); *p moves past it. */
+static bool number(const char **p, const char *end, char stop, unsigned long long max, unsigned long long *v)
+{
+	const char *s = *p;
+	if (s >= end || *s < '0' || *s > '9')
+		return false;
+	unsigned long long n = 0;
+	for (; s < end && *s >= '0' && *s <= '9'; s++) {
+		unsigned long long d = (unsigned long long)(*s - '0');
+		if (n > max / 10 || n * 10 > max - d || d > max)
+			return false;
+		n = n * 10 + d;
+	}
+	if (s >= end || *s != stop)
+		return false;
+	*v = n;
+	*p = s + 1;
+	return true;
+}
+
+static char *bytes(const char *p, size_t len)
+{
+	char *s = plat_xmalloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* Read with bounds checks only: the helper is trusted with nothing, its output included. */
+int plat_extract_frames(const char *data, size_t len, struct plat_pages *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t cap = 0;
+	const char *p = data, *end = data + len;
+	while (p < end) {
+		char kind = *p++;
+		unsigned long long a = 0, b = 0, c = 0, d = 0;
+		struct plat_page *last = out->n ? &out->pages[out->n - 1] : NULL;
+		if (kind == 'P') {
+			if (!number(&p, end, ' ', INT_MAX, &a) || a == 0 || !number(&p, end, '\n', (size_t)(end - p), &b))
+				return -1;
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 8;
+				out->pages = plat_xrealloc(out->pages, cap * sizeof(*out->pages));
+			}
+			out->pages[out->n++] = (struct plat_page){.number = (int)a, .text = bytes(p, (size_t)b)};
+			p += b;
+		} else if (kind == 'H') {
+			if (!last || !number(&p, end, ' ', 3, &a) || a == 0 || !number(&p, end, ' ', SIZE_MAX, &b) ||
+			    !number(&p, end, ' ', (size_t)(end - p), &c) || !number(&p, end, '\n', (size_t)(end - p), &d) ||
+			    c + d > (unsigned long long)(end - p) || b > strlen(last->text) ||
+			    (last->n_headings && b < last->headings[last->n_headings - 1].offset))
+				return -1;
+			last->headings = plat_xrealloc(last->headings, (last->n_headings + 1) * sizeof(*last->headings));
+			last->headings[last->n_headings++] =
+				(struct plat_heading){(size_t)b, (int)a, bytes(p, (size_t)c), d ? bytes(p + c, (size_t)d) : NULL};
+			p += c + d;
+		} else if (kind == 'R' || kind == 'T') {
+			if (*p++ != ' ' || !number(&p, end, '\n', (size_t)(end - p), &a) || (kind == 'R' && !last))
+				return -1;
+			char **slot = kind == 'R' ? &last->running : &out->title;
+			free(*slot);
+			*slot = a ? bytes(p, (size_t)a) : NULL;
+			p += a;
+		} else if (kind == 'N') {
+			if (*p++ != ' ' || !number(&p, end, '\n', SIZE_MAX, &a))
+				return -1;
+			out->running_lines = (size_t)a;
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 
 int plat_extract_file(const char *path, const char *content_type, const struct plat_sandbox_limits *limits,
 		      struct plat_pages *out, struct plat_error *err)
@@ -91,40 +176,8 @@ int plat_extract_file(const char *path, const char *content_type, const struct p
 	struct plat_buf raw = PLAT_BUF_INIT;
 	rc = plat_sandbox_exec(argv, in, limits, &raw, err);
 	close(in);
-	/* Frames "P<number> <length>\n<bytes>", read with bounds checks only: the helper is
-	 * trusted with nothing, its output included. */
-	size_t cap = 0;
-	for (size_t off = 0; rc == 0 && off < raw.len;) {
-		const char *p = raw.data + off, *end = raw.data + raw.len;
-		char *stop;
-		long number = 0;
-		unsigned long long len = 0;
-		bool ok = *p == 'P' && p[1] >= '0' && p[1] <= '9';
-		if (ok) {
-			errno = 0;
-			number = strtol(p + 1, &stop, 10);
-			ok = errno == 0 && number > 0 && number <= INT_MAX && *stop == ' ' && stop[1] >= '0' && stop[1] <= '9';
-			p = stop + 1;
-		}
-		if (ok) {
-			len = strtoull(p, &stop, 10);
-			ok = errno == 0 && *stop == '\n' && len <= (unsigned long long)(end - stop - 1);
-			p = stop + 1;
-		}
-		if (!ok) {
-			rc = plat_error_set(err, PLAT_E_FAILURE, "the parser's output is malformed");
-			break;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 8;
-			out->pages = plat_xrealloc(out->pages, cap * sizeof(*out->pages));
-		}
-		char *text = plat_xmalloc((size_t)len + 1);
-		memcpy(text, p, (size_t)len);
-		text[len] = '\0';
-		out->pages[out->n++] = (struct plat_page){(int)number, text};
-		off = (size_t)(p - raw.data) + (size_t)len;
-	}
+	if (rc == 0 && plat_extract_frames(raw.data ? raw.data : "", raw.len, out) < 0)
+		rc = plat_error_set(err, PLAT_E_FAILURE, "the parser's output is malformed");
 	if (rc < 0)
 		plat_pages_free(out);
 	plat_buf_free(&raw);

@@ -1,14 +1,17 @@
 /* The helper's side of extraction (linked into platctl-extract only, never into platctl):
- * the parsers, reading the untrusted file from a descriptor and writing pages as frames
- * "P<number> <length>\n<bytes>" to another. They run after plat_sandbox_confine, so they
- * open nothing by name: libzip and poppler get the descriptor, libxml2 the bytes. */
+ * the parsers, reading the untrusted file from a descriptor and writing pages, headings and
+ * titles as frames (extract.h) to another; PDF is in pdf.c. They run after
+ * plat_sandbox_confine, so they open nothing by name: libzip and poppler get the
+ * descriptor, libxml2 the bytes. */
 #include "extract/extract.h"
+#include "extract/helper.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/HTMLparser.h>
@@ -26,20 +29,111 @@
 
 /* ---- frames ---- */
 
-static int emit_page(int fd, int number, const char *text, size_t len)
+char *plat_extract_clean(const char *s, size_t len)
+{
+	struct plat_buf raw = PLAT_BUF_INIT, b = PLAT_BUF_INIT;
+	plat_utf8_sanitize(&raw, s, len);
+	plat_buf_reserve(&raw, 0);
+	plat_buf_reserve(&b, 0);
+	for (size_t i = 0; i < raw.len; i++) {
+		char c = raw.data[i] ? raw.data[i] : ' ';
+		if (plat_extract_blank(c)) {
+			if (b.len && b.data[b.len - 1] != ' ')
+				plat_buf_putc(&b, ' ');
+		} else {
+			plat_buf_putc(&b, c);
+		}
+	}
+	/* Sphinx's and others' permalink sign after the heading's text. */
+	while (b.len >= 2 && !memcmp(b.data + b.len - 2, "\xc2\xb6", 2))
+		b.len -= 2;
+	while (b.len && b.data[b.len - 1] == ' ')
+		b.len--;
+	b.data[b.len] = '\0';
+	plat_buf_free(&raw);
+	return plat_buf_detach(&b);
+}
+
+void plat_heads_add(struct plat_heads *h, size_t offset, int level, const char *text, size_t len, const char *anchor)
+{
+	char *t = plat_extract_clean(text, len);
+	if (!*t || level < 1 || level > 3) {
+		free(t);
+		return;
+	}
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 16;
+		h->h = plat_xrealloc(h->h, h->cap * sizeof(*h->h));
+	}
+	char *a = anchor && *anchor ? plat_extract_clean(anchor, strlen(anchor)) : NULL;
+	h->h[h->n++] = (struct plat_heading){offset, level, t, a};
+}
+
+void plat_heads_clear(struct plat_heads *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->h[i].text);
+		free(h->h[i].anchor);
+	}
+	h->n = 0;
+}
+
+void plat_heads_free(struct plat_heads *h)
+{
+	plat_heads_clear(h);
+	free(h->h);
+	h->h = NULL;
+	h->cap = 0;
+}
+
+/* The page, then its headings. The text is sanitised piece by piece between the headings'
+ * offsets (each at the start of a line, so never inside a UTF-8 sequence), so the offsets
+ * can follow the bytes the sanitising replaces. */
+int plat_extract_emit_page(int fd, int number, const char *text, size_t len, const struct plat_heads *h)
 {
 	struct plat_buf clean = PLAT_BUF_INIT, frame = PLAT_BUF_INIT;
-	plat_utf8_sanitize(&clean, text, len);
+	size_t n = h ? h->n : 0, done = 0;
+	size_t *at = plat_xcalloc(n ? n : 1, sizeof(*at));
+	for (size_t i = 0; i < n; i++) {
+		size_t o = h->h[i].offset < done ? done : h->h[i].offset > len ? len : h->h[i].offset;
+		plat_utf8_sanitize(&clean, text + done, o - done);
+		done = o;
+		at[i] = clean.len;
+	}
+	plat_utf8_sanitize(&clean, text + done, len - done);
 	plat_buf_reserve(&clean, 0);
+	for (size_t i = 0; i < clean.len; i++)
+		if (!clean.data[i])
+			clean.data[i] = ' '; /* the reader's texts are C strings */
 	plat_buf_printf(&frame, "P%d %zu\n", number, clean.len);
 	plat_buf_append(&frame, clean.data, clean.len);
+	for (size_t i = 0; i < n; i++) {
+		const char *a = h->h[i].anchor ? h->h[i].anchor : "";
+		plat_buf_printf(&frame, "H%d %zu %zu %zu\n%s%s", h->h[i].level, at[i], strlen(h->h[i].text), strlen(a),
+				h->h[i].text, a);
+	}
 	int rc = plat_write_all(fd, frame.data, frame.len);
+	free(at);
 	plat_buf_free(&clean);
 	plat_buf_free(&frame);
 	return rc;
 }
 
-static int fail(int fd, const char *msg)
+/* A title (T) or running header (R) frame; nothing for NULL. */
+int plat_extract_emit_string(int fd, char kind, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	struct plat_buf frame = PLAT_BUF_INIT;
+	char *c = plat_extract_clean(s, strlen(s));
+	plat_buf_printf(&frame, "%c %zu\n%s", kind, strlen(c), c);
+	int rc = plat_write_all(fd, frame.data, frame.len);
+	free(c);
+	plat_buf_free(&frame);
+	return rc;
+}
+
+int plat_extract_fail(int fd, const char *msg)
 {
 	plat_write_all(fd, msg, strlen(msg));
 	return 1;
@@ -60,21 +154,81 @@ struct job {
 	int in; /* the untrusted file */
 };
 
-static int text_pages(struct job *j, int fd)
+/* Markdown's ATX headings (CommonMark: up to three spaces, 1-6 '#', a space or the line's
+ * end; closing '#'s dropped), not inside fenced code, whose fence may span pages. */
+struct fence {
+	char c; /* '`' or '~' while inside a fenced block */
+	size_t n;
+};
+
+static void markdown_headings(const char *p, size_t len, struct fence *f, struct plat_heads *h, char **title)
+{
+	for (size_t ls = 0; ls < len;) {
+		const char *nl = memchr(p + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - p) : len, i = ls;
+		while (i < le && i - ls < 3 && p[i] == ' ')
+			i++;
+		size_t run = 0;
+		char c = i < le ? p[i] : 0;
+		if (c == '`' || c == '~')
+			while (i + run < le && p[i + run] == c)
+				run++;
+		if (run >= 3 && (!f->c || (c == f->c && run >= f->n))) {
+			bool closing = f->c != 0;
+			f->c = closing ? 0 : c;
+			f->n = run;
+		} else if (!f->c && c == '#') {
+			while (i + run < le && p[i + run] == '#')
+				run++;
+			size_t t = i + run;
+			if (run <= 6 && (t == le || p[t] == ' ' || p[t] == '\t')) {
+				size_t e = le;
+				while (e > t && plat_extract_blank(p[e - 1]))
+					e--;
+				size_t k = e;
+				while (k > t && p[k - 1] == '#')
+					k--;
+				if (k == t || p[k - 1] == ' ' || p[k - 1] == '\t')
+					e = k;
+				if (run == 1 && !*title) {
+					*title = plat_extract_clean(p + t, e - t);
+					if (!**title) {
+						free(*title);
+						*title = NULL;
+					}
+				}
+				plat_heads_add(h, ls, (int)run, p + t, e - t, NULL);
+			}
+		}
+		ls = le + 1;
+	}
+}
+
+static int text_pages(struct job *j, int fd, bool markdown)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->in, &b, 1u << 30) < 0)
-		return fail(fd, "cannot read the file");
+		return plat_extract_fail(fd, "cannot read the file");
 	int page = 1, rc = 0;
 	const char *p = b.data, *end = b.data + b.len;
+	struct plat_heads h = {0};
+	struct fence f = {0};
+	char *title = NULL;
 	while (rc == 0) {
 		const char *ff = memchr(p, '\f', (size_t)(end - p));
 		const char *stop = ff ? ff : end;
-		rc = emit_page(fd, page++, p, (size_t)(stop - p));
+		plat_heads_clear(&h);
+		if (markdown)
+			markdown_headings(p, (size_t)(stop - p), &f, &h, &title);
+		rc = plat_extract_emit_page(fd, page++, p, (size_t)(stop - p), &h);
 		if (!ff)
 			break;
 		p = ff + 1;
 	}
+	if (rc == 0)
+		rc = plat_extract_emit_string(fd, 'T', title);
+	free(title);
+	plat_heads_free(&h);
 	plat_buf_free(&b);
 	return rc;
 }
@@ -112,9 +266,147 @@ static void end_line(struct plat_buf *out)
 		plat_buf_putc(out, '\n');
 }
 
-/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
-static void html_walk(xmlNodePtr root, struct plat_buf *out)
+static char *attr(xmlNodePtr n, const char *name)
 {
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v && *v ? plat_xstrdup((const char *)v) : NULL;
+	xmlFree(v);
+	return s;
+}
+
+/* Where the walk is: the heading being read, the containers with an id around it (a
+ * <section id> or <div id> names the first heading inside it, as in Sphinx's output). */
+struct html_state {
+	struct plat_buf *out;
+	struct plat_heads *heads;
+	char *title;
+	size_t title_at; /* (size_t)-1: not inside <title> */
+	xmlNodePtr heading;
+	size_t navigation; /* depth of menus and sidebars around */
+	size_t heading_at, heading_text_at;
+	int heading_level;
+	char *anchor_own, *anchor_a, *anchor_box;
+	char *pending; /* an <a name> before any heading, with no text after it yet (DocBook) */
+	size_t pending_at;
+	struct box {
+		xmlNodePtr node;
+		char *id;
+		bool named; /* a heading came inside it: its id is that heading's */
+	} *boxes;
+	size_t n_boxes, cap_boxes;
+};
+
+static bool is_heading(const char *name)
+{
+	return name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2];
+}
+
+/* Menus, sidebars and search boxes have headings ("Navigation", "Table of Contents") that
+ * are not the document's: their text stays, their headings start no section. */
+static bool is_navigation(xmlNodePtr node, const char *name)
+{
+	if (!strcmp(name, "nav") || !strcmp(name, "aside"))
+		return true;
+	char *role = attr(node, "role"), *cls = attr(node, "class");
+	bool nav = (role && (!strcmp(role, "navigation") || !strcmp(role, "search") || !strcmp(role, "complementary"))) ||
+		   (cls && strstr(cls, "sidebar"));
+	free(role);
+	free(cls);
+	return nav;
+}
+
+static void html_enter(struct html_state *st, xmlNodePtr node, const char *name)
+{
+	if (is_navigation(node, name))
+		st->navigation++;
+	if (st->navigation)
+		return;
+	if (!strcmp(name, "section") || !strcmp(name, "div") || !strcmp(name, "article")) {
+		char *id = attr(node, "id");
+		if (id) {
+			if (st->n_boxes == st->cap_boxes) {
+				st->cap_boxes = st->cap_boxes ? st->cap_boxes * 2 : 16;
+				st->boxes = plat_xrealloc(st->boxes, st->cap_boxes * sizeof(*st->boxes));
+			}
+			st->boxes[st->n_boxes++] = (struct box){node, id, false};
+		}
+	} else if (is_heading(name)) {
+		/* A box names its first heading only; marking stops at the first box marked
+		 * already, as every box outside it was marked with it. */
+		const char *box = st->n_boxes && !st->boxes[st->n_boxes - 1].named ? st->boxes[st->n_boxes - 1].id : NULL;
+		for (size_t i = st->n_boxes; i-- > 0 && !st->boxes[i].named;)
+			st->boxes[i].named = true;
+		if (!st->heading && name[1] <= '3') {
+			st->heading = node;
+			st->heading_level = name[1] - '0';
+			st->heading_at = st->out->len;
+			st->heading_text_at = st->out->len + (size_t)st->heading_level + 1; /* past "## " */
+			st->anchor_own = attr(node, "id");
+			st->anchor_box = box ? plat_xstrdup(box) : NULL;
+			bool text_since = false;
+			for (size_t i = st->pending_at; st->pending && i < st->out->len; i++)
+				text_since |= !plat_extract_blank(st->out->data[i]);
+			if (st->pending && !text_since) {
+				free(st->anchor_box);
+				st->anchor_box = st->pending; /* before the box's id: it is nearer */
+				st->pending = NULL;
+			}
+		}
+		free(st->pending);
+		st->pending = NULL;
+	} else if (!strcmp(name, "a") && st->heading && !st->anchor_a) {
+		st->anchor_a = attr(node, "id");
+		if (!st->anchor_a)
+			st->anchor_a = attr(node, "name");
+	} else if (!strcmp(name, "a") && !st->heading) {
+		char *a = attr(node, "id");
+		if (!a)
+			a = attr(node, "name");
+		if (a) {
+			free(st->pending);
+			st->pending = a;
+			st->pending_at = st->out->len;
+		}
+	} else if (!strcmp(name, "title") && !st->title && st->title_at == (size_t)-1) {
+		st->title_at = st->out->len;
+	}
+}
+
+static void html_leave(struct html_state *st, xmlNodePtr node, const char *name)
+{
+	if (st->navigation) {
+		st->navigation -= is_navigation(node, name);
+		return;
+	}
+	if (st->n_boxes && st->boxes[st->n_boxes - 1].node == node)
+		free(st->boxes[--st->n_boxes].id);
+	if (node == st->heading) {
+		const char *a = st->anchor_own ? st->anchor_own : st->anchor_a ? st->anchor_a : st->anchor_box;
+		size_t from = st->heading_text_at < st->out->len ? st->heading_text_at : st->out->len;
+		plat_heads_add(st->heads, st->heading_at, st->heading_level, st->out->data + from, st->out->len - from, a);
+		if (!st->title && st->heading_level == 1 && st->heads->n)
+			st->title = plat_xstrdup(st->heads->h[st->heads->n - 1].text);
+		free(st->anchor_own);
+		free(st->anchor_a);
+		free(st->anchor_box);
+		st->anchor_own = st->anchor_a = st->anchor_box = NULL;
+		st->heading = NULL;
+	} else if (!strcmp(name, "title") && st->title_at != (size_t)-1) {
+		char *t = plat_extract_clean(st->out->data + st->title_at, st->out->len - st->title_at);
+		if (*t) {
+			free(st->title);
+			st->title = t;
+		} else {
+			free(t);
+		}
+		st->title_at = (size_t)-1;
+	}
+}
+
+/* Depth first with a stack of its own, not recursion: hostile HTML nests a million deep. */
+static void html_walk(xmlNodePtr root, struct html_state *hs)
+{
+	struct plat_buf *out = hs->out;
 	struct step {
 		xmlNodePtr node;
 		bool leaving; /* the element's children are done */
@@ -130,6 +422,7 @@ static void html_walk(xmlNodePtr root, struct plat_buf *out)
 		if (st.leaving) {
 			if (is_block(name))
 				end_line(out);
+			html_leave(hs, node, name);
 			continue;
 		}
 		if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
@@ -141,9 +434,18 @@ static void html_walk(xmlNodePtr root, struct plat_buf *out)
 		if (!strcmp(name, "script") || !strcmp(name, "style") || !strcmp(name, "noscript") ||
 		    !strcmp(name, "template") || !strcmp(name, "svg"))
 			continue;
+		if (!strcmp(name, "a")) {
+			/* Permalink signs (Sphinx, MkDocs) are not text. */
+			char *cls = attr(node, "class");
+			bool link = cls && strstr(cls, "headerlink");
+			free(cls);
+			if (link)
+				continue;
+		}
 		if (is_block(name))
 			end_line(out);
-		if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' && !name[2])
+		html_enter(hs, node, name);
+		if (is_heading(name))
 			plat_buf_printf(out, "%.*s ", name[1] - '0', "######"); /* headings kept, as Markdown */
 		/* Push the leaving step, then the children last-first so the first comes off next. */
 		size_t kids = 0;
@@ -167,13 +469,13 @@ static int html_pages(struct job *j, int fd)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	if (read_all(j->in, &b, 256u << 20) < 0)
-		return fail(fd, "cannot read the file");
+		return plat_extract_fail(fd, "cannot read the file");
 	/* HUGE lifts libxml2's nesting limit (256), past which the rest of the document would
 	 * be dropped without a word; the child's memory limit still bounds the tree. */
 	htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
 		plat_buf_free(&b);
-		return fail(fd, "too large to parse within extract.memory_limit");
+		return plat_extract_fail(fd, "too large to parse within extract.memory_limit");
 	}
 	htmlDocPtr doc = htmlCtxtReadMemory(ctxt, b.data, (int)b.len, NULL, NULL,
 					    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
@@ -185,26 +487,115 @@ static int html_pages(struct job *j, int fd)
 	plat_buf_free(&b);
 	if (out_of_memory) {
 		xmlFreeDoc(doc);
-		return fail(fd, "too large to parse within extract.memory_limit");
+		return plat_extract_fail(fd, "too large to parse within extract.memory_limit");
 	}
 	if (!doc)
-		return fail(fd, "not parseable as HTML");
+		return plat_extract_fail(fd, "not parseable as HTML");
 	struct plat_buf text = PLAT_BUF_INIT;
 	plat_buf_reserve(&text, 0);
-	html_walk(xmlDocGetRootElement(doc), &text);
+	struct plat_heads h = {0};
+	struct html_state hs = {.out = &text, .heads = &h, .title_at = (size_t)-1};
+	html_walk(xmlDocGetRootElement(doc), &hs);
 	xmlFreeDoc(doc);
-	int rc = emit_page(fd, 1, text.data, text.len);
+	int rc = plat_extract_emit_page(fd, 1, text.data, text.len, &h);
+	if (rc == 0)
+		rc = plat_extract_emit_string(fd, 'T', hs.title);
+	free(hs.title);
+	free(hs.anchor_own);
+	free(hs.anchor_a);
+	free(hs.anchor_box);
+	free(hs.pending);
+	for (size_t i = 0; i < hs.n_boxes; i++)
+		free(hs.boxes[i].id);
+	free(hs.boxes);
+	plat_heads_free(&h);
 	plat_buf_free(&text);
 	return rc;
 }
 
 /* ---- DOCX ---- */
 
+/* Paragraph styles that make headings: their ids, from word/styles.xml (where a German
+ * Word names "heading 1" berschrift1) or, without it, Word's own ids. */
+struct docx_style {
+	char *id;
+	int level; /* 0: Title */
+};
+
 struct docx_state {
 	int fd;
 	int page;
 	struct plat_buf text;
+	struct plat_heads heads;
+	char *title, *first_heading;
+	struct docx_style *styles;
+	size_t n_styles;
 };
+
+/* The level a style name or id stands for: 1-3 for "heading 1".."heading 3" (any case and
+ * spacing), 0 for Title, -1 for anything else. */
+static int style_level(const char *name)
+{
+	if (!strcasecmp(name, "title"))
+		return 0;
+	if (strncasecmp(name, "heading", 7))
+		return -1;
+	const char *d = name + 7;
+	while (*d == ' ')
+		d++;
+	return d[0] >= '1' && d[0] <= '9' && !d[1] ? d[0] - '0' : -1;
+}
+
+static void docx_styles(const char *xml, size_t len, struct docx_state *s)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "styles.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+									XML_PARSE_NOWARNING);
+	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (xmlNodePtr n = root ? root->children : NULL; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "style"))
+			continue;
+		char *id = attr(n, "styleId");
+		int level = -1;
+		for (xmlNodePtr k = n->children; k && id; k = k->next)
+			if (k->type == XML_ELEMENT_NODE && !strcmp((const char *)k->name, "name")) {
+				char *v = attr(k, "val");
+				level = v ? style_level(v) : -1;
+				free(v);
+			}
+		if (id && level >= 0) {
+			s->styles = plat_xrealloc(s->styles, (s->n_styles + 1) * sizeof(*s->styles));
+			s->styles[s->n_styles++] = (struct docx_style){id, level};
+		} else {
+			free(id);
+		}
+	}
+	xmlFreeDoc(doc);
+}
+
+/* The heading level of the paragraph p (its w:pPr/w:pStyle), 0 for a Title, -1 for text. */
+static int docx_level(xmlNodePtr p, const struct docx_state *s)
+{
+	for (xmlNodePtr pr = p->children; pr; pr = pr->next) {
+		if (pr->type != XML_ELEMENT_NODE || strcmp((const char *)pr->name, "pPr"))
+			continue;
+		for (xmlNodePtr k = pr->children; k; k = k->next) {
+			if (k->type != XML_ELEMENT_NODE || strcmp((const char *)k->name, "pStyle"))
+				continue;
+			char *v = attr(k, "val");
+			int level = -1;
+			if (v && s->n_styles) {
+				for (size_t i = 0; i < s->n_styles; i++)
+					if (!strcmp(s->styles[i].id, v))
+						level = s->styles[i].level;
+			} else if (v) {
+				level = style_level(v);
+			}
+			free(v);
+			return level;
+		}
+	}
+	return -1;
+}
 
 static void docx_walk(xmlNodePtr n, struct docx_state *s)
 {
@@ -224,17 +615,57 @@ static void docx_walk(xmlNodePtr n, struct docx_state *s)
 			bool page = !strcmp(name, "lastRenderedPageBreak") || (type && !strcmp((char *)type, "page"));
 			xmlFree(type);
 			if (page && s->text.len) {
-				emit_page(s->fd, s->page++, s->text.data, s->text.len);
+				plat_extract_emit_page(s->fd, s->page++, s->text.data, s->text.len, &s->heads);
+				plat_heads_clear(&s->heads);
 				plat_buf_reset(&s->text);
 			} else if (!page) {
 				plat_buf_putc(&s->text, '\n');
 			}
+		} else if (!strcmp(name, "p")) {
+			int level = docx_level(n, s), page = s->page;
+			size_t at = s->text.len;
+			docx_walk(n->children, s);
+			/* A heading cut by a page break is the new page's first line. */
+			if (page != s->page)
+				at = 0;
+			if (level == 0 && !s->title)
+				s->title = plat_extract_clean(s->text.data + at, s->text.len - at);
+			else if (level >= 1 && level <= 3) {
+				plat_heads_add(&s->heads, at, level, s->text.data + at, s->text.len - at, NULL);
+				if (!s->first_heading && s->heads.n)
+					s->first_heading = plat_xstrdup(s->heads.h[s->heads.n - 1].text);
+			}
+			plat_buf_putc(&s->text, '\n');
 		} else {
 			docx_walk(n->children, s);
-			if (!strcmp(name, "p"))
-				plat_buf_putc(&s->text, '\n');
 		}
 	}
+}
+
+/* A member of the archive, at most MAX_XML bytes; NULL (and *msg) when it cannot be read. */
+static char *zip_member(zip_t *z, const char *name, size_t *len, const char **msg)
+{
+	zip_stat_t st;
+	if (zip_stat(z, name, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
+		*msg = "not a DOCX file (no word/document.xml)";
+		return NULL;
+	}
+	if (st.size > MAX_XML) {
+		*msg = "word/document.xml is too large (a zip bomb?)";
+		return NULL;
+	}
+	zip_file_t *f = zip_fopen(z, name, 0);
+	char *xml = plat_xmalloc((size_t)st.size + 1);
+	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
+	if (f)
+		zip_fclose(f);
+	if (got != (zip_int64_t)st.size) {
+		free(xml);
+		*msg = "cannot read word/document.xml";
+		return NULL;
+	}
+	*len = (size_t)st.size;
+	return xml;
 }
 
 static int docx_pages(struct job *j, int fd)
@@ -242,68 +673,41 @@ static int docx_pages(struct job *j, int fd)
 	int err = 0;
 	zip_t *z = zip_fdopen(j->in, ZIP_RDONLY, &err); /* takes the fd */
 	if (!z)
-		return fail(fd, "not a DOCX file (not a zip archive)");
-	zip_stat_t st;
-	if (zip_stat(z, "word/document.xml", 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE)) {
-		zip_close(z);
-		return fail(fd, "not a DOCX file (no word/document.xml)");
-	}
-	if (st.size > MAX_XML) {
-		zip_close(z);
-		return fail(fd, "word/document.xml is too large (a zip bomb?)");
-	}
-	zip_file_t *f = zip_fopen(z, "word/document.xml", 0);
-	char *xml = plat_xmalloc((size_t)st.size + 1);
-	zip_int64_t got = f ? zip_fread(f, xml, st.size) : -1;
-	if (f)
-		zip_fclose(f);
+		return plat_extract_fail(fd, "not a DOCX file (not a zip archive)");
+	const char *msg = NULL;
+	size_t len = 0, styles_len = 0;
+	char *xml = zip_member(z, "word/document.xml", &len, &msg);
+	const char *ignored;
+	char *styles = xml ? zip_member(z, "word/styles.xml", &styles_len, &ignored) : NULL;
 	zip_close(z);
-	if (got != (zip_int64_t)st.size) {
-		free(xml);
-		return fail(fd, "cannot read word/document.xml");
-	}
-	xmlDocPtr doc = xmlReadMemory(xml, (int)st.size, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-									  XML_PARSE_NOWARNING);
+	if (!xml)
+		return plat_extract_fail(fd, msg);
+	struct docx_state s = {fd, 1, PLAT_BUF_INIT, {0}, NULL, NULL, NULL, 0};
+	if (styles)
+		docx_styles(styles, styles_len, &s);
+	free(styles);
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, "document.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+									   XML_PARSE_NOWARNING);
 	free(xml);
-	if (!doc)
-		return fail(fd, "word/document.xml is not well-formed XML");
-	struct docx_state s = {fd, 1, PLAT_BUF_INIT};
-	plat_buf_reserve(&s.text, 0);
-	docx_walk(xmlDocGetRootElement(doc), &s);
-	xmlFreeDoc(doc);
 	int rc = 0;
-	if (s.text.len || s.page == 1)
-		rc = emit_page(fd, s.page, s.text.data, s.text.len);
-	plat_buf_free(&s.text);
-	return rc;
-}
-
-/* ---- PDF ---- */
-
-static int pdf_pages(struct job *j, int fd)
-{
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_fd(j->in, NULL, &gerr); /* takes the fd */
 	if (!doc) {
-		struct plat_buf m = PLAT_BUF_INIT;
-		plat_buf_printf(&m, "not a readable PDF: %s", gerr ? gerr->message : "unknown error");
-		if (gerr)
-			g_error_free(gerr);
-		int rc = fail(fd, m.data);
-		plat_buf_free(&m);
-		return rc;
+		rc = plat_extract_fail(fd, "word/document.xml is not well-formed XML");
+	} else {
+		plat_buf_reserve(&s.text, 0);
+		docx_walk(xmlDocGetRootElement(doc), &s);
+		xmlFreeDoc(doc);
+		if (s.text.len || s.page == 1)
+			rc = plat_extract_emit_page(fd, s.page, s.text.data, s.text.len, &s.heads);
+		if (rc == 0)
+			rc = plat_extract_emit_string(fd, 'T', s.title && *s.title ? s.title : s.first_heading);
 	}
-	int n = poppler_document_get_n_pages(doc);
-	int rc = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		char *text = page ? poppler_page_get_text(page) : NULL;
-		rc = emit_page(fd, i + 1, text ? text : "", text ? strlen(text) : 0);
-		g_free(text);
-		if (page)
-			g_object_unref(page);
-	}
-	g_object_unref(doc);
+	free(s.title);
+	free(s.first_heading);
+	for (size_t i = 0; i < s.n_styles; i++)
+		free(s.styles[i].id);
+	free(s.styles);
+	plat_heads_free(&s.heads);
+	plat_buf_free(&s.text);
 	return rc;
 }
 
@@ -312,14 +716,14 @@ int plat_extract_parse(int in, const char *content_type, int fd)
 	struct job job = {in}, *j = &job;
 	const char *t = content_type ? content_type : "";
 	if (!strcmp(t, "application/pdf"))
-		return pdf_pages(j, fd);
+		return plat_extract_pdf(j->in, fd);
 	if (!strcmp(t, "text/html") || !strcmp(t, "application/xhtml+xml"))
 		return html_pages(j, fd);
 	if (!strcmp(t, DOCX_TYPE))
 		return docx_pages(j, fd);
 	if (!strncmp(t, "text/", 5))
-		return text_pages(j, fd);
-	return fail(fd, "no text extractor for this content type");
+		return text_pages(j, fd, !strcmp(t, "text/markdown") || !strcmp(t, "text/x-markdown"));
+	return plat_extract_fail(fd, "no text extractor for this content type");
 }
 
 /* ---- warm-up: what the libraries load lazily, loaded before the seccomp filter ---- */

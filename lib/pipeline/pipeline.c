@@ -83,6 +83,15 @@ static void array_element(struct plat_buf *b, const char *text)
 	plat_buf_putc(b, '"');
 }
 
+/* The same, or an unquoted NULL element for NULL. */
+static void array_element_or_null(struct plat_buf *b, const char *text)
+{
+	if (text)
+		array_element(b, text);
+	else
+		plat_buf_puts(b, "NULL");
+}
+
 /* The stage's time into the document's stage_timings, and into the metrics. */
 static void timing(struct plat_pipeline *p, cJSON *t, const char *stage, long long since)
 {
@@ -256,35 +265,41 @@ int plat_pipeline_process(struct plat_pipeline *p, const char *id, enum plat_pip
 		rc = plat_db_exec(svc->db, "DELETE FROM chunks WHERE tenant_id = $1 AND document_id = $2", 2, del, NULL, err);
 	/* All chunks in one statement: one round trip instead of one per chunk. */
 	if (rc == 0 && chunks.n > 0) {
-		struct plat_buf ords = PLAT_BUF_INIT, pages_a = PLAT_BUF_INIT, texts_a = PLAT_BUF_INIT, vec_a = PLAT_BUF_INIT;
-		plat_buf_putc(&ords, '{');
-		plat_buf_putc(&pages_a, '{');
-		plat_buf_putc(&texts_a, '{');
-		plat_buf_putc(&vec_a, '{');
+		struct plat_buf ords = PLAT_BUF_INIT, pages_a = PLAT_BUF_INIT, texts_a = PLAT_BUF_INIT, vec_a = PLAT_BUF_INIT,
+				titles_a = PLAT_BUF_INIT, sections_a = PLAT_BUF_INIT, anchors_a = PLAT_BUF_INIT;
+		struct plat_buf *arrays[] = {&ords, &pages_a, &texts_a, &vec_a, &titles_a, &sections_a, &anchors_a};
+		for (size_t a = 0; a < sizeof(arrays) / sizeof(arrays[0]); a++)
+			plat_buf_putc(arrays[a], '{');
 		for (size_t i = 0; i < chunks.n; i++) {
 			const char *sep = i ? "," : "";
-			plat_buf_printf(&ords, "%s%d", sep, chunks.chunks[i].ord);
-			plat_buf_printf(&pages_a, "%s%d", sep, chunks.chunks[i].page);
+			const struct plat_chunk *c = &chunks.chunks[i];
+			plat_buf_printf(&ords, "%s%d", sep, c->ord);
+			plat_buf_printf(&pages_a, "%s%d", sep, c->page);
 			plat_buf_puts(&texts_a, sep);
-			array_element(&texts_a, chunks.chunks[i].text);
+			array_element(&texts_a, c->text);
 			plat_buf_printf(&vec_a, "%s\"", sep);
 			vector_text(&vec_a, vecs.data + i * (size_t)vecs.dim, vecs.dim);
 			plat_buf_putc(&vec_a, '"');
+			plat_buf_puts(&titles_a, sep);
+			array_element_or_null(&titles_a, c->title);
+			plat_buf_puts(&sections_a, sep);
+			array_element_or_null(&sections_a, c->section);
+			plat_buf_puts(&anchors_a, sep);
+			array_element_or_null(&anchors_a, c->anchor);
 		}
-		plat_buf_putc(&ords, '}');
-		plat_buf_putc(&pages_a, '}');
-		plat_buf_putc(&texts_a, '}');
-		plat_buf_putc(&vec_a, '}');
-		const char *params[] = {svc->tenant_id, id, ords.data, pages_a.data, texts_a.data, vec_a.data, vecs.model};
+		for (size_t a = 0; a < sizeof(arrays) / sizeof(arrays[0]); a++)
+			plat_buf_putc(arrays[a], '}');
+		const char *params[] = {svc->tenant_id, id,	    ords.data,	     pages_a.data,   texts_a.data,
+					vec_a.data,	vecs.model, titles_a.data, sections_a.data, anchors_a.data};
 		rc = plat_db_exec(svc->db,
-				  "INSERT INTO chunks (tenant_id, document_id, ord, page, text, embedding, embedding_model)"
-				  " SELECT $1, $2, u.ord, u.page, u.text, u.embedding::vector, $7"
-				  " FROM unnest($3::int[], $4::int[], $5::text[], $6::text[]) AS u(ord, page, text, embedding)",
-				  7, params, NULL, err);
-		plat_buf_free(&ords);
-		plat_buf_free(&pages_a);
-		plat_buf_free(&texts_a);
-		plat_buf_free(&vec_a);
+				  "INSERT INTO chunks (tenant_id, document_id, ord, page, text, embedding, embedding_model,"
+				  " title, section, anchor)"
+				  " SELECT $1, $2, u.ord, u.page, u.text, u.embedding::vector, $7, u.title, u.section, u.anchor"
+				  " FROM unnest($3::int[], $4::int[], $5::text[], $6::text[], $8::text[], $9::text[], $10::text[])"
+				  " AS u(ord, page, text, embedding, title, section, anchor)",
+				  10, params, NULL, err);
+		for (size_t a = 0; a < sizeof(arrays) / sizeof(arrays[0]); a++)
+			plat_buf_free(arrays[a]);
 	}
 	if (rc == 0) {
 		timing(p, timings, "total", started);

@@ -13,7 +13,9 @@
 #include "metrics/metrics.h"
 #include "sandbox/sandbox.h"
 
-#define PLAT_PIPELINE_VERSION 1
+/* 2: chunks carry title, section path and anchor, and PDF running headers leave their text.
+ * A document processed by an older version is processed again when it is retried. */
+#define PLAT_PIPELINE_VERSION 2
 
 struct plat_pipeline {
 	struct plat_svc *svc;          /* db, store, tenant, principal, request id */

@@ -1,4 +1,4 @@
-/* Chunking: budgets, sentence and paragraph boundaries, overlap, pages. */
+/* Chunking: budgets, sentence and paragraph boundaries, overlap, pages, sections. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,12 +95,125 @@ static void test_overlong_sentence_is_cut_at_words(void **state)
 	free(p.pages);
 }
 
+/* ---- sections ---- */
+
+static void test_sections_title_and_anchor(void **state)
+{
+	(void)state;
+	/* As the HTML extractor gives them: the title repeated as the first heading. */
+	char text[] = "Guide\n# Guide\nIntro here.\n## Install\nRun the installer. It asks nothing.\n"
+		      "### Linux\nUse the package.\n## Usage\nUse it daily.";
+	struct plat_heading h[] = {
+		{(size_t)(strstr(text, "# Guide") - text), 1, "Guide", "top"},
+		{(size_t)(strstr(text, "## Install") - text), 2, "Install", "install"},
+		{(size_t)(strstr(text, "### Linux") - text), 3, "Linux", NULL},
+		{(size_t)(strstr(text, "## Usage") - text), 2, "Usage", NULL},
+	};
+	struct plat_page pg = {.number = 1, .text = text, .headings = h, .n_headings = 4};
+	struct plat_pages p = {.pages = &pg, .n = 1, .title = "Guide"};
+	struct plat_chunks c;
+	plat_chunk_pages(&p, 100, 10, &c);
+	assert_int_equal(c.n, 5);
+	const char *want[][4] = {
+		{"Guide", NULL, NULL, "Guide"},
+		{"# Guide\n\nIntro here.", NULL, NULL, NULL}, /* the title is no section */
+		{"## Install\n\nRun the installer. It asks nothing.", "Install", "install", NULL},
+		{"### Linux\n\nUse the package.", "Install > Linux", "install", NULL}, /* the innermost anchor there is */
+		{"## Usage\n\nUse it daily.", "Usage", NULL, NULL},
+	};
+	for (size_t i = 0; i < c.n; i++) {
+		const char *text_want = want[i][3] ? want[i][3] : want[i][0];
+		assert_string_equal(c.chunks[i].text, text_want);
+		assert_string_equal(c.chunks[i].title, "Guide");
+		if (want[i][1])
+			assert_string_equal(c.chunks[i].section, want[i][1]);
+		else
+			assert_null(c.chunks[i].section);
+		if (want[i][2])
+			assert_string_equal(c.chunks[i].anchor, want[i][2]);
+		else
+			assert_null(c.chunks[i].anchor);
+	}
+	plat_chunks_free(&c);
+}
+
+static void test_chunks_never_span_sections(void **state)
+{
+	(void)state;
+	/* Two sections on page 1 (the second going on over page 2), each longer than a chunk. */
+	char p1[2048] = "", p2[1024] = "";
+	strcat(p1, "Alpha\n");
+	for (int i = 0; i < 8; i++)
+		strcat(p1, "Alpha words make this sentence. ");
+	size_t beta = strlen(p1);
+	strcat(p1, "\nBeta\n");
+	for (int i = 0; i < 8; i++)
+		strcat(p1, "Beta words make this sentence. ");
+	for (int i = 0; i < 3; i++)
+		strcat(p2, "Beta goes on here. ");
+	struct plat_heading h1[] = {{0, 1, "Alpha", NULL}, {beta + 1, 2, "Beta", NULL}};
+	struct plat_page pages[] = {
+		{.number = 1, .text = p1, .headings = h1, .n_headings = 2},
+		{.number = 2, .text = p2, .running = "Chapter 9: ignored"}, /* a heading says better */
+	};
+	struct plat_pages p = {.pages = pages, .n = 2};
+	struct plat_chunks c;
+	plat_chunk_pages(&p, 16, 5, &c);
+	bool seen_beta = false;
+	for (size_t i = 0; i < c.n; i++) {
+		const char *t = c.chunks[i].text;
+		assert_true(c.chunks[i].tokens <= 16);
+		assert_null(c.chunks[i].title);
+		bool alpha = strstr(t, "Alpha") != NULL, b = strstr(t, "Beta") != NULL;
+		assert_true(alpha != b); /* never both */
+		assert_string_equal(c.chunks[i].section, alpha ? "Alpha" : "Alpha > Beta");
+		if (b && !seen_beta) {
+			assert_true(strncmp(t, "Beta\n\nBeta words", 16) == 0); /* the heading opens its chunk */
+			seen_beta = true;
+		}
+	}
+	assert_true(seen_beta);
+	assert_int_equal(c.chunks[c.n - 1].page, 2);
+	assert_string_equal(c.chunks[c.n - 1].section, "Alpha > Beta");
+	plat_chunks_free(&c);
+}
+
+static void test_running_header_is_the_section_without_headings(void **state)
+{
+	(void)state;
+	struct plat_page pages[] = {
+		{.number = 1, .text = "Front matter."},
+		{.number = 2, .text = "Gears turn.", .running = "Chapter 2: Gears"},
+	};
+	struct plat_pages p = {.pages = pages, .n = 2, .title = "Manual"};
+	struct plat_chunks c;
+	plat_chunk_pages(&p, 50, 5, &c);
+	assert_int_equal(c.n, 2);
+	assert_null(c.chunks[0].section);
+	assert_string_equal(c.chunks[1].section, "Chapter 2: Gears");
+	assert_string_equal(c.chunks[1].title, "Manual");
+	assert_null(c.chunks[1].anchor);
+	plat_chunks_free(&c);
+	/* Offsets out of range (never from the reader, which checks them) are clamped. */
+	struct plat_heading h[] = {{500, 1, "Late", NULL}};
+	struct plat_page odd = {.number = 1, .text = "Short text.", .headings = h, .n_headings = 1};
+	struct plat_pages q = {.pages = &odd, .n = 1};
+	plat_chunk_pages(&q, 50, 5, &c);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.chunks[0].text, "Short text.");
+	assert_null(c.chunks[0].section);
+	plat_chunks_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_text_is_one_chunk),
 		cmocka_unit_test(test_budget_boundaries_overlap_and_pages),
 		cmocka_unit_test(test_overlong_sentence_is_cut_at_words),
+		cmocka_unit_test(test_sections_title_and_anchor),
+		cmocka_unit_test(test_chunks_never_span_sections),
+		cmocka_unit_test(test_running_header_is_the_section_without_headings),
 	};
 	return cmocka_run_group_tests_name("chunk", tests, NULL, NULL);
 }

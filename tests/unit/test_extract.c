@@ -1,5 +1,6 @@
 /* The sandbox (the exec'd, confined helper: limits, descriptors, user, seccomp filter) and
- * the text extractors on each document type, all through platctl-extract. */
+ * the text extractors on each document type, with their headings and titles, all through
+ * platctl-extract (PDF's running headers and outline: test_extract_pdf.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +290,7 @@ static void test_html(void **state)
 	free(path);
 }
 
-static char *make_docx(const char *name, const char *document_xml, size_t len)
+static char *make_docx_styled(const char *name, const char *document_xml, size_t len, const char *styles_xml)
 {
 	char *path = plat_xmalloc(256);
 	snprintf(path, 256, "%s/%s", dir, name);
@@ -296,8 +298,15 @@ static char *make_docx(const char *name, const char *document_xml, size_t len)
 	zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &e);
 	zip_source_t *src = zip_source_buffer(z, document_xml, len, 0);
 	zip_file_add(z, "word/document.xml", src, ZIP_FL_OVERWRITE);
+	if (styles_xml)
+		zip_file_add(z, "word/styles.xml", zip_source_buffer(z, styles_xml, strlen(styles_xml), 0), ZIP_FL_OVERWRITE);
 	assert_int_equal(zip_close(z), 0);
 	return path;
+}
+
+static char *make_docx(const char *name, const char *document_xml, size_t len)
+{
+	return make_docx_styled(name, document_xml, len, NULL);
 }
 
 #define W "xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\""
@@ -396,6 +405,146 @@ static void test_pdf(void **state)
 	assert_int_equal(plat_extract_file("/nonexistent", "image/png", NULL, &p, &err), -PLAT_E_INVALID);
 }
 
+/* ---- where the text sits: headings, titles, running headers ---- */
+
+static const struct plat_heading *heading(const struct plat_page *pg, size_t i)
+{
+	if (i >= pg->n_headings)
+		fail_msg("page %d has %zu headings, not %zu", pg->number, pg->n_headings, i + 1);
+	return &pg->headings[i];
+}
+
+/* Heading i of the page: its level, text, anchor, and its line in the page's text. */
+static void expect_heading(const struct plat_page *pg, size_t i, int level, const char *text, const char *anchor,
+			   const char *line)
+{
+	const struct plat_heading *h = heading(pg, i);
+	if (h->level != level || strcmp(h->text, text) || (anchor ? !h->anchor || strcmp(h->anchor, anchor) : h->anchor != NULL))
+		fail_msg("heading %zu: %d '%s' #%s (want %d '%s' #%s)", i, h->level, h->text, h->anchor ? h->anchor : "-",
+			 level, text, anchor ? anchor : "-");
+	if (strncmp(pg->text + h->offset, line, strlen(line)))
+		fail_msg("heading '%s' at %zu: '%.30s' (want '%s')", text, h->offset, pg->text + h->offset, line);
+	assert_true(h->offset == 0 || pg->text[h->offset - 1] == '\n');
+}
+
+static void test_html_headings(void **state)
+{
+	(void)state;
+	const char h[] =
+		"<html><head><title>Guide</title></head><body>"
+		"<nav><h2>Navigation</h2><a href=\"x\">home</a></nav><div role=\"navigation\"><h3 id=\"toc\">Contents</h3></div>"
+		"<h1>Guide</h1><p>Intro.</p>"
+		"<h2 id=\"install\">Install</h2><p>Run it.</p>"
+		"<section id=\"usage\"><span id=\"x\"></span><h2>Usage<a class=\"headerlink\" href=\"#usage\">\xc2\xb6</a></h2>"
+		"<p>Use it.</p><section id=\"flags\"><h3>Flags</h3><p>Flags text.</p><h4 id=\"deep\">Deep</h4><p>Deeper.</p>"
+		"</section><h3>Second in usage</h3><p>More.</p></section>"
+		"<div id=\"faq\"><h2><a name=\"questions\"></a>FAQ</h2><p>Ask.</p></div>"
+		"<h2 id=\"empty\"> </h2>"
+		"<div class=\"refentry\"><a name=\"ref.one\"></a><div class=\"titlepage\"></div><h2>Ref one</h2><p>R.</p></div>"
+		"<a name=\"stale\"></a><p>Text between.</p><h2>Ref two</h2></body></html>";
+	char *path = write_file("headings.html", h, sizeof(h) - 1);
+	struct plat_pages p;
+	extract(path, "text/html", &p);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.title, "Guide");
+	const struct plat_page *pg = &p.pages[0];
+	assert_int_equal(pg->n_headings, 8); /* not the menus', not h4, not the empty one */
+	expect_heading(pg, 0, 1, "Guide", NULL, "# Guide\nIntro.");
+	expect_heading(pg, 1, 2, "Install", "install", "## Install\n");
+	expect_heading(pg, 2, 2, "Usage", "usage", "## Usage\n"); /* the section's id; no permalink sign */
+	expect_heading(pg, 3, 3, "Flags", "flags", "### Flags\n");
+	expect_heading(pg, 4, 3, "Second in usage", NULL, "### Second in usage\n"); /* usage names Usage */
+	expect_heading(pg, 5, 2, "FAQ", "questions", "## FAQ\n");		     /* <a name> before the div's id */
+	expect_heading(pg, 6, 2, "Ref one", "ref.one", "## Ref one\n"); /* DocBook's <a name> just before it */
+	expect_heading(pg, 7, 2, "Ref two", NULL, "## Ref two");	 /* not one with text in between */
+	assert_null(strstr(pg->text, "\xc2\xb6"));
+	assert_non_null(strstr(pg->text, "Navigation")); /* the menu's text stays */
+	plat_pages_free(&p);
+	free(path);
+	/* No <title>: the first h1; no headings at all: none. */
+	const char h2[] = "<html><body><h2>Before</h2><h1 id=\"t\">Real  title</h1><p>x</p></body></html>";
+	path = write_file("notitle.html", h2, sizeof(h2) - 1);
+	extract(path, "text/html", &p);
+	assert_string_equal(p.title, "Real title");
+	assert_int_equal(p.pages[0].n_headings, 2);
+	plat_pages_free(&p);
+	free(path);
+	path = write_file("plain.html", "<p>just text</p>", 16);
+	extract(path, "text/html", &p);
+	assert_null(p.title);
+	assert_int_equal(p.pages[0].n_headings, 0);
+	plat_pages_free(&p);
+	free(path);
+}
+
+static void test_markdown_headings(void **state)
+{
+	(void)state;
+	/* A bad byte before a heading (three bytes once replaced) must not shift its offset;
+	 * a fence left open at a page break goes on on the next page. */
+	const char md[] = "# The Title\n\xff intro\n## A #\n```sh\n# not a heading\n```\n   ### A.1 ###\n#### four\n#nospace\n"
+			  "    # indented code\n~~~\n# code\f# still code\n~~~\n## B\ntext\n";
+	char *path = write_file("a.md", md, sizeof(md) - 1);
+	struct plat_pages p;
+	extract(path, "text/markdown", &p);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.title, "The Title");
+	assert_int_equal(p.pages[0].n_headings, 3);
+	expect_heading(&p.pages[0], 0, 1, "The Title", NULL, "# The Title\n");
+	expect_heading(&p.pages[0], 1, 2, "A", NULL, "## A #\n");
+	expect_heading(&p.pages[0], 2, 3, "A.1", NULL, "   ### A.1 ###");
+	assert_int_equal(p.pages[1].n_headings, 1);
+	expect_heading(&p.pages[1], 0, 2, "B", NULL, "## B\ntext");
+	plat_pages_free(&p);
+	/* The same bytes as plain text have no headings and no title. */
+	extract(path, "text/plain", &p);
+	assert_null(p.title);
+	assert_int_equal(p.pages[0].n_headings + p.pages[1].n_headings, 0);
+	plat_pages_free(&p);
+	free(path);
+}
+
+static void test_docx_headings(void **state)
+{
+	(void)state;
+	/* Style ids as a German Word names them, mapped through styles.xml. */
+	const char styles[] = "<w:styles " W ">"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"Titel\"><w:name w:val=\"Title\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift1\"><w:name w:val=\"heading 1\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift2\"><w:name w:val=\"heading 2\"/></w:style>"
+			      "<w:style w:type=\"paragraph\" w:styleId=\"berschrift4\"><w:name w:val=\"heading 4\"/></w:style>"
+			      "</w:styles>";
+#define P(style, text) "<w:p><w:pPr><w:pStyle w:val=\"" style "\"/></w:pPr><w:r><w:t>" text "</w:t></w:r></w:p>"
+	const char xml[] = "<w:document " W "><w:body>" P("Titel", "Supplier agreement")
+		P("berschrift1", "1 Parties") "<w:p><w:r><w:t>Acme and Globex.</w:t></w:r></w:p>"
+		P("berschrift2", "1.1 Acme") P("berschrift4", "Too deep")
+		"<w:p><w:r><w:br w:type=\"page\"/><w:t>Next page.</w:t></w:r></w:p>" P("berschrift1", "2 Terms")
+		P("Heading1", "not a style of this file") "</w:body></w:document>";
+	char *path = make_docx_styled("styled.docx", xml, sizeof(xml) - 1, styles);
+	struct plat_pages p;
+	extract(path, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &p);
+	assert_string_equal(p.title, "Supplier agreement");
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.pages[0].n_headings, 2);
+	expect_heading(&p.pages[0], 0, 1, "1 Parties", NULL, "1 Parties\nAcme");
+	expect_heading(&p.pages[0], 1, 2, "1.1 Acme", NULL, "1.1 Acme\n");
+	assert_int_equal(p.pages[1].n_headings, 1);
+	expect_heading(&p.pages[1], 0, 1, "2 Terms", NULL, "2 Terms\n");
+	plat_pages_free(&p);
+	free(path);
+	/* Without styles.xml, Word's own ids; no Title: the first heading is the title. */
+	const char xml2[] = "<w:document " W "><w:body>" P("Heading2", "Scope") "<w:p><w:r><w:t>All.</w:t></w:r></w:p>"
+		P("Heading3", "Detail") "</w:body></w:document>";
+	path = make_docx("plain-styles.docx", xml2, sizeof(xml2) - 1);
+	extract(path, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &p);
+	assert_string_equal(p.title, "Scope");
+	assert_int_equal(p.pages[0].n_headings, 2);
+	expect_heading(&p.pages[0], 1, 3, "Detail", NULL, "Detail\n");
+	plat_pages_free(&p);
+	free(path);
+#undef P
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -423,6 +572,9 @@ int main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_docx),
 		cmocka_unit_test(test_pdf),
+		cmocka_unit_test(test_html_headings),
+		cmocka_unit_test(test_markdown_headings),
+		cmocka_unit_test(test_docx_headings),
 	};
 	return cmocka_run_group_tests_name("extract", tests, setup, teardown);
 }

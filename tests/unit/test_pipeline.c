@@ -229,11 +229,56 @@ static void test_concurrent_workers_save_once(void **state)
 	free(id);
 }
 
+/* Each chunk is stored with where it sits: the title, the heading path, the anchor. */
+static void test_chunks_know_their_section(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_pipeline p = {.svc = &svc, .taxonomy = taxonomy, .external_allow = ""};
+	enum plat_pipeline_outcome o;
+	struct plat_error err = {0};
+	const char md[] = "# Handbook\n\nWelcome to the handbook.\n\n## Leave\n\nStaff take leave in writing.\n\n"
+			  "### Sick leave\n\nCall in before nine.\n";
+	char *id = add_document("handbook.md", "text/markdown", md, sizeof(md) - 1);
+	if (plat_pipeline_process(&p, id, &o, &err) < 0)
+		fail_msg("%s", err.message);
+	assert_string_equal(value("SELECT string_agg(coalesce(section, '-') || '|' || coalesce(anchor, '-'), ';' ORDER BY ord)"
+				  " FROM chunks WHERE document_id = $1", id),
+			    "-|-;Leave|-;Leave > Sick leave|-");
+	assert_string_equal(value("SELECT bool_and(title = 'Handbook') FROM chunks WHERE document_id = $1", id), "t");
+	assert_string_equal(value("SELECT text FROM chunks WHERE document_id = $1 AND section = 'Leave > Sick leave'", id),
+			    "### Sick leave\n\nCall in before nine.");
+	free(id);
+	const char html[] = "<html><head><title>Policies</title></head><body><h1>Policies</h1><p>All of them.</p>"
+			    "<section id=\"travel\"><h2>Travel</h2><p>Book early.</p><h3 id=\"rail\">Rail</h3><p>Go by train.</p>"
+			    "</section></body></html>";
+	id = add_document("policies.html", "text/html", html, sizeof(html) - 1);
+	if (plat_pipeline_process(&p, id, &o, &err) < 0)
+		fail_msg("%s", err.message);
+	assert_string_equal(value("SELECT section || '|' || anchor || '|' || title FROM chunks WHERE document_id = $1"
+				  " AND text LIKE '%Book early%'", id),
+			    "Travel|travel|Policies");
+	assert_string_equal(value("SELECT section || '|' || anchor FROM chunks WHERE document_id = $1"
+				  " AND text LIKE '%train%'", id),
+			    "Travel > Rail|rail");
+	assert_string_equal(value("SELECT count(*) FROM chunks WHERE document_id = $1 AND text LIKE '%early%train%'", id), "0");
+	free(id);
+	/* Plain text has none of them: NULLs, not empty strings. */
+	id = add_document("plain.txt", "text/plain", "Just a note. Nothing more.", 26);
+	if (plat_pipeline_process(&p, id, &o, &err) < 0)
+		fail_msg("%s", err.message);
+	assert_string_equal(value("SELECT count(*) FROM chunks WHERE document_id = $1"
+				  " AND title IS NULL AND section IS NULL AND anchor IS NULL", id), "1");
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_processes_a_contract_once),
 		cmocka_unit_test(test_failures_are_recorded),
+		cmocka_unit_test(test_chunks_know_their_section),
 		cmocka_unit_test(test_concurrent_workers_save_once),
 	};
 	return cmocka_run_group_tests_name("pipeline", tests, setup, teardown);
