@@ -82,7 +82,7 @@ enum plat_config_type {
 
 /* Key flags */
 /* search.vector_weight's default (measured: bench/bench_eval.sh); lib/search uses it too. */
-#define PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT "builtin-hash-384-v1=0.3,*=1"
+#define PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT "builtin-hash-384-v1=0.1,*=1"
 
 #define PLAT_CFG_SECRET     0x1u /* the whole value is secret: shown as [REDACTED] */
 #define PLAT_CFG_SECRET_URL 0x2u /* a URL or conninfo whose password part is secret */

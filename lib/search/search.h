@@ -30,7 +30,7 @@
  * measured with bench/bench_eval.sh (see the figures there). */
 #define PLAT_SEARCH_BM25_K1 1.2
 #define PLAT_SEARCH_BM25_B 0.75
-#define PLAT_SEARCH_HEADING_WEIGHT 1.5
+#define PLAT_SEARCH_HEADING_WEIGHT 3
 #define PLAT_SEARCH_VECTOR_WEIGHTS PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT
 
 struct plat_search_ranking {

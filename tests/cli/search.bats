@@ -50,9 +50,9 @@ top() { # QUERY [options]: "document page" of the best result
 	[[ "$(echo "$r" | jq -r .snippet)" == *"«laptops»"* ]]
 	[ "$(echo "$r" | jq -r .document_id)" = "$(sql "SELECT id FROM documents WHERE name = 'security-policy.md'")" ]
 	# found by both halves: the score is the sum of both weighted reciprocal ranks (the
-	# builtin embedder's vectors count 0.3 by default)
+	# builtin embedder's vectors count 0.1 by default)
 	[ "$(echo "$r" | jq .fts_rank)" -eq 1 ]
-	[ "$(echo "$r" | jq '.score - (1 / (60 + .fts_rank) + 0.3 / (60 + .vector_rank)) | fabs < 1e-9')" = true ]
+	[ "$(echo "$r" | jq '.score - (1 / (60 + .fts_rank) + 0.1 / (60 + .vector_rank)) | fabs < 1e-9')" = true ]
 	PLATCTL_SEARCH_VECTOR_WEIGHT='builtin-hash-384-v1=2' run --separate-stderr "$PLATCTL" search laptops encryption -o json
 	r=$(echo "$output" | jq '.[] | select(.fts_rank != null and .vector_rank != null)' | jq -s '.[0]')
 	[ "$(echo "$r" | jq '.score - (1 / (60 + .fts_rank) + 2 / (60 + .vector_rank)) | fabs < 1e-9')" = true ]
@@ -72,7 +72,7 @@ top() { # QUERY [options]: "document page" of the best result
 	[[ "${lines[0]}" == "#"*"SCORE"*"LOCATION"*"FTS"*"BM25"*"VEC"*"DISTANCE"*"BM25 TERMS"* ]]
 	[[ "${lines[1]}" == *"encrypt "[0-9]*"laptop "[0-9]* ]]
 	run --separate-stderr "$PLATCTL" search laptops encryption --explain -o json
-	echo "$output" | jq -e '.[0].explain | .fts.rank == 1 and .vector.rank >= 1 and .fusion.vector_weight == 0.3
+	echo "$output" | jq -e '.[0].explain | .fts.rank == 1 and .vector.rank >= 1 and .fusion.vector_weight == 0.1
 		and ((.fts.score - ([.fts.terms[].score] | add)) | fabs < 1e-9) and (.fts.terms | length) == 2
 		and all(.fts.terms[]; .idf > 0 and .tf >= 1 and .passages >= 1)' >/dev/null
 	echo "$output" | jq -e 'all(.[]; has("title") and has("section") and has("anchor") and (.location | type) == "string")' >/dev/null

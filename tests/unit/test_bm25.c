@@ -355,7 +355,7 @@ static void test_vector_weights_per_model(void **state)
 	assert_true(fabs(one - 2) < 1e-12); /* tf 1 at average length: exactly the IDF */
 	assert_true(two > one && two < 2 * one);
 	assert_true(plat_search_bm25_term(&rk, 2, 1, 0, 200, 100) < one); /* longer: less */
-	assert_true(plat_search_bm25_term(&rk, 2, 0, 1, 100, 100) > one); /* heading weight 1.5 */
+	assert_true(plat_search_bm25_term(&rk, 2, 0, 1, 100, 100) > one); /* a heading word weighs 3 */
 }
 
 int main(void)
