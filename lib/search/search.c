@@ -131,12 +131,12 @@ static const char search_sql[] =
 	"  regexp_replace(ts_headline('english', c.text, $12::tsquery,"
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
-	"  c.text, c.title, c.section, c.anchor, d.content_type, f.fs, f.vd, c.tokens,"
+	"  c.text, c.title, c.section, c.anchor, f.fs, f.vd, c.tokens,"
 	"  CASE WHEN $21::bool THEN (SELECT json_agg(json_build_array(t.lexeme, coalesce(t.tf, 0), coalesce(t.head_tf, 0))"
 	"   ORDER BY t.lexeme) FROM (" TERM_FREQUENCIES("c") ") t)::text END"
 	" FROM (SELECT * FROM fused ORDER BY score DESC, id LIMIT $10::int) f"
 	" CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
-	" CROSS JOIN LATERAL (SELECT d.name, d.content_type FROM documents d WHERE d.id = c.document_id) d"
+	" CROSS JOIN LATERAL (SELECT d.name FROM documents d WHERE d.id = c.document_id) d"
 	" ORDER BY f.score DESC, c.id";
 
 /* A lexeme as a tsquery operand: quoted, with quotes and backslashes doubled. */
@@ -304,14 +304,14 @@ static cJSON *number_or_null(PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? cJSON_CreateNull() : cJSON_CreateNumber(atof(PQgetvalue(res, row, col)));
 }
 
-/* Where a passage is, for a reader: the HTML anchor, or the page of a paged document. */
-static void location_of(const char *name, const char *content_type, const char *anchor, int page, struct plat_buf *b)
+/* Where a passage is, for a reader: the HTML anchor, else the page. */
+static void location_of(const char *name, const char *anchor, int page, struct plat_buf *b)
 {
 	plat_buf_puts(b, name);
 	if (anchor && *anchor)
 		plat_buf_printf(b, "#%s", anchor);
-	else if (page > 0 && content_type && (!strcmp(content_type, "application/pdf") || page > 1))
-		plat_buf_printf(b, " p. %d", page);
+	else if (page > 0)
+		plat_buf_printf(b, ", page %d", page);
 }
 
 /* The full-text half's score taken apart: each question word's share (the shares add up
@@ -451,7 +451,7 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 				cJSON_AddStringToObject(o, field, PQgetvalue(res, i, col));
 		}
 		struct plat_buf loc = PLAT_BUF_INIT;
-		location_of(name, PQgetvalue(res, i, 12), anchor, page, &loc);
+		location_of(name, anchor, page, &loc);
 		cJSON_AddStringToObject(o, "location", loc.data);
 		plat_buf_free(&loc);
 		cJSON_AddItemToObject(o, "fts_rank", number_or_null(res, i, 5));
@@ -463,14 +463,14 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 			if (PQgetisnull(res, i, 5))
 				cJSON_AddNullToObject(x, "fts");
 			else
-				cJSON_AddItemToObject(x, "fts", explain_fts(&rk, &qw, PQgetvalue(res, i, 16), atof(PQgetvalue(res, i, 15)),
-									    atof(PQgetvalue(res, i, 13)), atoi(PQgetvalue(res, i, 5))));
+				cJSON_AddItemToObject(x, "fts", explain_fts(&rk, &qw, PQgetvalue(res, i, 15), atof(PQgetvalue(res, i, 14)),
+									    atof(PQgetvalue(res, i, 12)), atoi(PQgetvalue(res, i, 5))));
 			if (PQgetisnull(res, i, 6)) {
 				cJSON_AddNullToObject(x, "vector");
 			} else {
 				cJSON *v = cJSON_AddObjectToObject(x, "vector");
 				cJSON_AddNumberToObject(v, "rank", atoi(PQgetvalue(res, i, 6)));
-				cJSON_AddNumberToObject(v, "distance", atof(PQgetvalue(res, i, 14)));
+				cJSON_AddNumberToObject(v, "distance", atof(PQgetvalue(res, i, 13)));
 				cJSON_AddStringToObject(v, "model", model);
 			}
 			cJSON *f = cJSON_AddObjectToObject(x, "fusion");

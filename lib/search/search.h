@@ -54,7 +54,7 @@ struct plat_search_query {
 
 /* Results as a JSON array, best first: rank, score, document_id, document (name), page,
  * chunk (ord), title, section (heading path "A > B"), anchor (HTML id), location
- * ("name#anchor", "name p. N" or the name), snippet (with «» around matches), text,
+ * ("name#anchor", "name, page N" or the name), snippet (with «» around matches), text,
  * fts_rank, vector_rank (null when that half did not find it); with explain also
  * "explain": {fts: {rank, score, tokens, avg_tokens, passages, terms: [{term, passages,
  * idf, tf, heading_tf, score}]} or null, vector: {rank, distance, model} or null,

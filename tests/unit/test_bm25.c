@@ -308,15 +308,15 @@ static void test_bm25f_scores_are_the_formula(void **state)
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "document")), "a.txt");
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "section")), "Restoring the archive");
 	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "title")), "Operations runbook");
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "location")), "a.txt");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(first, "location")), "a.txt, page 1");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(first, "anchor")));
 	assert_null(cJSON_GetObjectItem(first, "explain"));
 	cJSON_Delete(r);
 
-	/* A page past the first is named in the location; an anchor replaces it. */
+	/* The location names the page; an anchor replaces it. */
 	q = (struct plat_search_query){.text = "stop the service restore", .k = 1, .ranking = &rk};
 	assert_int_equal(plat_search(&svc, &q, &r, &err), 0);
-	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "location")), "a.txt p. 2");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "location")), "a.txt, page 2");
 	cJSON_Delete(r);
 	exec_sql("UPDATE chunks SET anchor = 'restore-steps' WHERE page = 2");
 	assert_int_equal(plat_search(&svc, &q, &r, &err), 0);
