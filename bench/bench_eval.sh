@@ -39,6 +39,11 @@ done
 [ -f "$DBXSL" ] || { echo "bench_eval: $DBXSL is missing (apt-get install docbook-xsl-doc-pdf; make bench does)" >&2; exit 1; }
 [ -x "$GEN" ] || { echo "bench_eval: $GEN is missing (make bench builds it)" >&2; exit 1; }
 python3 -c 'import yaml' 2>/dev/null || { echo "bench_eval: python3-yaml is missing (make deps)" >&2; exit 1; }
+# A label the corpus cannot have (a typo, a page past the end) fails before minutes of work.
+bench/check_set.py bench/data/python-doc-eval.yaml "$PYDOCS"/{library,tutorial,howto,reference} >/dev/null
+pdfs=()
+for m in "${R_MANUALS[@]}"; do pdfs+=("$RDOCS/$m.pdf"); done
+bench/check_set.py bench/data/r-manuals-eval.yaml "${pdfs[@]}" "$DBXSL" >/dev/null
 . bench/lib.sh
 bench_start eval
 plat=$PWD/platctl
