@@ -93,7 +93,7 @@ export_chunks() { # DB
 # table (created before the clock starts). Prints seconds; pdftotext's alone in $work/pdftotext_sR.
 run_floor() {
 	local r=$1 t0 t1 t2 f
-	psqlq -d "$floor_db" -c "DROP TABLE IF EXISTS floor_chunks; CREATE TABLE floor_chunks (LIKE chunks INCLUDING ALL)"
+	psqlq -d "$floor_db" -c "SET client_min_messages = warning; DROP TABLE IF EXISTS floor_chunks; CREATE TABLE floor_chunks (LIKE chunks INCLUDING ALL)"
 	t0=$(now)
 	for f in "$work"/pdf/*.pdf; do pdftotext -q "$f" /dev/null; done
 	t1=$(now)
