@@ -24,6 +24,7 @@
 # summary and the database agree), every PDF page with text has chunks, every question
 # was answered, eval's summary is what its ranks say and its ranks are search's, BM25
 # ranked every question, and every latency query returned 10 results.
+# BENCH_CORPORA=html or =pdf measures one corpus alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYDOCS=/usr/share/doc/python3.11/html
@@ -182,12 +183,12 @@ evaluate() {
 	bench_check "eval's found and MRR recomputed from its ranks" \
 		"$(jq -r "$ans"' | map(.rank // 0) as $r | "\([$r[] | select(. > 0)] | length) \(([$r[] | select(. > 0) | 1 / .] | add // 0) / ($r | length) * 1000 | round)"' "$work/eval.json")" \
 		"$(jq -r '"\(.found) \(.mrr * 1000 | round)"' "$work/eval.json")"
-	# Its ranks are search's: document and page rank (an old eval's rank is the page rank
-	# where pages are labelled).
+	# Its ranks are search's: document, page and section rank (an old eval's rank is the
+	# page rank where pages are labelled).
 	local evr
 	if [ "$schema" = new ]; then
-		evr=$(jq -r "$ans"' | .[] | "\(.rank // 0)\t\(if .pages then .page_rank // 0 else "" end)"' "$work/eval.json")
-		bench_check "eval's document and page ranks are search's" "$evr" "$(cut -f2,3 "$work/plat.tsv")"
+		evr=$(jq -r "$ans"' | .[] | "\(.rank // 0)\t\(if .pages then .page_rank // 0 else "" end)\t\(if .sections then .section_rank // 0 else "" end)"' "$work/eval.json")
+		bench_check "eval's document, page and section ranks are search's" "$evr" "$(cut -f2-4 "$work/plat.tsv")"
 	else
 		evr=$(jq -r "$ans"' | .[] | .rank // 0' "$work/eval.json")
 		bench_check "eval's ranks are search's" "$evr" "$(awk -F'\t' '{ print ($3 != "" ? $3 : $2) }' "$work/plat.tsv")"
