@@ -204,7 +204,9 @@ evaluate() {
 		if [ "$bm25_sections" = 0 ]; then
 			echo "  section level: skipped, chunks have no anchor column yet (the section migration has not landed)"
 		elif [ "$has_anchor" = 0 ]; then
-			echo "  section level: skipped, platctl search results carry no anchor yet"
+			cut -f4 "$work/bm25.tsv" | awk -v k="$K" '$1 == "" { next } { n++; if ($1 > 0 && $1 <= 5) b5++; if ($1 > 0) { b10++; rr += 1 / $1 } }
+				END { printf "  section level: platctl search results carry no anchor yet; BM25 alone (%d questions): recall@5 %.2f, recall@%d %.2f, MRR %.3f\n",
+					n, b5 / n, k, b10 / n, rr / n }'
 		else
 			report_level section 4 "$(cut -f4 "$work/plat.tsv" | grep -c .)"
 		fi
