@@ -104,18 +104,17 @@ run_floor() {
 	echo "$t2 - $t0" | bc -l
 }
 
-plat=() floor=() ptt=() ups=()
+plat=() floor=() ptt=()
 for r in $(seq "$REPS"); do
 	t=$(run_platctl "$r") # (not inside +=: a failure must stop the benchmark)
 	plat+=("$t")
-	ups+=("$(cat "$work/upload_s$r")")
 	[ "$r" = 1 ] && export_chunks bench_ingest_1
 	t=$(run_floor "$r")
 	floor+=("$t")
 	ptt+=("$(cat "$work/pdftotext_s$r")")
 	last_wall=${plat[-1]}
 done
-pt=$(median "${plat[@]}") ft=$(median "${floor[@]}") tt=$(median "${ptt[@]}") ut=$(median "${ups[@]}")
+pt=$(median "${plat[@]}") ft=$(median "${floor[@]}") tt=$(median "${ptt[@]}")
 printf 'ingest %d PDFs, %d pages, %d chunks, upload to searchable (consume -c 1): platctl %.2fs = %.1f pages/s; floor %.2fs (pdftotext %.2fs + COPY into an identically indexed table %.2fs) = %.1f pages/s -> %.2fx of the floor (goal >= 0.5x)\n' \
 	"$ndocs" "$total_pages" "$nrows" "$pt" "$(echo "$total_pages / $pt" | bc -l)" "$ft" "$tt" "$(echo "$ft - $tt" | bc -l)" \
 	"$(echo "$total_pages / $ft" | bc -l)" "$(echo "$ft / $pt" | bc -l)"
