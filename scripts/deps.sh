@@ -11,7 +11,8 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 
 # One list: build, unit/cli tests, services for tests, docs, demo, benchmarks
-# (python3.11-doc is the public corpus bench/bench_eval.sh measures retrieval on).
+# (python3.11-doc, r-doc-pdf and docbook-xsl-doc-pdf are the public corpora, HTML and PDF,
+# that bench/bench_eval.sh measures retrieval on and bench/bench_ingest.sh ingests).
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev libxml2-dev
@@ -20,6 +21,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
 	util-linux procps python3 time bc
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc
+	r-doc-pdf docbook-xsl-doc-pdf python3-yaml
 )
 
 SUDO=

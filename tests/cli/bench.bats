@@ -50,3 +50,53 @@ load helpers
 		! grep -n 'mktemp' "$b" || { echo "$b makes its own scratch dir"; false; }
 	done
 }
+
+@test "the labelled question sets match the corpora bench_eval.sh measures" {
+	local py=/usr/share/doc/python3.11/html r=/usr/share/doc/r-doc-pdf/manual
+	local xsl=/usr/share/doc/docbook-xsl-doc-pdf/doc/reference.pdf.gz
+	[ -d "$py/library" ] && [ -f "$r/R-intro.pdf" ] && [ -f "$xsl" ] || skip "the benchmark corpora are not installed (make deps)"
+	run "$ROOT/bench/check_set.py" "$ROOT/bench/data/python-doc-eval.yaml" "$py/library" "$py/tutorial" "$py/howto" "$py/reference"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# issue 2.2: 40+ answerable questions per corpus and 15+ unanswerable ones
+	[[ "$output" =~ ^([0-9]+)\ answerable,\ ([0-9]+)\ unanswerable$ ]] && [ "${BASH_REMATCH[1]}" -ge 50 ] && [ "${BASH_REMATCH[2]}" -ge 15 ]
+	run "$ROOT/bench/check_set.py" "$ROOT/bench/data/r-manuals-eval.yaml" "$r"/R-{FAQ,admin,data,exts,intro,ints,lang}.pdf "$xsl"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" =~ ^([0-9]+)\ answerable,\ ([0-9]+)\ unanswerable$ ]] && [ "${BASH_REMATCH[1]}" -ge 45 ] && [ "${BASH_REMATCH[2]}" -ge 15 ]
+}
+
+@test "bench/check_set.py refuses labels its corpus cannot have" {
+	local d=$BATS_TEST_TMPDIR
+	python3 "$ROOT/tests/data/gen_pdf.py" --pages 3 --seed 1 --out "$d/manual.pdf"
+	mkdir -p "$d/html/sub"
+	printf '<html><body><section id="intro"><h1>Intro</h1><section id="usage"><h2>Usage</h2></section></section></body></html>\n' >"$d/html/sub/page.html"
+	cat >"$d/good.yaml" <<-'YAML'
+	questions:
+	  - question: where is it?
+	    expect: manual.pdf
+	    pages: [1, 3]
+	  - question: how is it used?
+	    expect: [page.html, manual.pdf]
+	    sections: [usage]
+	  - question: what is not here?
+	    answerable: false
+	YAML
+	run "$ROOT/bench/check_set.py" "$d/good.yaml" "$d/manual.pdf" "$d/html"
+	[ "$status" -eq 0 ] && [ "$output" = "2 answerable, 1 unanswerable" ] || { echo "$output"; false; }
+	bad() { # YAML-QUESTION EXPECTED-MESSAGE
+		printf 'questions:\n%s\n' "$1" >"$d/bad.yaml"
+		run "$ROOT/bench/check_set.py" "$d/bad.yaml" "$d/manual.pdf" "$d/html"
+		[ "$status" -eq 1 ] && [[ "$output" == *"$2"* ]] || { echo "for: $1"; echo "$output"; false; }
+	}
+	bad '  - {question: q, expect: manual.pdf, pages: [4]}' "page 4 is past the end of manual.pdf"
+	bad '  - {question: q, expect: manual.pdf, pages: [0]}' "page 0 is not a page number"
+	bad '  - {question: q, expect: page.html, sections: [nowhere]}' "no section id 'nowhere' in page.html"
+	bad '  - {question: q, expect: page.html, pages: [1]}' "pages labelled on documents without pages"
+	bad '  - {question: q, expect: other.pdf}' "other.pdf is not in the corpus"
+	bad '  - {question: q}' "no expected document"
+	bad '  - {question: q, answerable: false, expect: manual.pdf}' "an unanswerable question takes no expect"
+	bad '  - {question: q, answerable: "no"}' "answerable must be true or false"
+	bad $'  - {question: q, expect: manual.pdf}\n  - {question: q, expect: manual.pdf}' "asked twice"
+	printf 'questions: []\n' >"$d/bad.yaml"
+	run "$ROOT/bench/check_set.py" "$d/bad.yaml" "$d/manual.pdf"
+	[ "$status" -eq 1 ] && [[ "$output" == *"non-empty list 'questions'"* ]]
+}
