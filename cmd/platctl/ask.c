@@ -65,14 +65,7 @@ int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			  .document = o->doc},
 		.context_tokens = (int)o->context_tokens,
 	};
-	int rc = 0;
-	if (o->min_support) {
-		char *end;
-		req.min_support = strtod(o->min_support, &end);
-		if (*end || end == o->min_support || req.min_support <= 0 || req.min_support > 1)
-			rc = plat_error_set(&ctx->err, PLAT_E_USAGE,
-					    "option '--min-support': '%s' is not a number in (0, 1]", o->min_support);
-	}
+	int rc = platctl_parse_fraction(ctx, "min-support", o->min_support, false, &req.min_support);
 	/* Tokens as they arrive only for a person watching a text answer. */
 	bool streamed = o->stream && isatty(1) && ctx->out.format == PLAT_OUT_TABLE;
 	if (streamed) {

@@ -24,19 +24,6 @@ const struct plat_opt eval_opts[] = {
 
 const struct eval_opts eval_defaults = {0};
 
-static int fraction(struct plat_cli_ctx *ctx, const char *opt, const char *s, double *out)
-{
-	*out = -1;
-	if (!s)
-		return 0;
-	char *end;
-	double v = strtod(s, &end);
-	if (*end || end == s || v < 0 || v > 1)
-		return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--%s': '%s' is not a number from 0 to 1", opt, s);
-	*out = v;
-	return 0;
-}
-
 static int read_set(struct plat_cli_ctx *ctx, const char *path, cJSON **set)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -103,15 +90,12 @@ int cmd_eval(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)argc;
 	const struct eval_opts *o = opts;
-	double min_recall, min_mrr;
-	int rc = fraction(ctx, "min-recall", o->min_recall, &min_recall);
+	double min_recall = -1, min_mrr = -1, min_support = 0;
+	int rc = platctl_parse_fraction(ctx, "min-recall", o->min_recall, true, &min_recall);
 	if (rc == 0)
-		rc = fraction(ctx, "min-mrr", o->min_mrr, &min_mrr);
-	double min_support = 0;
-	if (rc == 0 && (rc = fraction(ctx, "min-support", o->min_support, &min_support)) == 0 && o->min_support &&
-	    min_support <= 0)
-		rc = plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--min-support': '%s' is not a number in (0, 1]",
-				    o->min_support);
+		rc = platctl_parse_fraction(ctx, "min-mrr", o->min_mrr, true, &min_mrr);
+	if (rc == 0)
+		rc = platctl_parse_fraction(ctx, "min-support", o->min_support, false, &min_support);
 	cJSON *set = NULL, *report = NULL;
 	if (rc == 0)
 		rc = read_set(ctx, argv[0], &set);

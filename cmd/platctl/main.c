@@ -223,6 +223,19 @@ int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, con
 	return 0;
 }
 
+int platctl_parse_fraction(struct plat_cli_ctx *ctx, const char *opt, const char *value, bool zero_allowed,
+			   double *out)
+{
+	double v;
+	if (!value)
+		return 0;
+	if (!plat_str_to_double(value, &v) || v < 0 || v > 1 || (v == 0 && !zero_allowed))
+		return plat_error_set(&ctx->err, PLAT_E_USAGE, "option '--%s': '%s' is not a number %s", opt, value,
+				      zero_allowed ? "from 0 to 1" : "in (0, 1]");
+	*out = v;
+	return 0;
+}
+
 int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services)
 {
 	if (!ctx->services && plat_services_open(ctx->cfg, ctx->environ, NULL, &ctx->services, &ctx->err) < 0)

@@ -211,6 +211,11 @@ int platctl_write(struct plat_cli_ctx *ctx, const char *text);
 /* --tag KEY=VALUE: *key allocated (free it), *value points into tag; both NULL without. */
 int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value);
 
+/* --OPT VALUE, a number from 0 to 1 (above 0 unless zero_allowed) into *out; without
+ * VALUE, *out is left as it is. */
+int platctl_parse_fraction(struct plat_cli_ctx *ctx, const char *opt, const char *value, bool zero_allowed,
+			   double *out);
+
 /* The run's shared services (opened on first use). */
 int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services);
 /* A service call's context for this run (the configured tenant and principal, the run's

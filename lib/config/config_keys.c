@@ -2,6 +2,7 @@
  * the environment (PLATCTL_<KEY>), visible in `config show`, and documented in the
  * generated example config. man/platctl.yaml.5.scd must describe it too (a test checks). */
 #include "config/config.h"
+#include "str/str.h"
 
 #include <ctype.h>
 #include <pwd.h>
@@ -68,9 +69,8 @@ static int validate_type_list(const char *v, char *why, size_t n)
 
 static int validate_support(const char *v, char *why, size_t n)
 {
-	char *end;
-	double d = strtod(v, &end);
-	if (*v && !*end && end != v && d > 0 && d <= 1)
+	double d;
+	if (plat_str_to_double(v, &d) && d > 0 && d <= 1)
 		return 0;
 	snprintf(why, n, "must be a number greater than 0 and at most 1");
 	return -1;
@@ -79,9 +79,8 @@ static int validate_support(const char *v, char *why, size_t n)
 /* A number from lo to hi, as text (the table has no number type). */
 static int validate_number_range(const char *v, double lo, double hi, char *why, size_t n)
 {
-	char *end = NULL;
-	double d = strtod(v, &end);
-	if (*v && end && *end == '\0' && d >= lo && d <= hi)
+	double d;
+	if (plat_str_to_double(v, &d) && d >= lo && d <= hi)
 		return 0;
 	snprintf(why, n, "must be a number from %g to %g", lo, hi);
 	return -1;

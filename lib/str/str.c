@@ -144,3 +144,13 @@ bool plat_str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+bool plat_str_to_double(const char *s, double *out)
+{
+	char *end = NULL;
+	double d = strtod(s, &end);
+	if (!*s || !end || *end)
+		return false;
+	*out = d;
+	return true;
+}

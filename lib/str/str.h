@@ -24,4 +24,7 @@ size_t plat_str_edit_distance(const char *a, const char *b);
 
 bool plat_str_has_prefix(const char *s, const char *prefix);
 
+/* s, the whole of it, as a decimal number (strtod's syntax): false for "", "0.5x" or "x". */
+bool plat_str_to_double(const char *s, double *out);
+
 #endif

@@ -165,6 +165,21 @@ static void test_edit_distance(void **state)
 	assert_int_equal(plat_str_edit_distance("kitten", "sitting"), 3);
 }
 
+static void test_str_to_double(void **state)
+{
+	(void)state;
+	double d = -1;
+	assert_true(plat_str_to_double("0.5", &d) && d == 0.5);
+	assert_true(plat_str_to_double("1e-1", &d) && d == 0.1);
+	assert_true(plat_str_to_double("-2", &d) && d == -2);
+	d = 7;
+	assert_false(plat_str_to_double("", &d));
+	assert_false(plat_str_to_double("0.5x", &d));
+	assert_false(plat_str_to_double("x", &d));
+	assert_false(plat_str_to_double("0.5 ", &d));
+	assert_true(d == 7); /* untouched when not a number */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_escape_terminal),
 		cmocka_unit_test(test_edit_distance),
+		cmocka_unit_test(test_str_to_double),
 	};
 	return cmocka_run_group_tests_name("basics", tests, NULL, NULL);
 }
