@@ -19,52 +19,27 @@
 #include "pipeline/pipeline.h"
 #include "search/search.h"
 
-#include "harness.h"
+#include "corpus.h"
 
-static char url[512], root[64];
-static struct plat_config *cfg;
-static struct plat_services *services;
-static struct plat_db *db;
-static struct plat_taxonomy *taxonomy;
-
-static ssize_t text_read(void *arg, char *buf, size_t cap)
-{
-	const char **s = arg;
-	size_t n = strlen(*s) < cap ? strlen(*s) : cap;
-	memcpy(buf, *s, n);
-	*s += n;
-	return (ssize_t)n;
-}
+static struct corpus C;
 
 static void process(struct plat_svc *svc, const char *id)
 {
-	struct plat_error err = {0};
-	struct plat_pipeline p = {.svc = svc, .taxonomy = taxonomy, .external_allow = ""};
-	enum plat_pipeline_outcome o;
-	if (plat_svc_enter(svc, "test", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, &err) < 0)
-		fail_msg("enter: %s", err.message);
-	if (plat_pipeline_process(&p, id, &o, &err) < 0)
-		fail_msg("pipeline: %s", err.message);
+	if (corpus_process(&C, svc, id) < 0)
+		fail();
 }
 
 static void add(struct plat_svc *svc, const char *name, const char *text, char id[37])
 {
-	struct plat_error err = {0};
-	const char *cursor = text;
-	struct plat_upload_request req = {.src = {.fd = -1, .read = text_read, .read_arg = &cursor}, .name = name};
-	cJSON *doc = NULL;
-	if (plat_documents_upload(svc, &req, &doc, &err) < 0)
-		fail_msg("upload %s: %s", name, err.message);
-	snprintf(id, 37, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(doc, "id")));
-	cJSON_Delete(doc);
-	process(svc, id);
+	if (corpus_add(&C, svc, name, text, NULL, id) < 0)
+		fail();
 }
 
 static long long count(const char *sql)
 {
 	struct plat_error err = {0};
 	PGresult *r = NULL;
-	if (plat_db_exec(db, sql, 0, NULL, &r, &err) < 0)
+	if (plat_db_exec(C.db, sql, 0, NULL, &r, &err) < 0)
 		fail_msg("%s: %s", sql, err.message);
 	if (PQntuples(r) != 1)
 		fail_msg("%s: %d rows", sql, PQntuples(r));
@@ -76,7 +51,7 @@ static long long count(const char *sql)
 static void exec_sql(const char *sql)
 {
 	struct plat_error err = {0};
-	if (plat_db_exec(db, sql, 0, NULL, NULL, &err) < 0)
+	if (plat_db_exec(C.db, sql, 0, NULL, NULL, &err) < 0)
 		fail_msg("%s: %s", sql, err.message);
 }
 
@@ -109,38 +84,22 @@ static char doc_a[37], doc_b[37], doc_c[37], doc_other[37];
 static int setup(void **state)
 {
 	(void)state;
-	int rc = harness_database("bm25", url, sizeof(url), &db);
-	if (rc != 0)
-		return rc > 0 ? 0 : -1;
-	char surl[128];
-	struct plat_error err = {0};
-	if (harness_file_store("bm25", root, surl) < 0 || !(cfg = harness_config(url, surl)) ||
-	    plat_db_exec(db, "INSERT INTO tenants (name) VALUES ('globex')", 0, NULL, NULL, &err) < 0 ||
-	    plat_services_open(cfg, NULL, NULL, &services, &err) < 0 ||
-	    plat_taxonomy_load("etc/platctl/classes.yaml", &taxonomy, &err) < 0)
-		return -1;
-	return 0;
+	return corpus_open(&C, "bm25");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	if (!db)
-		return 0;
-	plat_taxonomy_free(taxonomy);
-	plat_services_close(services);
-	plat_config_free(cfg);
-	plat_db_close(db);
-	return harness_remove(root);
+	return corpus_close(&C);
 }
 
 static void test_term_statistics_follow_the_chunks(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	add(&svc, "a.txt",
 	    "The backup job copies every database to the archive each night. A backup that fails raises an alert."
 	    "\f"
@@ -150,7 +109,7 @@ static void test_term_statistics_follow_the_chunks(void **state)
 	add(&svc, "c.txt", "Night shifts rotate weekly. The night team watches the alert queue and the backup dashboard.",
 	    doc_c);
 	plat_svc_done(&svc);
-	plat_svc_init(&svc, services, &(struct plat_call){.tenant = "globex"});
+	plat_svc_init(&svc, C.services, &(struct plat_call){.tenant = "globex"});
 	add(&svc, "other.txt", "Globex keeps its own backup archive, separate from every other tenant.", doc_other);
 	plat_svc_done(&svc);
 	assert_true(count("SELECT count(*) FROM term_stats") > 20);
@@ -165,7 +124,7 @@ static void test_term_statistics_follow_the_chunks(void **state)
 			 1);
 
 	/* Reprocessing replaces a document's chunks in one transaction: counted once. */
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	exec_sql("UPDATE documents SET status = 'queued'");
 	process(&svc, doc_a);
 	assert_int_equal(stats_differences(), 0);
@@ -238,7 +197,7 @@ static void check_question(struct plat_svc *svc, const char *question, const str
 	const char *params[] = {question, k1, b, hw};
 	struct plat_error err = {0};
 	PGresult *brute = NULL;
-	if (plat_db_exec(db, brute_bm25, 4, params, &brute, &err) < 0)
+	if (plat_db_exec(C.db, brute_bm25, 4, params, &brute, &err) < 0)
 		fail_msg("brute force: %s", err.message);
 	assert_true(PQntuples(brute) > 0);
 	cJSON *r = NULL;
@@ -278,10 +237,10 @@ static void check_question(struct plat_svc *svc, const char *question, const str
 static void test_bm25f_scores_are_the_formula(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	char extra[37];
 	add(&svc, "runbook.md",
 	    "# Backups\n\nThe backup of the archive runs nightly; a failed backup pages the night team.\n\n"

@@ -16,6 +16,8 @@
 #include "extract/extract.h"
 #include "mem/mem.h"
 
+#include "headings.h"
+
 static char dir[64]; /* scratch, made by setup */
 
 static char *write_file(const char *name, const void *data, size_t len)
@@ -33,26 +35,6 @@ static void extract(const char *path, const char *type, struct plat_pages *p)
 	struct plat_error err = {0};
 	if (plat_extract_file(path, type, NULL, p, &err) < 0)
 		fail_msg("%s: %s", path, err.message);
-}
-
-static const struct plat_heading *heading(const struct plat_page *pg, size_t i)
-{
-	if (i >= pg->n_headings)
-		fail_msg("page %d has %zu headings, not %zu", pg->number, pg->n_headings, i + 1);
-	return &pg->headings[i];
-}
-
-/* Heading i of the page: its level, text, anchor, and its line in the page's text. */
-static void expect_heading(const struct plat_page *pg, size_t i, int level, const char *text, const char *anchor,
-			   const char *line)
-{
-	const struct plat_heading *h = heading(pg, i);
-	if (h->level != level || strcmp(h->text, text) || (anchor ? !h->anchor || strcmp(h->anchor, anchor) : h->anchor != NULL))
-		fail_msg("heading %zu: %d '%s' #%s (want %d '%s' #%s)", i, h->level, h->text, h->anchor ? h->anchor : "-",
-			 level, text, anchor ? anchor : "-");
-	if (strncmp(pg->text + h->offset, line, strlen(line)))
-		fail_msg("heading '%s' at %zu: '%.30s' (want '%s')", text, h->offset, pg->text + h->offset, line);
-	assert_true(h->offset == 0 || pg->text[h->offset - 1] == '\n');
 }
 
 /* A PDF of pages of lines (12 pt Helvetica, top to bottom; "# " and "## " before a line set

@@ -21,61 +21,24 @@
 #include "search/eval.h"
 #include "search/search.h"
 
-#include "harness.h"
+#include "corpus.h"
 
-static char url[512], root[64];
-static struct plat_config *cfg;
-static struct plat_services *services;
-static struct plat_db *db;
-static struct plat_taxonomy *taxonomy;
+static struct corpus C;
 static char contract_id[37], policy_id[37];
-
-static ssize_t text_read(void *arg, char *buf, size_t cap)
-{
-	const char **s = arg;
-	size_t n = strlen(*s) < cap ? strlen(*s) : cap;
-	memcpy(buf, *s, n);
-	*s += n;
-	return (ssize_t)n;
-}
 
 static int add(struct plat_svc *svc, const char *name, const char *text, const char *tags, char id[37])
 {
-	struct plat_error err = {0};
-	const char *cursor = text;
-	struct plat_upload_request req = {.src = {.fd = -1, .read = text_read, .read_arg = &cursor}, .name = name,
-					  .tags_json = tags};
-	cJSON *doc = NULL;
-	if (plat_documents_upload(svc, &req, &doc, &err) < 0) {
-		fprintf(stderr, "upload: %s\n", err.message);
-		return -1;
-	}
-	snprintf(id, 37, "%s", cJSON_GetObjectItem(doc, "id")->valuestring);
-	cJSON_Delete(doc);
-	struct plat_pipeline p = {.svc = svc, .taxonomy = taxonomy, .external_allow = ""};
-	enum plat_pipeline_outcome o;
-	if (plat_pipeline_process(&p, id, &o, &err) < 0) {
-		fprintf(stderr, "pipeline: %s\n", err.message);
-		return -1;
-	}
-	return 0;
+	return corpus_add(&C, svc, name, text, tags, id);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	int rc = harness_database("search", url, sizeof(url), &db);
-	if (rc != 0)
-		return rc > 0 ? 0 : -1;
-	char surl[128];
-	struct plat_error err = {0};
-	if (harness_file_store("search", root, surl) < 0 || !(cfg = harness_config(url, surl)) ||
-	    plat_db_exec(db, "INSERT INTO tenants (name) VALUES ('globex')", 0, NULL, NULL, &err) < 0 ||
-	    plat_services_open(cfg, NULL, NULL, &services, &err) < 0 ||
-	    plat_taxonomy_load("etc/platctl/classes.yaml", &taxonomy, &err) < 0)
-		return -1;
+	int rc = corpus_open(&C, "search");
+	if (rc != 0 || !C.db)
+		return rc;
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	rc = add(&svc, "msa.txt",
 		 "MASTER SERVICES AGREEMENT between Acme Corporation and Globex Ltd. Either party may terminate "
 		 "this agreement with ninety days written notice. The governing law is the law of New York.",
@@ -92,13 +55,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	if (!db)
-		return 0;
-	plat_taxonomy_free(taxonomy);
-	plat_services_close(services);
-	plat_config_free(cfg);
-	plat_db_close(db);
-	return harness_remove(root);
+	return corpus_close(&C);
 }
 
 static const char *top_document(const cJSON *results)
@@ -111,10 +68,10 @@ static const char *top_document(const cJSON *results)
 static void test_search_ranks_filters_and_stays_in_its_tenant(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	struct plat_error err = {0};
 	cJSON *r = NULL;
 	struct plat_search_query q = {.text = "terminate with written notice", .k = 5};
@@ -142,13 +99,13 @@ static void test_search_ranks_filters_and_stays_in_its_tenant(void **state)
 	plat_svc_done(&svc);
 
 	/* Another tenant sees none of it. */
-	plat_svc_init(&svc, services, &(struct plat_call){.tenant = "globex"});
+	plat_svc_init(&svc, C.services, &(struct plat_call){.tenant = "globex"});
 	q = (struct plat_search_query){.text = "encrypted laptop", .k = 5};
 	assert_int_equal(plat_search(&svc, &q, &r, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(r), 0);
 	cJSON_Delete(r);
 	plat_svc_done(&svc);
-	plat_svc_init(&svc, services, &(struct plat_call){.tenant = "initech"});
+	plat_svc_init(&svc, C.services, &(struct plat_call){.tenant = "initech"});
 	assert_int_equal(plat_search(&svc, &q, &r, &err), -PLAT_E_NOT_FOUND);
 	plat_svc_done(&svc);
 }
@@ -156,10 +113,10 @@ static void test_search_ranks_filters_and_stays_in_its_tenant(void **state)
 static void test_ask_answers_with_citations_or_refuses(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	struct plat_error err = {0};
 	struct plat_ask_request req = {.query = {.text = "How much notice is needed to terminate the agreement?"}};
 	struct plat_ask_result res = {0};
@@ -184,10 +141,10 @@ static void test_ask_answers_with_citations_or_refuses(void **state)
 static void test_prepare_decides_without_recording(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	struct plat_error err = {0};
 	struct plat_ask_prepared prep;
 	struct plat_ask_request req = {.query = {.text = "Must lost laptops be reported to the security team?"}};
@@ -221,7 +178,7 @@ static void test_prepare_decides_without_recording(void **state)
 	plat_ask_prepared_free(&prep);
 
 	PGresult *r;
-	assert_int_equal(plat_db_exec(db, "SELECT count(*) FROM asks WHERE question LIKE '%Brazil%'", 0, NULL, &r, &err), 0);
+	assert_int_equal(plat_db_exec(C.db, "SELECT count(*) FROM asks WHERE question LIKE '%Brazil%'", 0, NULL, &r, &err), 0);
 	assert_string_equal(PQgetvalue(r, 0, 0), "0");
 	PQclear(r);
 	plat_svc_done(&svc);
@@ -285,10 +242,10 @@ static void test_eval_ranks_pages_and_sections(void **state)
 static void test_eval_counts_refusals(void **state)
 {
 	(void)state;
-	if (!db)
+	if (!C.db)
 		skip();
 	struct plat_svc svc;
-	plat_svc_init(&svc, services, NULL);
+	plat_svc_init(&svc, C.services, NULL);
 	struct plat_error err = {0};
 	const char *yaml = "{\"k\": 3, \"questions\": ["
 			   "{\"question\": \"How quickly are lost laptops reported?\", \"expect\": \"laptops.md\", \"pages\": 1},"
