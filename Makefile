@@ -20,7 +20,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The document parsers and the seccomp filter are linked into the helper platctl-extract
@@ -87,8 +87,13 @@ build/gen/paths.h: FORCE
 
 build/obj/lib/extract/extract.o build/asan/lib/extract/extract.o: build/gen/paths.h
 
-# The SQL migrations are compiled into the binary.
-build/gen/migrations_data.c: $(MIGRATIONS) scripts/embed-migrations.sh
+# The SQL migrations are compiled into the binary. The list is a prerequisite too: a
+# renamed or removed migration (whose mtime says nothing) must regenerate the data.
+build/gen/migrations.list: FORCE
+	@mkdir -p $(@D)
+	@echo '$(MIGRATIONS)' | cmp -s - $@ || echo '$(MIGRATIONS)' > $@
+
+build/gen/migrations_data.c: $(MIGRATIONS) build/gen/migrations.list scripts/embed-migrations.sh
 	@mkdir -p $(@D)
 	scripts/embed-migrations.sh $@ $(MIGRATIONS)
 

@@ -125,6 +125,33 @@ static const struct plat_cmd migrate_commands[] = {
 	{0},
 };
 
+#define USER(table) .opts = table, .opts_size = sizeof(struct user_opts)
+
+static const struct plat_cmd user_commands[] = {
+	{"add", cmd_user_add, "add a user or service account to a tenant, with a role", 0, .args_usage = "NAME",
+	 .description = "Users get a password from a prompt (twice) or from standard input with\n"
+			"--password-stdin; service accounts (--service) have API tokens instead. Roles: admin\n"
+			"(everything in the tenant), editor (upload, delete, retry), viewer (list, show, get,\n"
+			"search, ask), auditor (read-only, plus the audit log and findings).",
+	 USER(user_add_opts), .min_args = 1, .max_args = 1},
+	{"list", cmd_user_list, "list the tenant's users and service accounts", 0, USER(user_tenant_opts), .max_args = 0},
+	{"disable", cmd_user_disable, "disable a principal: it can no longer act, its tokens stop working", 0,
+	 .args_usage = "NAME", USER(user_tenant_opts), .min_args = 1, .max_args = 1},
+	{"enable", cmd_user_enable, "enable a disabled principal again", 0, .args_usage = "NAME", USER(user_tenant_opts),
+	 .min_args = 1, .max_args = 1},
+	{"passwd", cmd_user_passwd, "set a user's password (your own by default)", 0, .args_usage = "[NAME]",
+	 USER(user_passwd_opts), .min_args = 0, .max_args = 1},
+	{0},
+};
+
+static const struct plat_cmd tenant_commands[] = {
+	{"add", cmd_tenant_add, "add a tenant", 0, .args_usage = "NAME", .min_args = 1, .max_args = 1},
+	{"list", cmd_tenant_list, "list tenants with their principal and document counts", 0, .max_args = 0},
+	{"show", cmd_tenant_show, "show one tenant (the configured one by default)", 0, .args_usage = "[NAME]",
+	 .min_args = 0, .max_args = 1},
+	{0},
+};
+
 const struct plat_cmd platctl_commands[] = {
 	{"config", NULL, "inspect and check the configuration", 0,
 	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
@@ -175,6 +202,15 @@ const struct plat_cmd platctl_commands[] = {
 			"fused by reciprocal rank. No LLM is involved.",
 	 .opts = search_opts, .opts_size = sizeof(struct search_opts), .opts_defaults = &search_defaults,
 	 .args_usage = "QUERY...", .min_args = 1, .max_args = -1},
+	{"user", NULL, "add, list, disable and enable principals; set passwords", 0,
+	 .description = "Principals act in one tenant with one role. Direct-mode commands act as the\n"
+			"principal the config key 'principal' names (PLATCTL_PRINCIPAL for one command; by\n"
+			"default the OS user name). A tenant with no principals yet lets everyone act as its\n"
+			"admin, until the first is added. See platctl-user(1) for the trust model.",
+	 .subs = user_commands},
+	{"tenant", NULL, "add, list and show tenants (the default tenant's admins administer them)", 0,
+	 .subs = tenant_commands},
+	{"whoami", cmd_whoami, "show the principal, tenant and role commands act as", 0, .max_args = 0},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},
@@ -244,13 +280,18 @@ int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services)
 	return 0;
 }
 
-int platctl_call(struct plat_cli_ctx *ctx, struct plat_svc *svc)
+int platctl_call_in(struct plat_cli_ctx *ctx, struct plat_svc *svc, const char *tenant)
 {
 	struct plat_services *services = NULL;
 	int rc = platctl_services(ctx, &services);
 	/* Every call of a run carries the run's request id: its logs and events tie together. */
-	plat_svc_init(svc, services, &(struct plat_call){.request_id = plat_log_request_id()});
+	plat_svc_init(svc, services, &(struct plat_call){.request_id = plat_log_request_id(), .tenant = tenant});
 	return rc;
+}
+
+int platctl_call(struct plat_cli_ctx *ctx, struct plat_svc *svc)
+{
+	return platctl_call_in(ctx, svc, NULL);
 }
 
 void platctl_svc_close(struct plat_svc *svc)

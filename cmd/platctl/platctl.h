@@ -82,6 +82,15 @@ int cmd_migrate_up(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_down(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_status(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_migrate_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_user_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_user_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_user_disable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_user_enable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_user_passwd(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_whoami(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_tenant_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 
 /* Option structs and tables the command table refers to. */
 struct version_opts {
@@ -221,6 +230,20 @@ int platctl_services(struct plat_cli_ctx *ctx, struct plat_services **services);
 /* A service call's context for this run (the configured tenant and principal, the run's
  * request id); platctl_svc_close gives its connection back. One per thread. */
 int platctl_call(struct plat_cli_ctx *ctx, struct plat_svc *svc);
+/* The same in another tenant (NULL: the configured one). */
+int platctl_call_in(struct plat_cli_ctx *ctx, struct plat_svc *svc, const char *tenant);
 void platctl_svc_close(struct plat_svc *svc);
+
+struct user_opts {
+	const char *role;
+	const char *tenant;
+	const char *email;
+	bool service;
+	bool password_stdin;
+	bool no_password;
+};
+extern const struct plat_opt user_add_opts[];
+extern const struct plat_opt user_tenant_opts[];
+extern const struct plat_opt user_passwd_opts[];
 
 #endif

@@ -199,6 +199,40 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "reconnect with backoff meanwhile and claim nothing; past this, consume exits 7 so "
 		       "that its service manager restarts it.",
 	},
+	[PLAT_CFG_DATABASE_ROW_SECURITY] = {
+		.name = "database.row_security",
+		.type = PLAT_CFG_T_BOOL,
+		.default_value = "false",
+		.section = "database",
+		.doc = "Set platctl.tenant_id with SET LOCAL in every transaction, for the row-level security "
+		       "policies of a database role that does not own the tables (the server's). Costs two "
+		       "round trips per statement run outside a transaction. Owners bypass the policies.",
+	},
+	[PLAT_CFG_AUTH_ARGON2_MEMORY] = {
+		.name = "auth.argon2.memory",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "65536",
+		.min = 1024, .max = 4 * 1024 * 1024,
+		.section = "auth",
+		.doc = "Memory (KiB) argon2id uses per password hash. Each hash records its parameters, so "
+		       "raising this affects new and changed passwords only.",
+	},
+	[PLAT_CFG_AUTH_ARGON2_ITERATIONS] = {
+		.name = "auth.argon2.iterations",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "3",
+		.min = 1, .max = 100,
+		.section = "auth",
+		.doc = "Passes argon2id makes over its memory per password hash.",
+	},
+	[PLAT_CFG_AUTH_ARGON2_PARALLELISM] = {
+		.name = "auth.argon2.parallelism",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "1",
+		.min = 1, .max = 16,
+		.section = "auth",
+		.doc = "Lanes (threads) argon2id uses per password hash.",
+	},
 	[PLAT_CFG_STORAGE_URL] = {
 		.name = "storage.url",
 		.type = PLAT_CFG_T_STRING,

@@ -16,6 +16,7 @@
 struct plat_db {
 	PGconn *conn;
 	char *target;
+	char tenant_id[37]; /* row-level security: SET LOCAL in each transaction; empty: off */
 };
 
 char *plat_db_describe_url(const char *url)
@@ -194,8 +195,8 @@ static enum plat_error_kind classify_result(PGconn *conn, const PGresult *res)
 	return PLAT_E_FAILURE;
 }
 
-int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
-		 struct plat_error *err)
+static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
+		    struct plat_error *err)
 {
 	if (res)
 		*res = NULL;
@@ -219,14 +220,53 @@ int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *c
 	return rc;
 }
 
+void plat_db_set_tenant(struct plat_db *db, const char *tenant_id)
+{
+	snprintf(db->tenant_id, sizeof(db->tenant_id), "%s", tenant_id ? tenant_id : "");
+}
+
+/* SET LOCAL rather than a session setting: it cannot outlive the transaction, so a
+ * connection handed to another call (or shared by a transaction-pooling proxy) never
+ * carries one tenant's setting into another's statements. */
+static int begin_tenant_scoped(struct plat_db *db, struct plat_error *err)
+{
+	int rc = exec_raw(db, "BEGIN", 0, NULL, NULL, err);
+	if (rc < 0 || !db->tenant_id[0])
+		return rc;
+	const char *params[] = {db->tenant_id};
+	if ((rc = exec_raw(db, "SELECT set_config('platctl.tenant_id', $1, true)", 1, params, NULL, err)) < 0)
+		plat_db_rollback(db);
+	return rc;
+}
+
+int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
+		 struct plat_error *err)
+{
+	if (!db->tenant_id[0] || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return exec_raw(db, sql, nparams, params, res, err);
+	/* A statement outside a transaction becomes one, so that it carries the setting too. */
+	int rc = begin_tenant_scoped(db, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = exec_raw(db, sql, nparams, params, res, err)) < 0) {
+		plat_db_rollback(db);
+		return rc;
+	}
+	if ((rc = exec_raw(db, "COMMIT", 0, NULL, NULL, err)) < 0 && res) {
+		PQclear(*res);
+		*res = NULL;
+	}
+	return rc;
+}
+
 int plat_db_begin(struct plat_db *db, struct plat_error *err)
 {
-	return plat_db_exec(db, "BEGIN", 0, NULL, NULL, err);
+	return begin_tenant_scoped(db, err);
 }
 
 int plat_db_commit(struct plat_db *db, struct plat_error *err)
 {
-	return plat_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+	return exec_raw(db, "COMMIT", 0, NULL, NULL, err);
 }
 
 void plat_db_rollback(struct plat_db *db)

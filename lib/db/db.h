@@ -36,6 +36,11 @@ const char *plat_db_target(const struct plat_db *db);
 int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
 		 struct plat_error *err);
 
+/* Row-level security (migration 0004): every transaction on db from now on sets
+ * platctl.tenant_id to tenant_id with SET LOCAL, and a statement run outside a
+ * transaction is wrapped in one that does. NULL turns it off. */
+void plat_db_set_tenant(struct plat_db *db, const char *tenant_id);
+
 int plat_db_begin(struct plat_db *db, struct plat_error *err);
 int plat_db_commit(struct plat_db *db, struct plat_error *err);
 /* Never fails the caller: a rollback after an error is best effort. */

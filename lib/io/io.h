@@ -7,4 +7,8 @@
 /* Write all of buf, resuming after EINTR and short writes; 0 or -1 (errno set). */
 int plat_write_all(int fd, const void *buf, size_t len);
 
+/* Read until cap bytes or end of file, resuming after EINTR and short reads; the count,
+ * or -1 (errno set). */
+long long plat_read_upto(int fd, void *buf, size_t cap);
+
 #endif

@@ -209,3 +209,12 @@ void plat_buf_free(struct plat_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void plat_wipe(void *p, size_t n)
+{
+	/* Through a volatile pointer, so the compiler cannot drop stores to memory that is
+	 * about to die (a password buffer on the stack). */
+	volatile unsigned char *v = p;
+	while (n--)
+		*v++ = 0;
+}

@@ -51,4 +51,7 @@ void *plat_xcalloc(size_t n, size_t size);
 void *plat_xrealloc(void *p, size_t size);
 char *plat_xstrdup(const char *s);
 
+/* Zero memory that held a secret, in a way the compiler keeps. */
+void plat_wipe(void *p, size_t n);
+
 #endif

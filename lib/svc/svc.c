@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ai/ai.h"
+#include "auth/authz.h"
 #include "db/db.h"
 #include "events/events.h"
 #include "ids/ids.h"
@@ -94,6 +95,11 @@ void plat_svc_init(struct plat_svc *svc, struct plat_services *services, const s
 	svc->tenant = call && call->tenant ? call->tenant : svc->cfg ? plat_config_str(svc->cfg, PLAT_CFG_TENANT) : "";
 	svc->principal = call && call->principal ? call->principal
 			 : svc->cfg ? plat_config_str(svc->cfg, PLAT_CFG_PRINCIPAL) : "";
+	if (call && call->role && call->principal_id) {
+		svc->role = call->role;
+		snprintf(svc->principal_id, sizeof(svc->principal_id), "%s", call->principal_id);
+		svc->identity_known = true;
+	}
 	if (call && call->request_id && plat_id_request_valid(call->request_id))
 		snprintf(svc->request_id, sizeof(svc->request_id), "%s", call->request_id);
 	else
@@ -103,8 +109,10 @@ void plat_svc_init(struct plat_svc *svc, struct plat_services *services, const s
 
 void plat_svc_done(struct plat_svc *svc)
 {
-	if (svc->own_db && svc->db)
+	if (svc->own_db && svc->db) {
+		plat_db_set_tenant(svc->db, NULL);
 		plat_db_pool_release(svc->services->pool, svc->db);
+	}
 	svc->db = NULL;
 	svc->own_db = false;
 	plat_arena_free(&svc->arena);
@@ -123,7 +131,61 @@ static int resolve_tenant(struct plat_svc *svc, struct plat_error *err)
 	else
 		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	if (rc == 0 && plat_config_bool(svc->cfg, PLAT_CFG_DATABASE_ROW_SECURITY))
+		plat_db_set_tenant(svc->db, svc->tenant_id);
 	return rc;
+}
+
+/* The principal's role in the tenant, looked up by name once per call. */
+static int resolve_principal(struct plat_svc *svc, struct plat_error *err)
+{
+	const char *params[] = {svc->tenant_id, svc->principal};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT p.id, p.role, p.disabled,"
+			      " NOT EXISTS (SELECT 1 FROM principals q WHERE q.tenant_id = $1::uuid)"
+			      " FROM (SELECT 1) one LEFT JOIN principals p ON p.tenant_id = $1::uuid AND p.name = $2",
+			      2, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (!PQgetisnull(res, 0, 0)) {
+		if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+			rc = plat_error_set(err, PLAT_E_AUTH, "principal '%s' is disabled in tenant '%s'", svc->principal,
+					    svc->tenant);
+		} else {
+			snprintf(svc->principal_id, sizeof(svc->principal_id), "%s", PQgetvalue(res, 0, 0));
+			svc->role = plat_role_parse(PQgetvalue(res, 0, 1));
+		}
+	} else if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
+		svc->role = PLAT_ROLE_ADMIN;
+		svc->bootstrap = true;
+		plat_log(PLAT_LOG_INFO, "tenant has no principals yet: acting as its admin", "tenant", svc->tenant,
+			 "principal", svc->principal, (const char *)NULL);
+	} else {
+		rc = plat_error_set(err, PLAT_E_AUTH, "principal '%s' is not known in tenant '%s' (an admin adds it)",
+				    svc->principal, svc->tenant);
+	}
+	PQclear(res);
+	svc->identity_known = rc == 0;
+	return rc;
+}
+
+static int check_permission(struct plat_svc *svc, const struct plat_permission *perm, struct plat_error *err)
+{
+	if (perm->kind == PLAT_AUTHZ_INSTALLATION && strcmp(svc->tenant, "default") != 0)
+		return plat_error_set(err, PLAT_E_PERMISSION,
+				      "permission denied: %s is administration of the installation, which needs the admin "
+				      "role in tenant 'default'",
+				      perm->operation);
+	if (plat_authz_allows(perm->operation, (enum plat_role)svc->role))
+		return 0;
+	char roles[64];
+	plat_roles_describe(perm->roles, roles, sizeof(roles));
+	plat_log(PLAT_LOG_INFO, "permission denied", "operation", perm->operation, "principal", svc->principal,
+		 "role", plat_role_name((enum plat_role)svc->role), (const char *)NULL);
+	return plat_error_set(err, PLAT_E_PERMISSION,
+			      "permission denied: %s needs the %s role; '%s' has the %s role in tenant '%s'", perm->operation,
+			      roles, svc->principal, plat_role_name((enum plat_role)svc->role), svc->tenant);
 }
 
 int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err)
@@ -131,7 +193,14 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 	/* Every log line of the call carries its request id, whichever thread runs it. */
 	plat_log_set_thread_request_id(svc->request_id);
 	plat_log(PLAT_LOG_DEBUG, "service call", "operation", operation, "tenant", svc->tenant, (const char *)NULL);
-	/* Access control (2.3) checks svc->principal's permission for operation here. */
+	const struct plat_permission *perm = plat_authz_lookup(operation);
+	if (!perm)
+		return plat_error_set(err, PLAT_E_INTERNAL, "operation '%s' is not in the permission table", operation);
+	if (perm->kind == PLAT_AUTHZ_SYSTEM)
+		svc->principal = PLAT_SYSTEM_PRINCIPAL;
+	bool checked = perm->kind == PLAT_AUTHZ_ROLES || perm->kind == PLAT_AUTHZ_INSTALLATION;
+	if (checked)
+		needs |= PLAT_NEEDS_TENANT;
 	struct plat_services *s = svc->services;
 	int rc = 0;
 	if ((needs & PLAT_NEEDS_DB) && !svc->db) {
@@ -148,6 +217,10 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 		svc->own_db = true;
 	}
 	if ((needs & PLAT_NEEDS_TENANT & ~PLAT_NEEDS_DB) && !svc->tenant_id[0] && (rc = resolve_tenant(svc, err)) < 0)
+		return rc;
+	if (checked && !svc->identity_known && (rc = resolve_principal(svc, err)) < 0)
+		return rc;
+	if (checked && (rc = check_permission(svc, perm, err)) < 0)
 		return rc;
 	if ((needs & PLAT_NEEDS_STORE) && !svc->store) {
 		if (!s)

@@ -48,6 +48,10 @@ struct plat_call {
 	const char *principal;
 	const char *tenant;
 	const char *request_id;
+	/* Set by a caller that verified the principal itself (the server, from a token): its
+	 * role in the tenant, and the principal's id. 0: look the principal up by name. */
+	int role;
+	const char *principal_id;
 };
 
 /* One call's context. The fields are read by the services (and by the pipeline); set them
@@ -60,6 +64,10 @@ struct plat_svc {
 	const char *tenant;       /* name */
 	char tenant_id[37];       /* resolved by plat_svc_enter (PLAT_NEEDS_TENANT) */
 	const char *principal;
+	char principal_id[37]; /* empty: bootstrap, system or operator calls */
+	int role;              /* enum plat_role, once plat_svc_enter checked a role */
+	bool identity_known;   /* principal and role resolved (looked up once per call) */
+	bool bootstrap;        /* the tenant has no principals yet: acting as its admin */
 	char request_id[65];
 	struct plat_arena arena; /* scratch, freed by plat_svc_done */
 	bool own_db;             /* db came from the pool (not set by a caller) */
@@ -77,10 +85,20 @@ enum plat_svc_needs {
 	PLAT_NEEDS_STORE = 1 << 2,
 };
 
-/* The entry of every operation: names it (for the permission check of 2.3 and the logs)
- * and makes its dependencies ready. Errors: PLAT_E_UNAVAILABLE when the database or the
- * store cannot be reached, PLAT_E_CONFIG when they are misconfigured, PLAT_E_NOT_FOUND
- * for an unknown tenant. */
+/* The entry of every operation: names it, checks that the principal may run it (the
+ * permission table of lib/auth/authz.c) and makes its dependencies ready.
+ *
+ * The principal is looked up by name in the call's tenant, once per call. A tenant with
+ * no principals at all is in bootstrap: its callers act as admin until the first
+ * principal is added (a fresh installation has to be administered by someone, and in
+ * direct mode the database credentials already allow everything). Operations of the
+ * installation itself (migrations, the raw object store) are not role-checked: only the
+ * credentials they need guard them. The consume workers act as PLAT_SYSTEM_PRINCIPAL.
+ *
+ * Errors: PLAT_E_PERMISSION naming the operation and the roles it needs, PLAT_E_AUTH for
+ * an unknown or disabled principal, PLAT_E_UNAVAILABLE when the database or the store
+ * cannot be reached, PLAT_E_CONFIG when they are misconfigured, PLAT_E_NOT_FOUND for an
+ * unknown tenant. */
 int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err);
 
 /* The provider configured for a role (enum plat_ai_role), opened once per plat_services. */
