@@ -63,7 +63,7 @@ static inline int corpus_process(struct corpus *c, struct plat_svc *svc, const c
 	struct plat_error err = {0};
 	struct plat_pipeline p = {.svc = svc, .taxonomy = c->taxonomy, .external_allow = ""};
 	enum plat_pipeline_outcome o;
-	if (plat_svc_enter(svc, "test", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, &err) < 0 ||
+	if (plat_svc_enter(svc, "consume", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, &err) < 0 ||
 	    plat_pipeline_process(&p, id, &o, &err) < 0) {
 		fprintf(stderr, "processing %s: %s\n", id, err.message);
 		return -1;

@@ -38,7 +38,7 @@ static int setup(void **state)
 	if (plat_store_open(&so, &store, &err) < 0 || plat_taxonomy_load("etc/platctl/classes.yaml", &taxonomy, &err) < 0)
 		return -1;
 	svc = (struct plat_svc){.db = db, .store = store, .tenant = "default", .principal = "worker", .request_id = "req-p"};
-	return plat_svc_enter(&svc, "test", PLAT_NEEDS_TENANT, &err) < 0 ? -1 : 0;
+	return plat_svc_enter(&svc, "consume", PLAT_NEEDS_TENANT, &err) < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
