@@ -131,7 +131,7 @@ static int resolve_tenant(struct plat_svc *svc, struct plat_error *err)
 	else
 		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (rc == 0 && plat_config_bool(svc->cfg, PLAT_CFG_DATABASE_ROW_SECURITY))
+	if (rc == 0 && svc->cfg && plat_config_bool(svc->cfg, PLAT_CFG_DATABASE_ROW_SECURITY))
 		plat_db_set_tenant(svc->db, svc->tenant_id);
 	return rc;
 }
