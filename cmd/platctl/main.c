@@ -144,6 +144,21 @@ static const struct plat_cmd user_commands[] = {
 	{0},
 };
 
+#define TOKEN(table) .opts = table, .opts_size = sizeof(struct token_opts)
+
+static const struct plat_cmd token_commands[] = {
+	{"create", cmd_token_create, "create an API token for CI and cron; it is printed once", 0,
+	 .description = "The token (plat_...) goes to standard output alone, so that TOKEN=$(platctl token\n"
+			"create ...) works; -o json gives it with its metadata. Only its SHA-256 is stored: a\n"
+			"lost token cannot be shown again, only revoked and replaced.",
+	 TOKEN(token_create_opts), .max_args = 0},
+	{"list", cmd_token_list, "list the tenant's API tokens (never the tokens themselves)", 0, TOKEN(token_tenant_opts),
+	 .max_args = 0},
+	{"revoke", cmd_token_revoke, "revoke an API token by name or id", 0, .args_usage = "NAME|ID",
+	 TOKEN(token_tenant_opts), .min_args = 1, .max_args = 1},
+	{0},
+};
+
 static const struct plat_cmd tenant_commands[] = {
 	{"add", cmd_tenant_add, "add a tenant", 0, .args_usage = "NAME", .min_args = 1, .max_args = 1},
 	{"list", cmd_tenant_list, "list tenants with their principal and document counts", 0, .max_args = 0},
@@ -208,6 +223,7 @@ const struct plat_cmd platctl_commands[] = {
 			"default the OS user name). A tenant with no principals yet lets everyone act as its\n"
 			"admin, until the first is added. See platctl-user(1) for the trust model.",
 	 .subs = user_commands},
+	{"token", NULL, "create, list and revoke API tokens", 0, .subs = token_commands},
 	{"tenant", NULL, "add, list and show tenants (the default tenant's admins administer them)", 0,
 	 .subs = tenant_commands},
 	{"whoami", cmd_whoami, "show the principal, tenant and role commands act as", 0, .max_args = 0},

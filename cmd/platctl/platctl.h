@@ -88,6 +88,9 @@ int cmd_user_disable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_user_enable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_user_passwd(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_whoami(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_token_create(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_token_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_token_revoke(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -245,5 +248,15 @@ struct user_opts {
 extern const struct plat_opt user_add_opts[];
 extern const struct plat_opt user_tenant_opts[];
 extern const struct plat_opt user_passwd_opts[];
+
+struct token_opts {
+	const char *name;
+	const char *role;
+	const char *tenant;
+	const char *expires;
+	const char *principal;
+};
+extern const struct plat_opt token_create_opts[];
+extern const struct plat_opt token_tenant_opts[];
 
 #endif

@@ -14,6 +14,8 @@ static const struct plat_permission permissions[] = {
 	{"ask", PLAT_AUTHZ_ROLES, READERS},
 	{"audit.list", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"audit.verify", PLAT_AUTHZ_ROLES, AUDITORS},
+	/* Checking a presented token, before anyone is known: the request itself is then checked. */
+	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
 	{"consume", PLAT_AUTHZ_SYSTEM, 0},
 	{"documents.delete", PLAT_AUTHZ_ROLES, WRITERS},
 	{"documents.get", PLAT_AUTHZ_ROLES, READERS},

@@ -119,6 +119,11 @@ int plat_principals_add(struct plat_svc *svc, const struct plat_new_principal *n
 		plat_error_set(err, PLAT_E_USAGE, "'%s' is not an e-mail address", np->email);
 		return plat_error_param(err, "email");
 	}
+	if (svc->bootstrap && plat_role_parse(np->role) != PLAT_ROLE_ADMIN)
+		return plat_error_set(err, PLAT_E_CONFLICT,
+				      "tenant '%s' has no principals yet: its first must be an admin, or nobody could "
+				      "administer it afterwards",
+				      svc->tenant);
 	if (np->password && strcmp(kind, "service") == 0)
 		return plat_error_set(err, PLAT_E_USAGE, "service accounts have API tokens, not passwords");
 	char *hash = NULL;

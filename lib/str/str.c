@@ -1,5 +1,7 @@
 #include "str/str.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,4 +155,28 @@ bool plat_str_to_double(const char *s, double *out)
 		return false;
 	*out = d;
 	return true;
+}
+
+bool plat_str_to_seconds(const char *s, long long *out)
+{
+	static const struct {
+		char unit;
+		long long seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}, {'y', 365 * 86400}};
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	char *end = NULL;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno || !end || strlen(end) != 1 || n <= 0)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (*end == units[i].unit) {
+			if (n > LLONG_MAX / units[i].seconds)
+				return false;
+			*out = n * units[i].seconds;
+			return true;
+		}
+	}
+	return false;
 }

@@ -27,4 +27,8 @@ bool plat_str_has_prefix(const char *s, const char *prefix);
 /* s, the whole of it, as a decimal number (strtod's syntax): false for "", "0.5x" or "x". */
 bool plat_str_to_double(const char *s, double *out);
 
+/* A positive duration with one unit, s m h d w y ("30d", "12h"), in seconds: false for
+ * "", "0d", "30", "3x" or an overflow. */
+bool plat_str_to_seconds(const char *s, long long *out);
+
 #endif

@@ -58,7 +58,27 @@ CREATE POLICY tenant_isolation ON term_stats
 CREATE POLICY tenant_isolation ON passage_stats
     USING (tenant_id = nullif(current_setting('platctl.tenant_id', true), '')::uuid);
 
+-- A presented API token is looked up before its tenant is known, which row-level security
+-- would hide: this function, owned by the tables' owner, finds exactly the one row whose
+-- hash matches and nothing else, and records its use (at most once a minute, so that a
+-- busy token does not write on every request).
+CREATE FUNCTION platctl_api_token_lookup(sha bytea)
+RETURNS TABLE (token_id uuid, tenant text, principal text, principal_id uuid, role text,
+               principal_disabled boolean, revoked boolean, expires_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE api_tokens t SET last_used_at = now()
+     WHERE t.token_sha256 = sha AND t.revoked_at IS NULL
+       AND (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute');
+    RETURN QUERY
+    SELECT t.id, n.name, p.name, p.id, t.role, p.disabled, t.revoked_at IS NOT NULL, t.expires_at
+      FROM api_tokens t JOIN principals p ON p.id = t.principal_id JOIN tenants n ON n.id = t.tenant_id
+     WHERE t.token_sha256 = sha;
+END
+$$;
+
 -- migrate:down
+DROP FUNCTION platctl_api_token_lookup(bytea);
 DROP POLICY tenant_isolation ON passage_stats;
 DROP POLICY tenant_isolation ON term_stats;
 DROP POLICY tenant_isolation ON asks;
