@@ -156,6 +156,31 @@ int plat_auth_keyring_load_dir(const char *dir, struct plat_auth_keyring **out, 
 	return rc;
 }
 
+int plat_auth_keyring_load(const char *spec, struct plat_auth_keyring **out, struct plat_error *err)
+{
+	*out = NULL;
+	if (!spec || !spec[0])
+		return plat_error_set(err, PLAT_E_CONFIG, "no signing key configured");
+	struct stat st;
+	if (!strchr(spec, ',') && stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+		return plat_auth_keyring_load_dir(spec, out, err);
+	char *copy = plat_xstrdup(spec), *save = NULL;
+	const char **paths = NULL;
+	size_t n = 0;
+	for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			continue;
+		paths = plat_xrealloc(paths, (n + 1) * sizeof(*paths));
+		paths[n++] = p;
+	}
+	int rc = plat_auth_keyring_load_files(paths, n, out, err);
+	free(paths);
+	free(copy);
+	return rc;
+}
+
 size_t plat_auth_keyring_count(const struct plat_auth_keyring *kr)
 {
 	return kr ? kr->n : 0;

@@ -21,6 +21,9 @@
 
 struct plat_auth_keyring;
 
+/* What the auth.keys setting names: a directory (its *.pem files) or a comma-separated
+ * list of files. */
+int plat_auth_keyring_load(const char *spec, struct plat_auth_keyring **out, struct plat_error *err);
 /* Every *.pem in dir (at least one). */
 int plat_auth_keyring_load_dir(const char *dir, struct plat_auth_keyring **out, struct plat_error *err);
 /* The files named, in any order (at least one). */

@@ -9,6 +9,7 @@
 
 #include "auth/jws.h"
 #include "auth/refresh.h"
+#include "db/db.h"
 #include "hash/hash.h"
 
 /* bytea as a text parameter: "\x" and 64 hex digits. */

@@ -14,7 +14,8 @@
 #define PLAT_AUTH_REFRESH_H
 
 #include "auth/auth.h"
-#include "db/db.h"
+
+struct plat_db; /* db/db.h: not included, so a command may include this header */
 
 #define PLAT_REFRESH_PREFIX "platr_"
 #define PLAT_REFRESH_TOKEN_LEN (6 + 43)

@@ -494,6 +494,21 @@ static void test_rotation(void **state)
 	assert_int_equal(plat_auth_keyring_load_files(files, 2, &kr, &err), 0);
 	assert_string_equal(plat_auth_keyring_signing_kid(kr), new_kid);
 	plat_auth_keyring_free(kr);
+	/* The setting's two forms: a directory, or files separated by commas. */
+	char spec[300];
+	snprintf(spec, sizeof(spec), "%s, %s", p, old_path);
+	assert_int_equal(plat_auth_keyring_load(spec, &kr, &err), 0);
+	assert_int_equal(plat_auth_keyring_count(kr), 2);
+	assert_string_equal(plat_auth_keyring_signing_kid(kr), new_kid);
+	plat_auth_keyring_free(kr);
+	assert_int_equal(plat_auth_keyring_load(old_path, &kr, &err), 0);
+	assert_string_equal(plat_auth_keyring_signing_kid(kr), old_kid);
+	plat_auth_keyring_free(kr);
+	assert_int_equal(plat_auth_keyring_load(dir, &kr, &err), 0);
+	assert_int_equal(plat_auth_keyring_count(kr), 2);
+	plat_auth_keyring_free(kr);
+	assert_int_equal(plat_auth_keyring_load("", &kr, &err), -PLAT_E_CONFIG);
+	assert_int_equal(plat_auth_keyring_load(" , ", &kr, &err), -PLAT_E_CONFIG);
 
 	unlink(old_path);
 	kr = ring_of_dir();
