@@ -51,9 +51,22 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* An encrypted key is refused rather than asked for: OpenSSL's default would prompt on the
+ * terminal, and a server has none. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
 static int load_key(const char *path, struct ring_key *k, struct plat_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* Symlinks are followed (Kubernetes mounts secrets through them); the mode checked is
+	 * the file's own. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return plat_error_set(err, PLAT_E_CONFIG, "signing key '%s': %s", path, strerror(errno));
 	struct stat st;
@@ -72,10 +85,10 @@ static int load_key(const char *path, struct ring_key *k, struct plat_error *err
 		close(fd);
 		return plat_error_set(err, PLAT_E_CONFIG, "signing key '%s': %s", path, strerror(errno));
 	}
-	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	EVP_PKEY *pkey = PEM_read_PrivateKey(f, NULL, no_passphrase, NULL);
 	fclose(f);
 	if (!pkey)
-		return plat_error_set(err, PLAT_E_CONFIG, "signing key '%s' is not a PEM private key", path);
+		return plat_error_set(err, PLAT_E_CONFIG, "signing key '%s' is not an unencrypted PEM private key", path);
 	if (EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519 || kid_of(pkey, k->kid) < 0) {
 		EVP_PKEY_free(pkey);
 		return plat_error_set(err, PLAT_E_CONFIG, "signing key '%s' is not an Ed25519 key", path);

@@ -214,7 +214,27 @@ static void test_bad_key_files(void **state)
 	fputs("-----BEGIN PRIVATE KEY-----\nbm9wZQ==\n-----END PRIVATE KEY-----\n", f);
 	fclose(f);
 	assert_int_equal(plat_auth_keyring_load_files(both, 2, &kr, &err), -PLAT_E_CONFIG);
-	assert_non_null(strstr(err.message, "not a PEM private key"));
+	assert_non_null(strstr(err.message, "not an unencrypted PEM private key"));
+	/* An encrypted key is refused, never prompted for (stdin is not read). */
+	EVP_PKEY *edk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	f = fopen(rp, "w");
+	PEM_write_PrivateKey(f, edk, EVP_aes_256_cbc(), (unsigned char *)"pw", 2, NULL, NULL);
+	fclose(f);
+	EVP_PKEY_free(edk);
+	assert_int_equal(plat_auth_keyring_load_files(both, 2, &kr, &err), -PLAT_E_CONFIG);
+	assert_non_null(strstr(err.message, "not an unencrypted PEM private key"));
+	/* A symlink to a key is followed (secret mounts); the key's own mode still counts. */
+	char lp[128];
+	path_in(lp, sizeof(lp), "link.pem");
+	assert_int_equal(symlink(p, lp), 0);
+	const char *linked[] = {lp};
+	assert_int_equal(plat_auth_keyring_load_files(linked, 1, &kr, &err), 0);
+	plat_auth_keyring_free(kr);
+	kr = NULL;
+	chmod(p, 0644);
+	assert_int_equal(plat_auth_keyring_load_files(linked, 1, &kr, &err), -PLAT_E_CONFIG);
+	chmod(p, 0600);
+	unlink(lp);
 	unlink(rp);
 	assert_int_equal(plat_auth_keyring_load_files(both, 2, &kr, &err), -PLAT_E_CONFIG);
 	const char *twice[] = {p, p};
