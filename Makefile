@@ -20,7 +20,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka libargon2
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka libargon2 cjose
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The document parsers and the seccomp filter are linked into the helper platctl-extract
@@ -207,11 +207,16 @@ fuzz:
 
 bench:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory platctl build/bench/gen-chunks build/tests/kafka-mock
+	@$(MAKE) --no-print-directory platctl build/bench/gen-chunks build/bench/bench-tokens build/tests/kafka-mock
 	@bench/run.sh
 
 # Test data for bench_search.sh: chunks with builtin embeddings.
 build/bench/gen-chunks: bench/gen_chunks.c build/libplat.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< build/libplat.a $(BASE_LDLIBS)
+
+# bench_tokens.sh's driver: token verification against bare OpenSSL calls.
+build/bench/bench-tokens: bench/bench_tokens.c build/libplat.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $< build/libplat.a $(BASE_LDLIBS)
 

@@ -156,6 +156,59 @@ static int validate_principal(const char *v, char *why, size_t n)
 	return 0;
 }
 
+/* ---- auth.* (lib/auth checks these again when it builds its verifiers) ---- */
+
+static bool is_role(const char *v, size_t len)
+{
+	static const char *const roles[] = {"admin", "editor", "viewer", "auditor"};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strlen(roles[i]) == len && !strncmp(roles[i], v, len))
+			return true;
+	return false;
+}
+
+static int validate_role_or_empty(const char *v, char *why, size_t n)
+{
+	if (!*v || is_role(v, strlen(v)))
+		return 0;
+	snprintf(why, n, "must be one of admin, editor, viewer, auditor");
+	return -1;
+}
+
+static int validate_slug_or_empty(const char *v, char *why, size_t n)
+{
+	return *v ? validate_slug(v, why, n) : 0;
+}
+
+static int validate_jwks_url(const char *v, char *why, size_t n)
+{
+	if (*v == '\0' || !strncmp(v, "https://", 8) || !strncmp(v, "http://", 7) || !strncmp(v, "file:///", 8))
+		return 0;
+	snprintf(why, n, "must be an https://, http:// or file:/// URL");
+	return -1;
+}
+
+/* EXTERNAL=ROLE,...: the part after the last '=' of each entry is a role. */
+static int validate_role_map(const char *v, char *why, size_t n)
+{
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *eq = NULL;
+		for (const char *q = p; q < p + len; q++)
+			if (*q == '=')
+				eq = q;
+		if (!eq || eq == p || !is_role(eq + 1, (size_t)(p + len - eq - 1))) {
+			snprintf(why, n, "'%.*s' is not EXTERNAL=ROLE with ROLE one of admin, editor, viewer, auditor",
+				 (int)len, p);
+			return -1;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 /* Until roles exist, direct-mode commands act as the OS user who runs them. */
 static const char *os_user_name(void)
 {
@@ -607,6 +660,129 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "hash embedder finds related words poorly, so it counts for less; a trained "
 		       "model (OpenAI-compatible) can count as much as the words or more.",
 		.example = "builtin-hash-384-v1=0.3,text-embedding-3-small=1.2,*=1",
+	},
+	[PLAT_CFG_AUTH_KEYS] = {
+		.name = "auth.keys",
+		.type = PLAT_CFG_T_STRING,
+		.section = "auth",
+		.doc = "Ed25519 private keys (PEM, mode 0600) that sign local access tokens: a directory "
+		       "of *.pem files or a comma-separated list of files. The key whose file name sorts "
+		       "last signs; all of them verify, so a retired key's file is deleted only once "
+		       "auth.access_token_ttl has passed.",
+		.example = "/etc/platctl/keys",
+	},
+	[PLAT_CFG_AUTH_ISSUER] = {
+		.name = "auth.issuer",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "platctl",
+		.section = "auth",
+		.doc = "iss of the access tokens platctl signs, and the only one it accepts on them.",
+		.example = "https://platctl.example.com",
+	},
+	[PLAT_CFG_AUTH_AUDIENCE] = {
+		.name = "auth.audience",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "platctl",
+		.section = "auth",
+		.doc = "aud of the access tokens platctl signs, and the only one it accepts on them.",
+	},
+	[PLAT_CFG_AUTH_ACCESS_TOKEN_TTL] = {
+		.name = "auth.access_token_ttl",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "15m",
+		.min = 60 * 1000, .max = 24 * 3600 * 1000LL,
+		.section = "auth",
+		.doc = "Lifetime of a local access token.",
+	},
+	[PLAT_CFG_AUTH_REFRESH_TOKEN_TTL] = {
+		.name = "auth.refresh_token_ttl",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "720h",
+		.min = 3600 * 1000LL, .max = 8760 * 3600 * 1000LL,
+		.section = "auth",
+		.doc = "Lifetime of a refresh token; each refresh gets a new one.",
+	},
+	[PLAT_CFG_AUTH_LEEWAY] = {
+		.name = "auth.leeway",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 0, .max = 300 * 1000,
+		.section = "auth",
+		.doc = "Clock skew allowed on a token's exp, nbf and iat (local and OIDC tokens).",
+	},
+
+	[PLAT_CFG_AUTH_OIDC_ISSUER] = {
+		.name = "auth.oidc.issuer",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_http_url,
+		.section = "auth",
+		.doc = "External OIDC issuer whose access tokens are accepted (iss, exactly). Unset: none.",
+		.example = "https://login.example.com/realms/acme",
+	},
+	[PLAT_CFG_AUTH_OIDC_AUDIENCE] = {
+		.name = "auth.oidc.audience",
+		.type = PLAT_CFG_T_STRING,
+		.section = "auth",
+		.doc = "aud the issuer's tokens must carry for platctl (exactly, or in the aud array).",
+		.example = "platctl-api",
+	},
+	[PLAT_CFG_AUTH_OIDC_JWKS_URL] = {
+		.name = "auth.oidc.jwks_url",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_jwks_url,
+		.section = "auth",
+		.doc = "Where the issuer publishes its signing keys (JWKS); file:/// for a copy on disk.",
+		.example = "https://login.example.com/realms/acme/protocol/openid-connect/certs",
+	},
+	[PLAT_CFG_AUTH_OIDC_REFETCH_INTERVAL] = {
+		.name = "auth.oidc.refetch_interval",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "60s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "auth",
+		.doc = "Least time between two fetches of the JWKS: a token with an unknown kid fetches it "
+		       "again (the issuer rotated), but not more often than this.",
+	},
+
+	[PLAT_CFG_AUTH_OIDC_TENANT_CLAIM] = {
+		.name = "auth.oidc.tenant_claim",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "tenant",
+		.section = "auth",
+		.doc = "Claim that names the tenant (a tenant name).",
+	},
+	[PLAT_CFG_AUTH_OIDC_DEFAULT_TENANT] = {
+		.name = "auth.oidc.default_tenant",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_slug_or_empty,
+		.section = "auth",
+		.doc = "Tenant of a token without the tenant claim. Unset: such tokens are refused.",
+		.example = "default",
+	},
+	[PLAT_CFG_AUTH_OIDC_ROLE_CLAIM] = {
+		.name = "auth.oidc.role_claim",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "role",
+		.section = "auth",
+		.doc = "Claim that gives the role: a string or an array of strings (groups, roles).",
+		.example = "groups",
+	},
+	[PLAT_CFG_AUTH_OIDC_ROLE_MAP] = {
+		.name = "auth.oidc.role_map",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_role_map,
+		.section = "auth",
+		.doc = "EXTERNAL=ROLE,...: the first entry whose EXTERNAL value the role claim holds gives "
+		       "the role. Unset: the claim holds platctl role names themselves.",
+		.example = "platctl-admins=admin,platctl-editors=editor,staff=viewer",
+	},
+	[PLAT_CFG_AUTH_OIDC_DEFAULT_ROLE] = {
+		.name = "auth.oidc.default_role",
+		.type = PLAT_CFG_T_STRING,
+		.validate = validate_role_or_empty,
+		.section = "auth",
+		.doc = "Role of a token whose claim maps to none. Unset: such tokens are refused.",
+		.example = "viewer",
 	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
