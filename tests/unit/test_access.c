@@ -20,6 +20,8 @@
 #include "auth/authz.h"
 #include "auth/password.h"
 #include "auth/principals.h"
+#include "auth/apitoken.h"
+#include "auth/tokens.h"
 #include "db/db.h"
 #include "documents/documents.h"
 
@@ -444,6 +446,90 @@ static void test_row_level_security(void **state)
 	exec_ok(sql);
 }
 
+static int authenticate(const char *token, struct plat_auth_result *res, struct plat_error *err)
+{
+	struct plat_svc svc;
+	char principal_id[37];
+	plat_svc_init(&svc, services, NULL);
+	int rc = plat_tokens_authenticate(&svc, token, res, principal_id, err);
+	plat_svc_done(&svc);
+	return rc;
+}
+
+/* Tokens are authenticated through the store: revoked, expired, unknown, a disabled owner
+ * and a typo are all the same "invalid token" to the caller, with the reason kept apart. */
+static void test_api_token_authentication(void **state)
+{
+	(void)state;
+	if (!db)
+		skip();
+	struct plat_svc svc;
+	struct plat_error err = {0};
+	cJSON *t = NULL;
+	plat_svc_init(&svc, services, &(struct plat_call){.principal = "gus", .tenant = "globex"});
+	struct plat_new_token nt = {.name = "cron", .role = "viewer", .expires_in = 3600};
+	assert_int_equal(plat_tokens_create(&svc, &nt, &t, &err), 0);
+	char token[64];
+	snprintf(token, sizeof(token), "%s", cJSON_GetObjectItemCaseSensitive(t, "token")->valuestring);
+	cJSON_Delete(t);
+	plat_svc_done(&svc);
+
+	struct plat_auth_result res;
+	assert_int_equal(authenticate(token, &res, &err), 0);
+	assert_int_equal(res.kind, PLAT_AUTH_API_TOKEN);
+	assert_string_equal(res.tenant, "globex");
+	assert_string_equal(res.subject, "cron");
+	assert_string_equal(res.role, "viewer");
+	assert_true(res.expires_at > 0);
+	assert_string_equal(value(db, "SELECT last_used_at IS NOT NULL FROM api_tokens WHERE name = 'cron'"), "t");
+	/* The verified identity drives the permission check of the next call. */
+	plat_svc_init(&svc, services,
+		      &(struct plat_call){.principal = res.subject, .tenant = res.tenant, .role = PLAT_ROLE_VIEWER,
+					  .principal_id = "00000000-0000-4000-8000-000000000001"});
+	assert_int_equal(plat_svc_enter(&svc, "documents.upload", 0, &err), -PLAT_E_PERMISSION);
+	plat_svc_done(&svc);
+
+	/* A typo never reaches the database; junk and a token of nobody are refused alike. */
+	char typo[64];
+	snprintf(typo, sizeof(typo), "%s", token);
+	typo[10] = typo[10] == 'a' ? 'b' : 'a';
+	assert_int_equal(authenticate(typo, &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(res.reason, PLAT_AUTH_R_CHECKSUM);
+	assert_string_equal(err.message, PLAT_AUTH_INVALID_MSG);
+	assert_int_equal(authenticate("Bearer nonsense", &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(res.reason, PLAT_AUTH_R_MALFORMED);
+	char other[64];
+	unsigned char sha[32];
+	assert_int_equal(plat_auth_apitoken_generate(other, sha, &err), 0);
+	assert_int_equal(authenticate(other, &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(res.reason, PLAT_AUTH_R_UNKNOWN);
+	assert_string_equal(err.message, PLAT_AUTH_INVALID_MSG);
+
+	/* Expired, then a disabled owner, then revoked. */
+	exec_ok("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE name = 'cron'");
+	assert_int_equal(authenticate(token, &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(res.reason, PLAT_AUTH_R_EXPIRED);
+	assert_string_equal(res.tenant, "");
+	exec_ok("UPDATE api_tokens SET expires_at = NULL WHERE name = 'cron'");
+	assert_int_equal(authenticate(token, &res, &err), 0);
+	assert_int_equal(res.expires_at, 0);
+	exec_ok("UPDATE principals SET disabled = true WHERE name = 'cron'");
+	assert_int_equal(authenticate(token, &res, &err), -PLAT_E_AUTH);
+	exec_ok("UPDATE principals SET disabled = false WHERE name = 'cron'");
+	plat_svc_init(&svc, services, &(struct plat_call){.principal = "gus", .tenant = "globex"});
+	assert_int_equal(plat_tokens_revoke(&svc, "cron", &t, &err), 0);
+	cJSON_Delete(t);
+	/* Another tenant's token cannot be revoked from here. */
+	plat_svc_done(&svc);
+	assert_int_equal(authenticate(token, &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(res.reason, PLAT_AUTH_R_REVOKED);
+	plat_svc_init(&svc, services, &(struct plat_call){.principal = "ada"});
+	assert_int_equal(plat_tokens_list(&svc, &t, &err), 0);
+	assert_int_equal(cJSON_GetArraySize(t), 0); /* globex's tokens are not default's */
+	cJSON_Delete(t);
+	plat_svc_done(&svc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_every_service_entry_is_in_the_table),
 		cmocka_unit_test(test_principals_and_tenants),
 		cmocka_unit_test(test_row_level_security),
+		cmocka_unit_test(test_api_token_authentication),
 	};
 	return cmocka_run_group_tests_name("access", tests, setup, teardown);
 }
