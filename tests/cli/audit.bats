@@ -344,3 +344,21 @@ field() {
 	[ "$(field '.verified')" -eq 5 ]
 	[ "$(sql "SELECT rows FROM audit_heads WHERE last_id = 6")" -eq 5 ]
 }
+
+@test "concurrent writers keep one intact chain and a head that counts every row" {
+	for p in 1 2 3; do
+		make_documents "$BATS_TEST_TMPDIR/batch$p" 8
+		sed -i "s/^/writer $p: /" "$BATS_TEST_TMPDIR/batch$p"/*.txt
+	done
+	pids=()
+	for p in 1 2 3; do
+		"$PLATCTL" upload -r "$BATS_TEST_TMPDIR/batch$p" -j 3 >/dev/null &
+		pids+=($!)
+	done
+	for pid in "${pids[@]}"; do wait "$pid"; done
+	verify_json
+	[ "$status" -eq 0 ]
+	[ "$(field '.verified')" -eq 28 ]
+	[ "$(sql "SELECT rows FROM audit_heads")" -eq 28 ]
+	[ "$(field '.head.last_id')" -eq "$(sql "SELECT max(id) FROM audit_log")" ]
+}
