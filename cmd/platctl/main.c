@@ -167,6 +167,18 @@ static const struct plat_cmd tenant_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd audit_commands[] = {
+	{"list", cmd_audit_list, "list the tenant's audit rows, newest first", 0,
+	 .description = "-o ids prints only the ids, one per line, for scripts.",
+	 .opts = audit_list_opts, .opts_size = sizeof(struct audit_opts), .opts_defaults = &audit_defaults,
+	 .max_args = 0},
+	{"verify", cmd_audit_verify, "check the tenant's audit hash chain (exit 1 naming the first broken link)", 0,
+	 .description = "Recomputes every row's hash and link and compares the chain's end with its head, so an\n"
+			"edited, deleted, reordered or truncated chain exits 1 naming the first broken row.",
+	 .max_args = 0},
+	{0},
+};
+
 const struct plat_cmd platctl_commands[] = {
 	{"config", NULL, "inspect and check the configuration", 0,
 	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
@@ -199,6 +211,7 @@ const struct plat_cmd platctl_commands[] = {
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
+	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
 	{"ask", cmd_ask, "answer a question from the documents, with page citations", 0,
 	 .description = "Retrieves passages as search does, refuses (exit 1) when none of them supports the\n"
 			"question, and otherwise answers with [n] citations that map to document and page; every\n"

@@ -94,6 +94,8 @@ int cmd_token_revoke(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_tenant_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_audit_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 
 /* Option structs and tables the command table refers to. */
 struct version_opts {
@@ -212,6 +214,18 @@ struct migrate_opts {
 extern const struct plat_opt migrate_up_opts[];
 extern const struct plat_opt migrate_down_opts[];
 extern const struct migrate_opts migrate_down_defaults;
+
+struct audit_opts {
+	const char *since;
+	const char *until;
+	const char *actor;
+	const char *action;
+	const char *object;
+	long long limit;
+	const char *cursor;
+};
+extern const struct plat_opt audit_list_opts[];
+extern const struct audit_opts audit_defaults;
 
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */

@@ -380,6 +380,15 @@ static void test_row_level_security(void **state)
 	exec_ok("INSERT INTO documents (tenant_id, name, content_type, size_bytes, sha256, storage_key, created_by, status)"
 		" SELECT t.id, t.name || '-' || i || '.txt', 'text/plain', 1, md5(t.name || i) || md5(t.name || i),"
 		" 'k', 'test', 'processed' FROM tenants t, generate_series(1, 3) i WHERE t.name IN ('globex', 'initech')");
+	/* Every table that has a tenant_id has row-level security and a policy: a new
+	 * tenant-owned table cannot be forgotten. */
+	assert_string_equal(value(db, "SELECT coalesce(string_agg(c.relname, ','), '') FROM pg_class c"
+				      " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'"
+				      " WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"
+				      " AND (NOT c.relrowsecurity OR NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid))"),
+			    "");
+	assert_true(atoi(value(db, "SELECT count(*) FROM pg_class c WHERE c.relrowsecurity"
+				   " AND c.relnamespace = 'public'::regnamespace")) >= 13);
 	char globex[37], initech[37];
 	snprintf(globex, sizeof(globex), "%s", value(db, "SELECT id FROM tenants WHERE name = 'globex'"));
 	snprintf(initech, sizeof(initech), "%s", value(db, "SELECT id FROM tenants WHERE name = 'initech'"));

@@ -19,5 +19,14 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id) WHERE revoked_at IS NULL;
 CREATE INDEX refresh_tokens_principal_idx ON refresh_tokens (tenant_id, principal_id);
 
+-- Row-level security as on every tenant-owned table (migration 0004). A presented refresh
+-- token is looked up before its tenant is known: the server's refresh route (2.5) needs a
+-- SECURITY DEFINER lookup as API tokens have; until then that lookup fails closed under
+-- the server's role, and works for the owner.
+ALTER TABLE refresh_tokens ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON refresh_tokens
+    USING (tenant_id = nullif(current_setting('platctl.tenant_id', true), '')::uuid);
+
 -- migrate:down
+DROP POLICY tenant_isolation ON refresh_tokens;
 DROP TABLE refresh_tokens;
