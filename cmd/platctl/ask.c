@@ -18,7 +18,7 @@ const struct plat_opt ask_opts[] = {
 	{0, "since", PLAT_OPT_STRING, "TIME", "only documents created at or after TIME (e.g. 2026-11-01)", NULL, 0, 0, 0, A(since)},
 	{0, "doc", PLAT_OPT_STRING, "ID|NAME", "only this document", NULL, 0, 0, PLAT_COMPLETE_DOCUMENT_IDS, A(doc)},
 	{0, "stream", PLAT_OPT_BOOL, NULL, "print the answer as it arrives (on a terminal)", NULL, 0, 0, 0, A(stream)},
-	{0, "min-support", PLAT_OPT_STRING, "SCORE", "refuse below this support, 0-1 (default: ask.min_support, 0.5)", NULL, 0, 0, 0, A(min_support)},
+	{0, "min-support", PLAT_OPT_STRING, "SCORE", "refuse below this support, 0-1 (default: ask.min_support, 0.52)", NULL, 0, 0, 0, A(min_support)},
 	{0, "context-tokens", PLAT_OPT_INT, "N", "token budget for the sources (default 3000)", NULL, 100, 100000, 0, A(context_tokens)},
 	PLAT_OPT_END,
 };

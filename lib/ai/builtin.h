@@ -57,6 +57,7 @@ struct plat_ai_support {
 	double sentence_coverage; /* weighted share of the terms in the best sentence */
 	double context_coverage;  /* ... in it and its neighbours (the answer's order uses it) */
 	double passage_coverage;  /* ... in the best single passage */
+	double sources_coverage;  /* ... in all the passages together (what a provider is shown) */
 	double cosine;            /* builtin embedding similarity of the best sentence */
 	int sentences;            /* in the answer */
 };

@@ -350,6 +350,40 @@ static bool term_matches(const struct plat_ai_term *t, const struct word *w)
 	       w->s[sn - 1] == 'y';
 }
 
+/* Length of the typographic mark (quotes, dashes, ellipsis, no-break space) that starts
+ * s, 0 if none. words_of counts multi-byte UTF-8 as letters, so "‘long’" (TeX's quotes,
+ * in two of five PDF and HTML chunks here) would be one word that is not "long". Only
+ * matching splits at them: the embeddings' features stay what the stored vectors have. */
+static size_t mark_at(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (n >= 2 && u[0] == 0xc2 && (u[1] == 0xa0 || u[1] == 0xab || u[1] == 0xbb))
+		return 2;
+	if (n >= 3 && u[0] == 0xe2 && u[1] == 0x80 &&
+	    ((u[2] >= 0x90 && u[2] <= 0x9f) || u[2] == 0xa6 || u[2] == 0xb9 || u[2] == 0xba))
+		return 3;
+	return 0;
+}
+
+/* Does the word, or a piece of it between marks ("user’s", "form—of"), stand for the term? */
+static bool word_matches(const struct plat_ai_term *t, const struct word *w)
+{
+	size_t a = 0;
+	for (size_t i = 0; i <= w->n;) {
+		size_t k = i < w->n ? mark_at(w->s + i, w->n - i) : 1;
+		if (!k) {
+			i++;
+			continue;
+		}
+		struct word piece = {w->s + a, i - a};
+		if (piece.n && term_matches(t, &piece))
+			return true;
+		i += k;
+		a = i;
+	}
+	return false;
+}
+
 /* Weighted share of the terms that the words contain; matched[] marks them. */
 static double coverage(const struct plat_ai_term *terms, size_t nt, double total, const struct word *w, size_t nw,
 		       bool *matched)
@@ -358,7 +392,7 @@ static double coverage(const struct plat_ai_term *terms, size_t nt, double total
 	for (size_t t = 0; t < nt; t++) {
 		bool m = false;
 		for (size_t i = 0; i < nw && !m; i++)
-			m = term_matches(&terms[t], &w[i]);
+			m = word_matches(&terms[t], &w[i]);
 		if (matched)
 			matched[t] = m;
 		got += m ? terms[t].weight : 0;
@@ -455,13 +489,16 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 	free(qlow);
 	size_t cap = 16, nc = 0;
 	struct candidate *c = plat_xmalloc(cap * sizeof(*c));
+	bool *in_passage = plat_xcalloc(n_terms + 1, sizeof(bool)), *in_any = plat_xcalloc(n_terms + 1, sizeof(bool));
 	for (size_t p = 0; p < n; p++) {
 		size_t len = strlen(passages[p].text), ns, npw;
 		struct word *pw;
 		char *plow = words_of(passages[p].text, len, &pw, &npw);
-		double passage_cov = coverage(terms, n_terms, total, pw, npw, NULL);
+		double passage_cov = coverage(terms, n_terms, total, pw, npw, in_passage);
 		if (passage_cov > out->passage_coverage)
 			out->passage_coverage = passage_cov;
+		for (size_t t = 0; t < n_terms; t++)
+			in_any[t] |= in_passage[t];
 		free(pw);
 		free(plow);
 		struct sentence *s = split_sentences(passages[p].text, len, &ns);
@@ -526,6 +563,11 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 			out->cosine = c[i].cosine;
 		}
 	out->support = round((0.5 * out->sentence_coverage + 0.5 * out->passage_coverage) * 1e9) / 1e9;
+	for (size_t t = 0; t < n_terms; t++)
+		out->sources_coverage += in_any[t] && terms[t].weight > 0 ? terms[t].weight : 0;
+	out->sources_coverage = total > 0 ? round(out->sources_coverage / total * 1e9) / 1e9 : 0;
+	free(in_passage);
+	free(in_any);
 	qsort(c, nc, sizeof(*c), by_candidate_score);
 	struct plat_buf b = PLAT_BUF_INIT;
 	plat_buf_reserve(&b, 0);

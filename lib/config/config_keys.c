@@ -612,12 +612,14 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_ASK_MIN_SUPPORT] = {
 		.name = "ask.min_support",
 		.type = PLAT_CFG_T_STRING,
-		.default_value = "0.5",
+		.default_value = "0.52",
 		.validate = validate_support,
 		.section = "ask",
 		.doc = "ask refuses when the retrieved passages support the question less than this, "
 		       "a number in (0, 1]. Support is the IDF-weighted share of the question's words "
-		       "found in the best retrieved sentence, averaged with that in the best passage. "
+		       "found in the best retrieved sentence (half), the best passage (a quarter) and all "
+		       "the sources together (a quarter); 0 when the question names something no passage "
+		       "mentions. "
 		       "Lower answers more and refuses less; `platctl eval` reports the false refusal and "
 		       "false answer rates of a labelled question set at this threshold.",
 	},

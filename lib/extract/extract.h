@@ -101,4 +101,16 @@ int plat_extract_parse(int in, const char *content_type, int out);
  * title. Returns how many lines were removed. */
 size_t plat_extract_running(char **texts, size_t n, const char *title, char **running);
 
+/* Words a PDF's lines broke, mended in the pages' texts (n of them, each malloc'd; each
+ * may be replaced): "re-\nceives" joined, a compound's hyphen kept where the document
+ * spells it so ("tab-delimited") or its second half is capitalised ("Springer-Verlag"),
+ * soft hyphens joined, an identifier broken after an underscore joined; the line break
+ * moves after the word, so a page keeps its lines. Ligatures (U+FB00-FB06) become their
+ * letters. Returns how many breaks it mended. */
+size_t plat_extract_mend_words(char **texts, size_t n);
+
+/* s (of len bytes) with ligatures made letters and soft hyphens dropped, in place (it never
+ * grows); returns the new length. */
+size_t plat_extract_plain_letters(char *s, size_t len);
+
 #endif

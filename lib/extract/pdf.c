@@ -292,6 +292,11 @@ int plat_extract_pdf(int in, int fd)
 		title = plat_xstrdup(o.e[0].title);
 	}
 	size_t removed = plat_extract_running(texts, np, title, running);
+	/* After the running headers (found as whole lines) and before the headings are
+	 * placed, which find their titles in the mended text. */
+	plat_extract_mend_words(texts, np);
+	for (size_t i = 0; i < o.n; i++)
+		plat_extract_plain_letters(o.e[i].title, strlen(o.e[i].title));
 	/* Each outline entry where its title shows on its page, else at the page's top (after
 	 * the entry before it on the same page); a line found by its size where it still is. */
 	struct plat_heads *heads = plat_xcalloc(np ? np : 1, sizeof(*heads));

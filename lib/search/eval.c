@@ -248,6 +248,11 @@ int plat_eval(struct plat_svc *svc, const char *name, const cJSON *set, int k, d
 		cJSON *parts = cJSON_AddObjectToObject(r, "support_parts");
 		cJSON_AddNumberToObject(parts, "sentence", round6(prep.sentence_coverage));
 		cJSON_AddNumberToObject(parts, "passage", round6(prep.passage_coverage));
+		cJSON_AddNumberToObject(parts, "sources", round6(prep.sources_coverage));
+		if (prep.unknown_name)
+			cJSON_AddStringToObject(parts, "unknown", prep.unknown_name);
+		else
+			cJSON_AddNullToObject(parts, "unknown");
 		const cJSON *first = cJSON_GetArrayItem(hits, 0);
 		char top[512] = "";
 		if (first) {

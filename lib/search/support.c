@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "db/db.h"
 #include "ai/builtin.h"
@@ -30,6 +31,7 @@ struct terms {
 	char **stems;
 	struct plat_ai_term *t;
 	size_t n;
+	const char *unknown_name; /* into words: a name no passage holds, or NULL */
 };
 
 static void terms_free(struct terms *t)
@@ -68,6 +70,51 @@ static bool asks_for_kind(const char *question, const char *word)
 	return after_how;
 }
 
+static bool word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* Does the question write word (lower case, as plat_ai_builtin_words gives it) as a name:
+ * capitalised other than as its first word ("Kafka", "PostgreSQL"), or letters with digits
+ * or underscores ("psycopg2", "pivot_longer")? A name the tenant's documents never use
+ * says the question is about something else, where an ordinary word they happen not to
+ * use ("rid" in "get rid of whitefly", in a small collection) says nothing. */
+static bool written_as_name(const char *question, const char *word)
+{
+	size_t wn = strlen(word);
+	bool first = true;
+	for (const char *p = question; *p;) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		const char *e = p;
+		while (*e && !isspace((unsigned char)*e))
+			e++;
+		bool upper = false, digit = false, letter = false, underscore = false, has = false;
+		for (const char *c = p; c < e;) {
+			unsigned char ch = (unsigned char)*c;
+			if (ch == '_')
+				underscore = true;
+			if (!word_byte((unsigned char)tolower(ch))) {
+				c++;
+				continue;
+			}
+			const char *w = c;
+			for (; c < e && word_byte((unsigned char)tolower((unsigned char)*c)); c++) {
+				upper |= isupper((unsigned char)*c) && !(first && c == p);
+				digit |= isdigit((unsigned char)*c);
+				letter |= isalpha((unsigned char)*c) || (unsigned char)*c >= 0x80;
+			}
+			has |= (size_t)(c - w) == wn && !strncasecmp(w, word, wn);
+		}
+		if (has && (upper || (digit && letter) || underscore))
+			return true;
+		first = false;
+		p = e;
+	}
+	return false;
+}
+
 /* The question's words with Okapi BM25's IDF (Lucene's non-negative form) as weights, so
  * that covering "csv" counts for far more than covering "file": an answer has to contain
  * what is particular to the question. A word no passage holds weighs the most -- a
@@ -102,6 +149,8 @@ static int weigh_terms(struct plat_svc *svc, const char *question, struct terms 
 		out->stems[i] = PQgetisnull(r, (int)i, 0) ? NULL : plat_xstrdup(PQgetvalue(r, (int)i, 0));
 		double idf = log(1 + (n - df + 0.5) / (df + 0.5));
 		out->t[i] = (struct plat_ai_term){out->words[i], out->stems[i], stop || idf < 0 ? 0 : idf};
+		if (!stop && df == 0 && !out->unknown_name && written_as_name(question, out->words[i]))
+			out->unknown_name = out->words[i];
 	}
 	PQclear(r);
 	return 0;
@@ -193,10 +242,21 @@ int plat_ask_prepare(struct plat_svc *svc, const struct plat_ask_request *req, s
 		struct plat_ai_support sup = {0};
 		out->answer = plat_ai_builtin_answer_terms(q.text, passages, (size_t)out->n, terms.t, terms.n,
 							   PLAT_ASK_BUILTIN_SENTENCES, &sup);
-		out->support = sup.support;
+		/* The best sentence, and what surrounds it twice: its best passage, and all the
+		 * sources a provider would be shown. An answer's words are often spread over the
+		 * sources (PDF pages cut a section into chunks; the question paraphrases what one
+		 * sentence says), while a question about something else misses its own rare
+		 * words everywhere. */
 		out->sentence_coverage = sup.sentence_coverage;
 		out->context_coverage = sup.context_coverage;
 		out->passage_coverage = sup.passage_coverage;
+		out->sources_coverage = sup.sources_coverage;
+		out->support = round((0.5 * sup.sentence_coverage + 0.25 * sup.passage_coverage +
+				      0.25 * sup.sources_coverage) * 1e9) / 1e9;
+		if (terms.unknown_name) {
+			out->unknown_name = plat_xstrdup(terms.unknown_name);
+			out->support = 0;
+		}
 		/* Refusing does not depend on a model's mood: the same measure for every provider. */
 		out->refused = out->n == 0 || out->support < out->min_support || !*out->answer;
 	}
@@ -212,6 +272,7 @@ void plat_ask_prepared_free(struct plat_ask_prepared *p)
 	cJSON_Delete(p->hits);
 	cJSON_Delete(p->sources);
 	free(p->answer);
+	free(p->unknown_name);
 	memset(p, 0, sizeof(*p));
 }
 

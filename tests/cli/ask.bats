@@ -79,7 +79,7 @@ sql() {
 			| ($a.sources[($c | tonumber) - 1].text | gsub("\\s+"; " ")) | contains($s | gsub("\\s+"; " "))] | all')" = true ]
 		# where each source sits: its page, and title/section/anchor/location as search gives them
 		[ "$(echo "$j" | jq '[.sources[] | (.page | type == "number") and ([.title, .section, .anchor, .location][] | . == null or type == "string")] | all')" = true ]
-		[ "$(echo "$j" | jq '.min_support')" = 0.5 ]
+		[ "$(echo "$j" | jq '.min_support')" = 0.52 ]
 	done
 	# the sentence that answers comes first, not the first one that shares words
 	run --separate-stderr "$PLATCTL" ask "How often is a backup restore tested?" -o json
@@ -105,7 +105,7 @@ sql() {
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"ask.min_support"* ]]
 	run "$PLATCTL" config show
-	[[ "$output" == *"ask.min_support"*"0.5"* ]]
+	[[ "$output" == *"ask.min_support"*"0.52"* ]]
 }
 
 @test "another tenant's documents are never retrieved or cited" {

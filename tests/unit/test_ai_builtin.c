@@ -161,6 +161,30 @@ static void test_answers_weigh_terms(void **state)
 	assert_true(sup.support < 0.2);
 	free(a);
 
+	/* Words spread over the sources: each passage has half, all of them together all. */
+	struct plat_ai_passage two[] = {{"Descale the kettle every month.", 1}, {"Vinegar dissolves limescale.", 2}};
+	struct plat_ai_term dv[] = {{"descale", "descal", 1.0}, {"vinegar", "vinegar", 1.0}};
+	a = plat_ai_builtin_answer_terms("descale with vinegar", two, 2, dv, 2, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 0.5) < 1e-9);
+	assert_true(fabs(sup.passage_coverage - 0.5) < 1e-9);
+	assert_true(fabs(sup.sources_coverage - 1.0) < 1e-9);
+	free(a);
+	a = plat_ai_builtin_answer_terms("descale with vinegar", two, 1, dv, 2, 1, &sup);
+	assert_true(fabs(sup.sources_coverage - 0.5) < 1e-9); /* only the sources given count */
+	free(a);
+
+	/* Typographic quotes, dashes and a possessive around a word are not part of it (TeX
+	 * writes `long' as U+2018 long U+2019); letters beyond them still are. */
+	struct plat_ai_passage typo[] = {{"The \xe2\x80\x98long\xe2\x80\x99 form\xe2\x80\x94of the user\xe2\x80\x99s table.", 1}};
+	struct plat_ai_term lu[] = {{"long", "long", 1.0}, {"form", "form", 1.0}, {"user", "user", 1.0}};
+	a = plat_ai_builtin_answer_terms("long form user", typo, 1, lu, 3, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 1.0) < 1e-9);
+	free(a);
+	struct plat_ai_passage glued[] = {{"The \xc3\xa9long form of the users table.", 1}};
+	a = plat_ai_builtin_answer_terms("long form user", glued, 1, lu, 3, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 2.0 / 3) < 1e-9); /* "élong" is no "long" */
+	free(a);
+
 	/* Inflections through the stem: "terminated" and "termination" for "termin"; "copies"
 	 * and "copy" for "copi". */
 	struct plat_ai_passage q[] = {{"Termination needs ninety days notice. Two copies are kept by each party.", 4}};

@@ -370,6 +370,70 @@ static void test_frames(void **state)
 	}
 }
 
+/* Words the lines broke, mended: the text alone, then a PDF through platctl-extract. */
+static void mend(const char *const *in, size_t n, const char *const *want, size_t mended)
+{
+	char *t[8];
+	for (size_t i = 0; i < n; i++)
+		t[i] = plat_xstrdup(in[i]);
+	assert_int_equal(plat_extract_mend_words(t, n), mended);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t[i], want[i]))
+			fail_msg("page %zu:\n%s\nwant:\n%s", i + 1, t[i], want[i]);
+		free(t[i]);
+	}
+}
+
+static void test_mend_words(void **state)
+{
+	(void)state;
+	/* a syllable break joins and the rest of the word moves up; the page keeps its lines */
+	static const char *const a[] = {"If you have access to Ex-\ncel, export the data.\nNext line.\n"};
+	static const char *const a2[] = {"If you have access to Excel,\nexport the data.\nNext line.\n"};
+	mend(a, 1, a2, 1);
+	/* the document decides: "tab-delimited" spelled so elsewhere (another page) keeps its
+	 * hyphen, "Excel" used elsewhere joins even with a capital; a capital second half
+	 * seen nowhere is a compound of names; a lower-case one a syllable break */
+	static const char *const b[] = {"Use tab-\ndelimited files.\nSee Springer-\nVerlag books and Doc-\nBook too.\n",
+					"A tab-delimited file, and DocBook.\nIt re-  \n   ceives words.\n"};
+	static const char *const b2[] = {"Use tab-delimited\nfiles.\nSee Springer-Verlag\nbooks and DocBook\ntoo.\n",
+					 "A tab-delimited file, and DocBook.\nIt receives\nwords.\n"};
+	mend(b, 2, b2, 4);
+	/* soft hyphens: at a line's end a break, elsewhere nothing; U+2010 like '-'; an
+	 * identifier broken after its underscore; ligatures made letters */
+	static const char *const c[] = {"re\xc2\xad\nceives it; dis\xc2\xadplay.\nwell\xe2\x80\x90\nknown R_\nPreserveObject x.\n"
+					"the \xef\xac\x81rst e\xef\xac\x83" "cient \xef\xac\x82ow\n"};
+	static const char *const c2[] = {"receives\nit; display.\nwellknown\nR_PreserveObject\nx.\nthe first efficient flow\n"};
+	mend(c, 1, c2, 3);
+	/* left alone: numbers ("10-\n20" is a range), a dash after a space, a line ending in a
+	 * hyphen before a blank or a non-letter, the text's very end, an empty page */
+	static const char *const d[] = {"pages 10-\n20 here\nand -\nthat word-\n\nnext word-\n(x) last-", "", "-\n-"};
+	mend(d, 3, d, 0);
+	/* a one-word line broken again keeps the second break for the next line */
+	static const char *const e[] = {"com-\npre-\nhensive words\n"};
+	static const char *const e2[] = {"compre-\nhensive words\n"};
+	mend(e, 1, e2, 1);
+}
+
+static void test_pdf_mended_words(void **state)
+{
+	(void)state;
+	static const char *const p1[] = {"The function re-", "ceives a tab-", "delimited file from Ex-", "cel users.",
+					 "A tab-delimited file is plain text.", NULL};
+	const char *const *list[] = {p1};
+	size_t len;
+	char *pdf = make_pdf_doc(list, 1, NULL, NULL, 0, &len);
+	char *path = write_file("hyphens.pdf", pdf, len);
+	free(pdf);
+	struct plat_pages p;
+	extract(path, "application/pdf", &p);
+	assert_int_equal(p.n, 1);
+	if (!strstr(p.pages[0].text, "The function receives\na tab-delimited\nfile from Excel\nusers."))
+		fail_msg("the lines' broken words are not mended:\n%s", p.pages[0].text);
+	plat_pages_free(&p);
+	free(path);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -392,6 +456,8 @@ int main(void)
 		cmocka_unit_test(test_pdf_outline),
 		cmocka_unit_test(test_pdf_font_headings),
 		cmocka_unit_test(test_running_lines),
+		cmocka_unit_test(test_mend_words),
+		cmocka_unit_test(test_pdf_mended_words),
 		cmocka_unit_test(test_frames),
 	};
 	return cmocka_run_group_tests_name("extract_pdf", tests, setup, teardown);

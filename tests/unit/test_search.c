@@ -177,6 +177,36 @@ static void test_prepare_decides_without_recording(void **state)
 	assert_int_equal(prep.refused, prep.support < 1);
 	plat_ask_prepared_free(&prep);
 
+	/* A name the documents never use refuses, however well the rest is covered; an
+	 * ordinary word they do not use only weighs. */
+	req = (struct plat_ask_request){.query = {.text = "Must lost laptops be reported to the Zorblaxian security team?"}};
+	assert_int_equal(plat_ask_prepare(&svc, &req, &prep, &err), 0);
+	assert_true(prep.refused);
+	assert_true(prep.support == 0);
+	assert_string_equal(prep.unknown_name, "zorblaxian");
+	assert_true(prep.passage_coverage > 0.5);
+	plat_ask_prepared_free(&prep);
+	static const char *const names[] = {"with zorblax2 tools", "with zorblax_tool", "with ZorBlax"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char q[128];
+		snprintf(q, sizeof(q), "Must lost laptops be reported to the security team %s?", names[i]);
+		req = (struct plat_ask_request){.query = {.text = q}};
+		assert_int_equal(plat_ask_prepare(&svc, &req, &prep, &err), 0);
+		if (!prep.unknown_name || !prep.refused)
+			fail_msg("'%s' is a name the documents never use", q);
+		plat_ask_prepared_free(&prep);
+	}
+	req = (struct plat_ask_request){.query = {.text = "Zorblaxian laptops, lost: must they be reported to the security team?"}};
+	assert_int_equal(plat_ask_prepare(&svc, &req, &prep, &err), 0);
+	assert_null(prep.unknown_name); /* capitalised as the question's first word only */
+	assert_true(prep.support > 0);
+	plat_ask_prepared_free(&prep);
+	req = (struct plat_ask_request){.query = {.text = "Must lost laptops be reported to the zorblaxian security team?"}};
+	assert_int_equal(plat_ask_prepare(&svc, &req, &prep, &err), 0);
+	assert_null(prep.unknown_name);
+	assert_true(prep.support > 0 && prep.sources_coverage > prep.support / 2);
+	plat_ask_prepared_free(&prep);
+
 	PGresult *r;
 	assert_int_equal(plat_db_exec(C.db, "SELECT count(*) FROM asks WHERE question LIKE '%Brazil%'", 0, NULL, &r, &err), 0);
 	assert_string_equal(PQgetvalue(r, 0, 0), "0");
