@@ -14,8 +14,10 @@
 #include "sandbox/sandbox.h"
 
 /* 2: chunks carry title, section path and anchor, and PDF running headers leave their text.
+ * 3: a PDF without an Info title is titled by its cover's largest type, not its outline's
+ * first entry.
  * A document processed by an older version is processed again when it is retried. */
-#define PLAT_PIPELINE_VERSION 2
+#define PLAT_PIPELINE_VERSION 3
 
 struct plat_pipeline {
 	struct plat_svc *svc;          /* db, store, tenant, principal, request id */
