@@ -24,7 +24,10 @@
 # summary and the database agree), every PDF page with text has chunks, every question
 # was answered, eval's summary is what its ranks say and its ranks are search's, BM25
 # ranked every question, and every latency query returned 10 results.
-# BENCH_CORPORA=html or =pdf measures one corpus alone.
+# BENCH_CORPORA=html or =pdf measures one corpus alone. BENCH_KEEP=DIR keeps, per corpus,
+# its database (pg_dump -Fc, DIR/NAME.dump) and the questions and both sides' ranks
+# (DIR/NAME.{q.jsonl,plat.tsv,bm25.tsv}), taken before the HNSW check deletes chunks: for
+# ranking experiments offline on the very chunks of this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYDOCS=/usr/share/doc/python3.11/html
@@ -137,6 +140,14 @@ SQL
 	bench_check "PDF pages with 30+ words of text that have no chunks (of $textpages)" "$missing" 0
 	printf 'PDF corpus: %d manuals, %d pages (%d with text), %d chunks, uploaded and processed in %.1fs\n' \
 		"$n" "$pages" "$textpages" "$(sqlq -c "SELECT count(*) FROM chunks")" "$(echo "$t1 - $t0" | bc -l)"
+}
+
+keep_corpus() {
+	[ -n "${BENCH_KEEP:-}" ] || return 0
+	mkdir -p "$BENCH_KEEP"
+	pg_dump -Fc -d "$db" -f "$BENCH_KEEP/$db.dump" || bench_fail "pg_dump $db exited $?"
+	local f
+	for f in q.jsonl plat.tsv bm25.tsv; do cp "$work/$f" "$BENCH_KEEP/$db.$f"; done
 }
 
 # ---- scoring ----
@@ -312,6 +323,7 @@ SQL
 if [[ " $CORPORA " == *" html "* ]]; then
 	ingest_html
 	evaluate bench/data/python-doc-eval.yaml "HTML (Python docs)"
+	keep_corpus
 
 	# Latency on real text: each question through platctl search vs the raw kNN query in psql.
 	jq -r '.question' "$work/q.jsonl" >"$work/questions"
@@ -346,4 +358,5 @@ fi
 if [[ " $CORPORA " == *" pdf "* ]]; then
 	ingest_pdf
 	evaluate bench/data/r-manuals-eval.yaml "PDF (R manuals, DocBook XSL reference)"
+	keep_corpus
 fi

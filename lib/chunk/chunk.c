@@ -106,11 +106,39 @@ static char *dup(const char *s)
 	return s ? plat_xstrdup(s) : NULL;
 }
 
+/* A heading with no text of its own before the next heading (a chapter's title right
+ * above its first section's): alone it would be a chunk of a few words that matches its
+ * words better than any passage about them, so it opens the document's next chunk. */
+struct held {
+	struct plat_buf text;
+	int words;
+	struct place at; /* where it was, for a heading that ends the document */
+};
+
+static void hold(struct held *h, const struct place *at, const struct unit *u)
+{
+	if (h->text.len)
+		plat_buf_puts(&h->text, "\n\n");
+	for (size_t k = 0; k < u->n; k++)
+		plat_buf_putc(&h->text, u->s[k] == '\n' ? ' ' : u->s[k]);
+	h->words += u->words;
+	free((char *)h->at.section);
+	free((char *)h->at.anchor);
+	h->at = (struct place){at->page, at->title, dup(at->section), dup(at->anchor)};
+}
+
 static void emit(struct plat_chunks *out, size_t *cap, const struct place *at, const struct unit *u, size_t from,
-		 size_t to)
+		 size_t to, struct held *held)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
-	int words = 0;
+	int words = held->words;
+	if (held->text.len) {
+		plat_buf_append(&b, held->text.data, held->text.len);
+		if (to > from)
+			plat_buf_puts(&b, "\n\n");
+		plat_buf_reset(&held->text);
+		held->words = 0;
+	}
 	for (size_t i = from; i < to; i++) {
 		if (i > from)
 			plat_buf_puts(&b, u[i].paragraph_start ? "\n\n" : " ");
@@ -130,11 +158,16 @@ static void emit(struct plat_chunks *out, size_t *cap, const struct place *at, c
 
 /* The chunks of one stretch of a page, all in one section. */
 static void chunk_text(const char *text, size_t len, bool heading, int budget, int overlap, const struct place *at,
-		       struct plat_chunks *out, size_t *cap)
+		       struct plat_chunks *out, size_t *cap, struct held *held)
 {
 	struct unit *u;
 	size_t n;
 	units_of(text, len, heading, budget, &u, &n);
+	if (heading && n == 1) {
+		hold(held, at, &u[0]);
+		free(u);
+		return;
+	}
 	size_t from = 0;
 	while (from < n) {
 		/* Fill up to the budget with whole units. */
@@ -142,7 +175,7 @@ static void chunk_text(const char *text, size_t len, bool heading, int budget, i
 		int words = 0;
 		while (to < n && (to == from || words + u[to].words <= budget))
 			words += u[to++].words;
-		emit(out, cap, at, u, from, to);
+		emit(out, cap, at, u, from, to, held);
 		if (to >= n)
 			break;
 		/* The next chunk repeats the last whole units that fit in the overlap. */
@@ -199,6 +232,7 @@ void plat_chunk_pages(const struct plat_pages *pages, int budget, int overlap, s
 		}
 	struct plat_heading *path[3] = {NULL, NULL, NULL};
 	struct plat_buf section = PLAT_BUF_INIT;
+	struct held held = {PLAT_BUF_INIT, 0, {0, NULL, NULL, NULL}};
 	for (size_t p = 0; p < pages->n; p++) {
 		const struct plat_page *pg = &pages->pages[p];
 		size_t len = strlen(pg->text);
@@ -222,9 +256,14 @@ void plat_chunk_pages(const struct plat_pages *pages, int budget, int overlap, s
 			for (int k = 2; k >= 0 && !at.anchor; k--)
 				if (path[k] && path[k]->anchor)
 					at.anchor = path[k]->anchor;
-			chunk_text(pg->text + from, to - from, head != NULL, budget, overlap, &at, out, &cap);
+			chunk_text(pg->text + from, to - from, head != NULL, budget, overlap, &at, out, &cap, &held);
 		}
 	}
+	if (held.text.len)
+		emit(out, &cap, &held.at, NULL, 0, 0, &held);
+	free((char *)held.at.section);
+	free((char *)held.at.anchor);
+	plat_buf_free(&held.text);
 	plat_buf_free(&section);
 }
 

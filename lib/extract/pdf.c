@@ -99,39 +99,142 @@ static int by_size_down(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* Without an outline: lines set at least 15 % larger than the body text (the size most
- * characters have), the three largest such sizes levels 1-3, a heading wrapped over
- * consecutive lines joined. texts are the pages' texts as poppler gave them, which the
- * attributes' character indices count in. */
+/* The font size (tenths of a point) of each character of page i's text as poppler gave it,
+ * which the attributes' character indices count in; NULL when the page cannot be read. */
+static int *char_sizes(PopplerDocument *doc, const char *text, size_t i)
+{
+	PopplerPage *page = poppler_document_get_page(doc, (int)i);
+	if (!page)
+		return NULL;
+	long chars = g_utf8_strlen(text, -1);
+	int *sizes = plat_xcalloc((size_t)chars + 1, sizeof(int));
+	GList *attrs = poppler_page_get_text_attributes(page);
+	for (GList *l = attrs; l; l = l->next) {
+		const PopplerTextAttributes *a = l->data;
+		for (long k = a->start_index < 0 ? 0 : a->start_index; k <= a->end_index && k < chars; k++)
+			sizes[k] = (int)(a->font_size * 10 + 0.5);
+	}
+	poppler_page_free_text_attributes(attrs);
+	g_object_unref(page);
+	return sizes;
+}
+
+/* Counts the visible characters of text by size into hist. */
+static void count_sizes(const char *text, const int *sizes, struct size_count *hist, size_t *n_hist)
+{
+	long k = 0, chars = g_utf8_strlen(text, -1);
+	for (const char *c = text; *c && k < chars; c = g_utf8_next_char(c), k++)
+		if (!plat_extract_blank(*c))
+			count_size(hist, n_hist, sizes[k]);
+}
+
+/* The body text's size: the one most characters have. */
+static int body_size(const struct size_count *hist, size_t n_hist)
+{
+	int body = 0;
+	size_t most = 0;
+	for (size_t i = 0; i < n_hist; i++)
+		if (hist[i].chars > most)
+			most = hist[i].chars, body = hist[i].size;
+	return body;
+}
+
+/* A line at ls (up to its newline or the end, returned) whose characters start at index
+ * *k of sizes: its smallest size in *min, 0 unless it could be a heading (2-150 visible
+ * characters, a letter among them). *k ends past the line. */
+static const char *line_size(const char *ls, const int *sizes, long *k, int *min)
+{
+	size_t visible = 0;
+	bool letter = false;
+	const char *c = ls;
+	*min = 0;
+	for (; *c && *c != '\n'; c = g_utf8_next_char(c), (*k)++) {
+		if (plat_extract_blank(*c))
+			continue;
+		int sz = sizes[*k];
+		*min = visible++ ? (sz < *min ? sz : *min) : sz;
+		letter |= g_unichar_isalpha(g_utf8_get_char(c));
+	}
+	if (visible < 2 || visible > 150 || !letter)
+		*min = 0;
+	return c;
+}
+
+/* A large line is set at least 15 % larger than the body text. */
+static bool larger(int size, int body)
+{
+	return body > 0 && (long)size * 100 >= (long)body * 115;
+}
+
+#define TITLE_BODY_PAGES 10 /* a cover page has too little text to say the body's size */
+#define TITLE_LINES 3
+
+/* For a PDF without an Info title: the line(s) in the largest type on page 1, when that
+ * type is larger than the body text (which the first pages say), a title wrapped over
+ * consecutive lines joined. The outline's first entry is no title in texinfo's and
+ * LaTeX's manuals ("Acknowledgements", "Preface"); their cover page shows it. */
+static char *type_title(PopplerDocument *doc, char **texts, size_t np)
+{
+	struct size_count hist[MAX_SIZES];
+	size_t n_hist = 0;
+	int *first = NULL;
+	for (size_t i = 0; i < np && i < TITLE_BODY_PAGES; i++) {
+		int *sizes = char_sizes(doc, texts[i], i);
+		if (!sizes)
+			continue;
+		count_sizes(texts[i], sizes, hist, &n_hist);
+		if (i == 0)
+			first = sizes;
+		else
+			free(sizes);
+	}
+	int body = body_size(hist, n_hist), top = 0;
+	long k = 0;
+	for (const char *ls = first ? texts[0] : ""; *ls;) {
+		int min;
+		const char *c = line_size(ls, first, &k, &min);
+		if (min > top)
+			top = min;
+		if (!*c)
+			break;
+		ls = c + 1, k++;
+	}
+	struct plat_buf t = PLAT_BUF_INIT;
+	int taken = 0;
+	k = 0;
+	for (const char *ls = larger(top, body) ? texts[0] : ""; *ls && taken < TITLE_LINES;) {
+		int min;
+		const char *c = line_size(ls, first, &k, &min);
+		if (min == top) {
+			if (taken++)
+				plat_buf_putc(&t, ' ');
+			plat_buf_append(&t, ls, (size_t)(c - ls));
+		} else if (taken) {
+			break;
+		}
+		if (!*c)
+			break;
+		ls = c + 1, k++;
+	}
+	free(first);
+	char *title = t.len ? plat_extract_clean(t.data, t.len) : NULL;
+	plat_buf_free(&t);
+	return title;
+}
+
+/* Without an outline: the large lines, the three largest such sizes levels 1-3, a heading
+ * wrapped over consecutive lines joined. texts are the pages' texts as poppler gave them. */
 static void font_headings(PopplerDocument *doc, char **texts, size_t np, struct outline *o)
 {
 	struct size_count hist[MAX_SIZES];
 	size_t n_hist = 0;
 	int **sizes = plat_xcalloc(np ? np : 1, sizeof(*sizes));
 	for (size_t i = 0; i < np; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, (int)i);
-		if (!page)
-			continue;
-		long chars = g_utf8_strlen(texts[i], -1);
-		sizes[i] = plat_xcalloc((size_t)chars + 1, sizeof(int));
-		GList *attrs = poppler_page_get_text_attributes(page);
-		for (GList *l = attrs; l; l = l->next) {
-			const PopplerTextAttributes *a = l->data;
-			for (long k = a->start_index < 0 ? 0 : a->start_index; k <= a->end_index && k < chars; k++)
-				sizes[i][k] = (int)(a->font_size * 10 + 0.5);
-		}
-		poppler_page_free_text_attributes(attrs);
-		g_object_unref(page);
-		long k = 0;
-		for (const char *c = texts[i]; *c && k < chars; c = g_utf8_next_char(c), k++)
-			if (!plat_extract_blank(*c))
-				count_size(hist, &n_hist, sizes[i][k]);
+		sizes[i] = char_sizes(doc, texts[i], i);
+		if (sizes[i])
+			count_sizes(texts[i], sizes[i], hist, &n_hist);
 	}
-	int body = 0;
-	size_t most = 0;
-	for (size_t i = 0; i < n_hist; i++)
-		if (hist[i].chars > most)
-			most = hist[i].chars, body = hist[i].size;
+	int body = body_size(hist, n_hist);
 	/* The lines, then the levels their sizes make. */
 	struct line {
 		size_t page;
@@ -145,18 +248,9 @@ static void font_headings(PopplerDocument *doc, char **texts, size_t np, struct 
 		long k = 0;
 		bool previous = false; /* the line before was a heading's */
 		for (const char *ls = texts[i]; *ls;) {
-			int min = 0;
-			size_t visible = 0;
-			bool letter = false;
-			const char *c = ls;
-			for (; *c && *c != '\n'; c = g_utf8_next_char(c), k++) {
-				if (plat_extract_blank(*c))
-					continue;
-				int sz = sizes[i][k];
-				min = visible++ ? (sz < min ? sz : min) : sz;
-				letter |= g_unichar_isalpha(g_utf8_get_char(c));
-			}
-			bool big = visible >= 2 && visible <= 150 && letter && (long)min * 100 >= (long)body * 115;
+			int min;
+			const char *c = line_size(ls, sizes[i], &k, &min);
+			bool big = min && larger(min, body);
 			if (big && previous && lines[n_lines - 1].size == min) {
 				plat_buf_putc(&lines[n_lines - 1].text, ' ');
 				plat_buf_append(&lines[n_lines - 1].text, ls, (size_t)(c - ls));
@@ -287,10 +381,12 @@ int plat_extract_pdf(int in, int fd)
 	gchar *info = poppler_document_get_title(doc);
 	char *title = info ? plat_extract_clean(info, strlen(info)) : NULL;
 	g_free(info);
-	if ((!title || !*title) && o.n) {
+	if (!title || !*title) {
 		free(title);
-		title = plat_xstrdup(o.e[0].title);
+		title = type_title(doc, texts, np);
 	}
+	if (!title && o.n)
+		title = plat_xstrdup(o.e[0].title);
 	size_t removed = plat_extract_running(texts, np, title, running);
 	/* After the running headers (found as whole lines) and before the headings are
 	 * placed, which find their titles in the mended text. */

@@ -14,7 +14,8 @@
 #include "sandbox/sandbox.h"
 
 /* 2: chunks carry title, section path and anchor, and PDF running headers leave their text.
- * 3: PDF words broken at line ends are mended, ligatures are letters.
+ * 3: PDF words broken at line ends are mended, ligatures are letters, and a PDF without an
+ * Info title is titled by its cover's largest type, not its outline's first entry.
  * A document processed by an older version is processed again when it is retried. */
 #define PLAT_PIPELINE_VERSION 3
 

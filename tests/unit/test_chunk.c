@@ -205,6 +205,37 @@ static void test_running_header_is_the_section_without_headings(void **state)
 	plat_chunks_free(&c);
 }
 
+/* A heading with no text before the next one opens the next chunk, over a page break too;
+ * one that ends the document is a chunk of its own. */
+static void test_heading_only_stretch_opens_the_next_chunk(void **state)
+{
+	(void)state;
+	struct plat_heading h1[] = {{0, 1, "Gears", "gears"}, {6, 2, "Teeth", "teeth"}, {24, 2, "Oil", "oil"}};
+	struct plat_heading h2[] = {{12, 1, "Index", "index"}};
+	struct plat_page pages[] = {
+		{.number = 1, .text = "Gears\nTeeth\nTeeth mesh.\nOil\n", .headings = h1, .n_headings = 3},
+		{.number = 2, .text = "Oil is thin.\nIndex\n", .headings = h2, .n_headings = 1},
+	};
+	struct plat_pages p = {.pages = pages, .n = 2, .title = "Manual"};
+	struct plat_chunks c;
+	plat_chunk_pages(&p, 50, 5, &c);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.chunks[0].text, "Gears\n\nTeeth\n\nTeeth mesh.");
+	assert_string_equal(c.chunks[0].section, "Gears > Teeth");
+	assert_string_equal(c.chunks[0].anchor, "teeth");
+	assert_int_equal(c.chunks[0].tokens, 4);
+	assert_string_equal(c.chunks[1].text, "Oil\n\nOil is thin."); /* page 1's last line */
+	assert_int_equal(c.chunks[1].page, 2);
+	assert_string_equal(c.chunks[1].section, "Gears > Oil");
+	assert_string_equal(c.chunks[2].text, "Index"); /* nothing follows it */
+	assert_string_equal(c.chunks[2].section, "Index");
+	assert_string_equal(c.chunks[2].anchor, "index");
+	assert_string_equal(c.chunks[2].title, "Manual");
+	for (size_t i = 0; i < c.n; i++)
+		assert_int_equal(c.chunks[i].ord, (int)i);
+	plat_chunks_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_sections_title_and_anchor),
 		cmocka_unit_test(test_chunks_never_span_sections),
 		cmocka_unit_test(test_running_header_is_the_section_without_headings),
+		cmocka_unit_test(test_heading_only_stretch_opens_the_next_chunk),
 	};
 	return cmocka_run_group_tests_name("chunk", tests, NULL, NULL);
 }

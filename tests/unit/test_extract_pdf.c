@@ -265,6 +265,36 @@ static void test_pdf_font_headings(void **state)
 	free(path);
 }
 
+/* A manual with no Info title whose outline starts at its preface (as texinfo's do): the
+ * cover's largest type is its title, wrapped lines joined; a cover with nothing larger
+ * than the body (a lone letter, a year) leaves the outline's first entry. */
+static void test_pdf_cover_title(void **state)
+{
+	(void)state;
+	static const char *const cover[] = {"# Widget", "# Handbook", "## Jane Doe", "Version 2 of the handbook.", NULL};
+	static const char *const bare[] = {"# X", "# 2024", "Version 2 of the handbook.", NULL};
+	static const char *const p2[] = {"Preface", "This handbook is about widgets and their care.", NULL};
+	static const char *const p3[] = {"1 Oiling", "Oil the widgets weekly with light machine oil.", NULL};
+	const struct outline_item ol[] = {{"Preface", 1, 1, false}, {"1 Oiling", 1, 2, false}};
+	const char *const *list[] = {cover, p2, p3};
+	const char *want[] = {"Widget Handbook", "Preface"};
+	for (int i = 0; i < 2; i++) {
+		list[0] = i ? bare : cover;
+		size_t len;
+		char *pdf = make_pdf_doc(list, 3, NULL, ol, 2, &len);
+		char *path = write_file("cover.pdf", pdf, len);
+		free(pdf);
+		struct plat_pages p;
+		extract(path, "application/pdf", &p);
+		assert_non_null(p.title);
+		assert_string_equal(p.title, want[i]);
+		assert_int_equal(p.pages[1].n_headings, 1); /* the outline still gives the headings */
+		expect_heading(&p.pages[1], 0, 1, "Preface", NULL, "Preface\n");
+		plat_pages_free(&p);
+		free(path);
+	}
+}
+
 /* plat_extract_running alone, on texts as poppler gives them. */
 static void test_running_lines(void **state)
 {
@@ -455,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_pdf_running_headers),
 		cmocka_unit_test(test_pdf_outline),
 		cmocka_unit_test(test_pdf_font_headings),
+		cmocka_unit_test(test_pdf_cover_title),
 		cmocka_unit_test(test_running_lines),
 		cmocka_unit_test(test_mend_words),
 		cmocka_unit_test(test_pdf_mended_words),
