@@ -25,10 +25,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth/authz.h"
 #include "error/error.h"
 #include "svc/svc.h"
 
-#define PLAT_WORKER_PRINCIPAL "system"
+#define PLAT_WORKER_PRINCIPAL PLAT_SYSTEM_PRINCIPAL
 
 struct plat_metrics;
 

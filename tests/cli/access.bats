@@ -108,6 +108,8 @@ add_people() {
 	gid=$(as gus globex -- upload "$BATS_TEST_TMPDIR/formula.txt" -o json | jq -r '.[0].id // .id')
 	as gus globex -- consume --once >/dev/null
 	[ "$(sql "SELECT status FROM documents WHERE id = '$gid'")" = processed ]
+	# The workers acted as the system principal, and the audit chain says so.
+	[ "$(sql "SELECT principal FROM audit_log WHERE action = 'document.process'")" = system ]
 	for cmd in "documents show $gid" "documents get $gid" "documents rm $gid" "documents retry $gid"; do
 		run --separate-stderr as ada -- $cmd
 		[ "$status" -eq 5 ] || { echo "$cmd: $status $stderr"; false; }
@@ -143,6 +145,20 @@ add_people() {
 	printf 'vera-password\n' | as vera -- user passwd --password-stdin
 	[ "$(sql "SELECT string_agg(action, ' ' ORDER BY id) FROM audit_log WHERE object_type = 'principal'
 		AND action <> 'principal.add'")" = "principal.disable principal.enable principal.passwd principal.passwd" ]
+}
+
+@test "a password from the terminal prompt is asked twice, not echoed, and must match" {
+	add_people
+	# script(1) gives platctl a terminal; the typed lines go to it.
+	run bash -c "printf 'tty-password-1\ntty-password-1\n' | PLATCTL_PRINCIPAL=ada script -qec '$PLATCTL user add tina --role viewer' /dev/null"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"New password:"*"Again:"* ]]
+	[[ "$output" != *tty-password-1* ]]
+	[[ "$(sql "SELECT password_hash FROM principals WHERE name = 'tina'")" == '$argon2id$'* ]]
+	run bash -c "printf 'tty-password-1\ntty-password-2\n' | PLATCTL_PRINCIPAL=ada script -qec '$PLATCTL user add tom --role viewer' /dev/null"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the two passwords differ"* ]]
+	[ "$(sql "SELECT count(*) FROM principals WHERE name = 'tom'")" -eq 0 ]
 }
 
 @test "API tokens: printed once, stored as a hash, listed without the token, revoked" {
