@@ -2,233 +2,16 @@
  * the environment (PLATCTL_<KEY>), visible in `config show`, and documented in the
  * generated example config. man/platctl.yaml.5.scd must describe it too (a test checks). */
 #include "config/config.h"
-#include "str/str.h"
+#include "config/config_checks.h"
 
-#include <ctype.h>
-#include <pwd.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-static const char *const log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
-static const char *const log_formats[] = {"auto", "json", "text", NULL};
-static const char *const output_formats[] = {"table", "json", "yaml", "ids", NULL};
-static const char *const color_modes[] = {"auto", "always", "never", NULL};
-static const char *const event_backends[] = {"auto", "postgres", "kafka", NULL};
-static const char *const ai_providers[] = {"builtin", "anthropic", "openai", NULL};
-
-static int validate_storage_url(const char *v, char *why, size_t n)
-{
-	if (*v == '\0' || (strncmp(v, "file:///", 8) == 0 && v[8] != '\0') || (strncmp(v, "s3://", 5) == 0 && v[5] != '\0'))
-		return 0;
-	snprintf(why, n, "must be file:///absolute/path or s3://bucket[/prefix]");
-	return -1;
-}
-
-static int validate_database_url(const char *v, char *why, size_t n)
-{
-	if (*v == '\0')
-		return 0;
-	if (strncmp(v, "postgres://", 11) == 0 || strncmp(v, "postgresql://", 13) == 0)
-		return 0;
-	/* A libpq conninfo string is a list of keyword=value pairs. */
-	if (strchr(v, '=') && !strstr(v, "://"))
-		return 0;
-	snprintf(why, n, "must be a postgres:// URL or a libpq conninfo string");
-	return -1;
-}
-
-static int validate_http_url(const char *v, char *why, size_t n)
-{
-	if (*v == '\0' || strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0)
-		return 0;
-	snprintf(why, n, "must be an http:// or https:// URL");
-	return -1;
-}
-
-static int validate_type_list(const char *v, char *why, size_t n)
-{
-	static const char *const known[] = {"pdf", "txt", "md", "html", "docx"};
-	const char *p = v;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		bool ok = false;
-		for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
-			ok = strlen(known[i]) == len && strncmp(known[i], p, len) == 0;
-		if (!ok) {
-			snprintf(why, n, "'%.*s' is not one of pdf, txt, md, html, docx", (int)len, p);
-			return -1;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
-static int validate_support(const char *v, char *why, size_t n)
-{
-	double d;
-	if (plat_str_to_double(v, &d) && d > 0 && d <= 1)
-		return 0;
-	snprintf(why, n, "must be a number greater than 0 and at most 1");
-	return -1;
-}
-
-/* A number from lo to hi, as text (the table has no number type). */
-static int validate_number_range(const char *v, double lo, double hi, char *why, size_t n)
-{
-	double d;
-	if (plat_str_to_double(v, &d) && d >= lo && d <= hi)
-		return 0;
-	snprintf(why, n, "must be a number from %g to %g", lo, hi);
-	return -1;
-}
-
-static int validate_bm25_k1(const char *v, char *why, size_t n)
-{
-	return validate_number_range(v, 0, 10, why, n);
-}
-
-static int validate_unit_fraction(const char *v, char *why, size_t n)
-{
-	return validate_number_range(v, 0, 1, why, n);
-}
-
-static int validate_weight(const char *v, char *why, size_t n)
-{
-	return validate_number_range(v, 0, 100, why, n);
-}
-
-/* MODEL=WEIGHT[,MODEL=WEIGHT...], "*" for any other model. */
-static int validate_weight_list(const char *v, char *why, size_t n)
-{
-	const char *p = v;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		const char *eq = memchr(p, '=', len);
-		char w[64];
-		if (!eq || eq == p || (size_t)(p + len - eq - 1) >= sizeof(w)) {
-			snprintf(why, n, "'%.*s' is not MODEL=WEIGHT", (int)len, p);
-			return -1;
-		}
-		snprintf(w, sizeof(w), "%.*s", (int)(p + len - eq - 1), eq + 1);
-		if (validate_weight(w, why, n) < 0) {
-			char inner[128];
-			snprintf(inner, sizeof(inner), "%s", why);
-			snprintf(why, n, "'%.*s': the weight %s", (int)len, p, inner);
-			return -1;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
-/* Tenant names appear in storage keys and URLs: keep them to a safe slug. */
-static int validate_slug(const char *v, char *why, size_t n)
-{
-	size_t len = strlen(v);
-	bool ok = len >= 1 && len <= 63 && (islower((unsigned char)v[0]) || isdigit((unsigned char)v[0]));
-	for (size_t i = 0; ok && i < len; i++)
-		ok = islower((unsigned char)v[i]) || isdigit((unsigned char)v[i]) || v[i] == '-' || v[i] == '_';
-	if (ok)
-		return 0;
-	snprintf(why, n, "must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or digit");
-	return -1;
-}
-
-static int validate_principal(const char *v, char *why, size_t n)
-{
-	size_t len = strlen(v);
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
-			snprintf(why, n, "must not contain control characters");
-			return -1;
-		}
-	}
-	if (len > 200) {
-		snprintf(why, n, "must be at most 200 bytes");
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- auth.* (lib/auth checks these again when it builds its verifiers) ---- */
-
-static bool is_role(const char *v, size_t len)
-{
-	static const char *const roles[] = {"admin", "editor", "viewer", "auditor"};
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (strlen(roles[i]) == len && !strncmp(roles[i], v, len))
-			return true;
-	return false;
-}
-
-static int validate_role_or_empty(const char *v, char *why, size_t n)
-{
-	if (!*v || is_role(v, strlen(v)))
-		return 0;
-	snprintf(why, n, "must be one of admin, editor, viewer, auditor");
-	return -1;
-}
-
-static int validate_slug_or_empty(const char *v, char *why, size_t n)
-{
-	return *v ? validate_slug(v, why, n) : 0;
-}
-
-static int validate_jwks_url(const char *v, char *why, size_t n)
-{
-	if (*v == '\0' || !strncmp(v, "https://", 8) || !strncmp(v, "http://", 7) || !strncmp(v, "file:///", 8))
-		return 0;
-	snprintf(why, n, "must be an https://, http:// or file:/// URL");
-	return -1;
-}
-
-/* EXTERNAL=ROLE,...: the part after the last '=' of each entry is a role. */
-static int validate_role_map(const char *v, char *why, size_t n)
-{
-	for (const char *p = v; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *eq = NULL;
-		for (const char *q = p; q < p + len; q++)
-			if (*q == '=')
-				eq = q;
-		if (!eq || eq == p || !is_role(eq + 1, (size_t)(p + len - eq - 1))) {
-			snprintf(why, n, "'%.*s' is not EXTERNAL=ROLE with ROLE one of admin, editor, viewer, auditor",
-				 (int)len, p);
-			return -1;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
-/* Until roles exist, direct-mode commands act as the OS user who runs them. */
-static const char *os_user_name(void)
-{
-	static char name[256];
-	if (name[0])
-		return name;
-	struct passwd *pw = getpwuid(geteuid());
-	if (pw && pw->pw_name)
-		snprintf(name, sizeof(name), "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof(name), "uid-%ld", (long)geteuid());
-	return name;
-}
+#include <stddef.h>
 
 static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_DATABASE_URL] = {
 		.name = "database.url",
 		.type = PLAT_CFG_T_STRING,
 		.flags = PLAT_CFG_SECRET_URL,
-		.validate = validate_database_url,
+		.validate = plat_cfg_validate_database_url,
 		.section = "database",
 		.doc = "PostgreSQL connection: a postgres:// URL or a libpq conninfo string. "
 		       "The password part is never printed or logged; prefer ~/.pgpass or PGPASSWORD.",
@@ -289,7 +72,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_STORAGE_URL] = {
 		.name = "storage.url",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_storage_url,
+		.validate = plat_cfg_validate_storage_url,
 		.section = "storage",
 		.doc = "Where document objects are stored: file:///absolute/path (a local directory) or "
 		       "s3://bucket[/prefix]. `platctl dev up` sets a file:// directory in its profile.",
@@ -298,7 +81,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_S3_ENDPOINT] = {
 		.name = "storage.s3.endpoint",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_http_url,
+		.validate = plat_cfg_validate_http_url,
 		.section = "storage",
 		.doc = "S3 endpoint URL. Default: https://s3.REGION.amazonaws.com. Set it for other S3 services "
 		       "(MinIO, Ceph, R2), usually with path_style: true.",
@@ -383,7 +166,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "upload.allowed_types",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "pdf,txt,md,html,docx",
-		.validate = validate_type_list,
+		.validate = plat_cfg_validate_type_list,
 		.section = "upload",
 		.doc = "Document types accepted by upload, comma-separated, from: pdf, txt, md, html (HTML "
 		       "and XHTML), docx. The type is sniffed from the content (libmagic), never taken from "
@@ -426,7 +209,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "events.backend",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "auto",
-		.choices = event_backends,
+		.choices = plat_cfg_event_backends,
 		.section = "events",
 		.doc = "How upload events reach workers: postgres (a queue table, LISTEN/NOTIFY) or kafka. "
 		       "auto means kafka when events.kafka.brokers is set, else postgres.",
@@ -508,7 +291,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "ai.chat.provider",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "builtin",
-		.choices = ai_providers,
+		.choices = plat_cfg_ai_providers,
 		.section = "ai",
 		.doc = "Provider for summaries, classification, field extraction and answers. builtin is "
 		       "offline and deterministic and needs no key.",
@@ -517,7 +300,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "ai.embeddings.provider",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "builtin",
-		.choices = ai_providers,
+		.choices = plat_cfg_ai_providers,
 		.section = "ai",
 		.doc = "Provider for embeddings. builtin is offline (feature hashing, 384 dimensions).",
 	},
@@ -540,7 +323,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "ai.anthropic.base_url",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "https://api.anthropic.com",
-		.validate = validate_http_url,
+		.validate = plat_cfg_validate_http_url,
 		.section = "ai",
 		.doc = "Anthropic API endpoint.",
 	},
@@ -555,7 +338,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "ai.openai.base_url",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "https://api.openai.com/v1",
-		.validate = validate_http_url,
+		.validate = plat_cfg_validate_http_url,
 		.section = "ai",
 		.doc = "OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama.",
 	},
@@ -613,7 +396,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "ask.min_support",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "0.52",
-		.validate = validate_support,
+		.validate = plat_cfg_validate_support,
 		.section = "ask",
 		.doc = "ask refuses when the retrieved passages support the question less than this, "
 		       "a number in (0, 1]. Support is the IDF-weighted share of the question's words "
@@ -627,7 +410,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "search.bm25.k1",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "1.2",
-		.validate = validate_bm25_k1,
+		.validate = plat_cfg_validate_bm25_k1,
 		.section = "search",
 		.doc = "Okapi BM25's term-frequency saturation in the full-text half of search and ask: "
 		       "0 counts a word once however often a passage repeats it; higher keeps rewarding "
@@ -637,7 +420,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "search.bm25.b",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "0.75",
-		.validate = validate_unit_fraction,
+		.validate = plat_cfg_validate_unit_fraction,
 		.section = "search",
 		.doc = "BM25's length normalisation (0-1): how much a long passage's word counts are "
 		       "discounted against the tenant's average passage length.",
@@ -646,7 +429,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "search.bm25.heading_weight",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "3",
-		.validate = validate_weight,
+		.validate = plat_cfg_validate_weight,
 		.section = "search",
 		.doc = "How many times a word of a passage's headings (document title, section path) "
 		       "counts as much as a word of its text (BM25F field weight).",
@@ -655,7 +438,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "search.vector_weight",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = PLAT_SEARCH_VECTOR_WEIGHTS_DEFAULT,
-		.validate = validate_weight_list,
+		.validate = plat_cfg_validate_weight_list,
 		.section = "search",
 		.doc = "The vector half's weight in the fusion against the full-text half's 1, per "
 		       "embedding model: MODEL=WEIGHT,... with * for any other model. The builtin "
@@ -716,7 +499,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AUTH_OIDC_ISSUER] = {
 		.name = "auth.oidc.issuer",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_http_url,
+		.validate = plat_cfg_validate_http_url,
 		.section = "auth",
 		.doc = "External OIDC issuer whose access tokens are accepted (iss, exactly). Unset: none.",
 		.example = "https://login.example.com/realms/acme",
@@ -731,7 +514,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AUTH_OIDC_JWKS_URL] = {
 		.name = "auth.oidc.jwks_url",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_jwks_url,
+		.validate = plat_cfg_validate_jwks_url,
 		.section = "auth",
 		.doc = "Where the issuer publishes its signing keys (JWKS); file:/// for a copy on disk.",
 		.example = "https://login.example.com/realms/acme/protocol/openid-connect/certs",
@@ -756,7 +539,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AUTH_OIDC_DEFAULT_TENANT] = {
 		.name = "auth.oidc.default_tenant",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_slug_or_empty,
+		.validate = plat_cfg_validate_slug_or_empty,
 		.section = "auth",
 		.doc = "Tenant of a token without the tenant claim. Unset: such tokens are refused.",
 		.example = "default",
@@ -772,7 +555,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AUTH_OIDC_ROLE_MAP] = {
 		.name = "auth.oidc.role_map",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_role_map,
+		.validate = plat_cfg_validate_role_map,
 		.section = "auth",
 		.doc = "EXTERNAL=ROLE,...: the first entry whose EXTERNAL value the role claim holds gives "
 		       "the role. Unset: the claim holds platctl role names themselves.",
@@ -781,7 +564,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_AUTH_OIDC_DEFAULT_ROLE] = {
 		.name = "auth.oidc.default_role",
 		.type = PLAT_CFG_T_STRING,
-		.validate = validate_role_or_empty,
+		.validate = plat_cfg_validate_role_or_empty,
 		.section = "auth",
 		.doc = "Role of a token whose claim maps to none. Unset: such tokens are refused.",
 		.example = "viewer",
@@ -790,15 +573,15 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "tenant",
 		.type = PLAT_CFG_T_STRING,
 		.default_value = "default",
-		.validate = validate_slug,
+		.validate = plat_cfg_validate_slug,
 		.section = "identity",
 		.doc = "Tenant that direct-mode commands act in.",
 	},
 	[PLAT_CFG_PRINCIPAL] = {
 		.name = "principal",
 		.type = PLAT_CFG_T_STRING,
-		.default_fn = os_user_name,
-		.validate = validate_principal,
+		.default_fn = plat_cfg_os_user_name,
+		.validate = plat_cfg_validate_principal,
 		.section = "identity",
 		.doc = "Principal recorded on every row direct-mode commands write. Default: the OS user name.",
 		.example = "ops-team",
@@ -807,7 +590,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "log.level",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "warn",
-		.choices = log_levels,
+		.choices = plat_cfg_log_levels,
 		.section = "logging",
 		.doc = "Least severe level written to stderr. -v raises it one step per use; -q sets error.",
 	},
@@ -815,7 +598,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "log.format",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "auto",
-		.choices = log_formats,
+		.choices = plat_cfg_log_formats,
 		.section = "logging",
 		.doc = "json: one JSON object per line; text: logfmt-like; auto: text when stderr is a terminal, else json.",
 	},
@@ -823,7 +606,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "output.format",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "table",
-		.choices = output_formats,
+		.choices = plat_cfg_output_formats,
 		.section = "output",
 		.doc = "Format of data printed on stdout (the -o option). ids prints only the id of each "
 		       "object, one per line, for scripts.",
@@ -832,7 +615,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.name = "color",
 		.type = PLAT_CFG_T_ENUM,
 		.default_value = "auto",
-		.choices = color_modes,
+		.choices = plat_cfg_color_modes,
 		.section = "output",
 		.doc = "Colour on terminals. NO_COLOR in the environment and --no-color mean never.",
 	},
