@@ -127,7 +127,7 @@ static const char search_sql[] =
 	"  FROM (SELECT * FROM scored ORDER BY score DESC, id OFFSET 0) s"
 	"  WHERE EXISTS (SELECT 1 FROM chunks c JOIN documents d ON d.id = c.document_id"
 	"   WHERE c.id = s.id AND c.tenant_id = $1 AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
-	"  ORDER BY r LIMIT $4::int),"
+	"  ORDER BY s.score DESC, s.id LIMIT $4::int),"
 	/* The same check keeps the HNSW index scan the plan, with pgvector's iterative scan
 	 * skipping what it filters out; as a join, the planner sorted every chunk by distance. */
 	" near AS ("
