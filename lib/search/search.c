@@ -109,10 +109,16 @@ static const char search_sql[] =
 	 * questions take their passages from the GIN indexes and only the frequencies from the
 	 * postings. */
 	"WITH words AS (SELECT * FROM unnest($13::text[], $14::float8[], $22::int8[], $23::bool[]) w(lexeme, idf, term_id, matching)),"
-	" scored AS ("
+	/* The common words' postings are looked up per candidate: scanning them all would
+	 * aggregate a tenth of the corpus. */
+	" matched AS ("
 	"  SELECT p.chunk_id AS id, sum(" BM25_TERM("p") ") AS score"
 	"  FROM words w JOIN term_postings p ON p.term_id = w.term_id"
-	"  WHERE NOT $11::bool GROUP BY p.chunk_id HAVING bool_or(w.matching)"
+	"  WHERE NOT $11::bool AND w.matching GROUP BY p.chunk_id),"
+	" scored AS ("
+	"  SELECT m.id, m.score + coalesce((SELECT sum(" BM25_TERM("p") ")"
+	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = m.id WHERE NOT w.matching), 0) AS score"
+	"  FROM matched m"
 	"  UNION ALL"
 	"  SELECT c.id, (SELECT coalesce(sum(" BM25_TERM("p") "), 0)"
 	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = c.id)"
