@@ -54,10 +54,11 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
  * With web-search operators ("phrase", -word) the query means exactly that for which
  * passages match; an "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM".
  * The snippet highlights every word. Columns: strict, the highlight tsquery, lexemes,
- * their passage counts (0 when no passage has it), passages, average tokens. */
+ * their passage counts (0 when no passage has it), their term ids (0: none), passages,
+ * average tokens, the strict tsquery. */
 static const char words_sql[] =
 	"WITH s AS (SELECT $1 ~ '\"|(^|\\s)-\\S' AS strict),"
-	" lex AS (SELECT l, coalesce(t.passages, 0) AS df"
+	" lex AS (SELECT l, coalesce(t.passages, 0) AS df, t.id"
 	"  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l"
 	"  LEFT JOIN term_stats t ON t.tenant_id = $2 AND t.lexeme = l),"
 	" p AS (SELECT coalesce(max(passages), 0) AS n, coalesce(max(tokens::float8 / nullif(passages, 0)), 0) AS avgdl"
@@ -66,6 +67,7 @@ static const char words_sql[] =
 	"   ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END)::text,"
 	"  (SELECT coalesce(json_agg(l ORDER BY l), '[]') FROM lex)::text,"
 	"  (SELECT coalesce(json_agg(df ORDER BY l), '[]') FROM lex)::text,"
+	"  (SELECT coalesce(json_agg(coalesce(id, 0) ORDER BY l), '[]') FROM lex)::text,"
 	"  p.n, p.avgdl, websearch_to_tsquery('english', $1)::text,"
 	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
 	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
@@ -91,27 +93,47 @@ static const char words_sql[] =
 	"  UNION ALL SELECT x.lexeme, x.positions, true FROM unnest(ts_filter(setweight(" c ".head_tsv, 'A', $13::text[]), '{a}')) x) u" \
 	" GROUP BY u.lexeme"
 
+/* One word's share of a passage's score, from its posting p and its words row w (BM25F:
+ * see search_sql). */
+#define TFN(p) p ".tf / (1 - $16::float8 + $16::float8 * " p ".tokens / $17::float8) + $18::float8 * " p ".head_tf"
+#define BM25_TERM(p) "w.idf * (" TFN(p) ") * ($15::float8 + 1) / ((" TFN(p) ") + $15::float8)"
+
 static const char search_sql[] =
-	/* The matching passages come from the GIN indexes; each one's document is checked by
-	 * primary key (OFFSET 0 keeps the planner from turning that into a join): joins were
-	 * planned from the documents' statistics, and before the first ANALYZE of a fresh
-	 * install those made the planner walk every chunk of every document for each of them.
-	 *
-	 * Okapi BM25F: per word, tf~ = tf / (1 - b + b * tokens / avgdl) + heading weight *
+	/* Okapi BM25F: per word, tf~ = tf / (1 - b + b * tokens / avgdl) + heading weight *
 	 * head_tf (headings are short: no length normalisation), scored idf * tf~ (k1 + 1) /
-	 * (tf~ + k1), with idf computed from term_stats by the caller ($14, per word of $13). */
-	"WITH words AS (SELECT * FROM unnest($13::text[], $14::float8[]) w(lexeme, idf)),"
+	 * (tf~ + k1), with idf computed from term_stats by the caller ($14, per word of $13).
+	 *
+	 * A plain question's candidates and their scores come from the postings alone
+	 * (migration 0004): an index-only scan of each word's range, the passages holding a
+	 * matching word ($23) kept. Web-search operators (phrases, -word) need positions: those
+	 * questions take their passages from the GIN indexes and only the frequencies from the
+	 * postings. */
+	"WITH words AS (SELECT * FROM unnest($13::text[], $14::float8[], $22::int8[], $23::bool[]) w(lexeme, idf, term_id, matching)),"
+	/* The common words' postings are looked up per candidate: scanning them all would
+	 * aggregate a tenth of the corpus. */
 	" matched AS ("
-	"  SELECT c.id, c.tokens, c.tsv, c.head_tsv FROM chunks c"
-	"  WHERE c.tenant_id = $1 AND (c.tsv @@ $2::tsquery OR c.head_tsv @@ $2::tsquery)"
-	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)),"
+	"  SELECT p.chunk_id AS id, sum(" BM25_TERM("p") ") AS score"
+	"  FROM words w JOIN term_postings p ON p.term_id = w.term_id"
+	"  WHERE NOT $11::bool AND w.matching GROUP BY p.chunk_id),"
+	" scored AS ("
+	"  SELECT m.id, m.score + coalesce((SELECT sum(" BM25_TERM("p") ")"
+	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = m.id WHERE NOT w.matching), 0) AS score"
+	"  FROM matched m"
+	"  UNION ALL"
+	"  SELECT c.id, (SELECT coalesce(sum(" BM25_TERM("p") "), 0)"
+	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = c.id)"
+	"  FROM chunks c WHERE $11::bool AND c.tenant_id = $1 AND (c.tsv @@ $2::tsquery OR c.head_tsv @@ $2::tsquery)),"
+	/* Best first, each passage's document checked by primary key only until enough have
+	 * passed (OFFSET 0 keeps the sorted candidates a subquery and the check a filter over
+	 * them: joins were planned from the documents' statistics, and before the first
+	 * ANALYZE of a fresh install those made the planner walk every chunk of every
+	 * document), so a search reads ~$4 chunk rows, not one per candidate. */
 	" fts AS ("
-	"  SELECT m.id, m.score, row_number() OVER (ORDER BY m.score DESC, m.id) AS r FROM ("
-	"   SELECT matched.id, (SELECT coalesce(sum(w.idf * f.tfn * ($15::float8 + 1) / (f.tfn + $15::float8)), 0) FROM ("
-	"     SELECT t.lexeme, coalesce(t.tf, 0) / (1 - $16::float8 + $16::float8 * matched.tokens / $17::float8)"
-	"      + $18::float8 * coalesce(t.head_tf, 0) AS tfn FROM (" TERM_FREQUENCIES("matched") ") t) f"
-	"     JOIN words w USING (lexeme)) AS score FROM matched) m"
-	"  ORDER BY r LIMIT $4::int),"
+	"  SELECT s.id, s.score, row_number() OVER (ORDER BY s.score DESC, s.id) AS r"
+	"  FROM (SELECT * FROM scored ORDER BY score DESC, id OFFSET 0) s"
+	"  WHERE EXISTS (SELECT 1 FROM chunks c JOIN documents d ON d.id = c.document_id"
+	"   WHERE c.id = s.id AND c.tenant_id = $1 AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
+	"  ORDER BY s.score DESC, s.id LIMIT $4::int),"
 	/* The same check keeps the HNSW index scan the plan, with pgvector's iterative scan
 	 * skipping what it filters out; as a join, the planner sorted every chunk by distance. */
 	" near AS ("
@@ -187,6 +209,8 @@ struct question {
 	size_t n;       /* words */
 	char **lexemes; /* sorted */
 	double *df, *idf;
+	long long *term_id; /* term_stats.id, 0 when no passage has the word */
+	bool *matching;     /* the word picks passages (see question_read) */
 	double passages, avg_tokens;
 	struct plat_buf match; /* the tsquery that picks the full-text half's passages */
 };
@@ -198,6 +222,8 @@ static void question_free(struct question *q)
 	free(q->lexemes);
 	free(q->df);
 	free(q->idf);
+	free(q->term_id);
+	free(q->matching);
 	free(q->highlight);
 	free(q->strict_query);
 	plat_buf_free(&q->match);
@@ -215,19 +241,23 @@ static void question_read(PGresult *w, struct question *q)
 {
 	q->strict = PQgetvalue(w, 0, 0)[0] == 't';
 	q->highlight = plat_xstrdup(PQgetvalue(w, 0, 1));
-	q->passages = atof(PQgetvalue(w, 0, 4));
-	q->avg_tokens = atof(PQgetvalue(w, 0, 5));
-	q->strict_query = plat_xstrdup(PQgetvalue(w, 0, 6));
+	q->passages = atof(PQgetvalue(w, 0, 5));
+	q->avg_tokens = atof(PQgetvalue(w, 0, 6));
+	q->strict_query = plat_xstrdup(PQgetvalue(w, 0, 7));
 	cJSON *lex = cJSON_Parse(PQgetvalue(w, 0, 2)), *df = cJSON_Parse(PQgetvalue(w, 0, 3));
+	cJSON *ids = cJSON_Parse(PQgetvalue(w, 0, 4));
 	size_t n = (size_t)cJSON_GetArraySize(lex);
 	q->lexemes = plat_xcalloc(n ? n : 1, sizeof(*q->lexemes));
 	q->df = plat_xcalloc(n ? n : 1, sizeof(*q->df));
 	q->idf = plat_xcalloc(n ? n : 1, sizeof(*q->idf));
+	q->term_id = plat_xcalloc(n ? n : 1, sizeof(*q->term_id));
+	q->matching = plat_xcalloc(n ? n : 1, sizeof(*q->matching));
 	for (size_t i = 0; i < n; i++) {
 		const char *l = cJSON_GetStringValue(cJSON_GetArrayItem(lex, (int)i));
-		const cJSON *d = cJSON_GetArrayItem(df, (int)i);
-		if (!l || !cJSON_IsNumber(d))
+		const cJSON *d = cJSON_GetArrayItem(df, (int)i), *id = cJSON_GetArrayItem(ids, (int)i);
+		if (!l || !cJSON_IsNumber(d) || !cJSON_IsNumber(id))
 			continue;
+		q->term_id[q->n] = (long long)id->valuedouble;
 		q->lexemes[q->n] = plat_xstrdup(l);
 		q->df[q->n] = d->valuedouble;
 		q->idf[q->n] = bm25_idf(q->passages, d->valuedouble);
@@ -235,6 +265,7 @@ static void question_read(PGresult *w, struct question *q)
 	}
 	cJSON_Delete(lex);
 	cJSON_Delete(df);
+	cJSON_Delete(ids);
 	if (q->strict) {
 		plat_buf_puts(&q->match, q->strict_query);
 		return;
@@ -251,9 +282,12 @@ static void question_read(PGresult *w, struct question *q)
 		if (q->match.len)
 			plat_buf_puts(&q->match, " | ");
 		tsquery_operand(&q->match, q->lexemes[i]);
+		q->matching[i] = true;
 	}
-	if (!q->match.len && rarest != SIZE_MAX)
+	if (!q->match.len && rarest != SIZE_MAX) {
 		tsquery_operand(&q->match, q->lexemes[rarest]);
+		q->matching[rarest] = true;
+	}
 }
 
 /* search.vector_weight: "MODEL=W,MODEL=W,*=W"; the entry for the model, else "*", else 1. */
@@ -369,6 +403,7 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	int k = q->k > 0 ? q->k : 10;
 	int candidates = q->candidates > 0 ? q->candidates : (4 * k > 40 ? 4 * k : 40);
 	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT, lex = PLAT_BUF_INIT, idf = PLAT_BUF_INIT;
+	struct plat_buf ids = PLAT_BUF_INIT, matching = PLAT_BUF_INIT;
 	char model[128] = "";
 	int rc = embed_query(embeddings, q->text, &vec, model, sizeof(model), err);
 	if (rc < 0) {
@@ -396,6 +431,14 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 		for (size_t i = 0; i < qw.n; i++)
 			plat_buf_printf(&idf, "%s%.17g", i ? "," : "", qw.idf[i]);
 		plat_buf_putc(&idf, '}');
+		plat_buf_putc(&ids, '{');
+		plat_buf_putc(&matching, '{');
+		for (size_t i = 0; i < qw.n; i++) {
+			plat_buf_printf(&ids, "%s%lld", i ? "," : "", qw.term_id[i]);
+			plat_buf_printf(&matching, "%s%c", i ? "," : "", qw.matching[i] ? 't' : 'f');
+		}
+		plat_buf_putc(&ids, '}');
+		plat_buf_putc(&matching, '}');
 		snprintf(k1, sizeof(k1), "%.17g", rk.k1);
 		snprintf(b, sizeof(b), "%.17g", rk.b);
 		snprintf(avgdl, sizeof(avgdl), "%.17g", qw.avg_tokens > 0 ? qw.avg_tokens : 1);
@@ -407,8 +450,8 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 		const char *params[] = {svc->tenant_id, match, vec.data, cand, q->class_name,
 					tag.len ? tag.data : NULL, q->since, q->document, model, kk,
 					qw.strict ? "t" : "f", qw.highlight, lex.data, idf.data, k1, b, avgdl, hw, fw, vw,
-					q->explain ? "t" : "f"};
-		rc = plat_db_exec(svc->db, search_sql, 21, params, &res, err);
+					q->explain ? "t" : "f", ids.data, matching.data};
+		rc = plat_db_exec(svc->db, search_sql, 23, params, &res, err);
 	}
 	if (rc == 0)
 		rc = plat_db_commit(svc->db, err);
@@ -419,6 +462,8 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	plat_buf_free(&tag);
 	plat_buf_free(&lex);
 	plat_buf_free(&idf);
+	plat_buf_free(&ids);
+	plat_buf_free(&matching);
 	if (rc < 0) {
 		question_free(&qw);
 		PQclear(res);
