@@ -33,7 +33,7 @@ t0=$(date +%s.%N)
 sqlq -c "SET maintenance_work_mem = '1GB'" -c "CREATE INDEX chunks_embedding_idx ON chunks USING hnsw (embedding vector_cosine_ops)"
 t1=$(date +%s.%N)
 # Settled, as autovacuum leaves a table some time after a bulk insert: statistics, and the
-# visibility map that lets search read the postings (migration 0004) from the index alone.
+# visibility map that lets search read the postings (migration 0007) from the index alone.
 sqlq -c "VACUUM ANALYZE chunks" -c "VACUUM ANALYZE term_postings"
 n=$(sqlq -c "SELECT count(*) FROM chunks")
 bench_check "documents, chunks in the table" "$(sqlq -c "SELECT count(*) FROM documents") $n" "$DOCS $((DOCS * PER))"

@@ -104,7 +104,7 @@ static const char search_sql[] =
 	 * (tf~ + k1), with idf computed from term_stats by the caller ($14, per word of $13).
 	 *
 	 * A plain question's candidates and their scores come from the postings alone
-	 * (migration 0004): an index-only scan of each word's range, the passages holding a
+	 * (migration 0007): an index-only scan of each word's range, the passages holding a
 	 * matching word ($23) kept. Web-search operators (phrases, -word) need positions: those
 	 * questions take their passages from the GIN indexes and only the frequencies from the
 	 * postings. */

@@ -1,5 +1,5 @@
 /* The full-text half's ranking on real PostgreSQL (TEST_DATABASE_URL): the per-tenant term
- * statistics and postings the triggers of migrations 0003 and 0004 keep are compared with a
+ * statistics and postings the triggers of migrations 0003 and 0007 keep are compared with a
  * brute-force count over the chunks after documents are added, reprocessed, re-sectioned and
  * removed, and the BM25F
  * scores plat_search returns (and explains) with a brute-force computation of the formula
@@ -83,7 +83,7 @@ static long long totals_differences(void)
 		     "      OR s.tokens <> b.tokens OR s.head_tokens <> b.head_tokens))");
 }
 
-/* Postings (migration 0004) that differ from each word's frequencies counted in the
+/* Postings (migration 0007) that differ from each word's frequencies counted in the
  * chunks' tsvectors, both ways: one row per word and passage holding it. */
 static long long postings_differences(void)
 {

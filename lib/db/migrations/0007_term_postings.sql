@@ -93,7 +93,14 @@ INSERT INTO term_postings (term_id, chunk_id, tokens, tf, head_tf)
     JOIN term_stats s ON s.tenant_id = u.tenant_id AND s.lexeme = u.lexeme
     GROUP BY s.id, u.chunk_id, u.tokens;
 
+-- No tenant_id of its own: a posting belongs to the tenant of its word, so row-level
+-- security (migration 0004) shows the server's role only postings of words it can see.
+ALTER TABLE term_postings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON term_postings
+    USING (EXISTS (SELECT 1 FROM term_stats s WHERE s.id = term_id));
+
 -- migrate:down
+DROP POLICY tenant_isolation ON term_postings;
 DROP TABLE term_postings;
 ALTER TABLE term_stats DROP COLUMN id;
 CREATE OR REPLACE FUNCTION plat_term_stats_sync() RETURNS trigger
