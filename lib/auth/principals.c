@@ -152,15 +152,10 @@ int plat_principals_list(struct plat_svc *svc, cJSON **out, struct plat_error *e
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id};
-	PGresult *res;
-	rc = plat_db_exec(svc->db,
-			  "SELECT coalesce(json_agg(" PRINCIPAL_JSON " ORDER BY name), '[]')::text FROM principals"
-			  " WHERE tenant_id = $1::uuid",
-			  1, params, &res, err);
-	if (rc == 0)
-		*out = json_cell(res, 0);
-	PQclear(res);
-	return rc;
+	return plat_db_query_json(svc->db,
+				  "SELECT coalesce(json_agg(" PRINCIPAL_JSON " ORDER BY name), '[]')::text FROM principals"
+				  " WHERE tenant_id = $1::uuid",
+				  1, params, out, err);
 }
 
 static int unknown_principal(struct plat_svc *svc, const char *name, struct plat_error *err)
@@ -316,13 +311,9 @@ int plat_tenants_list(struct plat_svc *svc, cJSON **out, struct plat_error *err)
 	int rc = plat_svc_enter(svc, "tenant.list", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
 		return rc;
-	PGresult *res;
-	rc = plat_db_exec(svc->db, "SELECT coalesce(json_agg(" TENANT_JSON " ORDER BY t.name), '[]')::text FROM tenants t",
-			  0, NULL, &res, err);
-	if (rc == 0)
-		*out = json_cell(res, 0);
-	PQclear(res);
-	return rc;
+	return plat_db_query_json(svc->db,
+				  "SELECT coalesce(json_agg(" TENANT_JSON " ORDER BY t.name), '[]')::text FROM tenants t", 0,
+				  NULL, out, err);
 }
 
 int plat_tenants_show(struct plat_svc *svc, const char *name, cJSON **out, struct plat_error *err)
@@ -332,10 +323,9 @@ int plat_tenants_show(struct plat_svc *svc, const char *name, cJSON **out, struc
 	if (rc < 0)
 		return rc;
 	const char *params[] = {name ? name : svc->tenant};
-	PGresult *res;
-	rc = plat_db_exec(svc->db, "SELECT " TENANT_JSON "::text FROM tenants t WHERE t.name = $1", 1, params, &res, err);
-	if (rc == 0 && !(*out = json_cell(res, 0)))
+	rc = plat_db_query_json(svc->db, "SELECT " TENANT_JSON "::text FROM tenants t WHERE t.name = $1", 1, params, out,
+				err);
+	if (rc == 0 && !*out)
 		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' not found", params[0]);
-	PQclear(res);
 	return rc;
 }

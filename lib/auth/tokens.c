@@ -162,15 +162,10 @@ int plat_tokens_list(struct plat_svc *svc, cJSON **out, struct plat_error *err)
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id};
-	PGresult *res;
-	rc = plat_db_exec(svc->db,
-			  "SELECT coalesce(json_agg(" TOKEN_JSON " ORDER BY t.created_at, t.id), '[]')::text"
-			  " FROM api_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.tenant_id = $1::uuid",
-			  1, params, &res, err);
-	if (rc == 0)
-		*out = cJSON_Parse(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return rc;
+	return plat_db_query_json(svc->db,
+				  "SELECT coalesce(json_agg(" TOKEN_JSON " ORDER BY t.created_at, t.id), '[]')::text"
+				  " FROM api_tokens t JOIN principals p ON p.id = t.principal_id WHERE t.tenant_id = $1::uuid",
+				  1, params, out, err);
 }
 
 int plat_tokens_revoke(struct plat_svc *svc, const char *name_or_id, cJSON **out, struct plat_error *err)

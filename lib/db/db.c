@@ -259,6 +259,20 @@ int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *c
 	return rc;
 }
 
+int plat_db_query_json(struct plat_db *db, const char *sql, int nparams, const char *const *params, cJSON **out,
+		       struct plat_error *err)
+{
+	*out = NULL;
+	PGresult *res;
+	int rc = plat_db_exec(db, sql, nparams, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0) && !(*out = cJSON_Parse(PQgetvalue(res, 0, 0))))
+		rc = plat_error_set(err, PLAT_E_INTERNAL, "a query's JSON result does not parse");
+	PQclear(res);
+	return rc;
+}
+
 int plat_db_begin(struct plat_db *db, struct plat_error *err)
 {
 	return begin_tenant_scoped(db, err);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include <cjson/cJSON.h>
 #include <libpq-fe.h>
 
 #include "error/error.h"
@@ -40,6 +41,11 @@ int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *c
  * platctl.tenant_id to tenant_id with SET LOCAL, and a statement run outside a
  * transaction is wrapped in one that does. NULL turns it off. */
 void plat_db_set_tenant(struct plat_db *db, const char *tenant_id);
+
+/* Run sql, whose first row's first column is JSON text (json_build_object, json_agg):
+ * *out is that value parsed, or NULL when there is no row. */
+int plat_db_query_json(struct plat_db *db, const char *sql, int nparams, const char *const *params, cJSON **out,
+		       struct plat_error *err);
 
 int plat_db_begin(struct plat_db *db, struct plat_error *err);
 int plat_db_commit(struct plat_db *db, struct plat_error *err);
