@@ -49,7 +49,8 @@ static long long prompt_password(struct plat_cli_ctx *ctx, const char *prompt, c
 	if (restore) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		tcsetattr(fd, TCSAFLUSH, &quiet);
+		/* TCSANOW, not TCSAFLUSH: a line typed (or sent) ahead of the prompt is kept. */
+		tcsetattr(fd, TCSANOW, &quiet);
 	}
 	plat_write_all(fd, prompt, strlen(prompt));
 	size_t len = 0;
@@ -66,7 +67,7 @@ static long long prompt_password(struct plat_cli_ctx *ctx, const char *prompt, c
 	}
 	plat_write_all(fd, "\n", 1);
 	if (restore)
-		tcsetattr(fd, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSANOW, &old);
 	close(fd);
 	if (len + 1 >= cap) {
 		plat_error_set(&ctx->err, PLAT_E_USAGE, "the password is longer than %zu bytes", cap - 2);

@@ -149,13 +149,16 @@ add_people() {
 
 @test "a password from the terminal prompt is asked twice, not echoed, and must match" {
 	add_people
-	# script(1) gives platctl a terminal; the typed lines go to it.
-	run bash -c "printf 'tty-password-1\ntty-password-1\n' | PLATCTL_PRINCIPAL=ada script -qec '$PLATCTL user add tina --role viewer' /dev/null"
+	# A pseudo-terminal, answered prompt by prompt (tests/cli/pty_answer.py).
+	export PLATCTL_PRINCIPAL=ada
+	run "$ROOT/tests/cli/pty_answer.py" "New password:" tty-password-1 "Again:" tty-password-1 -- \
+		"$PLATCTL" user add tina --role viewer
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"New password:"*"Again:"* ]]
 	[[ "$output" != *tty-password-1* ]]
 	[[ "$(sql "SELECT password_hash FROM principals WHERE name = 'tina'")" == '$argon2id$'* ]]
-	run bash -c "printf 'tty-password-1\ntty-password-2\n' | PLATCTL_PRINCIPAL=ada script -qec '$PLATCTL user add tom --role viewer' /dev/null"
+	run "$ROOT/tests/cli/pty_answer.py" "New password:" tty-password-1 "Again:" tty-password-2 -- \
+		"$PLATCTL" user add tom --role viewer
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"the two passwords differ"* ]]
 	[ "$(sql "SELECT count(*) FROM principals WHERE name = 'tom'")" -eq 0 ]
