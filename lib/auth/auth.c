@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/authz.h"
 
 static const char *const reason_names[PLAT_AUTH_R__COUNT] = {
 	[PLAT_AUTH_OK] = "ok",
@@ -34,11 +35,8 @@ const char *plat_auth_reason_name(enum plat_auth_reason r)
 
 int plat_auth_role_valid(const char *role)
 {
-	static const char *const roles[] = {"admin", "editor", "viewer", "auditor"};
-	for (size_t i = 0; role && i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (!strcmp(role, roles[i]))
-			return 1;
-	return 0;
+	/* The role names are the permission table's (authz.c), not a list of their own. */
+	return plat_role_parse(role) != PLAT_ROLE_NONE;
 }
 
 int plat_auth_refuse(struct plat_error *err, struct plat_auth_result *res, enum plat_auth_reason r)

@@ -59,7 +59,8 @@ static int audit(struct plat_svc *svc, const char *action, const char *type, con
 }
 
 /* One write and its audit row, in the transaction the caller began; commits it, or rolls
- * it back on failure. *out gets the written row's JSON. */
+ * it back on failure. what is the object type ("principal", "tenant"), in the audit row and
+ * in "not found". *out gets the written row's JSON. */
 static int write_audited_in(struct plat_svc *svc, const char *sql, int n, const char *const *params,
 			    const char *action, const char *what, cJSON **out, struct plat_error *err)
 {
@@ -76,8 +77,7 @@ static int write_audited_in(struct plat_svc *svc, const char *sql, int n, const 
 		if (role)
 			cJSON_AddItemReferenceToObject(d, "role", (cJSON *)role);
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(row, "id");
-		rc = audit(svc, action, strncmp(action, "tenant.", 7) == 0 ? "tenant" : "principal",
-			   cJSON_IsString(id) ? id->valuestring : NULL, d, err);
+		rc = audit(svc, action, what, cJSON_IsString(id) ? id->valuestring : NULL, d, err);
 		cJSON_Delete(d);
 	}
 	if (rc == 0)
