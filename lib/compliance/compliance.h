@@ -159,6 +159,7 @@ cJSON *plat_rule_to_json(const struct plat_rule *r);
 struct plat_compliance_options {
 	const char *rules_path; /* NULL: the configuration's compliance.rules */
 	const char *only;       /* NULL: every enabled rule; else one rule's name */
+	unsigned kinds;         /* 1 << enum plat_rule_kind bits: only rules of these kinds; 0: all */
 	bool dry_run;           /* evaluate and report, change nothing (no findings, requeues, destruction) */
 	bool wait;              /* another run of the tenant holds the lock: wait for it instead of skipping */
 	int fail_on;            /* enum plat_severity; the summary says whether findings at or above it are open */
@@ -211,7 +212,12 @@ void plat_compliance_partial(struct plat_compliance_run *run);
 int plat_compliance_resolve(struct plat_compliance_run *run, const struct plat_rule *rule, const char *fingerprint,
 			    struct plat_error *err);
 
-/* The rule kinds: one function each, in kind_<name>.c. */
+/* The rule kinds: one function each, in kind_<name>.c, listed in kinds.c. */
+typedef int (*plat_compliance_eval_fn)(struct plat_compliance_run *run, const struct plat_rule *r,
+				       struct plat_error *err);
+/* The evaluator of a kind; NULL when this build has none (the run reports that rule as failed). */
+plat_compliance_eval_fn plat_compliance_kind_eval(enum plat_rule_kind kind);
+
 int plat_compliance_eval_expiry(struct plat_compliance_run *run, const struct plat_rule *r, struct plat_error *err);
 int plat_compliance_eval_required(struct plat_compliance_run *run, const struct plat_rule *r, struct plat_error *err);
 int plat_compliance_eval_retention(struct plat_compliance_run *run, const struct plat_rule *r, struct plat_error *err);
