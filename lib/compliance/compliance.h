@@ -1,6 +1,6 @@
 /* Compliance: rule sets, rule runs and their findings.
  *
- * Rules live in YAML files, one rule set per file (compliance.d/*.yaml, platctl-rules(5)).
+ * Rules live in YAML files, one rule set per file (compliance.d/NAME.yaml, platctl-rules(5)).
  * Loading validates every rule and reports each problem as "file:line:column: message".
  * A run evaluates each rule of a tenant as the system principal: every rule kind looks at
  * the tenant's documents (or objects, or audit chain) and reports a finding per problem.
