@@ -230,7 +230,7 @@ build/bench/bench-tokens: bench/bench_tokens.c build/libplat.a
 
 # ---- install ----
 install: platctl platctl-extract man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(SYSCONFDIR)/platctl \
 		$(DESTDIR)$(DATADIR)/doc/platctl/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
@@ -238,6 +238,7 @@ install: platctl platctl-extract man
 	install -m 0755 platctl-extract $(DESTDIR)$(LIBEXECDIR)/platctl-extract
 	for f in $(filter %.1,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man1/; done
 	for f in $(filter %.5,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/; done
+	for f in $(filter %.7,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man7/; done
 	install -m 0644 completions/platctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl
 	install -m 0644 completions/_platctl $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl
 	install -m 0644 completions/platctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
@@ -259,7 +260,8 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
 	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
-	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f; done
+	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f \
+		$(DESTDIR)$(MANDIR)/man7/$$f; done
 
 clean:
 	rm -rf build platctl platctl-extract

@@ -486,6 +486,7 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 	[PLAT_CFG_NOTIFY_SMTP_URL] = {
 		.name = "notify.smtp.url",
 		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET_URL,
 		.validate = plat_cfg_validate_smtp_url,
 		.section = "notify",
 		.doc = "The mail server: smtp://HOST[:PORT] (STARTTLS per notify.smtp.starttls) or "

@@ -81,7 +81,7 @@ int plat_notify_webhook_verify(const char *secret, const char *timestamp, const 
 			for (int i = 0; i < 32 && ok; i++) {
 				int hi = unhex(p[7 + 2 * i]), lo = unhex(p[8 + 2 * i]);
 				ok = hi >= 0 && lo >= 0;
-				got[i] = (unsigned char)(hi << 4 | lo);
+				got[i] = ok ? (unsigned char)(hi << 4 | lo) : 0;
 			}
 			if (ok && CRYPTO_memcmp(got, want_raw, 32) == 0)
 				match = true;
