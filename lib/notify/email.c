@@ -21,8 +21,8 @@ static bool bare_address(const char *s, char *out, size_t len)
 	size_t n = lt ? strcspn(start, ">") : strlen(s);
 	if (lt && start[n] != '>')
 		return false;
-	while (!lt && n && (start[0] == ' ' || start[0] == '\t'))
-		start++, n--;
+	for (; !lt && n && (start[0] == ' ' || start[0] == '\t'); n--)
+		start++;
 	while (n && (start[n - 1] == ' ' || start[n - 1] == '\t'))
 		n--;
 	if (n == 0 || n >= len)

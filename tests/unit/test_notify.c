@@ -291,6 +291,31 @@ static void test_webhook_retry_after(void **state)
 	assert_true(plat_clock_ms() - t0 >= 1000); /* Retry-After: 1 is longer than the backoff */
 }
 
+static void test_webhook_timeout_retried(void **state)
+{
+	(void)state;
+	reset_receiver("[{\"delay_ms\": 1500}]");
+	struct plat_notify_config c = hook_config("/hook");
+	c.timeout_ms = 400;
+	struct plat_notify_result r;
+	struct plat_error err = {0};
+	if (plat_notify_webhook_post(&c, NULL, NULL, "compliance.digest", "{}", &r, &err) < 0)
+		fail_msg("post: %s", err.message);
+	assert_int_equal(r.attempts, 2); /* the first try timed out */
+	assert_int_equal(r.code, 200);
+	/* The receiver records the slow request when its delay is over: wait for it, so it
+	 * does not land in the next test's list. */
+	int n = 0;
+	for (int i = 0; i < 50 && n < 2; i++) {
+		cJSON *got = received();
+		n = cJSON_GetArraySize(got);
+		cJSON_Delete(got);
+		if (n < 2)
+			plat_sleep_ms(100);
+	}
+	assert_int_equal(n, 2);
+}
+
 static void test_webhook_bad_input(void **state)
 {
 	(void)state;
@@ -409,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_400_not_retried),
 		cmocka_unit_test(test_webhook_receiver_down),
 		cmocka_unit_test(test_webhook_retry_after),
+		cmocka_unit_test(test_webhook_timeout_retried),
 		cmocka_unit_test(test_webhook_bad_input),
 		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_config_keys),
