@@ -204,6 +204,7 @@ fuzz:
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -o build/fuzz/fuzz_config tests/fuzz/fuzz_config.c $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -DPLATCTL_NO_MAIN -o build/fuzz/fuzz_argv tests/fuzz/fuzz_argv.c $(CMD_SRC) $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_s3_xml tests/fuzz/fuzz_s3_xml.c $(LIB_SRC) $(BASE_LDLIBS)
+	clang $(BASE_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_rules tests/fuzz/fuzz_rules.c $(LIB_SRC) $(BASE_LDLIBS)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench:
