@@ -583,6 +583,18 @@ static void test_hostile_input(void **state)
 	assert_int_equal(l.diags.items[0].line, 1); /* libyaml refuses the stream itself */
 	unload(&l);
 
+	/* Keys and values are quoted in messages, escaped for a terminal. */
+	load(&l, "rules:\n- name: a\n  kind: audit_chain\n  \"\\e[31mred\": 1\n  severity: \"\\e[2J\"\n");
+	assert_int_equal(l.rc, -PLAT_E_CONFIG);
+	assert_int_equal(l.diags.n, 2);
+	char *m = plat_rule_diag_format(&l.diags.items[0]);
+	assert_string_equal(m, "t.yaml:4:3: warning: unknown key '\\x1b[31mred', ignored");
+	free(m);
+	m = plat_rule_diag_format(&l.diags.items[1]);
+	assert_non_null(strstr(m, "unknown severity '\\x1b[2J'"));
+	free(m);
+	unload(&l);
+
 	/* Aliases are shared nodes, walked where they are used. */
 	const struct plat_rule *r = only_rule(&l, "rules:\n- name: a\n  kind: pii\n  classes: &c [policy, report]\n"
 						  "  detect: [email]\n");
