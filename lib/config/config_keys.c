@@ -557,6 +557,14 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "(healthchecks.io and the like) notices a timer that stopped. Empty: none.",
 		.example = "https://hc-ping.com/your-check-uuid",
 	},
+	[PLAT_CFG_COMPLIANCE_RULES] = {
+		.name = "compliance.rules",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "/etc/platctl/compliance.d",
+		.section = "compliance",
+		.doc = "The compliance rules: a directory whose *.yaml files are read in name order, "
+		       "or one file (platctl-rules(5)). 'platctl compliance validate' checks them.",
+	},
 	[PLAT_CFG_AUTH_KEYS] = {
 		.name = "auth.keys",
 		.type = PLAT_CFG_T_STRING,

@@ -11,7 +11,9 @@ setup() {
 }
 
 @test "__complete offers commands, subcommands, options and option values" {
-	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume " ]
+	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume compliance " ]
+	[ "$(platctl __complete compliance validate --r)" = "--rules" ]
+	[ "$(platctl __complete compliance validate --rules '')" = ":file" ]
 	[ "$(platctl __complete conf)" = "config" ]
 	[ "$(platctl __complete config '' | tr '\n' ' ')" = "show validate example " ]
 	run platctl __complete config show --
