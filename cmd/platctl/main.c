@@ -14,7 +14,7 @@
 #include "platctl.h"
 #include "str/str.h"
 
-static const char *const output_choices[] = {"table", "json", "yaml", "ids", NULL};
+static const char *const output_choices[] = {"table", "json", "yaml", "ids", "markdown", "csv", NULL};
 static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
 
 #define G(field) offsetof(struct global_opts, field)
