@@ -195,6 +195,12 @@ static const struct plat_cmd findings_commands[] = {
 };
 
 static const struct plat_cmd compliance_commands[] = {
+	{"validate", cmd_compliance_validate, "check the compliance rule files and report every problem", 0,
+	 .description = "Reads the rules --rules names, else compliance.rules (a directory of *.yaml files or\n"
+			"one file; platctl-rules(5)), and prints each problem as file:line:column on standard\n"
+			"error, then how many rules and files were read. Needs no database. Exits 3 when a\n"
+			"rule is invalid (or there are warnings, with --strict).",
+	 .opts = compliance_validate_opts, .opts_size = sizeof(struct compliance_validate_opts), .max_args = 0},
 	{"run", cmd_compliance_run, "evaluate the rules for the tenant and upsert their findings", 0,
 	 .description = "Runs as the system principal under the tenant's lock: a second run at the same time\n"
 			"says \"already running\" and exits 0 (or waits, with --wait). Findings are upserted (one\n"
@@ -589,6 +595,8 @@ static void early_logging(struct plat_cli_ctx *ctx)
 static const char *hint_for(const struct plat_cli_ctx *ctx, enum plat_error_kind kind)
 {
 	const char *m = ctx->err.message;
+	if (kind == PLAT_E_CONFIG && strstr(m, "compliance rules"))
+		return "'platctl compliance validate' lists every problem of the rule files";
 	if (kind == PLAT_E_CONFIG)
 		return "'platctl config validate' lists every problem of the configuration";
 	if (kind == PLAT_E_UNAVAILABLE && (strstr(m, "PostgreSQL") || strstr(m, "database") || strstr(m, "connect to")))

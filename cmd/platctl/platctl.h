@@ -96,6 +96,7 @@ int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_report(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -232,6 +233,12 @@ struct audit_opts {
 };
 extern const struct plat_opt audit_list_opts[];
 extern const struct audit_opts audit_defaults;
+
+struct compliance_validate_opts {
+	const char *rules;
+	bool strict;
+};
+extern const struct plat_opt compliance_validate_opts[];
 
 struct compliance_run_opts {
 	const char *rules;
