@@ -428,6 +428,8 @@ static int store_results(struct plat_compliance_run *run, cJSON *summary, bool r
 	cJSON_AddItemToObject(d, "open", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(summary, "open"), 1));
 	cJSON_AddBoolToObject(d, "failed", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(summary, "failed")));
 	cJSON_AddBoolToObject(d, "rule_failed", rule_failed);
+	cJSON_AddNumberToObject(d, "reminders",
+				cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(summary, "reminders")));
 	cJSON_AddItemToObject(d, "opened_ids", cJSON_Duplicate(run->opened_ids, 1));
 	cJSON_AddItemToObject(d, "resolved_ids", cJSON_Duplicate(run->resolved_ids, 1));
 	cJSON_AddBoolToObject(d, "ids_truncated",
