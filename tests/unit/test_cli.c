@@ -136,7 +136,7 @@ static void test_completion(void **state)
 {
 	(void)state;
 	char *s = complete(1, (char *[]){"co"});
-	assert_string_equal(s, "config\nconsume\n"); /* prefix matches, in table order */
+	assert_string_equal(s, "config\nconsume\ncompliance\n"); /* prefix matches, in table order */
 	free(s);
 	s = complete(1, (char *[]){""});
 	assert_non_null(strstr(s, "version\n"));
