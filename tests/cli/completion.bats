@@ -19,7 +19,7 @@ setup() {
 	run platctl __complete config show --
 	[[ "$output" == *"--output"* && "$output" == *"--config"* && "$output" == *"--help"* ]]
 	[ "$(platctl __complete version --sh)" = "--short" ]
-	[ "$(platctl __complete -o '' | tr '\n' ' ')" = "table json yaml ids " ]
+	[ "$(platctl __complete -o '' | tr '\n' ' ')" = "table json yaml ids markdown csv " ]
 	[ "$(platctl __complete --config '')" = ":file" ]
 	[ "$(platctl __complete config show log.)" = "$(printf 'log.level\nlog.format')" ]
 	[ "$(platctl __complete help v)" = "version" ]
