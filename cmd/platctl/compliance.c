@@ -13,14 +13,17 @@
 #define P(f) offsetof(struct compliance_report_opts, f)
 
 static const char *const severities[] = {"info", "low", "medium", "high", "critical", NULL};
+/* --fail-on also takes "none": exit 0 whatever is open (the digest reports it). */
+static const char *const thresholds[] = {"info", "low", "medium", "high", "critical", "none", NULL};
 
 const struct plat_opt compliance_run_opts[] = {
 	{0, "rules", PLAT_OPT_STRING, "PATH", "read the rules from PATH (a directory of *.yaml files or one file) instead of compliance.rules", NULL, 0, 0, PLAT_COMPLETE_FILE, R(rules)},
 	{0, "only", PLAT_OPT_STRING, "RULE", "run only this rule (even when it is disabled)", NULL, 0, 0, 0, R(only)},
 	{0, "kind", PLAT_OPT_STRING, "KIND[,KIND]", "run only rules of these kinds (expiry, required_fields, retention, pii, integrity, orphans, audit_chain)", NULL, 0, 0, 0, R(kind)},
 	{0, "dry-run", PLAT_OPT_BOOL, NULL, "evaluate and report, change nothing (no findings, reminders, requeues or destruction)", NULL, 0, 0, 0, R(dry_run)},
-	{0, "fail-on", PLAT_OPT_CHOICE, "SEVERITY", "exit 1 when findings of SEVERITY or above are open (default high)", severities, 0, 0, PLAT_COMPLETE_CHOICES, R(fail_on)},
+	{0, "fail-on", PLAT_OPT_CHOICE, "SEVERITY", "exit 1 when findings of SEVERITY or above are open (default high; none: never)", thresholds, 0, 0, PLAT_COMPLETE_CHOICES, R(fail_on)},
 	{0, "wait", PLAT_OPT_BOOL, NULL, "when another run of the tenant is going on, wait for it instead of skipping", NULL, 0, 0, 0, R(wait)},
+	{0, "no-notify", PLAT_OPT_BOOL, NULL, "send no digest, reminders or heartbeat for this run", NULL, 0, 0, 0, R(no_notify)},
 	PLAT_OPT_END,
 };
 
@@ -136,7 +139,9 @@ int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	(void)argv;
 	const struct compliance_run_opts *o = opts;
 	struct plat_compliance_options co = {.rules_path = o->rules, .only = o->only, .dry_run = o->dry_run,
-					     .wait = o->wait, .fail_on = plat_severity_parse(o->fail_on)};
+					     .wait = o->wait, .notify = !o->no_notify,
+					     .fail_on = strcmp(o->fail_on, "none") == 0 ? PLAT_SEV__COUNT
+										       : plat_severity_parse(o->fail_on)};
 	int rc = parse_kinds(ctx, o->kind, &co.kinds);
 	if (rc < 0)
 		return rc;

@@ -247,6 +247,7 @@ struct compliance_run_opts {
 	bool dry_run;
 	const char *fail_on;
 	bool wait;
+	bool no_notify;
 };
 extern const struct plat_opt compliance_run_opts[];
 extern const struct compliance_run_opts compliance_run_defaults;

@@ -167,8 +167,8 @@ struct plat_compliance_options {
 	unsigned kinds;         /* 1 << enum plat_rule_kind bits: only rules of these kinds; 0: all */
 	bool dry_run;           /* evaluate and report, change nothing (no findings, requeues, destruction) */
 	bool wait;              /* another run of the tenant holds the lock: wait for it instead of skipping */
-	int fail_on;            /* enum plat_severity; the summary says whether findings at or above it are open */
-	bool notify;            /* send the digest and ping the heartbeat (false for tests and dry runs) */
+	int fail_on;            /* enum plat_severity (PLAT_SEV__COUNT: none); the summary says whether findings at or above it are open */
+	bool notify;            /* send the digest and ping the heartbeat; false: reminders are not recorded as sent */
 };
 
 /* Run the rules for the call's tenant, as PLAT_SYSTEM_PRINCIPAL, under the tenant's

@@ -206,7 +206,7 @@ static int send_reminders(struct plat_compliance_run *run, const struct plat_rul
 		"   SELECT $1::uuid, $2, document_id, expires_on, step,"
 		"          ARRAY(SELECT jsonb_array_elements_text(\"to\")) FROM input"
 		"   ON CONFLICT DO NOTHING RETURNING document_id, expires_on, step_days)"
-		" SELECT json_build_object('document_id', i.document_id, 'name', i.name, 'expires_on', i.expires_on,"
+		" SELECT json_build_object('rule', $2::text, 'document_id', i.document_id, 'name', i.name, 'expires_on', i.expires_on,"
 		"   'days_left', i.days_left, 'step', i.step, 'to', i.\"to\")::text"
 		" FROM ins JOIN input i ON i.document_id = ins.document_id AND i.expires_on = ins.expires_on"
 		"   AND i.step = ins.step_days ORDER BY i.days_left, i.name",

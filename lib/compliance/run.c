@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
 #include "auth/authz.h"
@@ -17,6 +18,7 @@
 #include "db/db.h"
 #include "log/log.h"
 #include "mem/mem.h"
+#include "notify/notify.h"
 
 #define BATCH 500
 /* The audit row names at most this many finding ids per list, and the counts. */
@@ -413,7 +415,9 @@ static int totals(struct plat_compliance_run *run, cJSON *summary, cJSON *rule_n
 	cJSON *obs = cJSON_AddObjectToObject(summary, "open_by_severity");
 	for (int s = 0; s < PLAT_SEV__COUNT; s++)
 		cJSON_AddNumberToObject(obs, plat_severity_name((enum plat_severity)s), (double)by[s]);
-	cJSON_AddStringToObject(summary, "fail_on", plat_severity_name((enum plat_severity)run->o->fail_on));
+	cJSON_AddStringToObject(summary, "fail_on", run->o->fail_on == PLAT_SEV__COUNT
+							    ? "none"
+							    : plat_severity_name((enum plat_severity)run->o->fail_on));
 	cJSON_AddBoolToObject(summary, "failed", failed);
 	return 0;
 }
@@ -541,6 +545,78 @@ static int run_rules(struct plat_compliance_run *run, const struct plat_rule_set
 	return 0;
 }
 
+/* Reminders are recorded as sent in the run's transaction, before any mail goes out: the
+ * ones of a run told not to notify (to: NULL) or whose e-mail failed (to that recipient)
+ * are forgotten again, so that the next run sends them. With nothing configured they stay
+ * recorded: the run's summary (and any webhook) listed them, and the next runs do not
+ * repeat them. */
+static void forget_reminders(struct plat_svc *svc, const cJSON *summary, const char *to)
+{
+	const cJSON *rem;
+	cJSON_ArrayForEach(rem, cJSON_GetObjectItemCaseSensitive(summary, "reminders"))
+	{
+		bool theirs = !to;
+		const cJSON *addr;
+		cJSON_ArrayForEach(addr, cJSON_GetObjectItemCaseSensitive(rem, "to"))
+			if (to && cJSON_IsString(addr) && strcasecmp(addr->valuestring, to) == 0)
+				theirs = true;
+		const char *rule = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rem, "rule"));
+		const char *doc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rem, "document_id"));
+		const char *on = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rem, "expires_on"));
+		const cJSON *step = cJSON_GetObjectItemCaseSensitive(rem, "step");
+		if (!theirs || !rule || !doc || !on || !cJSON_IsNumber(step))
+			continue;
+		char step_text[16];
+		snprintf(step_text, sizeof(step_text), "%d", step->valueint);
+		const char *params[] = {svc->tenant_id, rule, doc, on, step_text};
+		struct plat_error derr = {0};
+		if (plat_db_exec(svc->db,
+				 "DELETE FROM expiry_reminders WHERE tenant_id = $1 AND rule = $2 AND document_id = $3"
+				 " AND expires_on = $4::date AND step_days = $5::int",
+				 5, params, NULL, &derr) < 0)
+			plat_log(PLAT_LOG_WARN, "a reminder not sent stays recorded as sent", "error", derr.message,
+				 (const char *)NULL);
+	}
+}
+
+static void forget_failed_reminders(struct plat_svc *svc, const cJSON *summary, const cJSON *notified)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(notified, "reminder_errors"))
+	{
+		const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "to"));
+		if (to)
+			forget_reminders(svc, summary, to);
+	}
+}
+
+/* After the run committed: one digest for the run, then the heartbeat. A notification that
+ * fails does not undo the run (its findings are stored); it is in the summary's "notified",
+ * logged, and the heartbeat is not pinged, so that a monitor notices. */
+static void notify_run(struct plat_svc *svc, cJSON *summary, bool run_ok)
+{
+	struct plat_notify_config c;
+	plat_notify_config_from(svc->cfg, &c);
+	cJSON *notified = NULL;
+	struct plat_error nerr = {0};
+	int rc = plat_notify_digest(&c, svc->db, svc->tenant_id, summary, &notified, &nerr);
+	if (rc < 0) {
+		plat_log(PLAT_LOG_WARN, "compliance notifications failed", "error", nerr.message, (const char *)NULL);
+		forget_failed_reminders(svc, summary, notified);
+	}
+	if (!notified)
+		notified = cJSON_CreateObject();
+	const char *hb = "skipped";
+	if (run_ok && rc == 0 && c.heartbeat_url && *c.heartbeat_url) {
+		struct plat_error herr = {0};
+		hb = plat_notify_heartbeat(&c, NULL, &herr) == 0 ? "sent" : "failed";
+		if (strcmp(hb, "failed") == 0)
+			plat_log(PLAT_LOG_WARN, "compliance heartbeat failed", "error", herr.message, (const char *)NULL);
+	}
+	cJSON_AddStringToObject(notified, "heartbeat", hb);
+	cJSON_ReplaceItemInObjectCaseSensitive(summary, "notified", notified);
+}
+
 int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *set,
 			    const struct plat_compliance_options *o, cJSON **summary, struct plat_error *err)
 {
@@ -548,7 +624,7 @@ int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *se
 	int rc = plat_svc_enter(svc, "compliance.run", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
 		return rc;
-	if (o->fail_on < 0 || o->fail_on >= PLAT_SEV__COUNT) {
+	if (o->fail_on < 0 || o->fail_on > PLAT_SEV__COUNT) { /* PLAT_SEV__COUNT: never fails */
 		plat_error_set(err, PLAT_E_USAGE, "invalid severity threshold %d", o->fail_on);
 		return plat_error_param(err, "fail_on");
 	}
@@ -590,6 +666,10 @@ int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *se
 		cJSON_Delete(s);
 		return rc;
 	}
+	if (o->notify && !run.dry)
+		notify_run(svc, s, rc == 0);
+	else if (!run.dry)
+		forget_reminders(svc, s, NULL);
 	*summary = s;
 	return rc > 0 ? -(int)err->kind : 0;
 }

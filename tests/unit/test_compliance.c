@@ -138,7 +138,8 @@ static int run(const char *tenant, const struct plat_rule_set *set, bool dry, in
 {
 	struct plat_svc svc;
 	plat_svc_init(&svc, services, &(struct plat_call){.tenant = tenant, .principal = "cron"});
-	struct plat_compliance_options o = {.dry_run = dry, .fail_on = fail_on};
+	/* notify: nothing is configured, so nothing is sent, and reminders are recorded. */
+	struct plat_compliance_options o = {.dry_run = dry, .fail_on = fail_on, .notify = true};
 	int rc = plat_compliance_run_set(&svc, set, &o, summary, err);
 	plat_svc_done(&svc);
 	return rc;
