@@ -577,13 +577,6 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.doc = "Role of a token whose claim maps to none. Unset: such tokens are refused.",
 		.example = "viewer",
 	},
-	[PLAT_CFG_COMPLIANCE_RULES] = {
-		.name = "compliance.rules",
-		.type = PLAT_CFG_T_STRING,
-		.default_value = "/etc/platctl/compliance.d",
-		.section = "compliance",
-		.doc = "Rule files for compliance runs: a directory of *.yaml rule sets, or one file (platctl-rules(5)).",
-	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
 		.type = PLAT_CFG_T_STRING,
