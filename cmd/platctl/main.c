@@ -179,6 +179,16 @@ static const struct plat_cmd audit_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd compliance_commands[] = {
+	{"validate", cmd_compliance_validate, "check the compliance rule files and report every problem", 0,
+	 .description = "Reads the rules --rules names, else compliance.rules (a directory of *.yaml files or\n"
+			"one file; platctl-rules(5)), and prints each problem as file:line:column on standard\n"
+			"error, then how many rules and files were read. Needs no database. Exits 3 when a\n"
+			"rule is invalid (or there are warnings, with --strict).",
+	 .opts = compliance_validate_opts, .opts_size = sizeof(struct compliance_validate_opts), .max_args = 0},
+	{0},
+};
+
 const struct plat_cmd platctl_commands[] = {
 	{"config", NULL, "inspect and check the configuration", 0,
 	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
@@ -212,6 +222,8 @@ const struct plat_cmd platctl_commands[] = {
 	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
 	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
+	{"compliance", NULL, "check documents against compliance rules", 0,
+	 .description = "Rules are YAML files (compliance.rules, platctl-rules(5)).", .subs = compliance_commands},
 	{"ask", cmd_ask, "answer a question from the documents, with page citations", 0,
 	 .description = "Retrieves passages as search does, refuses (exit 1) when none of them supports the\n"
 			"question, and otherwise answers with [n] citations that map to document and page; every\n"
@@ -554,6 +566,8 @@ static void early_logging(struct plat_cli_ctx *ctx)
 static const char *hint_for(const struct plat_cli_ctx *ctx, enum plat_error_kind kind)
 {
 	const char *m = ctx->err.message;
+	if (kind == PLAT_E_CONFIG && strstr(m, "compliance rules"))
+		return "'platctl compliance validate' lists every problem of the rule files";
 	if (kind == PLAT_E_CONFIG)
 		return "'platctl config validate' lists every problem of the configuration";
 	if (kind == PLAT_E_UNAVAILABLE && (strstr(m, "PostgreSQL") || strstr(m, "database") || strstr(m, "connect to")))

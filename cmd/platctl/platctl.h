@@ -96,6 +96,7 @@ int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 
 /* Option structs and tables the command table refers to. */
 struct version_opts {
@@ -226,6 +227,12 @@ struct audit_opts {
 };
 extern const struct plat_opt audit_list_opts[];
 extern const struct audit_opts audit_defaults;
+
+struct compliance_validate_opts {
+	const char *rules;
+	bool strict;
+};
+extern const struct plat_opt compliance_validate_opts[];
 
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */
