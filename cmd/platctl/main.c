@@ -14,7 +14,7 @@
 #include "platctl.h"
 #include "str/str.h"
 
-static const char *const output_choices[] = {"table", "json", "yaml", "ids", NULL};
+static const char *const output_choices[] = {"table", "json", "yaml", "ids", "markdown", "csv", NULL};
 static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
 
 #define G(field) offsetof(struct global_opts, field)
@@ -179,6 +179,21 @@ static const struct plat_cmd audit_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd findings_commands[] = {
+	{"list", cmd_findings_list, "list the tenant's findings, most recently seen first", 0,
+	 .opts = findings_list_opts, .opts_size = sizeof(struct findings_opts), .opts_defaults = &findings_defaults,
+	 .max_args = 0},
+	{"show", cmd_findings_show, "show one finding", 0, .args_usage = "ID",
+	 .opts_size = sizeof(struct findings_opts), .min_args = 1, .max_args = 1},
+	{"ack", cmd_findings_ack, "acknowledge an open finding (it stays open and still counts for --fail-on)", 0,
+	 .args_usage = "ID", .opts = findings_note_opts, .opts_size = sizeof(struct findings_opts), .min_args = 1,
+	 .max_args = 1},
+	{"resolve", cmd_findings_resolve, "resolve an open finding by hand (a later run that still sees it reopens it)", 0,
+	 .args_usage = "ID", .opts = findings_note_opts, .opts_size = sizeof(struct findings_opts), .min_args = 1,
+	 .max_args = 1},
+	{0},
+};
+
 static const struct plat_cmd compliance_commands[] = {
 	{"validate", cmd_compliance_validate, "check the compliance rule files and report every problem", 0,
 	 .description = "Reads the rules --rules names, else compliance.rules (a directory of *.yaml files or\n"
@@ -186,6 +201,20 @@ static const struct plat_cmd compliance_commands[] = {
 			"error, then how many rules and files were read. Needs no database. Exits 3 when a\n"
 			"rule is invalid (or there are warnings, with --strict).",
 	 .opts = compliance_validate_opts, .opts_size = sizeof(struct compliance_validate_opts), .max_args = 0},
+	{"run", cmd_compliance_run, "evaluate the rules for the tenant and upsert their findings", 0,
+	 .description = "Runs as the system principal under the tenant's lock: a second run at the same time\n"
+			"says \"already running\" and exits 0 (or waits, with --wait). Findings are upserted (one\n"
+			"open finding per rule and document) and resolved when no longer seen; everything the run\n"
+			"changes is in the audit chain. Exits 1 when findings at or above --fail-on are open\n"
+			"(acknowledged ones included), 3 for invalid rule files, 7 when the database is\n"
+			"unavailable.",
+	 .opts = compliance_run_opts, .opts_size = sizeof(struct compliance_run_opts),
+	 .opts_defaults = &compliance_run_defaults, .max_args = 0},
+	{"findings", NULL, "list, show, acknowledge and resolve findings", 0, .subs = findings_commands},
+	{"report", cmd_compliance_report, "report a period's runs and findings (markdown, json or csv)", 0,
+	 .description = "Markdown by default (-o table is markdown too); -o json is the whole report; -o csv\n"
+			"is one row per finding opened or resolved in the period (RFC 4180).",
+	 .opts = compliance_report_opts, .opts_size = sizeof(struct compliance_report_opts), .max_args = 0},
 	{0},
 };
 
