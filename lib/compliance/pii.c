@@ -632,6 +632,20 @@ long long plat_pii_scan(struct plat_pii_result *r, const char *t, size_t len, un
 			continue;
 		}
 		size_t end = i;
+		/* Most words are just words: a token (up to the next space) with no digit and no
+		 * '@' can be none of the values, except the two letters that open a spaced NINO. */
+		if (!digit(c) && c != '+' && c != '(') {
+			size_t k = i;
+			bool maybe = false;
+			while (k < len && t[k] != ' ' && t[k] != '\n' && t[k] != '\t' && !maybe) {
+				maybe = digit((unsigned char)t[k]) || t[k] == '@';
+				k++;
+			}
+			if (!maybe && !(k - i == 2 && upper(c) && upper((unsigned char)t[i + 1]))) {
+				i = k;
+				continue;
+			}
+		}
 		/* An e-mail address is consumed even when not asked for: its digits are no phone. */
 		if (local_char(c) && try_email(r, t, len, i, &end, detect & 1u << PLAT_PII_CAT_EMAIL)) {
 			hits += (detect & 1u << PLAT_PII_CAT_EMAIL) != 0;
