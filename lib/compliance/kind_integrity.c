@@ -236,5 +236,8 @@ int plat_compliance_eval_integrity(struct plat_compliance_run *run, const struct
 	if (rc == 0 && sample)
 		rc = resolve_gone(run, r, classes, err);
 	open_free(&open);
+	/* The store's errors abort the whole run; say which rule met them. */
+	if (rc < 0 && err && err->kind == PLAT_E_UNAVAILABLE)
+		plat_error_wrap(err, "rule '%s' (integrity)", r->name);
 	return rc;
 }

@@ -28,6 +28,7 @@
 #include "documents/documents.h"
 #include "mem/mem.h"
 #include "store/store.h"
+#include "str/str.h"
 
 /* The listing: keys in an open-addressing table, each with whether a row references it. */
 struct key_entry {
@@ -144,11 +145,27 @@ static int report_stray(struct plat_compliance_run *run, const struct plat_rule 
 	return rc;
 }
 
+/* A key outside the tenant's prefix (not in the listing by construction): asked for once. */
+static int exists_elsewhere(struct plat_svc *svc, const char *key, bool *exists, struct plat_error *err)
+{
+	struct plat_store_object o = {0};
+	struct plat_error e = {0};
+	int rc = plat_store_head(svc->store, key, &o, &e);
+	plat_store_object_free(&o);
+	*exists = rc == 0;
+	if (rc < 0 && e.kind != PLAT_E_NOT_FOUND) {
+		*err = e;
+		return rc;
+	}
+	return 0;
+}
+
 /* Objects against rows: every row marks its key; live rows without one are reported. */
 static int compare(struct plat_compliance_run *run, const struct plat_rule *r, struct key_set *set,
 		   const char *listed_at, struct plat_error *err)
 {
 	struct plat_svc *svc = plat_compliance_run_svc(run);
+	char *prefix = plat_arena_printf(&svc->arena, "%s/", svc->tenant);
 	const char *params[] = {svc->tenant_id, plat_compliance_classes_param(run, r), listed_at};
 	int rc = plat_db_exec(svc->db,
 			      "DECLARE orphan_rows NO SCROLL CURSOR FOR"
@@ -166,9 +183,14 @@ static int compare(struct plat_compliance_run *run, const struct plat_rule *r, s
 		for (int i = 0; rc == 0 && i < n; i++) {
 			const char *key = PQgetvalue(res, i, 2);
 			struct key_entry *e = set_find(set, key);
+			bool exists = false;
 			if (e)
 				e->referenced = true;
-			else if (strcmp(PQgetvalue(res, i, 3), "t") == 0)
+			else if (strcmp(PQgetvalue(res, i, 3), "t") != 0)
+				continue;
+			else if (!plat_str_has_prefix(key, prefix) && ((rc = exists_elsewhere(svc, key, &exists, err)) < 0 || exists))
+				continue;
+			else
 				rc = report_missing(run, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), key, err);
 		}
 		rows += n;
@@ -258,5 +280,8 @@ int plat_compliance_eval_orphans(struct plat_compliance_run *run, const struct p
 	set_free(&set);
 	if (rc == 0)
 		rc = stuck(run, r, err);
+	/* The store's errors abort the whole run; say which rule met them. */
+	if (rc < 0 && err && err->kind == PLAT_E_UNAVAILABLE)
+		plat_error_wrap(err, "rule '%s' (orphans)", r->name);
 	return rc;
 }

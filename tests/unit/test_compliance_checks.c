@@ -457,6 +457,17 @@ static void test_orphans(void **state)
 	delete_object(stray_key);
 	sql("UPDATE documents SET status = 'processed' WHERE id = $1", c, NULL);
 	ASSERT_RUN(run_rules("orph", orphans_rule, false), 8, 0, 3, 0);
+
+	/* A row whose key lies outside the tenant's prefix (not in the listing): looked up by
+	 * itself, missing only when the store says so. */
+	sql("INSERT INTO documents (tenant_id, name, content_type, size_bytes, sha256, storage_key, status, created_by,"
+	    " created_at) SELECT id, 'legacy.txt', 'text/plain', 6, repeat('a', 64), 'legacy/object', 'processed', 'test',"
+	    " now() - interval '1 day' FROM tenants WHERE name = $1",
+	    "orph", NULL);
+	put_object("legacy/object", "legacy", 6);
+	ASSERT_RUN(run_rules("orph", orphans_rule, false), 9, 0, 0, 0);
+	delete_object("legacy/object");
+	ASSERT_RUN(run_rules("orph", orphans_rule, false), 9, 1, 0, 1);
 }
 
 /* ---- pii ---- */
