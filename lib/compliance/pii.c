@@ -240,10 +240,12 @@ static bool try_email(struct plat_pii_result *r, const char *t, size_t len, size
 		for (size_t k = 0; k < n; k++)
 			norm[k] = (char)lower((unsigned char)t[i + k]);
 		size_t dl = e - d;
+		/* The first character only when it is one byte: half a UTF-8 sequence is no text. */
+		char first = (unsigned char)t[i] < 0x80 ? t[i] : '*';
 		if (dl > PLAT_PII_SAMPLE_LEN - 8)
-			snprintf(masked, sizeof(masked), "%c***@…%.*s", t[i], PLAT_PII_SAMPLE_LEN - 12, t + e - (PLAT_PII_SAMPLE_LEN - 12));
+			snprintf(masked, sizeof(masked), "%c***@…%.*s", first, PLAT_PII_SAMPLE_LEN - 12, t + e - (PLAT_PII_SAMPLE_LEN - 12));
 		else
-			snprintf(masked, sizeof(masked), "%c***@%.*s", t[i], (int)dl, t + d);
+			snprintf(masked, sizeof(masked), "%c***@%.*s", first, (int)dl, t + d);
 		found(r, PLAT_PII_CAT_EMAIL, norm, n, masked);
 	}
 	return true;

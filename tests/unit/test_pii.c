@@ -94,6 +94,11 @@ static void test_emails(void **state)
 	/* Not addresses: no TLD, a numeric TLD, an empty label, a bare @. */
 	assert_string_equal(counts("a@b, user@localhost, x@10.0.0.1, y@example..com, @example.com, me@ex.c"),
 			    "0 0 0 0 0");
+	/* A local part that starts with a multi-byte letter: the sample stays valid UTF-8. */
+	r = scan("\xc3\xa9lise@example.com", ALL);
+	assert_int_equal(r.count[PLAT_PII_CAT_EMAIL], 1);
+	assert_true(has_sample(&r, PLAT_PII_CAT_EMAIL, "****@example.com"));
+	plat_pii_result_free(&r);
 }
 
 static void test_phones(void **state)
