@@ -239,6 +239,7 @@ struct compliance_validate_opts {
 	bool strict;
 };
 extern const struct plat_opt compliance_validate_opts[];
+
 struct compliance_run_opts {
 	const char *rules;
 	const char *only;
