@@ -12,6 +12,8 @@ setup() {
 
 @test "__complete offers commands, subcommands, options and option values" {
 	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume compliance " ]
+	[ "$(platctl __complete compliance validate --r)" = "--rules" ]
+	[ "$(platctl __complete compliance validate --rules '')" = ":file" ]
 	[ "$(platctl __complete conf)" = "config" ]
 	[ "$(platctl __complete config '' | tr '\n' ' ')" = "show validate example " ]
 	run platctl __complete config show --
