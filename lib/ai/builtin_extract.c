@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "ai/builtin.h"
+#include "compliance/pii.h" /* the one mod-97 check */
 #include "mem/mem.h"
 
 static const char *const months[] = {"january", "february", "march", "april", "may", "june", "july",
@@ -245,25 +246,6 @@ static void on_phone(const char *s, regmatch_t *m, void *arg)
 	free(v);
 }
 
-static bool iban_valid(const char *iban)
-{
-	size_t n = strlen(iban);
-	if (n < 15 || n > 34)
-		return false;
-	/* Move the first four characters to the end, letters to numbers, mod 97 == 1. */
-	int rem = 0;
-	for (size_t k = 0; k < n; k++) {
-		char c = iban[(k + 4) % n];
-		if (isdigit((unsigned char)c))
-			rem = (rem * 10 + (c - '0')) % 97;
-		else if (c >= 'A' && c <= 'Z')
-			rem = (rem * 100 + (c - 'A' + 10)) % 97;
-		else
-			return false;
-	}
-	return rem == 1;
-}
-
 static void on_iban(const char *s, regmatch_t *m, void *arg)
 {
 	char compact[40];
@@ -274,7 +256,7 @@ static void on_iban(const char *s, regmatch_t *m, void *arg)
 	compact[k] = '\0';
 	/* A greedy match may have taken a following word: shrink until the checksum holds. */
 	for (; k >= 15; compact[--k] = '\0')
-		if (iban_valid(compact)) {
+		if (plat_pii_iban_valid(compact, k)) {
 			add_unique(arg, compact);
 			return;
 		}

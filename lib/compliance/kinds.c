@@ -9,6 +9,9 @@ static const struct {
 	{PLAT_RULE_EXPIRY, plat_compliance_eval_expiry},
 	{PLAT_RULE_REQUIRED_FIELDS, plat_compliance_eval_required},
 	{PLAT_RULE_AUDIT_CHAIN, plat_compliance_eval_audit_chain},
+	{PLAT_RULE_PII, plat_compliance_eval_pii},
+	{PLAT_RULE_INTEGRITY, plat_compliance_eval_integrity},
+	{PLAT_RULE_ORPHANS, plat_compliance_eval_orphans},
 	{PLAT_RULE__COUNT, NULL},
 };
 

@@ -45,8 +45,8 @@ int plat_documents_find_content(struct plat_svc *svc, const char *sha256, cJSON 
 	return rc;
 }
 
-static int event_and_audit(struct plat_svc *svc, const char *event, const char *action, const char *doc_id,
-			   const char *details, struct plat_error *err)
+static int event_and_audit_as(struct plat_svc *svc, const char *principal, const char *event, const char *action,
+			      const char *doc_id, const char *details, struct plat_error *err)
 {
 	const char *ev[] = {svc->tenant_id, event, doc_id, svc->request_id};
 	int rc = plat_db_exec(svc->db,
@@ -55,12 +55,18 @@ static int event_and_audit(struct plat_svc *svc, const char *event, const char *
 			      "  jsonb_build_object('document_id', $3::uuid::text, 'tenant_id', $1::uuid::text), $4)",
 			      4, ev, NULL, err);
 	if (rc == 0)
-		rc = plat_audit_append(svc->db, svc->tenant_id, svc->principal, action, "document", doc_id,
+		rc = plat_audit_append(svc->db, svc->tenant_id, principal, action, "document", doc_id,
 				       svc->request_id, details, err);
 	/* Delivered at commit: workers of the postgres queue wake up. */
 	if (rc == 0)
 		rc = plat_db_exec(svc->db, "SELECT pg_notify('" PLAT_QUEUE_CHANNEL "', $1)", 1, (const char *[]){event}, NULL, err);
 	return rc;
+}
+
+static int event_and_audit(struct plat_svc *svc, const char *event, const char *action, const char *doc_id,
+			   const char *details, struct plat_error *err)
+{
+	return event_and_audit_as(svc, svc->principal, event, action, doc_id, details, err);
 }
 
 int plat_documents_create(struct plat_svc *svc, const struct plat_new_document *nd, bool new_version, cJSON **doc,
@@ -377,5 +383,29 @@ int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, stru
 		cJSON_Delete(*doc);
 		*doc = NULL;
 	}
+	return rc;
+}
+
+int plat_documents_requeue_stuck(struct plat_svc *svc, const char *id, const char *stuck_for, const char *principal,
+				 const char *details_json, bool *requeued, struct plat_error *err)
+{
+	*requeued = false;
+	/* Checked again under the row's lock: a worker may have finished it since it was
+	 * found. attempts stays: each claim counted one, and a document that kills its
+	 * workers must still reach the dead-letter limit. */
+	const char *params[] = {svc->tenant_id, id, stuck_for};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "UPDATE documents SET status = 'queued', updated_at = now()"
+			      " WHERE tenant_id = $1 AND id = $2 AND status = 'processing' AND deleted_at IS NULL"
+			      " AND updated_at < now() - $3::interval RETURNING id",
+			      3, params, &res, err);
+	if (rc < 0)
+		return rc;
+	bool hit = PQntuples(res) > 0;
+	PQclear(res);
+	if (hit && (rc = event_and_audit_as(svc, principal, "document.uploaded", "document.requeued", id,
+					    details_json ? details_json : "{}", err)) == 0)
+		*requeued = true;
 	return rc;
 }

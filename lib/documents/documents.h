@@ -75,6 +75,14 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
  * Bookkeeping only: plat_documents_requeue is the operation. */
 int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err);
 
+/* Inside the caller's transaction: a document still in 'processing' since before now() -
+ * stuck_for (an interval; its worker died) goes back to queued with a new
+ * document.uploaded event, audited as "document.requeued" by principal with details (a
+ * JSON object or NULL). *requeued is false when it is no longer stuck. The caller
+ * publishes the events after its commit (plat_svc_publish_events). */
+int plat_documents_requeue_stuck(struct plat_svc *svc, const char *id, const char *stuck_for, const char *principal,
+				 const char *details_json, bool *requeued, struct plat_error *err);
+
 /* ---- operations (each starts with plat_svc_enter) ---- */
 
 /* The bytes of an upload: a file descriptor (a regular file is read in place; a pipe or a
