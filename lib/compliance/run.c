@@ -666,6 +666,14 @@ int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *se
 		cJSON_Delete(s);
 		return rc;
 	}
+	if (!run.dry) {
+		/* Requeued documents' events (Kafka): after the commit, as every operation does; on
+		 * failure they stay in the outbox for the sweeper. */
+		struct plat_error perr = {0};
+		if (plat_svc_publish_events(svc, &perr) < 0)
+			plat_log(PLAT_LOG_WARN, "the run's events wait in the outbox", "error", perr.message,
+				 (const char *)NULL);
+	}
 	if (o->notify && !run.dry)
 		notify_run(svc, s, rc == 0);
 	else if (!run.dry)
