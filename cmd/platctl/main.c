@@ -106,6 +106,14 @@ static const struct plat_cmd documents_commands[] = {
 	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{"retry", cmd_documents_retry, "queue a failed or processed document for processing again", 0,
 	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"hold", cmd_documents_hold, "put a legal hold on a document: nobody and no rule can delete it", 0,
+	 .args_usage = "ID",
+	 .description = "Admin only. The reason, the principal and the time are kept on the document and in\n"
+			"the audit log. A held document survives 'documents rm' (exit 6) and every retention rule.",
+	 DOCS(documents_hold_opts), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"release", cmd_documents_release, "release a document's legal hold", 0, .args_usage = "ID",
+	 .description = "Admin only; audited with the reason given and the hold it ends.",
+	 DOCS(documents_release_opts), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{0},
 };
 
@@ -210,7 +218,7 @@ const struct plat_cmd platctl_commands[] = {
 			"fetching and finish what is in flight. Exits 1 when any document failed.",
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
-	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
+	{"documents", NULL, "list, show, download, delete, retry and hold documents", 0, .subs = documents_commands},
 	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
 	{"ask", cmd_ask, "answer a question from the documents, with page citations", 0,
 	 .description = "Retrieves passages as search does, refuses (exit 1) when none of them supports the\n"

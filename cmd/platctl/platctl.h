@@ -74,6 +74,8 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_hold(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_release(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -157,9 +159,12 @@ struct documents_opts {
 	long long limit;
 	const char *cursor;
 	bool purge;
+	const char *reason;
 };
 extern const struct plat_opt documents_list_opts[];
 extern const struct plat_opt documents_rm_opts[];
+extern const struct plat_opt documents_hold_opts[];
+extern const struct plat_opt documents_release_opts[];
 extern const struct documents_opts documents_defaults;
 
 struct consume_opts {

@@ -5,18 +5,12 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "documents/doc_json.h"
 #include "store/store.h"
 #include "audit/audit.h"
 #include "mem/mem.h"
 #include "queue/queue.h"
 #include "str/str.h"
-
-/* The -o json schema of a document, built by PostgreSQL so it is the same everywhere. */
-#define DOC_JSON(d)                                                                                          \
-	"jsonb_build_object('id', " d "id, 'name', " d "name, 'title', " d "title, 'sha256', " d "sha256, "   \
-	"'size', " d "size_bytes, 'content_type', " d "content_type, 'status', " d "status, 'class', " d "class, " \
-	"'tags', " d "tags, 'version', " d "version, 'created_by', " d "created_by, "                         \
-	"'created_at', to_char(" d "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
 
 char *plat_documents_storage_key(const struct plat_svc *svc, const char *sha256)
 {
@@ -247,7 +241,7 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 			      "SELECT (" DOC_JSON("") " || jsonb_build_object('storage_key', storage_key,"
 			      " 'summary', summary, 'fields', fields, 'class_confidence', class_confidence,"
 			      " 'stage_timings', stage_timings, 'error', error, 'attempts', attempts,"
-			      " 'legal_hold', legal_hold, 'ai_provider', ai_provider,"
+			      " 'ai_provider', ai_provider,"
 			      " 'deleted', deleted_at IS NOT NULL))::text"
 			      " FROM documents WHERE tenant_id = $1 AND id = $2",
 			      2, params, &res, err);
@@ -275,7 +269,7 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 }
 
 /* Start a transaction holding the document's row lock; *res has storage_key, legal_hold,
- * deleted and status. An unknown id (in this tenant) is PLAT_E_NOT_FOUND, rolled back. */
+ * deleted, status, sha256 and hold_reason. An unknown id (in this tenant) is PLAT_E_NOT_FOUND, rolled back. */
 static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, struct plat_error *err)
 {
 	*res = NULL;
@@ -286,7 +280,8 @@ static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, st
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
 	rc = plat_db_exec(svc->db,
-			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status, sha256 FROM documents"
+			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status, sha256, coalesce(hold_reason, '')"
+			  " FROM documents"
 			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 			  2, params, res, err);
 	if (rc == 0 && PQntuples(*res) == 0)
@@ -309,8 +304,12 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
-	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
-		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is under legal hold and cannot be deleted", id);
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+		const char *why = PQgetvalue(res, 0, 5);
+		rc = plat_error_set(err, PLAT_E_CONFLICT,
+				    "document '%s' is under legal hold%s%s%s and cannot be deleted until it is released", id,
+				    *why ? " (" : "", why, *why ? ")" : "");
+	}
 	if (rc == 0) {
 		*storage_key = plat_xstrdup(PQgetvalue(res, 0, 0));
 		*sha256 = plat_xstrdup(PQgetvalue(res, 0, 4));
