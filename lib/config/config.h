@@ -82,6 +82,8 @@ enum plat_config_key {
 	PLAT_CFG_AUTH_OIDC_ROLE_CLAIM,
 	PLAT_CFG_AUTH_OIDC_ROLE_MAP,
 	PLAT_CFG_AUTH_OIDC_DEFAULT_ROLE,
+	/* lib/compliance (every compliance.* key here, together) */
+	PLAT_CFG_COMPLIANCE_SIGNING_KEY,
 	PLAT_CFG_TENANT,
 	PLAT_CFG_PRINCIPAL,
 	PLAT_CFG_LOG_LEVEL,

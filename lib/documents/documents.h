@@ -135,6 +135,13 @@ typedef int (*plat_documents_sink)(void *arg, const char *buf, size_t len);
 int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sink write, void *arg, cJSON **doc,
 			struct plat_error *err);
 
+/* Delete the object at storage_key unless a live document still uses it, deciding under
+ * the content lock; *purged says whether it went (dry_run: whether it would). Inside a
+ * caller's transaction the check sees that transaction's own deletions. Bookkeeping: the
+ * caller entered an operation that made the store ready (unless dry_run). */
+int plat_documents_purge_object(struct plat_svc *svc, const char *storage_key, const char *sha256, bool dry_run,
+				bool *purged, struct plat_error *err);
+
 /* Soft-delete a document; with purge also delete its object when no live document shares
  * it (decided under the content lock). *result: {id, deleted, object_purged}. */
 int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSON **result, struct plat_error *err);
