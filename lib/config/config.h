@@ -63,6 +63,7 @@ enum plat_config_key {
 	PLAT_CFG_SEARCH_BM25_B,
 	PLAT_CFG_SEARCH_HEADING_WEIGHT,
 	PLAT_CFG_SEARCH_VECTOR_WEIGHT,
+	PLAT_CFG_COMPLIANCE_RULES,
 	/* lib/auth: bearer tokens (local Ed25519 access + refresh tokens, API tokens, OIDC) */
 	PLAT_CFG_AUTH_KEYS,
 	PLAT_CFG_AUTH_ISSUER,

@@ -446,6 +446,14 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "model (OpenAI-compatible) can count as much as the words or more.",
 		.example = "builtin-hash-384-v1=0.3,text-embedding-3-small=1.2,*=1",
 	},
+	[PLAT_CFG_COMPLIANCE_RULES] = {
+		.name = "compliance.rules",
+		.type = PLAT_CFG_T_STRING,
+		.default_value = "/etc/platctl/compliance.d",
+		.section = "compliance",
+		.doc = "The compliance rules: a directory whose *.yaml files are read in name order, "
+		       "or one file (platctl-rules(5)). 'platctl compliance validate' checks them.",
+	},
 	[PLAT_CFG_AUTH_KEYS] = {
 		.name = "auth.keys",
 		.type = PLAT_CFG_T_STRING,
