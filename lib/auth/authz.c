@@ -20,6 +20,9 @@ static const struct plat_permission permissions[] = {
 	{"compliance.reject", PLAT_AUTHZ_ROLES, ADMINS},
 	/* Checking a presented token, before anyone is known: the request itself is then checked. */
 	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
+	/* Compliance runs come from timers, not people: they act as the system principal. */
+	{"compliance.report", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"compliance.run", PLAT_AUTHZ_SYSTEM, 0},
 	{"consume", PLAT_AUTHZ_SYSTEM, 0},
 	{"documents.delete", PLAT_AUTHZ_ROLES, WRITERS},
 	{"documents.get", PLAT_AUTHZ_ROLES, READERS},
@@ -34,6 +37,10 @@ static const struct plat_permission permissions[] = {
 	{"documents.wait", PLAT_AUTHZ_ROLES, READERS},
 	{"eval", PLAT_AUTHZ_ROLES, READERS},
 	{"events.publish", PLAT_AUTHZ_INTERNAL, 0},
+	{"findings.ack", PLAT_AUTHZ_ROLES, ADMINS},
+	{"findings.list", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"findings.resolve", PLAT_AUTHZ_ROLES, ADMINS},
+	{"findings.show", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"migrate.down", PLAT_AUTHZ_OPERATOR, 0},
 	{"migrate.status", PLAT_AUTHZ_OPERATOR, 0},
 	{"migrate.up", PLAT_AUTHZ_OPERATOR, 0},

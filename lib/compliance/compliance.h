@@ -181,8 +181,16 @@ struct plat_compliance_options {
  * dependency went away). Invalid rule files are PLAT_E_CONFIG, with diags filled. */
 int plat_compliance_run(struct plat_svc *svc, const struct plat_compliance_options *o, cJSON **summary,
 			struct plat_rule_diags *diags, struct plat_error *err);
+/* The same with rules already loaded (tests; a server that keeps its rule set). When a
+ * rule failed and the run still stored its results, *summary is set although the call
+ * returns the error. Operation "compliance.run". */
+int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *set,
+			    const struct plat_compliance_options *o, cJSON **summary, struct plat_error *err);
 
-/* What a rule kind sees while it evaluates. */
+/* What a rule kind sees while it evaluates. The whole run is one transaction on the
+ * run's svc->db (each rule under a savepoint that a failing rule is rolled back to, and a
+ * dry run rolled back at the end): a kind must not BEGIN or COMMIT itself, and anything it
+ * does outside the database (deleting objects) it must skip in a dry run. */
 struct plat_compliance_run;
 
 struct plat_svc *plat_compliance_run_svc(struct plat_compliance_run *run);
@@ -212,6 +220,14 @@ void plat_compliance_partial(struct plat_compliance_run *run);
 int plat_compliance_resolve(struct plat_compliance_run *run, const struct plat_rule *rule, const char *fingerprint,
 			    struct plat_error *err);
 
+/* The rule's classes as a JSON array text for a "$n::jsonb" parameter, NULL when the rule
+ * applies to every class: "($n::jsonb IS NULL OR class IN (SELECT jsonb_array_elements_text($n::jsonb)))".
+ * Allocated in the run's svc arena. */
+const char *plat_compliance_classes_param(struct plat_compliance_run *run, const struct plat_rule *rule);
+/* Add an entry to the summary's "reminders" (the expiry kind's); takes ownership. Dropped
+ * when the rule fails. */
+void plat_compliance_add_reminder(struct plat_compliance_run *run, cJSON *reminder);
+
 /* The rule kinds: one function each, in kind_<name>.c, listed in kinds.c. */
 typedef int (*plat_compliance_eval_fn)(struct plat_compliance_run *run, const struct plat_rule *r,
 				       struct plat_error *err);
@@ -226,5 +242,48 @@ int plat_compliance_eval_integrity(struct plat_compliance_run *run, const struct
 int plat_compliance_eval_orphans(struct plat_compliance_run *run, const struct plat_rule *r, struct plat_error *err);
 int plat_compliance_eval_audit_chain(struct plat_compliance_run *run, const struct plat_rule *r,
 				     struct plat_error *err);
+
+/* ---- findings and reports ---- */
+
+struct plat_findings_filter {
+	const char *status;      /* NULL: every status; else open, resolved or suppressed */
+	const char *rule;        /* NULL or a rule's name */
+	int min_severity;        /* -1: any; else enum plat_severity and above */
+	const char *document_id; /* NULL or a document's id */
+	const char *since;       /* last seen at or after (as plat_audit_parse_time reads it) */
+	int limit;               /* 1..1000 */
+	const char *cursor;      /* a previous page's next_cursor */
+};
+
+/* The tenant's findings, most recently seen first. *out: {"findings": [finding], "next_cursor":
+ * string or null}; a finding: {id, rule, kind, fingerprint, severity, status, document_id,
+ * document_name, object_key, message, details, first_seen_at (the current open period's
+ * start), last_seen_at, times_seen, last_run_id, acknowledged_at, acknowledged_by, note,
+ * resolved_at, resolved_by}. Bad filters are PLAT_E_USAGE naming the parameter.
+ * Operation "findings.list" (auditor, admin). */
+int plat_compliance_findings_list(struct plat_svc *svc, const struct plat_findings_filter *f, cJSON **out,
+				  struct plat_error *err);
+/* One finding; PLAT_E_NOT_FOUND. Operation "findings.show". */
+int plat_compliance_findings_show(struct plat_svc *svc, const char *id, cJSON **out, struct plat_error *err);
+/* Acknowledge an open finding (it stays open and still counts for fail_on: acknowledging
+ * says someone knows, not that it is fixed), with an optional note. Audited
+ * ("finding.ack"). PLAT_E_CONFLICT for a finding that is not open. Operation "findings.ack"
+ * (admin). *out: the finding afterwards. */
+int plat_compliance_findings_ack(struct plat_svc *svc, const char *id, const char *note, cJSON **out,
+				 struct plat_error *err);
+/* Resolve an open finding by hand (resolved_by: the caller); a later run that still sees
+ * the problem reopens it. Audited ("finding.resolve"). Operation "findings.resolve" (admin). */
+int plat_compliance_findings_resolve(struct plat_svc *svc, const char *id, const char *note, cJSON **out,
+				     struct plat_error *err);
+
+/* A period's compliance report (since inclusive, until exclusive; NULL until: now), both as
+ * plat_audit_parse_time reads them. *out: {"tenant", "since", "until", "runs": {"count",
+ * "failed", "dry_run" (excluded), "last": {id, started_at, status} or null}, "opened": n,
+ * "resolved": n, "open": n, "open_by_severity": {...}, "open_by_rule": [{rule, kind, open,
+ * by_severity}], "opened_findings": [{id, rule, severity, message, document_id,
+ * first_seen_at}], "resolved_findings": [{id, rule, severity, message, resolved_at,
+ * resolved_by}]} (lists capped at 1000). Operation "compliance.report" (auditor, admin). */
+int plat_compliance_period_report(struct plat_svc *svc, const char *since, const char *until, cJSON **out,
+				  struct plat_error *err);
 
 #endif

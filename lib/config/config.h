@@ -63,7 +63,9 @@ enum plat_config_key {
 	PLAT_CFG_SEARCH_BM25_B,
 	PLAT_CFG_SEARCH_HEADING_WEIGHT,
 	PLAT_CFG_SEARCH_VECTOR_WEIGHT,
+	/* lib/compliance (every compliance.* key here, together) */
 	PLAT_CFG_COMPLIANCE_RULES,
+	PLAT_CFG_COMPLIANCE_SIGNING_KEY,
 	/* lib/auth: bearer tokens (local Ed25519 access + refresh tokens, API tokens, OIDC) */
 	PLAT_CFG_AUTH_KEYS,
 	PLAT_CFG_AUTH_ISSUER,
@@ -83,8 +85,6 @@ enum plat_config_key {
 	PLAT_CFG_AUTH_OIDC_ROLE_CLAIM,
 	PLAT_CFG_AUTH_OIDC_ROLE_MAP,
 	PLAT_CFG_AUTH_OIDC_DEFAULT_ROLE,
-	/* lib/compliance (every compliance.* key here, together) */
-	PLAT_CFG_COMPLIANCE_SIGNING_KEY,
 	PLAT_CFG_TENANT,
 	PLAT_CFG_PRINCIPAL,
 	PLAT_CFG_LOG_LEVEL,
