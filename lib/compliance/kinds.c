@@ -6,6 +6,7 @@ static const struct {
 	enum plat_rule_kind kind;
 	plat_compliance_eval_fn eval;
 } kinds[] = {
+	{PLAT_RULE_RETENTION, plat_compliance_eval_retention},
 	{PLAT_RULE__COUNT, NULL},
 };
 
