@@ -6,7 +6,10 @@ static const struct {
 	enum plat_rule_kind kind;
 	plat_compliance_eval_fn eval;
 } kinds[] = {
+	{PLAT_RULE_EXPIRY, plat_compliance_eval_expiry},
+	{PLAT_RULE_REQUIRED_FIELDS, plat_compliance_eval_required},
 	{PLAT_RULE_RETENTION, plat_compliance_eval_retention},
+	{PLAT_RULE_AUDIT_CHAIN, plat_compliance_eval_audit_chain},
 	{PLAT_RULE__COUNT, NULL},
 };
 
