@@ -208,7 +208,11 @@ static int destroy_guarded(struct retention_ctx *c, const char *id, const char *
 		record = NULL;
 	}
 	cJSON_Delete(record);
-	return report(c, id, NULL, sev, msg, details, err);
+	/* Its own fingerprint, so that a destruction (or a failed one) is a finding this run
+	 * opens and the run's summary lists, while the document's finding of the period
+	 * resolves: nothing is waiting any more. The next run resolves this one in turn. */
+	char *fp = plat_arena_printf(&svc->arena, "%s:%s", rc < 0 ? "destroy-failed" : "destroyed", id);
+	return report(c, id, fp, sev, msg, details, err);
 }
 
 /* One expired document of the rule: its finding, and its destruction when it is due. */

@@ -16,7 +16,7 @@
 	"   ELSE retention_field_date(d.fields -> $4::text)::timestamp AT TIME ZONE 'UTC' END AS t"             \
 	"  FROM documents d WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL"                             \
 	"  AND ($3::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($3::jsonb)))),"              \
-	" e AS (SELECT s.*, s.t + $5::interval AS x FROM s)"
+	" e AS (SELECT s.*, s.t + $5::interval AS x, $2::text AS rule, $6::interval AS review_window FROM s)"
 
 /* Columns of RETENTION_ROWS_SQL. */
 enum {

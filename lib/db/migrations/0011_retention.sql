@@ -31,12 +31,10 @@ BEGIN
     IF s !~ '^\d{4}-\d{2}-\d{2}([T ].*)?$' THEN
         RETURN NULL;
     END IF;
-    BEGIN
-        RETURN substr(s, 1, 10)::date;
-    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
-        RETURN NULL;
-    END;
-END;
+    RETURN substr(s, 1, 10)::date;
+EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+    RETURN NULL;
+END
 $$;
 
 -- migrate:down
