@@ -14,7 +14,7 @@
 #include "platctl.h"
 #include "str/str.h"
 
-static const char *const output_choices[] = {"table", "json", "yaml", "ids", NULL};
+static const char *const output_choices[] = {"table", "json", "yaml", "ids", "markdown", "csv", NULL};
 static const char *const log_format_choices[] = {"auto", "json", "text", NULL};
 
 #define G(field) offsetof(struct global_opts, field)
@@ -187,6 +187,45 @@ static const struct plat_cmd audit_commands[] = {
 	{0},
 };
 
+static const struct plat_cmd findings_commands[] = {
+	{"list", cmd_findings_list, "list the tenant's findings, most recently seen first", 0,
+	 .opts = findings_list_opts, .opts_size = sizeof(struct findings_opts), .opts_defaults = &findings_defaults,
+	 .max_args = 0},
+	{"show", cmd_findings_show, "show one finding", 0, .args_usage = "ID",
+	 .opts_size = sizeof(struct findings_opts), .min_args = 1, .max_args = 1},
+	{"ack", cmd_findings_ack, "acknowledge an open finding (it stays open and still counts for --fail-on)", 0,
+	 .args_usage = "ID", .opts = findings_note_opts, .opts_size = sizeof(struct findings_opts), .min_args = 1,
+	 .max_args = 1},
+	{"resolve", cmd_findings_resolve, "resolve an open finding by hand (a later run that still sees it reopens it)", 0,
+	 .args_usage = "ID", .opts = findings_note_opts, .opts_size = sizeof(struct findings_opts), .min_args = 1,
+	 .max_args = 1},
+	{0},
+};
+
+static const struct plat_cmd compliance_commands[] = {
+	{"validate", cmd_compliance_validate, "check the compliance rule files and report every problem", 0,
+	 .description = "Reads the rules --rules names, else compliance.rules (a directory of *.yaml files or\n"
+			"one file; platctl-rules(5)), and prints each problem as file:line:column on standard\n"
+			"error, then how many rules and files were read. Needs no database. Exits 3 when a\n"
+			"rule is invalid (or there are warnings, with --strict).",
+	 .opts = compliance_validate_opts, .opts_size = sizeof(struct compliance_validate_opts), .max_args = 0},
+	{"run", cmd_compliance_run, "evaluate the rules for the tenant and upsert their findings", 0,
+	 .description = "Runs as the system principal under the tenant's lock: a second run at the same time\n"
+			"says \"already running\" and exits 0 (or waits, with --wait). Findings are upserted (one\n"
+			"open finding per rule and document) and resolved when no longer seen; everything the run\n"
+			"changes is in the audit chain. Exits 1 when findings at or above --fail-on are open\n"
+			"(acknowledged ones included), 3 for invalid rule files, 7 when the database is\n"
+			"unavailable.",
+	 .opts = compliance_run_opts, .opts_size = sizeof(struct compliance_run_opts),
+	 .opts_defaults = &compliance_run_defaults, .max_args = 0},
+	{"findings", NULL, "list, show, acknowledge and resolve findings", 0, .subs = findings_commands},
+	{"report", cmd_compliance_report, "report a period's runs and findings (markdown, json or csv)", 0,
+	 .description = "Markdown by default (-o table is markdown too); -o json is the whole report; -o csv\n"
+			"is one row per finding opened or resolved in the period (RFC 4180).",
+	 .opts = compliance_report_opts, .opts_size = sizeof(struct compliance_report_opts), .max_args = 0},
+	{0},
+};
+
 const struct plat_cmd platctl_commands[] = {
 	{"config", NULL, "inspect and check the configuration", 0,
 	 .description = "platctl reads the first of: --config FILE, $PLATCTL_CONFIG,\n"
@@ -220,6 +259,8 @@ const struct plat_cmd platctl_commands[] = {
 	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete, retry and hold documents", 0, .subs = documents_commands},
 	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
+	{"compliance", NULL, "check documents against compliance rules", 0,
+	 .description = "Rules are YAML files (compliance.rules, platctl-rules(5)).", .subs = compliance_commands},
 	{"ask", cmd_ask, "answer a question from the documents, with page citations", 0,
 	 .description = "Retrieves passages as search does, refuses (exit 1) when none of them supports the\n"
 			"question, and otherwise answers with [n] citations that map to document and page; every\n"
@@ -562,6 +603,8 @@ static void early_logging(struct plat_cli_ctx *ctx)
 static const char *hint_for(const struct plat_cli_ctx *ctx, enum plat_error_kind kind)
 {
 	const char *m = ctx->err.message;
+	if (kind == PLAT_E_CONFIG && strstr(m, "compliance rules"))
+		return "'platctl compliance validate' lists every problem of the rule files";
 	if (kind == PLAT_E_CONFIG)
 		return "'platctl config validate' lists every problem of the configuration";
 	if (kind == PLAT_E_UNAVAILABLE && (strstr(m, "PostgreSQL") || strstr(m, "database") || strstr(m, "connect to")))

@@ -98,6 +98,13 @@ int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_report(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_findings_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_findings_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_findings_ack(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_findings_resolve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 
 /* Option structs and tables the command table refers to. */
 struct version_opts {
@@ -231,6 +238,43 @@ struct audit_opts {
 };
 extern const struct plat_opt audit_list_opts[];
 extern const struct audit_opts audit_defaults;
+
+struct compliance_validate_opts {
+	const char *rules;
+	bool strict;
+};
+extern const struct plat_opt compliance_validate_opts[];
+
+struct compliance_run_opts {
+	const char *rules;
+	const char *only;
+	const char *kind;
+	bool dry_run;
+	const char *fail_on;
+	bool wait;
+};
+extern const struct plat_opt compliance_run_opts[];
+extern const struct compliance_run_opts compliance_run_defaults;
+
+struct findings_opts {
+	const char *status;
+	const char *rule;
+	const char *severity;
+	const char *document;
+	const char *since;
+	long long limit;
+	const char *cursor;
+	const char *note;
+};
+extern const struct plat_opt findings_list_opts[];
+extern const struct plat_opt findings_note_opts[];
+extern const struct findings_opts findings_defaults;
+
+struct compliance_report_opts {
+	const char *since;
+	const char *until;
+};
+extern const struct plat_opt compliance_report_opts[];
 
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */

@@ -87,7 +87,7 @@ static int store_value(const struct plat_opt *o, void *dest, const char *value, 
 	case PLAT_OPT_RULE: {
 		struct plat_rulelist *l = (struct plat_rulelist *)field;
 		l->items = plat_xrealloc(l->items, (l->n + 1) * sizeof(*l->items));
-		l->items[l->n++] = (struct plat_rule){o, value};
+		l->items[l->n++] = (struct plat_rulelist_item){o, value};
 		break;
 	}
 	}

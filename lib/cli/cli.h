@@ -42,7 +42,7 @@ struct plat_strlist {
 
 /* Values in command-line order, each with the option that gave it. */
 struct plat_rulelist {
-	struct plat_rule {
+	struct plat_rulelist_item {
 		const struct plat_opt *opt;
 		const char *value;
 	} *items;

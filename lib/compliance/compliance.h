@@ -145,6 +145,11 @@ char *plat_rule_diag_format(const struct plat_rule_diag *d);
  * path, PLAT_E_FAILURE when it cannot be read. On success *set is the rule set. */
 int plat_rules_load(const char *path, struct plat_rule_set **set, struct plat_rule_diags *diags,
 		    struct plat_error *err);
+/* For `compliance validate`: as plat_rules_load, but *set is filled whatever the
+ * outcome (the files read and the rules that validated) unless the path is missing or
+ * unreadable, so a report can list both. The caller frees it. */
+int plat_rules_check(const char *path, struct plat_rule_set **set, struct plat_rule_diags *diags,
+		     struct plat_error *err);
 /* The same from a buffer (name is used in positions). */
 int plat_rules_load_buffer(const char *name, const char *data, size_t len, struct plat_rule_set **set,
 			   struct plat_rule_diags *diags, struct plat_error *err);

@@ -14,7 +14,7 @@
 
 const char *const plat_cfg_log_levels[] = {"error", "warn", "info", "debug", "trace", NULL};
 const char *const plat_cfg_log_formats[] = {"auto", "json", "text", NULL};
-const char *const plat_cfg_output_formats[] = {"table", "json", "yaml", "ids", NULL};
+const char *const plat_cfg_output_formats[] = {"table", "json", "yaml", "ids", "markdown", "csv", NULL};
 const char *const plat_cfg_color_modes[] = {"auto", "always", "never", NULL};
 const char *const plat_cfg_event_backends[] = {"auto", "postgres", "kafka", NULL};
 const char *const plat_cfg_ai_providers[] = {"builtin", "anthropic", "openai", NULL};

@@ -19,6 +19,10 @@ int plat_output_format_parse(const char *s)
 		return PLAT_OUT_YAML;
 	if (strcmp(s, "ids") == 0)
 		return PLAT_OUT_IDS;
+	if (strcmp(s, "markdown") == 0)
+		return PLAT_OUT_MARKDOWN;
+	if (strcmp(s, "csv") == 0)
+		return PLAT_OUT_CSV;
 	return -1;
 }
 
@@ -298,6 +302,115 @@ static void render_ids(struct plat_buf *b, const cJSON *data)
 	}
 }
 
+/* ---- markdown and csv ---- */
+
+static char *csv_text(const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v))
+		return plat_xstrdup("");
+	if (cJSON_IsString(v))
+		return plat_xstrdup(v->valuestring);
+	if (cJSON_IsNumber(v) || cJSON_IsBool(v))
+		return cell_text(v);
+	char *s = cJSON_PrintUnformatted(v);
+	char *copy = plat_xstrdup(s ? s : "");
+	cJSON_free(s);
+	return copy;
+}
+
+static void put_field(struct plat_buf *b, const char *text, bool csv)
+{
+	if (csv) {
+		if (!text[strcspn(text, ",\"\r\n")]) {
+			plat_buf_puts(b, text);
+			return;
+		}
+		plat_buf_putc(b, '"');
+		for (const char *p = text; *p; p++) {
+			if (*p == '"')
+				plat_buf_putc(b, '"');
+			plat_buf_putc(b, *p);
+		}
+		plat_buf_putc(b, '"');
+		return;
+	}
+	plat_buf_putc(b, ' ');
+	for (const char *p = text; *p; p++) {
+		if (*p == '|' || *p == '\\')
+			plat_buf_putc(b, '\\');
+		plat_buf_putc(b, *p);
+	}
+	plat_buf_puts(b, " |");
+}
+
+static void put_row(struct plat_buf *b, const char **fields, size_t n, bool csv)
+{
+	if (!csv)
+		plat_buf_putc(b, '|');
+	for (size_t i = 0; i < n; i++) {
+		if (csv && i)
+			plat_buf_putc(b, ',');
+		put_field(b, fields[i], csv);
+	}
+	plat_buf_puts(b, csv ? "\r\n" : "\n");
+}
+
+static void render_grid(struct plat_buf *b, const cJSON *data, const struct plat_output_column *columns, bool csv)
+{
+	static const char *const kv[] = {"key", "value"};
+	const cJSON *first = cJSON_IsArray(data) ? data->child : NULL;
+	bool rows_are_objects = cJSON_IsArray(data) && (columns || (first && cJSON_IsObject(first)));
+	size_t ncols = 0;
+	const char **keys;
+	if (rows_are_objects && columns) {
+		while (columns[ncols].key)
+			ncols++;
+		keys = plat_xcalloc(ncols ? ncols : 1, sizeof(char *));
+		for (size_t i = 0; i < ncols; i++)
+			keys[i] = columns[i].key;
+	} else if (rows_are_objects) {
+		for (const cJSON *c = first->child; c; c = c->next)
+			ncols++;
+		keys = plat_xcalloc(ncols ? ncols : 1, sizeof(char *));
+		size_t i = 0;
+		for (const cJSON *c = first->child; c; c = c->next)
+			keys[i++] = c->string;
+	} else {
+		ncols = cJSON_IsObject(data) ? 2 : 1;
+		keys = plat_xcalloc(2, sizeof(char *));
+		keys[0] = ncols == 2 ? kv[0] : kv[1];
+		keys[1] = kv[1];
+	}
+	const char **heads = plat_xcalloc(ncols ? ncols : 1, sizeof(char *));
+	for (size_t i = 0; i < ncols; i++)
+		heads[i] = rows_are_objects && columns && columns[i].header && !csv ? columns[i].header : keys[i];
+	put_row(b, heads, ncols, csv);
+	if (!csv) {
+		plat_buf_putc(b, '|');
+		for (size_t i = 0; i < ncols; i++)
+			plat_buf_puts(b, " --- |");
+		plat_buf_putc(b, '\n');
+	}
+	char **cells = plat_xcalloc(ncols ? ncols : 1, sizeof(char *));
+	const cJSON *items = cJSON_IsArray(data) || cJSON_IsObject(data) ? data->child : data;
+	for (const cJSON *row = items; row; row = (cJSON_IsArray(data) || cJSON_IsObject(data)) ? row->next : NULL) {
+		for (size_t c = 0; c < ncols; c++) {
+			const cJSON *v = rows_are_objects ? cJSON_GetObjectItemCaseSensitive(row, keys[c])
+					 : ncols == 2 && c == 0 ? NULL : row;
+			if (ncols == 2 && c == 0 && !rows_are_objects)
+				cells[c] = plat_xstrdup(row->string ? row->string : "");
+			else
+				cells[c] = csv ? csv_text(v) : cell_text(v);
+		}
+		put_row(b, (const char **)cells, ncols, csv);
+		for (size_t c = 0; c < ncols; c++)
+			free(cells[c]);
+	}
+	free(cells);
+	free(heads);
+	free(keys);
+}
+
 static void render(struct plat_buf *b, enum plat_output_format format, const cJSON *data,
 		   const struct plat_output_column *columns, bool color)
 {
@@ -305,6 +418,8 @@ static void render(struct plat_buf *b, enum plat_output_format format, const cJS
 	case PLAT_OUT_JSON: render_json(b, data); break;
 	case PLAT_OUT_YAML: render_yaml(b, data); break;
 	case PLAT_OUT_IDS: render_ids(b, data); break;
+	case PLAT_OUT_MARKDOWN: render_grid(b, data, columns, false); break;
+	case PLAT_OUT_CSV: render_grid(b, data, columns, true); break;
 	default: render_table(b, data, columns, color); break;
 	}
 }

@@ -17,9 +17,11 @@ enum plat_output_format {
 	PLAT_OUT_JSON,
 	PLAT_OUT_YAML,
 	PLAT_OUT_IDS, /* the "id" of each element (or of the object), one per line: for scripts */
+	PLAT_OUT_MARKDOWN, /* a pipe table, for reports pasted into tickets and wikis */
+	PLAT_OUT_CSV,      /* RFC 4180: CRLF, fields with , " CR or LF quoted, quotes doubled */
 };
 
-/* Returns the format for "table|json|yaml|ids", or -1. */
+/* Returns the format for "table|json|yaml|ids|markdown|csv", or -1. */
 int plat_output_format_parse(const char *s);
 
 struct plat_output_column {
@@ -33,9 +35,10 @@ struct plat_output {
 	bool color;
 };
 
-/* Print data. For tables: an array of objects is one row per element with the given
- * columns (all keys of the first row when columns is NULL); an object is printed as
- * KEY/VALUE rows. Returns 0, or -1 when writing failed (e.g. EPIPE). */
+/* Print data. For tables (and markdown and csv): an array of objects is one row per
+ * element with the given columns (all keys of the first row when columns is NULL); an
+ * object is printed as KEY/VALUE rows. csv heads its columns with the keys themselves
+ * and leaves null empty; nested values are JSON. Returns 0, or -1 when writing failed (e.g. EPIPE). */
 int plat_output_print(const struct plat_output *o, const cJSON *data, const struct plat_output_column *columns);
 
 /* Render to a malloc'd string (tests). */

@@ -1,4 +1,4 @@
-/* Output rendering: JSON, YAML (types survive a round trip), tables. */
+/* Output rendering: JSON, YAML (types survive a round trip), tables, markdown, csv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,12 +107,44 @@ static void test_table(void **state)
 	assert_int_equal(plat_output_format_parse("xml"), -1);
 }
 
+static void test_csv_and_markdown(void **state)
+{
+	(void)state;
+	cJSON *a = sample();
+	cJSON *r = cJSON_GetArrayItem(a, 1);
+	cJSON_ReplaceItemInObjectCaseSensitive(r, "flag", cJSON_CreateString("say \"hi\", twice"));
+	static const struct plat_output_column cols[] = {{"name", "name"}, {"flag", NULL}, {"size", "bytes"},
+							 {"class", NULL}, {NULL, NULL}};
+	/* RFC 4180: CRLF, keys as the header, quoted when a field holds , " CR or LF, quotes
+	 * doubled; null empty; a nested value as JSON. */
+	char *s = plat_output_render(PLAT_OUT_CSV, a, cols);
+	assert_string_equal(s, "name,flag,size,class\r\n"
+			       "report.pdf,true,1048576,\r\n"
+			       "\"caf\xc3\xa9\n\x1b[2J.txt\",\"say \"\"hi\"\", twice\",1.5,\"[\"\"a\"\",\"\"b\"\"]\"\r\n");
+	free(s);
+	s = plat_output_render(PLAT_OUT_CSV, a->child, NULL);
+	assert_non_null(strstr(s, "key,value\r\nname,report.pdf\r\n"));
+	free(s);
+	/* Markdown: a pipe table, | escaped, control characters made visible. */
+	cJSON_ReplaceItemInObjectCaseSensitive(r, "flag", cJSON_CreateString("a|b"));
+	s = plat_output_render(PLAT_OUT_MARKDOWN, a, cols);
+	assert_string_equal(s, "| name | flag | bytes | class |\n"
+			       "| --- | --- | --- | --- |\n"
+			       "| report.pdf | true | 1048576 | - |\n"
+			       "| caf\xc3\xa9\\\\n\\\\x1b[2J.txt | a\\|b | 1.5 | a,b |\n");
+	free(s);
+	assert_int_equal(plat_output_format_parse("csv"), PLAT_OUT_CSV);
+	assert_int_equal(plat_output_format_parse("markdown"), PLAT_OUT_MARKDOWN);
+	cJSON_Delete(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_yaml_keeps_strings_strings),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_csv_and_markdown),
 	};
 	return cmocka_run_group_tests_name("output", tests, NULL, NULL);
 }
