@@ -133,6 +133,8 @@ static bool object_exists(const char *key)
 		fail_msg("store: %s", err.message);
 	struct plat_store_object obj;
 	int rc = plat_store_head(st, key, &obj, &err);
+	if (rc == 0)
+		plat_store_object_free(&obj);
 	plat_store_close(st);
 	if (rc < 0 && err.kind != PLAT_E_NOT_FOUND)
 		fail_msg("head %s: %s", key, err.message);
