@@ -101,6 +101,11 @@ int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_report(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_plan(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_approve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_reject(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_certificate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_verify_certificate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_ack(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -275,6 +280,19 @@ struct compliance_report_opts {
 	const char *until;
 };
 extern const struct plat_opt compliance_report_opts[];
+
+/* compliance plan, approve, reject, certificate, verify-certificate */
+struct retention_opts {
+	const char *rules;
+	const char *within;
+	const char *rule;
+	const char *reason;
+	const char *public_key;
+};
+extern const struct plat_opt compliance_plan_opts[];
+extern const struct plat_opt compliance_approve_opts[];
+extern const struct plat_opt compliance_reject_opts[];
+extern const struct plat_opt compliance_verify_opts[];
 
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */
