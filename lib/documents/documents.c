@@ -174,7 +174,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	PGresult *res;
 	rc = plat_db_exec(
 		svc->db,
-		"SELECT " DOC_JSON("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
+		"SELECT " DOC_JSON_HOLD("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
 		" FROM documents WHERE tenant_id = $1 AND deleted_at IS NULL"
 		" AND ($2::text IS NULL OR status = $2)"
 		" AND ($3::text IS NULL OR class = $3)"
@@ -238,7 +238,7 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 	const char *params[] = {svc->tenant_id, id};
 	PGresult *res;
 	rc = plat_db_exec(svc->db,
-			      "SELECT (" DOC_JSON("") " || jsonb_build_object('storage_key', storage_key,"
+			      "SELECT (" DOC_JSON_HOLD("") " || jsonb_build_object('storage_key', storage_key,"
 			      " 'summary', summary, 'fields', fields, 'class_confidence', class_confidence,"
 			      " 'stage_timings', stage_timings, 'error', error, 'attempts', attempts,"
 			      " 'ai_provider', ai_provider,"

@@ -113,10 +113,10 @@ static int set_hold(struct plat_svc *svc, const char *id, bool hold, const char 
 		rc = plat_db_exec(svc->db,
 				  hold ? "UPDATE documents SET legal_hold = true, hold_reason = $3, held_by = $4,"
 					 " held_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2"
-					 " RETURNING " DOC_JSON("") "::text"
+					 " RETURNING " DOC_JSON_HOLD("") "::text"
 				       : "UPDATE documents SET legal_hold = false, hold_reason = NULL, held_by = NULL,"
 					 " held_at = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2"
-					 " RETURNING " DOC_JSON("") "::text",
+					 " RETURNING " DOC_JSON_HOLD("") "::text",
 				  hold ? 4 : 2, params, &res, err);
 	if (rc == 0) {
 		char *dj = cJSON_PrintUnformatted(details);
