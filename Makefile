@@ -15,6 +15,7 @@ MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 SYSCONFDIR ?= /etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 LIBEXECDIR ?= $(PREFIX)/lib/platctl
 DESTDIR    ?=
 
@@ -203,6 +204,7 @@ fuzz:
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -o build/fuzz/fuzz_config tests/fuzz/fuzz_config.c $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) -Icmd/platctl $(FUZZ_FLAGS) -DPLATCTL_NO_MAIN -o build/fuzz/fuzz_argv tests/fuzz/fuzz_argv.c $(CMD_SRC) $(LIB_SRC) $(BASE_LDLIBS)
 	clang $(BASE_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_s3_xml tests/fuzz/fuzz_s3_xml.c $(LIB_SRC) $(BASE_LDLIBS)
+	clang $(BASE_CPPFLAGS) $(FUZZ_FLAGS) -o build/fuzz/fuzz_rules tests/fuzz/fuzz_rules.c $(LIB_SRC) $(BASE_LDLIBS)
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench:
@@ -238,17 +240,30 @@ install: platctl platctl-extract man
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
 	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
 	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
-		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
+		sed 's|@BINDIR@|$(BINDIR)|g; s|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
-	[ ! -e jobs/platctl.cron ] || install -D -m 0644 jobs/platctl.cron $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
+	install -m 0755 jobs/platctl-job-failed $(DESTDIR)$(LIBEXECDIR)/platctl-job-failed
+	install -D -m 0644 jobs/platctl.sysusers $(DESTDIR)$(SYSUSERSDIR)/platctl.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/cron.d
+	sed 's|@BINDIR@|$(BINDIR)|g' jobs/platctl.cron > $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl
+	# Rule files are the administrator's once installed: an edited one is never replaced
+	# (the originals stay in the examples).
+	install -d $(DESTDIR)$(SYSCONFDIR)/platctl/compliance.d $(DESTDIR)$(DATADIR)/doc/platctl/examples/compliance.d
+	for f in etc/platctl/compliance.d/*.yaml; do \
+		install -m 0644 $$f $(DESTDIR)$(DATADIR)/doc/platctl/examples/compliance.d/; \
+		[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/compliance.d/$$(basename $$f) ] || \
+			install -m 0644 $$f $(DESTDIR)$(SYSCONFDIR)/platctl/compliance.d/; done
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/platctl $(DESTDIR)$(LIBEXECDIR)/platctl-extract \
+	rm -f $(DESTDIR)$(BINDIR)/platctl $(DESTDIR)$(LIBEXECDIR)/platctl-extract $(DESTDIR)$(LIBEXECDIR)/platctl-job-failed \
+		$(DESTDIR)$(SYSUSERSDIR)/platctl.conf $(DESTDIR)$(SYSCONFDIR)/cron.d/platctl \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/platctl \
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
 	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
 	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f; done
+	for f in jobs/*.service jobs/*.timer; do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 
 clean:
 	rm -rf build platctl platctl-extract

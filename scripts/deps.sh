@@ -25,6 +25,10 @@ PACKAGES=(
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml
 )
 
+# systemd-analyze, for tests/cli/jobs.bats (verify the units); a container without systemd
+# as PID 1 still runs it offline.
+command -v systemd-analyze >/dev/null || PACKAGES+=(systemd)
+
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null || { log "must run as root (or have sudo)"; exit 1; }

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-mkdir -p build/fuzz/corpus-config build/fuzz/corpus-argv build/fuzz/corpus-s3_xml
+mkdir -p build/fuzz/corpus-config build/fuzz/corpus-argv build/fuzz/corpus-s3_xml build/fuzz/corpus-rules
+cp etc/platctl/compliance.d/*.yaml build/fuzz/corpus-rules/
 cp tests/data/config/* etc/platctl.yaml build/fuzz/corpus-config/ 2>/dev/null || true
 printf 'config\0show\0-o\0json' >build/fuzz/corpus-argv/show
 printf 'help\0config\0validate' >build/fuzz/corpus-argv/help
@@ -14,7 +15,7 @@ printf '<?xml version="1.0"?><Error><Code>NoSuchKey</Code><Message>m</Message></
 printf '<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken><Contents><Key>a/b</Key><Size>3</Size><ETag>"e"</ETag></Contents></ListBucketResult>' >build/fuzz/corpus-s3_xml/list
 printf '<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>' >build/fuzz/corpus-s3_xml/upload
 status=0
-for target in config argv s3_xml; do
+for target in config argv s3_xml rules; do
 	echo "fuzz: $target for ${seconds}s"
 	(cd build/fuzz && ./fuzz_$target -max_total_time="$seconds" -max_len=8192 -print_final_stats=1 \
 		corpus-$target 2>&1 | grep -E '^(#|==|SUMMARY|stat::number_of_executed_units|artifact)' | tail -n 8) || status=1

@@ -148,10 +148,8 @@ int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	platctl_svc_close(&svc);
 	print_diags(&diags);
 	plat_rule_diags_free(&diags);
-	if (rc < 0 && ctx->err.kind == PLAT_E_CONFIG && !o->rules)
-		plat_error_wrap(&ctx->err, "compliance rules (compliance.rules)");
-	else if (rc < 0 && ctx->err.kind == PLAT_E_CONFIG)
-		plat_error_wrap(&ctx->err, "compliance rules");
+	if (rc < 0 && ctx->err.kind == PLAT_E_NOT_FOUND && !s && !o->rules && !o->only)
+		plat_error_wrap(&ctx->err, "compliance.rules");
 	if (!s)
 		return rc;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "skipped"))) {

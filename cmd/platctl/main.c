@@ -635,7 +635,9 @@ static const char *hint_for(const struct plat_cli_ctx *ctx, enum plat_error_kind
 {
 	const char *m = ctx->err.message;
 	if (kind == PLAT_E_CONFIG && strstr(m, "compliance rules"))
-		return "'platctl compliance validate' lists every problem of the rule files";
+		return ctx->cmd && ctx->cmd->fn == cmd_compliance_validate
+			       ? NULL /* it just did */
+			       : "'platctl compliance validate' lists every problem of the rule files";
 	if (kind == PLAT_E_CONFIG)
 		return "'platctl config validate' lists every problem of the configuration";
 	if (kind == PLAT_E_UNAVAILABLE && (strstr(m, "PostgreSQL") || strstr(m, "database") || strstr(m, "connect to")))

@@ -178,7 +178,11 @@ struct plat_compliance_options {
  * "rules": [{"name", "kind", "severity", "checked", "opened", "resolved", "open",
  * "duration_ms", "error"}], "documents_checked", "opened", "resolved", "open",
  * "open_by_severity": {"info": n, ...}, "fail_on", "failed": bool (open findings at or above
- * fail_on), "notified": {...}}. When another run holds the lock and wait is false:
+ * fail_on), "notified": {...}, "reminders": [{document_id, name, expires_on, days_left,
+ * step, to}] (every reminder due in this run), "findings": [{id, rule, severity, message,
+ * document_id, name}] (the findings this run opened, at most 1000: for the digest)}. The
+ * run's row in compliance_runs keeps the summary without the two lists. Acknowledged
+ * findings count for "failed". When another run holds the lock and wait is false:
  * {"skipped": true, "reason": "already running"} and 0.
  *
  * A rule whose evaluation fails is recorded in its entry's "error" and the run goes on

@@ -114,7 +114,8 @@ char *plat_rule_diag_format(const struct plat_rule_diag *d)
 	if (d->line > 0)
 		plat_buf_printf(&b, ":%d:%d", d->line, d->column);
 	plat_buf_puts(&b, d->warning ? ": warning: " : ": ");
-	plat_buf_puts(&b, d->message);
+	/* Messages quote keys and values from the file: a terminal must show them, not obey them. */
+	plat_str_escape_terminal(&b, d->message, strlen(d->message));
 	return plat_buf_detach(&b);
 }
 

@@ -21,6 +21,9 @@
 #define BATCH 500
 /* The audit row names at most this many finding ids per list, and the counts. */
 #define AUDIT_IDS_MAX 1000
+/* The summary lists at most this many opened findings: a digest, not an export (the
+ * findings themselves are in the findings table). */
+#define DIGEST_MAX 1000
 
 struct plat_compliance_run {
 	struct plat_svc *svc;
@@ -119,14 +122,16 @@ static int flush(struct plat_compliance_run *run, struct plat_error *err)
 	PGresult *res;
 	int rc = plat_db_exec(
 		run->svc->db,
-		"WITH input AS ("
+		"WITH input AS MATERIALIZED ("
 		"  SELECT DISTINCT ON (fingerprint) fingerprint, document_id::uuid AS document_id, object_key, severity,"
 		"         message, coalesce(details, '{}') AS details"
 		"  FROM jsonb_to_recordset($4::jsonb) AS x(ord int, fingerprint text, document_id text, object_key text,"
 		"       severity text, message text, details jsonb)"
 		"  ORDER BY fingerprint, ord DESC),"
-		" prev AS (SELECT f.fingerprint, f.status FROM findings f JOIN input i USING (fingerprint)"
-		"  WHERE f.tenant_id = $1::uuid AND f.rule = $2),"
+		/* Materialized, and one index probe per report: inlined, the planner joined the
+		 * batch against itself and the rule's findings, quadratic in the findings. */
+		" prev AS MATERIALIZED (SELECT i.fingerprint, (SELECT f.status FROM findings f WHERE f.tenant_id = $1::uuid"
+		"  AND f.rule = $2 AND f.fingerprint = i.fingerprint) AS status FROM input i),"
 		" up AS ("
 		"  INSERT INTO findings AS f (tenant_id, rule, kind, fingerprint, severity, document_id, object_key, message,"
 		"                             details, last_run_id)"
@@ -324,7 +329,7 @@ static int run_rule(struct plat_compliance_run *run, const struct plat_rule *r, 
 	} else {
 		move_items(run->opened_ids, run->rule_opened_ids, AUDIT_IDS_MAX);
 		move_items(run->resolved_ids, run->rule_resolved_ids, AUDIT_IDS_MAX);
-		move_items(run->findings, run->rule_findings, 0);
+		move_items(run->findings, run->rule_findings, DIGEST_MAX);
 		move_items(run->reminders, run->rule_reminders, 0);
 		run->n_opened += run->opened;
 		run->n_resolved += run->resolved;
@@ -423,13 +428,23 @@ static int store_results(struct plat_compliance_run *run, cJSON *summary, bool r
 	cJSON_AddItemToObject(d, "open", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(summary, "open"), 1));
 	cJSON_AddBoolToObject(d, "failed", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(summary, "failed")));
 	cJSON_AddBoolToObject(d, "rule_failed", rule_failed);
+	cJSON_AddNumberToObject(d, "reminders",
+				cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(summary, "reminders")));
 	cJSON_AddItemToObject(d, "opened_ids", cJSON_Duplicate(run->opened_ids, 1));
 	cJSON_AddItemToObject(d, "resolved_ids", cJSON_Duplicate(run->resolved_ids, 1));
 	cJSON_AddBoolToObject(d, "ids_truncated",
 			      run->n_opened > AUDIT_IDS_MAX || run->n_resolved > AUDIT_IDS_MAX);
 	char *details = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
-	char *text = cJSON_PrintUnformatted(summary);
+	/* The stored summary leaves out the lists: the findings and reminders have their
+	 * own tables, and a run that opens 50k findings should not store them twice. */
+	cJSON *stored = cJSON_Duplicate(summary, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(stored, "findings");
+	cJSON_DeleteItemFromObjectCaseSensitive(stored, "reminders");
+	cJSON_AddNumberToObject(stored, "reminders_sent",
+				cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(summary, "reminders")));
+	char *text = cJSON_PrintUnformatted(stored);
+	cJSON_Delete(stored);
 	const char *params[] = {run->id, rule_failed ? "failed" : "succeeded", text ? text : "{}"};
 	int rc = plat_db_exec(svc->db,
 			      "UPDATE compliance_runs SET finished_at = now(), status = $2, summary = $3::jsonb WHERE id = $1::uuid",

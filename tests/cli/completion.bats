@@ -11,13 +11,15 @@ setup() {
 }
 
 @test "__complete offers commands, subcommands, options and option values" {
-	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume " ]
+	[ "$(platctl __complete co | tr '\n' ' ')" = "config consume compliance " ]
+	[ "$(platctl __complete compliance validate --r)" = "--rules" ]
+	[ "$(platctl __complete compliance validate --rules '')" = ":file" ]
 	[ "$(platctl __complete conf)" = "config" ]
 	[ "$(platctl __complete config '' | tr '\n' ' ')" = "show validate example " ]
 	run platctl __complete config show --
 	[[ "$output" == *"--output"* && "$output" == *"--config"* && "$output" == *"--help"* ]]
 	[ "$(platctl __complete version --sh)" = "--short" ]
-	[ "$(platctl __complete -o '' | tr '\n' ' ')" = "table json yaml ids " ]
+	[ "$(platctl __complete -o '' | tr '\n' ' ')" = "table json yaml ids markdown csv " ]
 	[ "$(platctl __complete --config '')" = ":file" ]
 	[ "$(platctl __complete config show log.)" = "$(printf 'log.level\nlog.format')" ]
 	[ "$(platctl __complete help v)" = "version" ]

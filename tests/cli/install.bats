@@ -19,7 +19,10 @@ teardown_file() {
 		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml \
 		usr/share/doc/platctl/examples/config.yaml usr/share/doc/platctl/examples/classes.yaml \
 		usr/lib/systemd/system/platctl-migrate.service \
-		usr/lib/systemd/system/platctl-consume.service; do
+		usr/lib/systemd/system/platctl-consume.service usr/lib/systemd/system/platctl-compliance.timer \
+		usr/lib/systemd/system/platctl-failure@.service usr/lib/platctl/platctl-job-failed \
+		usr/lib/sysusers.d/platctl.conf etc/cron.d/platctl etc/platctl/compliance.d/10-expiry.yaml \
+		usr/share/doc/platctl/examples/compliance.d/10-expiry.yaml; do
 		[ -e "$dest/$f" ] || { echo "missing $f"; false; }
 	done
 	for page in "$ROOT"/man/*.scd; do
@@ -32,6 +35,10 @@ teardown_file() {
 	# the taxonomy is compiled in: nothing in /etc that platctl would not read
 	[ ! -e "$dest/etc/platctl/classes.yaml" ]
 	"$dest/usr/bin/platctl" --config "$dest/etc/platctl/config.yaml" config validate --strict
+	# every shipped rule file is installed, and validates where it lands
+	[ "$(ls "$dest/etc/platctl/compliance.d")" = "$(cd "$ROOT/etc/platctl/compliance.d" && ls -- *.yaml)" ]
+	"$dest/usr/bin/platctl" --config "$dest/etc/platctl/config.yaml" compliance validate \
+		--rules "$dest/etc/platctl/compliance.d" --strict
 	[ -x "$dest/usr/lib/platctl/platctl-extract" ]
 	# the parsers' libraries are the helper's alone
 	[ -z "$(ldd "$dest/usr/bin/platctl" | grep -E 'libpoppler|libglib|libcairo|libzip|libseccomp')" ]
@@ -40,6 +47,11 @@ teardown_file() {
 	echo "tenant: mine" >"$dest/etc/platctl/config.yaml"
 	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 	[ "$(cat "$dest/etc/platctl/config.yaml")" = "tenant: mine" ]
+	# nor is an edited rule file (the original stays among the examples)
+	echo "rules: []" >"$dest/etc/platctl/compliance.d/10-expiry.yaml"
+	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+	[ "$(cat "$dest/etc/platctl/compliance.d/10-expiry.yaml")" = "rules: []" ]
+	cmp "$ROOT/etc/platctl/compliance.d/10-expiry.yaml" "$dest/usr/share/doc/platctl/examples/compliance.d/10-expiry.yaml"
 }
 
 # milliseconds of a systemd time span (systemd.time(7): "5min", "90s", "1h 30min", "300"

@@ -135,7 +135,7 @@ static char *complete(int n, char **words)
 static void test_completion(void **state)
 {
 	(void)state;
-	char *s = complete(1, (char *[]){"co"});
+	char *s = complete(1, (char *[]){"con"});
 	assert_string_equal(s, "config\nconsume\n"); /* prefix matches, in table order */
 	free(s);
 	s = complete(1, (char *[]){""});

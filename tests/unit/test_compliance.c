@@ -273,6 +273,10 @@ static void test_expiry(void **state)
 				" AND action = 'compliance.run' AND object_id = $2 AND principal = 'system'",
 				2, rp),
 			 6);
+	assert_int_equal(scalar("SELECT (details->>'reminders')::int FROM audit_log WHERE tenant_id = $1"
+				" AND action = 'compliance.run' AND object_id = $2",
+				2, rp),
+			 5);
 	cJSON_Delete(s);
 
 	/* Rerun, nothing changed: nothing opened or resolved, no reminder twice. */

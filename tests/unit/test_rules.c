@@ -571,6 +571,68 @@ static void test_empty_and_missing(void **state)
 	rmdir(dir);
 }
 
+
+static void test_hostile_input(void **state)
+{
+	(void)state;
+	struct loaded l;
+	/* Not UTF-8: refused at the value, not passed on to messages and SQL. */
+	load(&l, "rules:\n- name: a\n  kind: audit_chain\n  description: \"caf\xe9\"\n");
+	assert_int_equal(l.rc, -PLAT_E_CONFIG);
+	assert_int_equal(l.diags.n, 1);
+	assert_int_equal(l.diags.items[0].line, 1); /* libyaml refuses the stream itself */
+	unload(&l);
+
+	/* Keys and values are quoted in messages, escaped for a terminal. */
+	load(&l, "rules:\n- name: a\n  kind: audit_chain\n  \"\\e[31mred\": 1\n  severity: \"\\e[2J\"\n");
+	assert_int_equal(l.rc, -PLAT_E_CONFIG);
+	assert_int_equal(l.diags.n, 2);
+	char *m = plat_rule_diag_format(&l.diags.items[0]);
+	assert_string_equal(m, "t.yaml:4:3: warning: unknown key '\\x1b[31mred', ignored");
+	free(m);
+	m = plat_rule_diag_format(&l.diags.items[1]);
+	assert_non_null(strstr(m, "unknown severity '\\x1b[2J'"));
+	free(m);
+	unload(&l);
+
+	/* Aliases are shared nodes, walked where they are used. */
+	const struct plat_rule *r = only_rule(&l, "rules:\n- name: a\n  kind: pii\n  classes: &c [policy, report]\n"
+						  "  detect: [email]\n");
+	assert_int_equal(r->classes.n, 2);
+	unload(&l);
+	load(&l, "base: &b {kind: audit_chain}\nrules:\n- name: a\n  kind: audit_chain\n- *b\n");
+	assert_int_equal(l.rc, -PLAT_E_CONFIG); /* the alias has no name: reported where the mapping is */
+	assert_int_equal(l.diags.items[l.diags.n - 1].line, 1);
+	unload(&l);
+
+	/* Deep nesting where a name is expected is a type error, not a recursion. */
+	load(&l, "rules:\n- name: a\n  kind: audit_chain\n  classes: [[[[[[x]]]]]]\n");
+	assert_int_equal(l.rc, -PLAT_E_CONFIG);
+	assert_int_equal(l.diags.items[0].column, 13);
+	unload(&l);
+
+	/* A file over 1 MiB is refused before it is parsed. */
+	char dir[] = "/tmp/platctl-rules-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[600];
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("rules: []\n", f);
+	for (int i = 0; i < 70000; i++)
+		fputs("# padding padding\n", f);
+	fclose(f);
+	struct plat_rule_set *set;
+	struct plat_rule_diags diags = {0};
+	struct plat_error err = {0};
+	assert_int_equal(plat_rules_load(path, &set, &diags, &err), -PLAT_E_CONFIG);
+	assert_int_equal(diags.n, 1);
+	assert_non_null(strstr(diags.items[0].message, "larger than"));
+	plat_rule_diags_free(&diags);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -587,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_within_a_file),
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_empty_and_missing),
+		cmocka_unit_test(test_hostile_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
