@@ -282,7 +282,7 @@ static void test_destroy(void **state)
 	upload("shared.txt", "content E shares with F", false, e, ke);
 	upload("shared-copy.txt", "content E shares with F", true, f, NULL);
 	upload("rejected.txt", "old personnel file of G", false, g, NULL);
-	exec_ok("UPDATE documents SET class = 'hr'", NULL);
+	exec_ok("UPDATE documents SET class = 'hr' WHERE tenant_id = (SELECT id FROM tenants WHERE name = 'default')", NULL);
 	exec_ok("UPDATE documents SET created_at = now() - interval '2 years'"
 		" WHERE name IN ('approved.txt', 'held.txt', 'pending.txt', 'shared.txt', 'rejected.txt')",
 		NULL);
@@ -290,6 +290,18 @@ static void test_destroy(void **state)
 		" FROM documents WHERE id = $1",
 		a);
 	assert_true(object_exists(ka));
+	/* Another tenant's document, expired and approved long ago: no run of this tenant's
+	 * rules may touch it. */
+	char foreign[37];
+	snprintf(foreign, sizeof(foreign), "%s",
+		 value("WITH t AS (INSERT INTO tenants (name) VALUES ('elsewhere') RETURNING id),"
+		       " d AS (INSERT INTO documents (tenant_id, name, content_type, size_bytes, sha256, storage_key,"
+		       "  created_by, class, created_at) SELECT id, 'foreign.txt', 'text/plain', 1, repeat('f', 64),"
+		       "  'elsewhere/' || repeat('f', 64), 'test', 'hr', now() - interval '5 years' FROM t RETURNING id, tenant_id)"
+		       " INSERT INTO retention_reviews (tenant_id, rule, document_id, expired_at, due_at, status, decided_by)"
+		       " SELECT tenant_id, 'hr-1y', id, now() - interval '4 years', now() - interval '3 years', 'approved', 'x'"
+		       " FROM d RETURNING document_id",
+		       NULL));
 	struct plat_rule_set *set = load(destroy_rules);
 
 	/* First run: a review per expired document, nothing destroyed. */
@@ -402,6 +414,7 @@ static void test_destroy(void **state)
 	assert_string_equal(status_of(d), "queued");
 	assert_string_equal(status_of(f), "queued");
 	assert_string_equal(status_of(g), "queued rejected");
+	assert_string_equal(status_of(foreign), "queued approved");
 	assert_string_equal(value("SELECT count(*) FROM chunks WHERE document_id = $1", a), "0");
 	assert_string_equal(value("SELECT fields::text || coalesce(summary, '-') FROM documents WHERE id = $1", a), "{}-");
 	assert_false(object_exists(ka));
