@@ -39,7 +39,9 @@ BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
 MIGRATIONS := $(sort $(wildcard lib/db/migrations/*.sql))
-GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c
+NOTIFY_TPL := digest.txt digest.html reminder.txt reminder.html
+NOTIFY_TPL_SRC := $(foreach t,$(NOTIFY_TPL),build/gen/notify_tpl_$(subst .,_,$(t)).c)
+GEN_SRC  := build/gen/migrations_data.c build/gen/taxonomy_data.c $(NOTIFY_TPL_SRC)
 HELPER_LIB_SRC := lib/extract/parse.c lib/extract/pdf.c lib/sandbox/confine.c
 LIB_SRC  := $(filter-out $(HELPER_LIB_SRC),$(sort $(wildcard lib/*/*.c))) $(GEN_SRC)
 CMD_SRC  := $(sort $(wildcard cmd/platctl/*.c))
@@ -83,10 +85,11 @@ build/gen/warnings: FORCE
 # Where make install puts the helper: the last place platctl looks for it (lib/extract).
 build/gen/paths.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define PLATCTL_LIBEXECDIR "%s"\n' '$(LIBEXECDIR)' > $@.tmp
+	@printf '#define PLATCTL_LIBEXECDIR "%s"\n#define PLATCTL_SYSCONFDIR "%s"\n' '$(LIBEXECDIR)' '$(SYSCONFDIR)' > $@.tmp
 	@if cmp -s $@ $@.tmp; then rm $@.tmp; else mv $@.tmp $@; fi
 
 build/obj/lib/extract/extract.o build/asan/lib/extract/extract.o: build/gen/paths.h
+build/obj/lib/notify/template.o build/asan/lib/notify/template.o: build/gen/paths.h
 
 # The SQL migrations are compiled into the binary. The list is a prerequisite too: a
 # renamed or removed migration (whose mtime says nothing) must regenerate the data.
@@ -102,6 +105,11 @@ build/gen/migrations_data.c: $(MIGRATIONS) build/gen/migrations.list scripts/emb
 build/gen/taxonomy_data.c: etc/platctl/classes.yaml scripts/embed-data.sh
 	@mkdir -p $(@D)
 	scripts/embed-data.sh $@ plat_taxonomy_builtin_yaml etc/platctl/classes.yaml
+
+# And the notification templates, so that a missing notify.templates directory still works.
+$(NOTIFY_TPL_SRC): build/gen/notify_tpl_%.c: scripts/embed-data.sh $(addprefix etc/platctl/notify/,$(NOTIFY_TPL))
+	@mkdir -p $(@D)
+	scripts/embed-data.sh $@ plat_notify_tpl_$* etc/platctl/notify/$(subst _,.,$*)
 
 # ---- library and binary ----
 build/obj/%.o: %.c build/gen/warnings
@@ -224,7 +232,7 @@ build/bench/bench-tokens: bench/bench_tokens.c build/libplat.a
 
 # ---- install ----
 install: platctl platctl-extract man
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d $(DESTDIR)$(SYSCONFDIR)/platctl \
 		$(DESTDIR)$(DATADIR)/doc/platctl/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
@@ -232,6 +240,7 @@ install: platctl platctl-extract man
 	install -m 0755 platctl-extract $(DESTDIR)$(LIBEXECDIR)/platctl-extract
 	for f in $(filter %.1,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man1/; done
 	for f in $(filter %.5,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/; done
+	for f in $(filter %.7,$(MAN_OUT)); do install -m 0644 $$f $(DESTDIR)$(MANDIR)/man7/; done
 	install -m 0644 completions/platctl.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/platctl
 	install -m 0644 completions/_platctl $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl
 	install -m 0644 completions/platctl.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
@@ -239,6 +248,9 @@ install: platctl platctl-extract man
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
 	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
+	install -d $(DESTDIR)$(SYSCONFDIR)/platctl/notify
+	for f in $(NOTIFY_TPL); do [ -e $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f ] || \
+		install -m 0644 etc/platctl/notify/$$f $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f; done
 	for f in jobs/*.service jobs/*.timer; do [ -e "$$f" ] || continue; \
 		sed 's|@BINDIR@|$(BINDIR)|g; s|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
@@ -262,7 +274,8 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
 	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
-	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f; done
+	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f \
+		$(DESTDIR)$(MANDIR)/man7/$$f; done
 	for f in jobs/*.service jobs/*.timer; do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done
 
 clean:

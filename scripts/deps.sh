@@ -22,7 +22,7 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
 	util-linux procps python3 time bc
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc
-	r-doc-pdf docbook-xsl-doc-pdf python3-yaml
+	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
 )
 
 # systemd-analyze, for tests/cli/jobs.bats (verify the units); a container without systemd

@@ -18,6 +18,7 @@ const char *const plat_cfg_output_formats[] = {"table", "json", "yaml", "ids", "
 const char *const plat_cfg_color_modes[] = {"auto", "always", "never", NULL};
 const char *const plat_cfg_event_backends[] = {"auto", "postgres", "kafka", NULL};
 const char *const plat_cfg_ai_providers[] = {"builtin", "anthropic", "openai", NULL};
+const char *const plat_cfg_starttls_modes[] = {"required", "try", "off", NULL};
 
 int plat_cfg_validate_storage_url(const char *v, char *why, size_t n)
 {
@@ -222,4 +223,46 @@ const char *plat_cfg_os_user_name(void)
 	else
 		snprintf(name, sizeof(name), "uid-%ld", (long)geteuid());
 	return name;
+}
+
+int plat_cfg_validate_smtp_url(const char *v, char *why, size_t n)
+{
+	if (*v == '\0' || strncmp(v, "smtp://", 7) == 0 || strncmp(v, "smtps://", 8) == 0)
+		return 0;
+	snprintf(why, n, "must be an smtp:// or smtps:// URL");
+	return -1;
+}
+
+/* One address ("a@b" or "Name <a@b>"): an '@' inside, no control characters. */
+static bool address_ok(const char *p, size_t len)
+{
+	bool at = false;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+		at = at || p[i] == '@';
+	}
+	return at;
+}
+
+int plat_cfg_validate_email(const char *v, char *why, size_t n)
+{
+	if (*v == '\0' || address_ok(v, strlen(v)))
+		return 0;
+	snprintf(why, n, "must be an e-mail address");
+	return -1;
+}
+
+int plat_cfg_validate_email_list(const char *v, char *why, size_t n)
+{
+	for (const char *p = v; *p;) {
+		size_t len = strcspn(p, ",");
+		size_t sp = strspn(p, " ");
+		if (len > sp && !address_ok(p, len)) {
+			snprintf(why, n, "'%.*s' is not an e-mail address", (int)len, p);
+			return -1;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@ extern const char *const plat_cfg_output_formats[];
 extern const char *const plat_cfg_color_modes[];
 extern const char *const plat_cfg_event_backends[];
 extern const char *const plat_cfg_ai_providers[];
+extern const char *const plat_cfg_starttls_modes[];
 int plat_cfg_validate_storage_url(const char *v, char *why, size_t n);
 int plat_cfg_validate_database_url(const char *v, char *why, size_t n);
 int plat_cfg_validate_http_url(const char *v, char *why, size_t n);
@@ -26,6 +27,9 @@ int plat_cfg_validate_role_or_empty(const char *v, char *why, size_t n);
 int plat_cfg_validate_slug_or_empty(const char *v, char *why, size_t n);
 int plat_cfg_validate_jwks_url(const char *v, char *why, size_t n);
 int plat_cfg_validate_role_map(const char *v, char *why, size_t n);
+int plat_cfg_validate_smtp_url(const char *v, char *why, size_t n);
+int plat_cfg_validate_email(const char *v, char *why, size_t n);
+int plat_cfg_validate_email_list(const char *v, char *why, size_t n);
 const char *plat_cfg_os_user_name(void);
 
 #endif

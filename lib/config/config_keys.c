@@ -446,6 +446,117 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "model (OpenAI-compatible) can count as much as the words or more.",
 		.example = "builtin-hash-384-v1=0.3,text-embedding-3-small=1.2,*=1",
 	},
+	[PLAT_CFG_NOTIFY_WEBHOOK_URL] = {
+		.name = "notify.webhook.url",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET_URL,
+		.validate = plat_cfg_validate_http_url,
+		.section = "notify",
+		.doc = "Where each compliance run POSTs its digest (event compliance.digest), signed with "
+		       "notify.webhook.secret (platctl-notify(7)). Empty: no webhook. Logs and the delivery "
+		       "log show it without its password and query string.",
+		.example = "https://hooks.example.com/platctl",
+	},
+	[PLAT_CFG_NOTIFY_WEBHOOK_SECRET] = {
+		.name = "notify.webhook.secret",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET,
+		.section = "notify",
+		.doc = "The HMAC-SHA256 key webhook signatures are made with; the receiver holds the same. "
+		       "Required with notify.webhook.url. Never printed or logged.",
+	},
+	[PLAT_CFG_NOTIFY_WEBHOOK_ATTEMPTS] = {
+		.name = "notify.webhook.attempts",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "5",
+		.min = 1, .max = 20,
+		.section = "notify",
+		.doc = "Tries per webhook, e-mail and heartbeat. Connection errors, timeouts, HTTP 408, 425, "
+		       "429 and 5xx, and SMTP 4xx replies are retried with exponential backoff and jitter "
+		       "(Retry-After honoured up to a minute); other refusals are not.",
+	},
+	[PLAT_CFG_NOTIFY_WEBHOOK_TIMEOUT] = {
+		.name = "notify.webhook.timeout",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "10s",
+		.min = 1000, .max = 600 * 1000,
+		.section = "notify",
+		.doc = "How long one try (webhook, SMTP session or heartbeat) may take.",
+	},
+	[PLAT_CFG_NOTIFY_SMTP_URL] = {
+		.name = "notify.smtp.url",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET_URL,
+		.validate = plat_cfg_validate_smtp_url,
+		.section = "notify",
+		.doc = "The mail server: smtp://HOST[:PORT] (STARTTLS per notify.smtp.starttls) or "
+		       "smtps://HOST[:PORT] (TLS from the start). Empty: no e-mail.",
+		.example = "smtp://mail.example.com:587",
+	},
+	[PLAT_CFG_NOTIFY_SMTP_USER] = {
+		.name = "notify.smtp.user",
+		.type = PLAT_CFG_T_STRING,
+		.section = "notify",
+		.doc = "User name for SMTP AUTH. Empty: no authentication.",
+	},
+	[PLAT_CFG_NOTIFY_SMTP_PASSWORD] = {
+		.name = "notify.smtp.password",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET,
+		.section = "notify",
+		.doc = "Password for SMTP AUTH. Never printed or logged.",
+	},
+	[PLAT_CFG_NOTIFY_SMTP_STARTTLS] = {
+		.name = "notify.smtp.starttls",
+		.type = PLAT_CFG_T_ENUM,
+		.default_value = "required",
+		.choices = plat_cfg_starttls_modes,
+		.section = "notify",
+		.doc = "smtp:// only: required (no mail unless STARTTLS succeeds), try (when the server "
+		       "offers it) or off (plain text, for a local relay).",
+	},
+	[PLAT_CFG_NOTIFY_SMTP_CA_FILE] = {
+		.name = "notify.smtp.ca_file",
+		.type = PLAT_CFG_T_STRING,
+		.section = "notify",
+		.doc = "CA certificates (PEM) the mail server's certificate is checked against. Empty: the "
+		       "system's.",
+	},
+	[PLAT_CFG_NOTIFY_EMAIL_FROM] = {
+		.name = "notify.email.from",
+		.type = PLAT_CFG_T_STRING,
+		.validate = plat_cfg_validate_email,
+		.section = "notify",
+		.doc = "Sender of every e-mail: ADDRESS or \"Name <ADDRESS>\". Required for e-mail.",
+		.example = "platctl <platctl@example.com>",
+	},
+	[PLAT_CFG_NOTIFY_EMAIL_TO] = {
+		.name = "notify.email.to",
+		.type = PLAT_CFG_T_STRING,
+		.validate = plat_cfg_validate_email_list,
+		.section = "notify",
+		.doc = "Recipients of the run digest, comma-separated. Expiry reminders go to the owners "
+		       "their rules name instead.",
+		.example = "compliance@example.com,legal@example.com",
+	},
+	[PLAT_CFG_NOTIFY_TEMPLATES] = {
+		.name = "notify.templates",
+		.type = PLAT_CFG_T_STRING,
+		.section = "notify",
+		.doc = "Directory of the e-mail templates digest.txt, digest.html, reminder.txt and "
+		       "reminder.html. Empty: /etc/platctl/notify (where make install puts them). A "
+		       "template missing there is taken from the built-in copy.",
+	},
+	[PLAT_CFG_NOTIFY_HEARTBEAT_URL] = {
+		.name = "notify.heartbeat_url",
+		.type = PLAT_CFG_T_STRING,
+		.flags = PLAT_CFG_SECRET_URL,
+		.validate = plat_cfg_validate_http_url,
+		.section = "notify",
+		.doc = "GET at the end of every successful compliance run, so that a monitor "
+		       "(healthchecks.io and the like) notices a timer that stopped. Empty: none.",
+		.example = "https://hc-ping.com/your-check-uuid",
+	},
 	[PLAT_CFG_COMPLIANCE_RULES] = {
 		.name = "compliance.rules",
 		.type = PLAT_CFG_T_STRING,

@@ -17,6 +17,8 @@ teardown_file() {
 	for f in usr/bin/platctl usr/lib/platctl/platctl-extract usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
 		usr/share/fish/vendor_completions.d/platctl.fish etc/platctl/config.yaml \
+		etc/platctl/notify/digest.txt etc/platctl/notify/digest.html \
+		etc/platctl/notify/reminder.txt etc/platctl/notify/reminder.html usr/share/man/man7/platctl-notify.7 \
 		usr/share/doc/platctl/examples/config.yaml usr/share/doc/platctl/examples/classes.yaml \
 		usr/lib/systemd/system/platctl-migrate.service \
 		usr/lib/systemd/system/platctl-consume.service usr/lib/systemd/system/platctl-compliance.timer \
