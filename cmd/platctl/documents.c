@@ -1,4 +1,4 @@
-/* platctl documents list | show | get | rm | retry */
+/* platctl documents list | show | get | rm | retry | hold | release */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,16 @@ const struct plat_opt documents_list_opts[] = {
 
 const struct plat_opt documents_rm_opts[] = {
 	{0, "purge", PLAT_OPT_BOOL, NULL, "also delete the stored object when no other document uses it", NULL, 0, 0, 0, D(purge)},
+	PLAT_OPT_END,
+};
+
+const struct plat_opt documents_hold_opts[] = {
+	{0, "reason", PLAT_OPT_STRING, "TEXT", "why the document is held (required; recorded in the audit log)", NULL, 0, 0, 0, D(reason)},
+	PLAT_OPT_END,
+};
+
+const struct plat_opt documents_release_opts[] = {
+	{0, "reason", PLAT_OPT_STRING, "TEXT", "why the hold ends (recorded in the audit log)", NULL, 0, 0, 0, D(reason)},
 	PLAT_OPT_END,
 };
 
@@ -143,6 +153,14 @@ static int print_document(struct plat_cli_ctx *ctx, const cJSON *doc)
 	field(&b, "error", doc, "error");
 	field(&b, "attempts", doc, "attempts");
 	field(&b, "legal hold", doc, "legal_hold");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "legal_hold"))) {
+		field(&b, "hold reason", doc, "hold_reason");
+		plat_buf_printf(&b, "%-13s ", "held");
+		text_value(&b, cJSON_GetObjectItemCaseSensitive(doc, "held_at"));
+		plat_buf_puts(&b, " by ");
+		text_value(&b, cJSON_GetObjectItemCaseSensitive(doc, "held_by"));
+		plat_buf_putc(&b, '\n');
+	}
 	field(&b, "deleted", doc, "deleted");
 	field(&b, "ai provider", doc, "ai_provider");
 	members(&b, "stage timings", cJSON_GetObjectItemCaseSensitive(doc, "stage_timings"), " ms");
@@ -263,4 +281,37 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 		rc = platctl_print(ctx, doc, NULL);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+static int hold_or_release(struct plat_cli_ctx *ctx, const struct documents_opts *o, const char *id, bool hold)
+{
+	struct plat_svc svc;
+	int rc = platctl_call(ctx, &svc);
+	cJSON *doc = NULL;
+	if (rc == 0)
+		rc = hold ? plat_documents_hold(&svc, id, o->reason, &doc, &ctx->err)
+			  : plat_documents_release(&svc, id, o->reason, &doc, &ctx->err);
+	platctl_svc_close(&svc);
+	if (rc == 0 && (ctx->out.format == PLAT_OUT_TABLE || ctx->out.format == PLAT_OUT_IDS)) {
+		static const struct plat_output_column cols[] = {{"id", NULL}, {"name", NULL}, {"legal_hold", "held"},
+								 {"hold_reason", "reason"}, {"held_by", "by"},
+								 {NULL, NULL}};
+		rc = platctl_print(ctx, doc, cols);
+	} else if (rc == 0) {
+		rc = platctl_print(ctx, doc, NULL);
+	}
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int cmd_documents_hold(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)argc;
+	return hold_or_release(ctx, opts, argv[0], true);
+}
+
+int cmd_documents_release(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)argc;
+	return hold_or_release(ctx, opts, argv[0], false);
 }

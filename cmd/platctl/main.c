@@ -106,6 +106,14 @@ static const struct plat_cmd documents_commands[] = {
 	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{"retry", cmd_documents_retry, "queue a failed or processed document for processing again", 0,
 	 .args_usage = "ID", DOCS(NULL), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"hold", cmd_documents_hold, "put a legal hold on a document: nobody and no rule can delete it", 0,
+	 .args_usage = "ID",
+	 .description = "Admin only. The reason, the principal and the time are kept on the document and in\n"
+			"the audit log. A held document survives 'documents rm' (exit 6) and every retention rule.",
+	 DOCS(documents_hold_opts), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"release", cmd_documents_release, "release a document's legal hold", 0, .args_usage = "ID",
+	 .description = "Admin only; audited with the reason given and the hold it ends.",
+	 DOCS(documents_release_opts), .min_args = 1, .max_args = 1, .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
 	{0},
 };
 
@@ -215,6 +223,37 @@ static const struct plat_cmd compliance_commands[] = {
 	 .description = "Markdown by default (-o table is markdown too); -o json is the whole report; -o csv\n"
 			"is one row per finding opened or resolved in the period (RFC 4180).",
 	 .opts = compliance_report_opts, .opts_size = sizeof(struct compliance_report_opts), .max_args = 0},
+	{"plan", cmd_compliance_plan, "show what retention would flag or destroy, and when, without doing it", 0,
+	 .description = "Every document of every enabled retention rule, soonest first, with the date its\n"
+			"period ends, its review and what the runs will do: flag, destroy (approved), wait for\n"
+			"review, held (a legal hold always wins) or nothing (rejected, or no date to count from).",
+	 .opts = compliance_plan_opts, .opts_size = sizeof(struct retention_opts), .max_args = 0},
+	{"approve", cmd_compliance_approve, "approve the destruction of a document under review", 0,
+	 .args_usage = "ID",
+	 .description = "The first run after the review window destroys it (its chunks, its row's text and,\n"
+			"unless another live document shares it, its content), unless it is on legal hold.\n"
+			"Admin only; audited. Exits 5 without a review, 6 when it was decided already.",
+	 .opts = compliance_approve_opts, .opts_size = sizeof(struct retention_opts), .min_args = 1, .max_args = 1,
+	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"reject", cmd_compliance_reject, "keep a document under review: it is not destroyed under that rule", 0,
+	 .args_usage = "ID",
+	 .description = "Final for that rule and document; its finding is resolved with the reason as its note.\n"
+			"Admin only; audited.",
+	 .opts = compliance_reject_opts, .opts_size = sizeof(struct retention_opts), .min_args = 1, .max_args = 1,
+	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"certificate", cmd_compliance_certificate, "print a destroyed document's signed destruction certificate", 0,
+	 .args_usage = "ID",
+	 .description = "JSON whatever -o says: the destruction record from the audit chain, signed with\n"
+			"compliance.signing_key (Ed25519) over its canonical JSON. 'compliance\n"
+			"verify-certificate' checks it anywhere, without a database.",
+	 .opts_size = sizeof(struct retention_opts), .min_args = 1, .max_args = 1,
+	 .args_complete = PLAT_COMPLETE_DOCUMENT_IDS},
+	{"verify-certificate", cmd_compliance_verify_certificate, "check a destruction certificate offline", PLAT_CMD_NO_CONFIG,
+	 .args_usage = "FILE|-",
+	 .description = "Exits 0 when the signature matches the certificate and the key it carries (and, with\n"
+			"--public-key, that this is the key), 1 naming what is wrong otherwise.",
+	 .opts = compliance_verify_opts, .opts_size = sizeof(struct retention_opts), .min_args = 1, .max_args = 1,
+	 .args_complete = PLAT_COMPLETE_FILE},
 	{0},
 };
 
@@ -249,7 +288,7 @@ const struct plat_cmd platctl_commands[] = {
 			"fetching and finish what is in flight. Exits 1 when any document failed.",
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
-	{"documents", NULL, "list, show, download, delete and retry documents", 0, .subs = documents_commands},
+	{"documents", NULL, "list, show, download, delete, retry and hold documents", 0, .subs = documents_commands},
 	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
 	{"compliance", NULL, "check documents against compliance rules", 0,
 	 .description = "Rules are YAML files (compliance.rules, platctl-rules(5)).", .subs = compliance_commands},

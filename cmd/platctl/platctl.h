@@ -74,6 +74,8 @@ int cmd_documents_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 int cmd_documents_get(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_rm(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_hold(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_documents_release(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -99,6 +101,11 @@ int cmd_audit_verify(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_compliance_report(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_plan(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_approve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_reject(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_certificate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_compliance_verify_certificate(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_findings_ack(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -164,9 +171,12 @@ struct documents_opts {
 	long long limit;
 	const char *cursor;
 	bool purge;
+	const char *reason;
 };
 extern const struct plat_opt documents_list_opts[];
 extern const struct plat_opt documents_rm_opts[];
+extern const struct plat_opt documents_hold_opts[];
+extern const struct plat_opt documents_release_opts[];
 extern const struct documents_opts documents_defaults;
 
 struct consume_opts {
@@ -271,6 +281,19 @@ struct compliance_report_opts {
 	const char *until;
 };
 extern const struct plat_opt compliance_report_opts[];
+
+/* compliance plan, approve, reject, certificate, verify-certificate */
+struct retention_opts {
+	const char *rules;
+	const char *within;
+	const char *rule;
+	const char *reason;
+	const char *public_key;
+};
+extern const struct plat_opt compliance_plan_opts[];
+extern const struct plat_opt compliance_approve_opts[];
+extern const struct plat_opt compliance_reject_opts[];
+extern const struct plat_opt compliance_verify_opts[];
 
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */

@@ -14,6 +14,10 @@ static const struct plat_permission permissions[] = {
 	{"ask", PLAT_AUTHZ_ROLES, READERS},
 	{"audit.list", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"audit.verify", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"compliance.approve", PLAT_AUTHZ_ROLES, ADMINS},
+	{"compliance.certificate", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"compliance.plan", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"compliance.reject", PLAT_AUTHZ_ROLES, ADMINS},
 	/* Checking a presented token, before anyone is known: the request itself is then checked. */
 	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
 	/* Compliance runs come from timers, not people: they act as the system principal. */
@@ -22,9 +26,12 @@ static const struct plat_permission permissions[] = {
 	{"consume", PLAT_AUTHZ_SYSTEM, 0},
 	{"documents.delete", PLAT_AUTHZ_ROLES, WRITERS},
 	{"documents.get", PLAT_AUTHZ_ROLES, READERS},
+	/* Admin only: whoever can release a hold can then delete the document. */
+	{"documents.hold", PLAT_AUTHZ_ROLES, ADMINS},
 	{"documents.list", PLAT_AUTHZ_ROLES, READERS},
 	{"documents.purge", PLAT_AUTHZ_ROLES, ADMINS},
 	{"documents.read", PLAT_AUTHZ_ROLES, READERS},
+	{"documents.release", PLAT_AUTHZ_ROLES, ADMINS},
 	{"documents.retry", PLAT_AUTHZ_ROLES, WRITERS},
 	{"documents.upload", PLAT_AUTHZ_ROLES, WRITERS},
 	{"documents.wait", PLAT_AUTHZ_ROLES, READERS},

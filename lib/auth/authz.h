@@ -12,9 +12,9 @@
 enum plat_role {
 	PLAT_ROLE_NONE = 0,
 	PLAT_ROLE_VIEWER = 1 << 0,  /* list, show, get, search, ask */
-	PLAT_ROLE_EDITOR = 1 << 1,  /* viewer + upload, delete, retry, hold/release */
+	PLAT_ROLE_EDITOR = 1 << 1,  /* viewer + upload, delete, retry */
 	PLAT_ROLE_AUDITOR = 1 << 2, /* viewer (read-only) + the audit log and findings */
-	PLAT_ROLE_ADMIN = 1 << 3,   /* everything in its tenant: users, tokens, purges */
+	PLAT_ROLE_ADMIN = 1 << 3,   /* everything in its tenant: users, tokens, purges, legal holds */
 };
 
 /* Who may run an operation, beyond its roles. */

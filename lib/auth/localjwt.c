@@ -204,6 +204,82 @@ const char *plat_auth_keyring_signing_kid(const struct plat_auth_keyring *kr)
 	return kr && kr->n ? kr->keys[kr->n - 1].kid : NULL;
 }
 
+int plat_auth_keyring_sign(const struct plat_auth_keyring *kr, const void *data, size_t len, char **sig,
+			   struct plat_error *err)
+{
+	*sig = NULL;
+	if (!kr || !kr->n)
+		return plat_error_set(err, PLAT_E_CONFIG, "no signing key configured");
+	unsigned char raw[64];
+	size_t raw_len = sizeof(raw);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, kr->keys[kr->n - 1].pkey) == 1 &&
+		 EVP_DigestSign(ctx, raw, &raw_len, data, len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return plat_error_set(err, PLAT_E_INTERNAL, "signing failed");
+	*sig = plat_xmalloc(raw_len * 4 / 3 + 4);
+	plat_b64url_encode(raw, raw_len, *sig);
+	return 0;
+}
+
+char *plat_auth_keyring_public_pem(const struct plat_auth_keyring *kr)
+{
+	if (!kr || !kr->n)
+		return NULL;
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *data = NULL, *out = NULL;
+	long n;
+	if (mem && PEM_write_bio_PUBKEY(mem, kr->keys[kr->n - 1].pkey) == 1 && (n = BIO_get_mem_data(mem, &data)) > 0) {
+		out = plat_xmalloc((size_t)n + 1);
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(mem);
+	return out;
+}
+
+static EVP_PKEY *ed25519_public(const char *pem)
+{
+	BIO *mem = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+	EVP_PKEY *pkey = mem ? PEM_read_bio_PUBKEY(mem, NULL, no_passphrase, NULL) : NULL;
+	BIO_free(mem);
+	if (pkey && EVP_PKEY_get_id(pkey) != EVP_PKEY_ED25519) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	return pkey;
+}
+
+int plat_auth_ed25519_verify_pem(const char *public_pem, const void *data, size_t len, const char *sig,
+				 char kid[PLAT_LOCALJWT_KID_LEN + 1], struct plat_error *err)
+{
+	EVP_PKEY *pkey = ed25519_public(public_pem);
+	if (!pkey)
+		return plat_error_set(err, PLAT_E_FAILURE, "the public key is not an Ed25519 public key in PEM");
+	int rc = 0;
+	size_t sl = sig ? strlen(sig) : 0;
+	unsigned char raw[100];
+	long n = sl && sl < 120 ? plat_b64url_decode(sig, sl, raw) : -1;
+	if (n != 64)
+		rc = plat_error_set(err, PLAT_E_FAILURE, "the signature is not a base64url Ed25519 signature");
+	else if (!jws_ed25519_verify(pkey, data, len, raw, (size_t)n))
+		rc = plat_error_set(err, PLAT_E_FAILURE, "the signature does not match the content and the public key");
+	if (rc == 0 && kid && kid_of(pkey, kid) < 0)
+		rc = plat_error_set(err, PLAT_E_INTERNAL, "cannot derive the key id");
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+bool plat_auth_ed25519_same_key(const char *pem_a, const char *pem_b)
+{
+	EVP_PKEY *a = ed25519_public(pem_a), *b = ed25519_public(pem_b);
+	bool same = a && b && EVP_PKEY_eq(a, b) == 1;
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	return same;
+}
+
 void plat_auth_localjwt_key_name(char out[40])
 {
 	time_t t = time(NULL);

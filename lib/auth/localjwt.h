@@ -12,6 +12,7 @@
 #ifndef PLAT_AUTH_LOCALJWT_H
 #define PLAT_AUTH_LOCALJWT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "auth/auth.h"
@@ -33,6 +34,20 @@ void plat_auth_keyring_free(struct plat_auth_keyring *kr);
 size_t plat_auth_keyring_count(const struct plat_auth_keyring *kr);
 /* kid of the signing key. */
 const char *plat_auth_keyring_signing_kid(const struct plat_auth_keyring *kr);
+
+/* Sign data with the ring's signing key: *sig is the base64url of the 64-byte Ed25519
+ * signature (malloc'd). For signed documents other than tokens (destruction certificates). */
+int plat_auth_keyring_sign(const struct plat_auth_keyring *kr, const void *data, size_t len, char **sig,
+			   struct plat_error *err);
+/* The signing key's public key as PEM (SubjectPublicKeyInfo), malloc'd; NULL on failure. */
+char *plat_auth_keyring_public_pem(const struct plat_auth_keyring *kr);
+/* Check a base64url Ed25519 signature over data against a public key in PEM. 0 when it
+ * verifies, with kid (may be NULL) the key's id; else PLAT_E_FAILURE saying why (not a
+ * PEM Ed25519 public key, a malformed or a wrong signature). Pure: no files, no clock. */
+int plat_auth_ed25519_verify_pem(const char *public_pem, const void *data, size_t len, const char *sig,
+				 char kid[PLAT_LOCALJWT_KID_LEN + 1], struct plat_error *err);
+/* Whether two PEM public keys are the same Ed25519 key (false when either does not parse). */
+bool plat_auth_ed25519_same_key(const char *pem_a, const char *pem_b);
 
 /* "ed25519-YYYYMMDDTHHMMSSZ.pem" for now (UTC), so the newest key's name sorts last. */
 void plat_auth_localjwt_key_name(char out[40]);

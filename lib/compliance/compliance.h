@@ -295,4 +295,60 @@ int plat_compliance_findings_resolve(struct plat_svc *svc, const char *id, const
 int plat_compliance_period_report(struct plat_svc *svc, const char *since, const char *until, cJSON **out,
 				  struct plat_error *err);
 
+
+/* ---- retention: plan, reviews, destruction certificates (retention.c) ---- */
+
+struct plat_retention_plan_options {
+	const char *rules_path; /* NULL: the configuration's compliance.rules */
+	const char *within;     /* NULL: every document; else an interval ("30 days"): only those whose
+				 * retention ends before now + within (past ones included) */
+};
+
+/* What the tenant's enabled retention rules would do, and when, without doing it. *out:
+ * {"tenant", "within", "documents": [{document_id, name, class, rule, action ("flag" |
+ * "destroy"), trigger (RFC 3339 or null: no date in the rule's field), expires_at,
+ * expired, review_due_at (destroy rules: when the review window ends or would end),
+ * review_status (null: no review yet), legal_hold, will: "flag" | "destroy" | "wait for
+ * review" | "held" | "nothing"}]}, soonest first. A bad within is PLAT_E_USAGE (parameter
+ * "within"); invalid rule files PLAT_E_CONFIG with diags. Operation "compliance.plan"
+ * (auditor, admin). */
+int plat_compliance_plan(struct plat_svc *svc, const struct plat_retention_plan_options *o, cJSON **out,
+			 struct plat_rule_diags *diags, struct plat_error *err);
+
+/* Decide a destroy rule's pending review of a document: approved documents are destroyed by
+ * the first run after the review window (unless on legal hold); a rejection is final and
+ * resolves the document's open finding of that rule, the reason as its note. rule NULL:
+ * the document's only pending review (PLAT_E_USAGE, parameter "rule", when it has several).
+ * A reason is required to reject (PLAT_E_USAGE, parameter "reason"). PLAT_E_NOT_FOUND when
+ * the document has no review (of that rule), PLAT_E_CONFLICT when it was decided already.
+ * Audited ("retention.approve" / "retention.reject"). *out: {id, document_id, rule, status,
+ * expired_at, due_at, decided_by, decided_at, reason, legal_hold}. Operations
+ * "compliance.approve" and "compliance.reject" (admin). */
+int plat_compliance_approve(struct plat_svc *svc, const char *document_id, const char *rule, const char *reason,
+			    cJSON **out, struct plat_error *err);
+int plat_compliance_reject(struct plat_svc *svc, const char *document_id, const char *rule, const char *reason,
+			   cJSON **out, struct plat_error *err);
+
+/* A destroyed document's destruction record from the audit chain, signed with the key at
+ * compliance.signing_key (PLAT_E_CONFIG when none is configured or it cannot be read):
+ * {"certificate": {"type": "destruction", "tenant", "document_id", "name", "sha256",
+ * "size", "rule", "approver", "approved_at", "destroyed_at", "object_purged", "audit":
+ * {"id", "hash", "prev_hash"}}, "signature": {"alg": "EdDSA", "key_id", "public_key"
+ * (PEM), "value" (base64url Ed25519 over the canonical JSON of "certificate")}}. The
+ * canonical JSON is the value with every object's keys sorted by byte order and no
+ * whitespace (RFC 8785 for what a certificate holds: strings, integers, booleans, null).
+ * PLAT_E_NOT_FOUND when the document was not destroyed. Operation "compliance.certificate"
+ * (auditor, admin). */
+int plat_compliance_certificate(struct plat_svc *svc, const char *document_id, cJSON **cert, struct plat_error *err);
+
+/* Verify a certificate offline (no database, no configuration): the JSON text's signature
+ * over its canonical "certificate" with the public key it carries, that key's id, and when
+ * expected_public_pem is given, that it is that key. 0 when valid, with *result {valid:
+ * true, key_id, document_id, name, sha256, destroyed_at}; PLAT_E_FAILURE naming what is
+ * wrong otherwise. */
+int plat_compliance_certificate_verify(const char *json, const char *expected_public_pem, cJSON **result,
+				       struct plat_error *err);
+/* The canonical JSON text of a value (malloc'd): sorted keys, no whitespace. */
+char *plat_compliance_canonical_json(const cJSON *v);
+
 #endif

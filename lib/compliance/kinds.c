@@ -8,6 +8,7 @@ static const struct {
 } kinds[] = {
 	{PLAT_RULE_EXPIRY, plat_compliance_eval_expiry},
 	{PLAT_RULE_REQUIRED_FIELDS, plat_compliance_eval_required},
+	{PLAT_RULE_RETENTION, plat_compliance_eval_retention},
 	{PLAT_RULE_AUDIT_CHAIN, plat_compliance_eval_audit_chain},
 	{PLAT_RULE_PII, plat_compliance_eval_pii},
 	{PLAT_RULE_INTEGRITY, plat_compliance_eval_integrity},

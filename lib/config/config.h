@@ -77,7 +77,9 @@ enum plat_config_key {
 	PLAT_CFG_NOTIFY_EMAIL_TO,
 	PLAT_CFG_NOTIFY_TEMPLATES,
 	PLAT_CFG_NOTIFY_HEARTBEAT_URL,
+	/* lib/compliance (every compliance.* key here, together) */
 	PLAT_CFG_COMPLIANCE_RULES,
+	PLAT_CFG_COMPLIANCE_SIGNING_KEY,
 	/* lib/auth: bearer tokens (local Ed25519 access + refresh tokens, API tokens, OIDC) */
 	PLAT_CFG_AUTH_KEYS,
 	PLAT_CFG_AUTH_ISSUER,

@@ -565,6 +565,15 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.doc = "The compliance rules: a directory whose *.yaml files are read in name order, "
 		       "or one file (platctl-rules(5)). 'platctl compliance validate' checks them.",
 	},
+	[PLAT_CFG_COMPLIANCE_SIGNING_KEY] = {
+		.name = "compliance.signing_key",
+		.type = PLAT_CFG_T_STRING,
+		.section = "compliance",
+		.doc = "Ed25519 private key (PEM, mode 0600) that signs destruction certificates "
+		       "(compliance certificate). Anyone holding its public key, which every "
+		       "certificate carries, can verify one offline.",
+		.example = "/etc/platctl/compliance-signing.pem",
+	},
 	[PLAT_CFG_AUTH_KEYS] = {
 		.name = "auth.keys",
 		.type = PLAT_CFG_T_STRING,

@@ -112,6 +112,26 @@ int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sin
 	return rc;
 }
 
+int plat_documents_purge_object(struct plat_svc *svc, const char *storage_key, const char *sha256, bool dry_run,
+				bool *purged, struct plat_error *err)
+{
+	*purged = false;
+	/* Under the content lock an upload of the same content either committed (the
+	 * object is in use) or has not looked for the object yet (it stores it again). */
+	int rc = plat_documents_lock_content(svc, sha256, true, err);
+	if (rc < 0)
+		return rc;
+	bool in_use = true;
+	rc = plat_documents_key_in_use(svc, storage_key, &in_use, err);
+	if (rc == 0 && !in_use) {
+		if (!dry_run)
+			rc = plat_store_delete(svc->store, storage_key, err);
+		*purged = rc == 0;
+	}
+	plat_documents_lock_content(svc, sha256, false, NULL);
+	return rc;
+}
+
 int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSON **result, struct plat_error *err)
 {
 	*result = NULL;
@@ -121,20 +141,8 @@ int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSO
 	if (rc == 0)
 		rc = plat_documents_delete(svc, id, &key, &sha, err);
 	bool purged = false;
-	if (rc == 0 && purge) {
-		/* Under the content lock an upload of the same content either committed (the
-		 * object is in use) or has not looked for the object yet (it stores it again). */
-		rc = plat_documents_lock_content(svc, sha, true, err);
-		if (rc == 0) {
-			bool in_use = true;
-			rc = plat_documents_key_in_use(svc, key, &in_use, err);
-			if (rc == 0 && !in_use) {
-				rc = plat_store_delete(svc->store, key, err);
-				purged = rc == 0;
-			}
-			plat_documents_lock_content(svc, sha, false, NULL);
-		}
-	}
+	if (rc == 0 && purge)
+		rc = plat_documents_purge_object(svc, key, sha, false, &purged, err);
 	if (rc == 0) {
 		*result = cJSON_CreateObject();
 		cJSON_AddStringToObject(*result, "id", id);

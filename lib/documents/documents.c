@@ -5,18 +5,12 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "documents/doc_json.h"
 #include "store/store.h"
 #include "audit/audit.h"
 #include "mem/mem.h"
 #include "queue/queue.h"
 #include "str/str.h"
-
-/* The -o json schema of a document, built by PostgreSQL so it is the same everywhere. */
-#define DOC_JSON(d)                                                                                          \
-	"jsonb_build_object('id', " d "id, 'name', " d "name, 'title', " d "title, 'sha256', " d "sha256, "   \
-	"'size', " d "size_bytes, 'content_type', " d "content_type, 'status', " d "status, 'class', " d "class, " \
-	"'tags', " d "tags, 'version', " d "version, 'created_by', " d "created_by, "                         \
-	"'created_at', to_char(" d "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"
 
 char *plat_documents_storage_key(const struct plat_svc *svc, const char *sha256)
 {
@@ -186,7 +180,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	PGresult *res;
 	rc = plat_db_exec(
 		svc->db,
-		"SELECT " DOC_JSON("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
+		"SELECT " DOC_JSON_HOLD("") "::text, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '|' || id"
 		" FROM documents WHERE tenant_id = $1 AND deleted_at IS NULL"
 		" AND ($2::text IS NULL OR status = $2)"
 		" AND ($3::text IS NULL OR class = $3)"
@@ -250,10 +244,10 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 	const char *params[] = {svc->tenant_id, id};
 	PGresult *res;
 	rc = plat_db_exec(svc->db,
-			      "SELECT (" DOC_JSON("") " || jsonb_build_object('storage_key', storage_key,"
+			      "SELECT (" DOC_JSON_HOLD("") " || jsonb_build_object('storage_key', storage_key,"
 			      " 'summary', summary, 'fields', fields, 'class_confidence', class_confidence,"
 			      " 'stage_timings', stage_timings, 'error', error, 'attempts', attempts,"
-			      " 'legal_hold', legal_hold, 'ai_provider', ai_provider,"
+			      " 'ai_provider', ai_provider,"
 			      " 'deleted', deleted_at IS NOT NULL))::text"
 			      " FROM documents WHERE tenant_id = $1 AND id = $2",
 			      2, params, &res, err);
@@ -281,7 +275,7 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 }
 
 /* Start a transaction holding the document's row lock; *res has storage_key, legal_hold,
- * deleted and status. An unknown id (in this tenant) is PLAT_E_NOT_FOUND, rolled back. */
+ * deleted, status, sha256 and hold_reason. An unknown id (in this tenant) is PLAT_E_NOT_FOUND, rolled back. */
 static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, struct plat_error *err)
 {
 	*res = NULL;
@@ -292,7 +286,8 @@ static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, st
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
 	rc = plat_db_exec(svc->db,
-			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status, sha256 FROM documents"
+			  "SELECT storage_key, legal_hold, deleted_at IS NOT NULL, status, sha256, coalesce(hold_reason, '')"
+			  " FROM documents"
 			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 			  2, params, res, err);
 	if (rc == 0 && PQntuples(*res) == 0)
@@ -315,8 +310,12 @@ int plat_documents_delete(struct plat_svc *svc, const char *id, char **storage_k
 	if (rc < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id, id};
-	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
-		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is under legal hold and cannot be deleted", id);
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
+		const char *why = PQgetvalue(res, 0, 5);
+		rc = plat_error_set(err, PLAT_E_CONFLICT,
+				    "document '%s' is under legal hold%s%s%s and cannot be deleted until it is released", id,
+				    *why ? " (" : "", why, *why ? ")" : "");
+	}
 	if (rc == 0) {
 		*storage_key = plat_xstrdup(PQgetvalue(res, 0, 0));
 		*sha256 = plat_xstrdup(PQgetvalue(res, 0, 4));

@@ -143,9 +143,27 @@ typedef int (*plat_documents_sink)(void *arg, const char *buf, size_t len);
 int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sink write, void *arg, cJSON **doc,
 			struct plat_error *err);
 
+/* Delete the object at storage_key unless a live document still uses it, deciding under
+ * the content lock; *purged says whether it went (dry_run: whether it would). Inside a
+ * caller's transaction the check sees that transaction's own deletions. Bookkeeping: the
+ * caller entered an operation that made the store ready (unless dry_run). */
+int plat_documents_purge_object(struct plat_svc *svc, const char *storage_key, const char *sha256, bool dry_run,
+				bool *purged, struct plat_error *err);
+
 /* Soft-delete a document; with purge also delete its object when no live document shares
  * it (decided under the content lock). *result: {id, deleted, object_purged}. */
 int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSON **result, struct plat_error *err);
+
+/* Put a legal hold on a document (legal_hold, hold_reason, held_by: the principal, held_at)
+ * or release it, with an audit row "document.hold" / "document.release" (details: reason;
+ * a release also keeps what the hold was) in the same transaction. A reason is required to
+ * hold (PLAT_E_USAGE, parameter "reason"), optional to release. Holding a held document or
+ * releasing one that is not held is PLAT_E_CONFLICT; unknown or deleted documents are
+ * PLAT_E_NOT_FOUND. *doc is the document afterwards. Operations "documents.hold" and
+ * "documents.release" (admin). */
+int plat_documents_hold(struct plat_svc *svc, const char *id, const char *reason, cJSON **doc, struct plat_error *err);
+int plat_documents_release(struct plat_svc *svc, const char *id, const char *reason, cJSON **doc,
+			   struct plat_error *err);
 
 /* Queue a failed or processed document again and publish its event. */
 int plat_documents_requeue(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err);

@@ -1,0 +1,300 @@
+/* Rule kind retention: documents kept past their period are flagged, or destroyed once a
+ * review approved it and its window is over.
+ *
+ * A destroy rule opens a review (pending) for each document the first time a run sees its
+ * period over; the review window (due_at) starts then. The first run after due_at destroys
+ * the documents whose review was approved; a pending review past due_at waits (destruction
+ * always needs someone's approval); a rejected one is final for that rule and document: no
+ * destruction, and no finding (the rejection resolved it, with the reason as its note). A
+ * legal hold always wins: a held document is never destroyed, approved or not, and its
+ * finding says so at severity info.
+ *
+ * Destroying one document is one savepoint of the run's transaction, so that a failure
+ * leaves that document as it was and the rule goes on with the next: the row and the
+ * review are re-read under their row locks (a hold or a rejection that committed meanwhile
+ * counts), its chunks are deleted, the row is marked deleted with its text-derived columns
+ * (summary, fields) cleared, the review marked destroyed, the object deleted when no live
+ * document shares it, and the destruction record appended to the audit chain. The object
+ * goes before the run commits: were the run's commit to fail afterwards, the document would
+ * be live again without content, which integrity then reports; a later destruction would
+ * have nothing left to lose. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "auth/authz.h"
+#include "compliance/compliance.h"
+#include "compliance/retention_internal.h"
+#include "db/db.h"
+#include "documents/documents.h"
+#include "log/log.h"
+#include "str/str.h"
+
+struct retention_ctx {
+	struct plat_compliance_run *run;
+	const struct plat_rule *r;
+	struct plat_svc *svc;
+	bool dry;
+	bool store_ready;
+};
+
+static const char *val(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static bool is_true(PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && strcmp(PQgetvalue(res, row, col), "t") == 0;
+}
+
+static void add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static int report(struct retention_ctx *c, const char *doc_id, const char *fingerprint, int severity,
+		  const char *message, cJSON *details, struct plat_error *err)
+{
+	struct plat_finding_report f = {.document_id = doc_id, .fingerprint = fingerprint, .severity = severity,
+					.message = message, .details = details};
+	return plat_compliance_report(c->run, c->r, &f, err);
+}
+
+/* Destroy one approved document (see the top of the file). *done false: it was not
+ * destroyed after all (held, deleted or no longer approved when re-read under lock). */
+static int destroy_one(struct retention_ctx *c, const char *id, bool *done, cJSON *record, struct plat_error *err)
+{
+	struct plat_svc *svc = c->svc;
+	*done = false;
+	const char *params[] = {svc->tenant_id, id, c->r->name};
+	PGresult *res = NULL;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT d.legal_hold, d.deleted_at IS NOT NULL, rv.status, rv.decided_by, "
+			      RETENTION_TS("rv.decided_at") ", d.name, d.sha256, d.size_bytes, d.storage_key"
+			      " FROM documents d JOIN retention_reviews rv ON rv.tenant_id = d.tenant_id"
+			      "  AND rv.document_id = d.id AND rv.rule = $3"
+			      " WHERE d.tenant_id = $1::uuid AND d.id = $2::uuid FOR UPDATE OF d, rv",
+			      3, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0 || is_true(res, 0, 0) || is_true(res, 0, 1) || strcmp(PQgetvalue(res, 0, 2), "approved")) {
+		PQclear(res);
+		return 0;
+	}
+	char *key = plat_xstrdup(PQgetvalue(res, 0, 8)), *sha = plat_xstrdup(PQgetvalue(res, 0, 6));
+	cJSON_AddStringToObject(record, "document_id", id);
+	cJSON_AddStringToObject(record, "name", PQgetvalue(res, 0, 5));
+	cJSON_AddStringToObject(record, "sha256", sha);
+	cJSON_AddNumberToObject(record, "size", atof(PQgetvalue(res, 0, 7)));
+	cJSON_AddStringToObject(record, "rule", c->r->name);
+	add_str(record, "approver", val(res, 0, 3));
+	add_str(record, "approved_at", val(res, 0, 4));
+	PQclear(res);
+	res = NULL;
+
+	rc = plat_db_exec(svc->db, "DELETE FROM chunks WHERE tenant_id = $1::uuid AND document_id = $2::uuid", 2, params,
+			  NULL, err);
+	/* What was derived from the text goes with it: a destroyed document keeps only what
+	 * identifies it (name, hash, size), which its destruction record names anyway. */
+	if (rc == 0)
+		rc = plat_db_exec(svc->db,
+				  "UPDATE documents SET status = 'deleted', deleted_at = now(), updated_at = now(),"
+				  " summary = NULL, fields = '{}', error = NULL"
+				  " WHERE tenant_id = $1::uuid AND id = $2::uuid RETURNING " RETENTION_TS("deleted_at"),
+				  2, params, &res, err);
+	if (rc == 0) {
+		cJSON_AddStringToObject(record, "destroyed_at", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		res = NULL;
+		rc = plat_db_exec(svc->db,
+				  "UPDATE retention_reviews SET status = 'destroyed'"
+				  " WHERE tenant_id = $1::uuid AND document_id = $2::uuid AND rule = $3",
+				  3, params, NULL, err);
+	}
+	bool purged = false;
+	if (rc == 0 && !c->dry && !c->store_ready) {
+		/* The run needs no store until something is to be destroyed. */
+		rc = plat_svc_enter(svc, "compliance.run", PLAT_NEEDS_STORE, err);
+		c->store_ready = rc == 0;
+	}
+	if (rc == 0)
+		rc = plat_documents_purge_object(svc, key, sha, c->dry, &purged, err);
+	if (rc == 0) {
+		cJSON_AddBoolToObject(record, "object_purged", purged);
+		char *dj = cJSON_PrintUnformatted(record);
+		rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL, "document.destroyed", "document", id,
+				       svc->request_id, dj, err);
+		cJSON_free(dj);
+	}
+	free(key);
+	free(sha);
+	*done = rc == 0;
+	return rc;
+}
+
+/* Open a review for every expired document of a destroy rule that has none, audited as one
+ * row per rule and run (a first run over an old archive opens thousands at once). */
+static int open_reviews(struct retention_ctx *c, const char *const *params, struct plat_error *err)
+{
+	struct plat_svc *svc = c->svc;
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      RETENTION_SCOPE_CTE
+			      " INSERT INTO retention_reviews (tenant_id, rule, document_id, expired_at, due_at)"
+			      " SELECT $1::uuid, $2, e.id, e.x, now() + $6::interval FROM e WHERE e.x <= now()"
+			      " ON CONFLICT (tenant_id, rule, document_id) DO NOTHING RETURNING document_id",
+			      6, params, &res, err);
+	if (rc < 0)
+		return rc;
+	int n = PQntuples(res);
+	if (n > 0) {
+		cJSON *d = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(d, "document_ids");
+		cJSON_AddStringToObject(d, "rule", c->r->name);
+		cJSON_AddNumberToObject(d, "count", n);
+		cJSON_AddStringToObject(d, "review", c->r->u.retention.review);
+		for (int i = 0; i < n && i < 1000; i++)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(PQgetvalue(res, i, 0)));
+		char *dj = cJSON_PrintUnformatted(d);
+		cJSON_Delete(d);
+		rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL, "retention.reviews_opened",
+				       "compliance_rule", c->r->name, svc->request_id, dj, err);
+		cJSON_free(dj);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Rolls a failed destruction back to before it, and reports it. Only a database that went
+ * away stops the rule. */
+static int destroy_guarded(struct retention_ctx *c, const char *id, const char *name, const char *base,
+			   cJSON *details, struct plat_error *err)
+{
+	struct plat_svc *svc = c->svc;
+	int rc = plat_db_exec(svc->db, "SAVEPOINT retention_destroy", 0, NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	struct plat_error derr = {0};
+	cJSON *record = cJSON_CreateObject();
+	bool done = false;
+	rc = destroy_one(c, id, &done, record, &derr);
+	struct plat_error ignored = {0};
+	if (rc < 0)
+		plat_db_exec(svc->db, "ROLLBACK TO SAVEPOINT retention_destroy", 0, NULL, NULL, &ignored);
+	plat_db_exec(svc->db, "RELEASE SAVEPOINT retention_destroy", 0, NULL, NULL, &ignored);
+	char *msg;
+	int sev = PLAT_SEV_INFO;
+	if (rc < 0) {
+		if (derr.kind == PLAT_E_UNAVAILABLE) {
+			*err = derr;
+			cJSON_Delete(record);
+			return rc;
+		}
+		msg = plat_arena_printf(&svc->arena, "'%s' could not be destroyed: %s", name, derr.message);
+		sev = PLAT_SEV_HIGH;
+	} else if (!done) {
+		cJSON_Delete(record);
+		return 0; /* changed under us: the next run sees what it is now */
+	} else {
+		const cJSON *purged = cJSON_GetObjectItemCaseSensitive(record, "object_purged");
+		msg = plat_arena_printf(&svc->arena, "'%s' %s destroyed: %s; %s", name, c->dry ? "would be" : "was", base,
+					cJSON_IsTrue(purged) ? "its content deleted"
+							     : "its content kept (another live document shares it)");
+		cJSON_AddItemToObject(details, "destruction", record);
+		record = NULL;
+	}
+	cJSON_Delete(record);
+	/* Its own fingerprint, so that a destruction (or a failed one) is a finding this run
+	 * opens and the run's summary lists, while the document's finding of the period
+	 * resolves: nothing is waiting any more. The next run resolves this one in turn. */
+	char *fp = plat_arena_printf(&svc->arena, "%s:%s", rc < 0 ? "destroy-failed" : "destroyed", id);
+	return report(c, id, fp, sev, msg, details, err);
+}
+
+/* One expired document of the rule: its finding, and its destruction when it is due. */
+static int handle_row(struct retention_ctx *c, PGresult *res, int i, struct plat_error *err)
+{
+	struct plat_svc *svc = c->svc;
+	bool destroy = c->r->u.retention.action == PLAT_RETENTION_DESTROY;
+	const char *id = PQgetvalue(res, i, RR_ID), *status = val(res, i, RR_STATUS);
+	bool held = is_true(res, i, RR_HELD);
+	struct plat_buf name = PLAT_BUF_INIT;
+	const char *raw = PQgetvalue(res, i, RR_NAME);
+	plat_str_escape_terminal(&name, raw, strlen(raw));
+	char *base = plat_arena_printf(&svc->arena, "passed its retention of %s on %s", c->r->u.retention.keep,
+				       PQgetvalue(res, i, RR_EXPIRES_DAY));
+	cJSON *details = cJSON_CreateObject();
+	cJSON_AddStringToObject(details, "action", destroy ? "destroy" : "flag");
+	add_str(details, "trigger", val(res, i, RR_TRIGGER));
+	add_str(details, "expires_at", val(res, i, RR_EXPIRES));
+	cJSON_AddBoolToObject(details, "legal_hold", held);
+	if (destroy) {
+		cJSON *rv = cJSON_AddObjectToObject(details, "review");
+		add_str(rv, "status", status);
+		add_str(rv, "due_at", val(res, i, RR_DUE));
+		add_str(rv, "decided_by", val(res, i, RR_DECIDED_BY));
+	}
+	const char *will = plat_retention_will(destroy, true, held, status);
+	int rc = 0;
+	char *msg = NULL;
+	int sev = -1;
+	if (!strcmp(will, "flag")) {
+		msg = plat_arena_printf(&svc->arena, "'%s' %s%s", name.data, base, held ? " (on legal hold)" : "");
+	} else if (!strcmp(will, "held")) {
+		msg = plat_arena_printf(&svc->arena, "'%s' %s; it is on legal hold and is not destroyed", name.data, base);
+		sev = PLAT_SEV_INFO;
+	} else if (!strcmp(will, "destroy") && is_true(res, i, RR_DUE_PASSED)) {
+		rc = destroy_guarded(c, id, name.data, base, details, err);
+	} else if (!strcmp(will, "destroy")) {
+		msg = plat_arena_printf(&svc->arena, "'%s' %s; approved by %s, destroyed after %s", name.data, base,
+					PQgetvalue(res, i, RR_DECIDED_BY), PQgetvalue(res, i, RR_DUE));
+	} else if (!strcmp(will, "wait for review")) {
+		msg = plat_arena_printf(&svc->arena, "'%s' %s; %s %s: destroyed only once approved", name.data, base,
+					is_true(res, i, RR_DUE_PASSED) ? "its review is overdue since" : "under review until",
+					val(res, i, RR_DUE) ? PQgetvalue(res, i, RR_DUE) : "the next run");
+	}
+	/* "nothing": rejected, and resolved when it was. */
+	if (rc == 0 && msg)
+		rc = report(c, id, NULL, sev, msg, details, err);
+	cJSON_Delete(details);
+	plat_buf_free(&name);
+	return rc;
+}
+
+int plat_compliance_eval_retention(struct plat_compliance_run *run, const struct plat_rule *r, struct plat_error *err)
+{
+	struct retention_ctx c = {.run = run, .r = r, .svc = plat_compliance_run_svc(run),
+				  .dry = plat_compliance_run_dry(run)};
+	struct plat_svc *svc = c.svc;
+	bool destroy = r->u.retention.action == PLAT_RETENTION_DESTROY;
+	const char *params[] = {svc->tenant_id, r->name, plat_compliance_classes_param(run, r),
+				r->u.retention.from_field, r->u.retention.keep, destroy ? r->u.retention.review : NULL};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      RETENTION_SCOPE_CTE " SELECT count(*), count(*) FILTER (WHERE t IS NULL) FROM e", 6, params,
+			      &res, err);
+	if (rc < 0)
+		return rc;
+	plat_compliance_checked(run, atoll(PQgetvalue(res, 0, 0)));
+	long long undated = atoll(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	if (undated > 0) {
+		char n[24];
+		snprintf(n, sizeof(n), "%lld", undated);
+		plat_log(PLAT_LOG_INFO, "documents without the retention date field are skipped", "rule", r->name, "field",
+			 r->u.retention.from_field, "documents", n, (const char *)NULL);
+	}
+	if (destroy && (rc = open_reviews(&c, params, err)) < 0)
+		return rc;
+	rc = plat_db_exec(svc->db, RETENTION_ROWS_SQL("e.x <= now()"), 6, params, &res, err);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
+		rc = handle_row(&c, res, i, err);
+	PQclear(res);
+	return rc;
+}
