@@ -298,6 +298,12 @@ int plat_compliance_period_report(struct plat_svc *svc, const char *since, const
 
 /* ---- retention: plan, reviews, destruction certificates (retention.c) ---- */
 
+/* Delete the objects of documents destroyed by committed runs (a run only records them, so
+ * that a failed commit never leaves a live document without its content), each under its
+ * content lock and only when no live document uses it by now. Called after every real
+ * run; what fails stays pending for the next. *purged: objects deleted. */
+int plat_compliance_purge_pending(struct plat_svc *svc, int *purged, struct plat_error *err);
+
 struct plat_retention_plan_options {
 	const char *rules_path; /* NULL: the configuration's compliance.rules */
 	const char *within;     /* NULL: every document; else an interval ("30 days"): only those whose

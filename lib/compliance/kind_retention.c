@@ -36,8 +36,12 @@ struct retention_ctx {
 	const struct plat_rule *r;
 	struct plat_svc *svc;
 	bool dry;
-	bool store_ready;
+	int destroyed; /* this run, for the cap */
 };
+
+/* Each destruction holds its content lock until the run commits, and the lock table is
+ * finite: a run destroys at most this many documents per rule, the next run the rest. */
+#define RETENTION_DESTROY_PER_RUN 500
 
 static const char *val(PGresult *res, int row, int col)
 {
@@ -116,14 +120,27 @@ static int destroy_one(struct retention_ctx *c, const char *id, bool *done, cJSO
 				  " WHERE tenant_id = $1::uuid AND document_id = $2::uuid AND rule = $3",
 				  3, params, NULL, err);
 	}
+	/* The content goes with the document unless another live document shares it. The
+	 * transaction-level content lock, held until the run commits, keeps an upload of the
+	 * same content from taking this document as its own meanwhile ("unchanged"); the object
+	 * itself is deleted after the commit (plat_compliance_purge_pending). */
 	bool purged = false;
-	if (rc == 0 && !c->dry && !c->store_ready) {
-		/* The run needs no store until something is to be destroyed. */
-		rc = plat_svc_enter(svc, "compliance.run", PLAT_NEEDS_STORE, err);
-		c->store_ready = rc == 0;
+	if (rc == 0) {
+		const char *lp[] = {svc->tenant_id, sha};
+		rc = plat_db_exec(svc->db, "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))", 2, lp,
+				  NULL, err);
 	}
+	bool in_use = true;
 	if (rc == 0)
-		rc = plat_documents_purge_object(svc, key, sha, c->dry, &purged, err);
+		rc = plat_documents_key_in_use(svc, key, &in_use, err);
+	if (rc == 0 && !in_use) {
+		purged = true;
+		const char *pp[] = {svc->tenant_id, id, c->r->name, key, sha};
+		rc = plat_db_exec(svc->db,
+				  "UPDATE retention_reviews SET purge_key = $4, purge_sha256 = $5"
+				  " WHERE tenant_id = $1::uuid AND document_id = $2::uuid AND rule = $3",
+				  5, pp, NULL, err);
+	}
 	if (rc == 0) {
 		cJSON_AddBoolToObject(record, "object_purged", purged);
 		char *dj = cJSON_PrintUnformatted(record);
@@ -247,8 +264,12 @@ static int handle_row(struct retention_ctx *c, PGresult *res, int i, struct plat
 	} else if (!strcmp(will, "held")) {
 		msg = plat_arena_printf(&svc->arena, "'%s' %s; it is on legal hold and is not destroyed", name.data, base);
 		sev = PLAT_SEV_INFO;
-	} else if (!strcmp(will, "destroy") && is_true(res, i, RR_DUE_PASSED)) {
+	} else if (!strcmp(will, "destroy") && is_true(res, i, RR_DUE_PASSED) && c->destroyed < RETENTION_DESTROY_PER_RUN) {
 		rc = destroy_guarded(c, id, name.data, base, details, err);
+		c->destroyed++;
+	} else if (!strcmp(will, "destroy") && is_true(res, i, RR_DUE_PASSED)) {
+		msg = plat_arena_printf(&svc->arena, "'%s' %s; approved, and destroyed by the next run (%d per run)",
+					name.data, base, RETENTION_DESTROY_PER_RUN);
 	} else if (!strcmp(will, "destroy")) {
 		msg = plat_arena_printf(&svc->arena, "'%s' %s; approved by %s, destroyed after %s", name.data, base,
 					PQgetvalue(res, i, RR_DECIDED_BY), PQgetvalue(res, i, RR_DUE));
@@ -295,6 +316,36 @@ int plat_compliance_eval_retention(struct plat_compliance_run *run, const struct
 		return rc;
 	for (int i = 0; i < PQntuples(res) && rc == 0; i++)
 		rc = handle_row(&c, res, i, err);
+	PQclear(res);
+	return rc;
+}
+
+int plat_compliance_purge_pending(struct plat_svc *svc, int *purged, struct plat_error *err)
+{
+	*purged = 0;
+	const char *params[] = {svc->tenant_id};
+	PGresult *res;
+	int rc = plat_db_exec(svc->db,
+			      "SELECT id, purge_key, purge_sha256 FROM retention_reviews"
+			      " WHERE tenant_id = $1::uuid AND purge_key IS NOT NULL AND purged_at IS NULL"
+			      " ORDER BY decided_at LIMIT 1000",
+			      1, params, &res, err);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) > 0)
+		rc = plat_svc_enter(svc, "compliance.run", PLAT_NEEDS_STORE, err);
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+		/* Under the content lock, against what is committed now: an upload of the same
+		 * content since the destruction owns the object, which then stays. */
+		bool deleted = false;
+		rc = plat_documents_purge_object(svc, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), false, &deleted, err);
+		const char *up[] = {svc->tenant_id, PQgetvalue(res, i, 0)};
+		if (rc == 0)
+			rc = plat_db_exec(svc->db, "UPDATE retention_reviews SET purged_at = now() WHERE tenant_id = $1 AND id = $2",
+					  2, up, NULL, err);
+		if (rc == 0 && deleted)
+			(*purged)++;
+	}
 	PQclear(res);
 	return rc;
 }

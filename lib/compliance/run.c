@@ -673,6 +673,11 @@ int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *se
 		if (plat_svc_publish_events(svc, &perr) < 0)
 			plat_log(PLAT_LOG_WARN, "the run's events wait in the outbox", "error", perr.message,
 				 (const char *)NULL);
+		int purged = 0;
+		if (plat_compliance_purge_pending(svc, &purged, &perr) < 0)
+			plat_log(PLAT_LOG_WARN, "destroyed documents' content waits for the next run", "error", perr.message,
+				 (const char *)NULL);
+		cJSON_AddNumberToObject(s, "objects_purged", purged);
 	}
 	if (o->notify && !run.dry)
 		notify_run(svc, s, rc == 0);

@@ -270,3 +270,32 @@ retention_setup() {
 	run --separate-stderr env PLATCTL_PRINCIPAL=ed "$PLATCTL" compliance approve "$OLD2"
 	[ "$status" -eq 4 ]
 }
+
+@test "retention: the content is deleted after the destroying run commits, and a failed deletion is retried by the next run" {
+	retention_setup
+	"$PLATCTL" compliance run >/dev/null
+	"$PLATCTL" compliance approve "$OLD1" >/dev/null
+	sql "UPDATE retention_reviews SET due_at = now() - interval '1 hour'" >/dev/null
+	# The store is away while the run destroys: the destruction stands (it needs only the
+	# database), the content stays, pending.
+	local store=$PLATCTL_STORAGE_URL
+	run --separate-stderr env PLATCTL_STORAGE_URL="s3://nowhere/retention" PLATCTL_STORAGE_S3_ENDPOINT=http://127.0.0.1:9 \
+		PLATCTL_STORAGE_S3_PATH_STYLE=true PLATCTL_STORAGE_S3_REGION=us-east-1 PLATCTL_STORAGE_S3_MAX_RETRIES=1 \
+		AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "$PLATCTL" compliance run -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(field .objects_purged)" -eq 0 ]
+	[[ "$stderr" == *"content waits for the next run"* ]]
+	[ "$(sql "SELECT status FROM documents WHERE id = '$OLD1'")" = deleted ]
+	[ "$(sql "SELECT (purge_key IS NOT NULL)::text || '|' || (purged_at IS NULL)::text FROM retention_reviews WHERE document_id = '$OLD1'")" = "true|true" ]
+	PLATCTL_STORAGE_URL=$store "$PLATCTL" storage stat "$KEY1" >/dev/null
+	# The next run (any rules) deletes it.
+	run --separate-stderr "$PLATCTL" compliance run --kind audit_chain -o json
+	[ "$status" -eq 0 ]
+	[ "$(field .objects_purged)" -eq 1 ]
+	run --separate-stderr "$PLATCTL" storage stat "$KEY1"
+	[ "$status" -eq 5 ]
+	[ "$(sql "SELECT count(*) FROM retention_reviews WHERE purged_at IS NOT NULL")" -eq 1 ]
+	# Nothing is pending any more.
+	run --separate-stderr "$PLATCTL" compliance run --kind audit_chain -o json
+	[ "$(field .objects_purged)" -eq 0 ]
+}

@@ -37,5 +37,17 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
 END
 $$;
 
+-- A destroyed document's object is deleted after the run that destroyed it committed, never
+-- before (a failed commit would leave a live document without its content): the run records
+-- here what is to be deleted, and every later run retries what is still pending.
+ALTER TABLE retention_reviews
+    ADD COLUMN purge_key     text,
+    ADD COLUMN purge_sha256  text,
+    ADD COLUMN purged_at     timestamptz;
+CREATE INDEX retention_reviews_purge_idx ON retention_reviews (tenant_id)
+    WHERE purge_key IS NOT NULL AND purged_at IS NULL;
+
 -- migrate:down
+DROP INDEX retention_reviews_purge_idx;
+ALTER TABLE retention_reviews DROP COLUMN purged_at, DROP COLUMN purge_sha256, DROP COLUMN purge_key;
 DROP FUNCTION retention_field_date(jsonb);
