@@ -500,9 +500,25 @@ static void test_findings_and_report(void **state)
 	cJSON_Delete(s);
 }
 
+/* Every kind the rule files accept can run: a kind that validates but has no evaluator
+ * would fail every run that has such a rule. */
+static void test_every_kind_runs(void **state)
+{
+	(void)state;
+	for (int k = 0; k < PLAT_RULE__COUNT; k++) {
+		const char *name = plat_rule_kind_name((enum plat_rule_kind)k);
+		assert_non_null(name);
+		assert_int_equal(plat_rule_kind_parse(name), k);
+		if (!plat_compliance_kind_eval((enum plat_rule_kind)k))
+			fail_msg("rule kind '%s' has no evaluator in lib/compliance/kinds.c", name);
+	}
+	assert_null(plat_compliance_kind_eval(PLAT_RULE__COUNT));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_kind_runs),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_required_and_chain),
 		cmocka_unit_test(test_lock),
