@@ -13,6 +13,7 @@
 #include "auth/localjwt.h"
 #include "compliance/compliance.h"
 #include "db/db.h"
+#include "ids/ids.h"
 #include "mem/mem.h"
 #include "str/str.h"
 
@@ -57,18 +58,6 @@ char *plat_compliance_canonical_json(const cJSON *v)
 	return out;
 }
 
-static bool uuid_shaped(const char *id)
-{
-	if (!id || strlen(id) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? id[i] != '-' : !strchr("0123456789abcdefABCDEF", id[i]))
-			return false;
-	}
-	return true;
-}
-
 static int not_destroyed(const char *id, struct plat_error *err)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
@@ -95,7 +84,7 @@ int plat_compliance_certificate(struct plat_svc *svc, const char *document_id, c
 		return plat_error_set(err, PLAT_E_CONFIG,
 				      "no key to sign destruction certificates (set compliance.signing_key to an Ed25519 "
 				      "private key in PEM)");
-	if (!uuid_shaped(document_id))
+	if (!plat_id_uuid_shaped(document_id))
 		return not_destroyed(document_id, err);
 	struct plat_auth_keyring *kr = NULL;
 	if ((rc = plat_auth_keyring_load_files(&key_path, 1, &kr, err)) < 0) {

@@ -1,6 +1,5 @@
 /* Findings read back and handled by people: list, show, acknowledge, resolve. The last
  * two change a finding and append to the audit chain in the same transaction. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "audit/audit.h"
 #include "compliance/compliance.h"
 #include "db/db.h"
+#include "ids/ids.h"
 #include "mem/mem.h"
 #include "str/str.h"
 
@@ -35,18 +35,6 @@ static int bad_value(struct plat_error *err, const char *param, const char *what
 	return plat_error_param(err, param);
 }
 
-static bool uuid_valid(const char *s)
-{
-	if (strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return false;
-	}
-	return true;
-}
-
 static int parse_rows(PGresult *res, int col, int max, cJSON *into, struct plat_error *err)
 {
 	for (int i = 0; i < PQntuples(res) && i < max; i++) {
@@ -63,7 +51,7 @@ static int split_cursor(const char *cursor, char ts[32], char id[37], struct pla
 {
 	const char *bar = strchr(cursor, '|');
 	struct plat_error why = {0};
-	if (!bar || (size_t)(bar - cursor) >= 32 || !uuid_valid(bar + 1))
+	if (!bar || (size_t)(bar - cursor) >= 32 || !plat_id_uuid_shaped(bar + 1))
 		return bad_value(err, "cursor", "cursor", cursor, "use the next_cursor of a previous page");
 	char t[32];
 	snprintf(t, sizeof(t), "%.*s", (int)(bar - cursor), cursor);
@@ -93,7 +81,7 @@ int plat_compliance_findings_list(struct plat_svc *svc, const struct plat_findin
 		plat_error_set(err, PLAT_E_USAGE, "invalid severity %d", f->min_severity);
 		return plat_error_param(err, "severity");
 	}
-	if (f->document_id && !uuid_valid(f->document_id))
+	if (f->document_id && !plat_id_uuid_shaped(f->document_id))
 		return bad_value(err, "document", "document id", f->document_id, "a document's id (a UUID)");
 	char since[32], cts[32], cid[37];
 	if (f->since) {
@@ -164,7 +152,7 @@ static int load(struct plat_svc *svc, const char *id, cJSON **out, struct plat_e
 
 static int check_id(const char *id, struct plat_error *err)
 {
-	return id && uuid_valid(id) ? 0 : bad_value(err, "id", "finding id", id ? id : "", "a finding's id (a UUID)");
+	return id && plat_id_uuid_shaped(id) ? 0 : bad_value(err, "id", "finding id", id ? id : "", "a finding's id (a UUID)");
 }
 
 int plat_compliance_findings_show(struct plat_svc *svc, const char *id, cJSON **out, struct plat_error *err)

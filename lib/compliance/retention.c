@@ -11,6 +11,8 @@
 #include "compliance/compliance.h"
 #include "compliance/retention_internal.h"
 #include "db/db.h"
+#include "documents/documents.h"
+#include "ids/ids.h"
 #include "str/str.h"
 
 #define REASON_MAX 1000
@@ -28,27 +30,6 @@ const char *plat_retention_will(bool destroy, bool has_trigger, bool held, const
 	if (review_status && (!strcmp(review_status, "rejected") || !strcmp(review_status, "destroyed")))
 		return "nothing";
 	return "wait for review";
-}
-
-static bool uuid_shaped(const char *id)
-{
-	if (!id || strlen(id) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? id[i] != '-' : !strchr("0123456789abcdefABCDEF", id[i]))
-			return false;
-	}
-	return true;
-}
-
-static int no_document(const char *id, struct plat_error *err)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	plat_str_escape_terminal(&b, id, strlen(id) > 100 ? 100 : strlen(id));
-	int rc = plat_error_set(err, PLAT_E_NOT_FOUND, "document '%s' not found", b.data ? b.data : "");
-	plat_buf_free(&b);
-	return rc;
 }
 
 static const char *val(PGresult *res, int row, int col)
@@ -247,8 +228,8 @@ static int decide(struct plat_svc *svc, bool approve, const char *doc, const cha
 		rc = check_reason(reason, !approve, err);
 	if (rc < 0)
 		return rc;
-	if (!uuid_shaped(doc))
-		return no_document(doc, err);
+	if (!plat_id_uuid_shaped(doc))
+		return plat_documents_not_found(doc, err);
 	if (rule && !*rule)
 		rule = NULL;
 	if ((rc = plat_db_begin(svc->db, err)) < 0)

@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/audit.h"
 #include "db/db.h"
 #include "documents/doc_json.h"
-#include "store/store.h"
-#include "audit/audit.h"
+#include "ids/ids.h"
 #include "mem/mem.h"
 #include "queue/queue.h"
+#include "store/store.h"
 #include "str/str.h"
 
 char *plat_documents_storage_key(const struct plat_svc *svc, const char *sha256)
@@ -212,19 +213,7 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 	return 0;
 }
 
-static bool uuid_shaped(const char *id)
-{
-	if (strlen(id) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? id[i] != '-' : !strchr("0123456789abcdefABCDEF", id[i]))
-			return false;
-	}
-	return true;
-}
-
-static int not_found(const char *id, struct plat_error *err)
+int plat_documents_not_found(const char *id, struct plat_error *err)
 {
 	struct plat_buf b = PLAT_BUF_INIT;
 	plat_str_escape_terminal(&b, id, strlen(id) > 100 ? 100 : strlen(id));
@@ -239,8 +228,8 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 	int rc = plat_svc_enter(svc, "documents.get", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
 		return rc;
-	if (!uuid_shaped(id))
-		return not_found(id, err);
+	if (!plat_id_uuid_shaped(id))
+		return plat_documents_not_found(id, err);
 	const char *params[] = {svc->tenant_id, id};
 	PGresult *res;
 	rc = plat_db_exec(svc->db,
@@ -255,7 +244,7 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 		return rc;
 	if (PQntuples(res) == 0) {
 		PQclear(res);
-		return not_found(id, err);
+		return plat_documents_not_found(id, err);
 	}
 	*doc = parse_row(res, 0, 0);
 	PQclear(res);
@@ -279,8 +268,8 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, struct plat_error *err)
 {
 	*res = NULL;
-	if (!uuid_shaped(id))
-		return not_found(id, err);
+	if (!plat_id_uuid_shaped(id))
+		return plat_documents_not_found(id, err);
 	int rc = plat_db_begin(svc->db, err);
 	if (rc < 0)
 		return rc;
@@ -291,7 +280,7 @@ static int begin_locked(struct plat_svc *svc, const char *id, PGresult **res, st
 			  " WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 			  2, params, res, err);
 	if (rc == 0 && PQntuples(*res) == 0)
-		rc = not_found(id, err);
+		rc = plat_documents_not_found(id, err);
 	if (rc < 0) {
 		PQclear(*res);
 		*res = NULL;
@@ -359,7 +348,7 @@ int plat_documents_retry(struct plat_svc *svc, const char *id, cJSON **doc, stru
 	const char *params[] = {svc->tenant_id, id};
 	const char *status = PQgetvalue(res, 0, 3);
 	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0)
-		rc = not_found(id, err);
+		rc = plat_documents_not_found(id, err);
 	else if (strcmp(status, "failed") != 0 && strcmp(status, "processed") != 0)
 		rc = plat_error_set(err, PLAT_E_CONFLICT, "document '%s' is %s; only failed or processed documents are retried",
 				    id, status);

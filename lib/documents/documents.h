@@ -61,6 +61,9 @@ void plat_documents_tag_filter(const char *key, const char *value, struct plat_b
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err);
 
+/* PLAT_E_NOT_FOUND "document 'ID' not found", the id escaped for a terminal and cut at 100
+ * bytes (it may be anything a caller typed). */
+int plat_documents_not_found(const char *id, struct plat_error *err);
 /* One document with fields, summary, stage timings and its history (audit rows). A
  * malformed or unknown id is PLAT_E_NOT_FOUND. */
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err);

@@ -8,6 +8,7 @@
 #include "audit/audit.h"
 #include "db/db.h"
 #include "documents/doc_json.h"
+#include "ids/ids.h"
 #include "str/str.h"
 
 #define REASON_MAX 1000
@@ -43,27 +44,6 @@ static int check_reason(const char *reason, bool required, struct plat_error *er
 	return 0;
 }
 
-static bool uuid_shaped(const char *id)
-{
-	if (strlen(id) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? id[i] != '-' : !strchr("0123456789abcdefABCDEF", id[i]))
-			return false;
-	}
-	return true;
-}
-
-static int not_found(const char *id, struct plat_error *err)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	plat_str_escape_terminal(&b, id, strlen(id) > 100 ? 100 : strlen(id));
-	int rc = plat_error_set(err, PLAT_E_NOT_FOUND, "document '%s' not found", b.data ? b.data : "");
-	plat_buf_free(&b);
-	return rc;
-}
-
 /* Hold (hold true) or release, in one transaction with its audit row. */
 static int set_hold(struct plat_svc *svc, const char *id, bool hold, const char *reason, cJSON **doc,
 		    struct plat_error *err)
@@ -74,8 +54,8 @@ static int set_hold(struct plat_svc *svc, const char *id, bool hold, const char 
 		rc = check_reason(reason, hold, err);
 	if (rc < 0)
 		return rc;
-	if (!uuid_shaped(id))
-		return not_found(id, err);
+	if (!plat_id_uuid_shaped(id))
+		return plat_documents_not_found(id, err);
 	if ((rc = plat_db_begin(svc->db, err)) < 0)
 		return rc;
 	const char *params[] = {svc->tenant_id, id, reason, svc->principal};
@@ -85,7 +65,7 @@ static int set_hold(struct plat_svc *svc, const char *id, bool hold, const char 
 			  " coalesce(" DOC_TIME("held_at") ", '') FROM documents WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 			  2, params, &res, err);
 	if (rc == 0 && PQntuples(res) == 0)
-		rc = not_found(id, err);
+		rc = plat_documents_not_found(id, err);
 	if (rc == 0) {
 		bool held = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)

@@ -15,4 +15,8 @@ int plat_id_request(char out[PLAT_REQUEST_ID_LEN + 1]);
  * log and echo: 1-64 characters of [A-Za-z0-9._:-]. */
 bool plat_id_request_valid(const char *s);
 
+/* Whether s has the shape of a uuid (8-4-4-4-12 hex digits, either case), so that a bad id
+ * is "not found" before it reaches a ::uuid cast. NULL: false. */
+bool plat_id_uuid_shaped(const char *s);
+
 #endif
