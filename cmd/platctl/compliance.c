@@ -92,19 +92,6 @@ static int parse_kinds(struct plat_cli_ctx *ctx, const char *list, unsigned *kin
 	return 0;
 }
 
-static void print_diags(const struct plat_rule_diags *diags)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	for (size_t i = 0; i < diags->n; i++) {
-		char *m = plat_rule_diag_format(&diags->items[i]);
-		plat_buf_printf(&b, "%s\n", m);
-		free(m);
-	}
-	if (b.len)
-		plat_write_all(2, b.data, b.len);
-	plat_buf_free(&b);
-}
-
 static int print_run(struct plat_cli_ctx *ctx, cJSON *s)
 {
 	if (ctx->out.format != PLAT_OUT_TABLE && ctx->out.format != PLAT_OUT_MARKDOWN)
@@ -151,7 +138,7 @@ int cmd_compliance_run(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	if ((rc = platctl_call(ctx, &svc)) == 0)
 		rc = plat_compliance_run(&svc, &co, &s, &diags, &ctx->err);
 	platctl_svc_close(&svc);
-	print_diags(&diags);
+	platctl_print_rule_diags(&diags);
 	plat_rule_diags_free(&diags);
 	if (rc < 0 && ctx->err.kind == PLAT_E_NOT_FOUND && !s && !o->rules && !o->only)
 		plat_error_wrap(&ctx->err, "compliance.rules");

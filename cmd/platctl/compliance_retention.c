@@ -36,19 +36,6 @@ const struct plat_opt compliance_verify_opts[] = {
 	PLAT_OPT_END,
 };
 
-static void print_diags(const struct plat_rule_diags *diags)
-{
-	struct plat_buf b = PLAT_BUF_INIT;
-	for (size_t i = 0; i < diags->n; i++) {
-		char *m = plat_rule_diag_format(&diags->items[i]);
-		plat_buf_printf(&b, "%s\n", m);
-		free(m);
-	}
-	if (b.len)
-		plat_write_all(2, b.data, b.len);
-	plat_buf_free(&b);
-}
-
 int cmd_compliance_plan(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)argc;
@@ -62,7 +49,7 @@ int cmd_compliance_plan(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 		rc = plat_compliance_plan(&svc, &(struct plat_retention_plan_options){.rules_path = o->rules, .within = o->within},
 					  &plan, &diags, &ctx->err);
 	platctl_svc_close(&svc);
-	print_diags(&diags);
+	platctl_print_rule_diags(&diags);
 	plat_rule_diags_free(&diags);
 	if (rc < 0)
 		return rc;

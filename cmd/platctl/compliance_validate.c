@@ -16,6 +16,19 @@ const struct plat_opt compliance_validate_opts[] = {
 	PLAT_OPT_END,
 };
 
+int platctl_print_rule_diags(const struct plat_rule_diags *diags)
+{
+	struct plat_buf b = PLAT_BUF_INIT;
+	for (size_t i = 0; i < diags->n; i++) {
+		char *m = plat_rule_diag_format(&diags->items[i]);
+		plat_buf_printf(&b, "%s\n", m);
+		free(m);
+	}
+	int rc = b.len ? plat_write_all(2, b.data, b.len) : 0;
+	plat_buf_free(&b);
+	return rc < 0 ? -1 : 0;
+}
+
 static cJSON *problems_json(const struct plat_rule_diags *diags)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -69,15 +82,9 @@ int cmd_compliance_validate(struct plat_cli_ctx *ctx, void *opts, int argc, char
 	int rc = 0;
 	if (ctx->out.format == PLAT_OUT_TABLE) {
 		/* Problems are diagnostics (stderr); the count is the result (stdout). */
-		struct plat_buf text = PLAT_BUF_INIT;
-		for (size_t i = 0; i < diags.n; i++) {
-			char *m = plat_rule_diag_format(&diags.items[i]);
-			plat_buf_printf(&text, "%s\n", m);
-			free(m);
-		}
-		if (text.len && plat_write_all(2, text.data, text.len) < 0)
+		if (platctl_print_rule_diags(&diags) < 0)
 			rc = plat_error_set(&ctx->err, PLAT_E_FAILURE, "cannot write to standard error");
-		plat_buf_free(&text);
+		struct plat_buf text = PLAT_BUF_INIT;
 		if (rc == 0 && valid) {
 			plat_buf_printf(&text, "%zu %s in %zu %s\n", set->n, plural(set->n, "rule", "rules"), set->files.n,
 					plural(set->files.n, "file", "files"));

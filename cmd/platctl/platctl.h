@@ -301,6 +301,10 @@ int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat
 
 /* Write text to stdout (text output modes); fails like platctl_print. */
 int platctl_write(struct plat_cli_ctx *ctx, const char *text);
+/* Rule-file problems on stderr, one "file:line:column: message" per line; -1 when stderr
+ * cannot be written. */
+struct plat_rule_diags;
+int platctl_print_rule_diags(const struct plat_rule_diags *diags);
 
 /* --tag KEY=VALUE: *key allocated (free it), *value points into tag; both NULL without. */
 int platctl_parse_tag(struct plat_cli_ctx *ctx, const char *tag, char **key, const char **value);
