@@ -14,14 +14,15 @@ static const struct plat_permission permissions[] = {
 	{"ask", PLAT_AUTHZ_ROLES, READERS},
 	{"audit.list", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"audit.verify", PLAT_AUTHZ_ROLES, AUDITORS},
+	/* Checking a presented token, before anyone is known: the request itself is then checked. */
+	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
+	/* Only an admin decides a destruction; auditors read what retention will do. */
 	{"compliance.approve", PLAT_AUTHZ_ROLES, ADMINS},
 	{"compliance.certificate", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"compliance.plan", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"compliance.reject", PLAT_AUTHZ_ROLES, ADMINS},
-	/* Checking a presented token, before anyone is known: the request itself is then checked. */
-	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
-	/* Compliance runs come from timers, not people: they act as the system principal. */
 	{"compliance.report", PLAT_AUTHZ_ROLES, AUDITORS},
+	/* Compliance runs come from timers, not people: they act as the system principal. */
 	{"compliance.run", PLAT_AUTHZ_SYSTEM, 0},
 	{"consume", PLAT_AUTHZ_SYSTEM, 0},
 	{"documents.delete", PLAT_AUTHZ_ROLES, WRITERS},
