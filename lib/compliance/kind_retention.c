@@ -4,20 +4,20 @@
  * A destroy rule opens a review (pending) for each document the first time a run sees its
  * period over; the review window (due_at) starts then. The first run after due_at destroys
  * the documents whose review was approved; a pending review past due_at waits (destruction
- * always needs someone's approval); a rejected one is final for that rule and document: no
- * destruction, and no finding (the rejection resolved it, with the reason as its note). A
- * legal hold always wins: a held document is never destroyed, approved or not, and its
- * finding says so at severity info.
+ * always needs someone's approval); a rejected one is final for that rule, document and
+ * period: no destruction, and no finding (the rejection resolved it, with the reason as its
+ * note). A decision belongs to one period: when the period's end moves (the date field
+ * changed), the review starts again, pending, with a new window. A legal hold always wins:
+ * a held document is never destroyed, approved or not, and its finding says so at severity
+ * info.
  *
  * Destroying one document is one savepoint of the run's transaction, so that a failure
  * leaves that document as it was and the rule goes on with the next: the row and the
  * review are re-read under their row locks (a hold or a rejection that committed meanwhile
  * counts), its chunks are deleted, the row is marked deleted with its text-derived columns
- * (summary, fields) cleared, the review marked destroyed, the object deleted when no live
- * document shares it, and the destruction record appended to the audit chain. The object
- * goes before the run commits: were the run's commit to fail afterwards, the document would
- * be live again without content, which integrity then reports; a later destruction would
- * have nothing left to lose. */
+ * (summary, fields) cleared, the review marked destroyed, and the destruction record
+ * appended to the audit chain. The object is deleted after the run commits (see
+ * plat_compliance_purge_pending), never before. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,18 +164,26 @@ static int open_reviews(struct retention_ctx *c, const char *const *params, stru
 			      RETENTION_SCOPE_CTE
 			      " INSERT INTO retention_reviews (tenant_id, rule, document_id, expired_at, due_at)"
 			      " SELECT $1::uuid, $2, e.id, e.x, now() + $6::interval FROM e WHERE e.x <= now()"
-			      " ON CONFLICT (tenant_id, rule, document_id) DO NOTHING RETURNING document_id",
+			      /* A decision is about one period: when the period's end moved (a date field
+			       * changed), an old approval or rejection no longer counts, and the review
+			       * starts again with a new window. */
+			      " ON CONFLICT (tenant_id, rule, document_id) DO UPDATE SET expired_at = EXCLUDED.expired_at,"
+			      "  due_at = EXCLUDED.due_at, status = 'pending', decided_by = NULL, decided_at = NULL, reason = NULL"
+			      "  WHERE retention_reviews.expired_at <> EXCLUDED.expired_at AND retention_reviews.status <> 'destroyed'"
+			      " RETURNING document_id, xmax <> 0",
 			      6, params, &res, err);
 	if (rc < 0)
 		return rc;
 	int n = PQntuples(res);
 	if (n > 0) {
 		cJSON *d = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(d, "document_ids");
+		cJSON *reset = cJSON_AddArrayToObject(d, "restarted_document_ids");
 		cJSON_AddStringToObject(d, "rule", c->r->name);
 		cJSON_AddNumberToObject(d, "count", n);
 		cJSON_AddStringToObject(d, "review", c->r->u.retention.review);
 		for (int i = 0; i < n && i < 1000; i++)
-			cJSON_AddItemToArray(ids, cJSON_CreateString(PQgetvalue(res, i, 0)));
+			cJSON_AddItemToArray(strcmp(PQgetvalue(res, i, 1), "t") == 0 ? reset : ids,
+					     cJSON_CreateString(PQgetvalue(res, i, 0)));
 		char *dj = cJSON_PrintUnformatted(d);
 		cJSON_Delete(d);
 		rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL, "retention.reviews_opened",

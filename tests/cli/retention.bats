@@ -299,3 +299,19 @@ retention_setup() {
 	run --separate-stderr "$PLATCTL" compliance run --kind audit_chain -o json
 	[ "$(field .objects_purged)" -eq 0 ]
 }
+
+@test "retention: an approval for an earlier period does not destroy: the review starts again" {
+	retention_setup
+	"$PLATCTL" compliance run >/dev/null
+	"$PLATCTL" compliance approve "$OLD1" >/dev/null
+	# The approval was given when the period ended elsewhere (the date field has changed
+	# since), and its window is long over.
+	sql "UPDATE retention_reviews SET expired_at = expired_at - interval '1 year', due_at = now() - interval '1 day'
+	     WHERE document_id = '$OLD1'" >/dev/null
+	run --separate-stderr "$PLATCTL" compliance run -o json
+	[ "$status" -eq 0 ]
+	[ "$(sql "SELECT status FROM documents WHERE id = '$OLD1'")" = queued ]
+	[ "$(sql "SELECT status || '|' || (decided_by IS NULL)::text || '|' || (due_at > now())::text FROM retention_reviews WHERE document_id = '$OLD1'")" = "pending|true|true" ]
+	[ "$(sql "SELECT count(*) FROM audit_log WHERE action = 'retention.reviews_opened' AND details->'restarted_document_ids' ? '$OLD1'")" -eq 1 ]
+	"$PLATCTL" storage stat "$KEY1" >/dev/null
+}
