@@ -196,10 +196,10 @@ int plat_compliance_run(struct plat_svc *svc, const struct plat_compliance_optio
 int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *set,
 			    const struct plat_compliance_options *o, cJSON **summary, struct plat_error *err);
 
-/* What a rule kind sees while it evaluates. The whole run is one transaction on the
- * run's svc->db (each rule under a savepoint that a failing rule is rolled back to, and a
- * dry run rolled back at the end): a kind must not BEGIN or COMMIT itself, and anything it
- * does outside the database (deleting objects) it must skip in a dry run. */
+/* What a rule kind sees while it evaluates. Each rule runs in one transaction on the
+ * run's svc->db (rolled back when the rule fails, and in a dry run): a kind must not BEGIN
+ * or COMMIT itself, and anything it does outside the database (deleting objects) it must
+ * leave until after the commit, or skip in a dry run. */
 struct plat_compliance_run;
 
 struct plat_svc *plat_compliance_run_svc(struct plat_compliance_run *run);

@@ -11,7 +11,7 @@
  * a held document is never destroyed, approved or not, and its finding says so at severity
  * info.
  *
- * Destroying one document is one savepoint of the run's transaction, so that a failure
+ * Destroying one document is one savepoint of the rule's transaction, so that a failure
  * leaves that document as it was and the rule goes on with the next: the row and the
  * review are re-read under their row locks (a hold or a rejection that committed meanwhile
  * counts), its chunks are deleted, the row is marked deleted with its text-derived columns
@@ -39,7 +39,7 @@ struct retention_ctx {
 	int destroyed; /* this run, for the cap */
 };
 
-/* Each destruction holds its content lock until the run commits, and the lock table is
+/* Each destruction holds its content lock until the rule commits, and the lock table is
  * finite: a run destroys at most this many documents per rule, the next run the rest. */
 #define RETENTION_DESTROY_PER_RUN 500
 

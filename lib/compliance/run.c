@@ -31,6 +31,7 @@ struct plat_compliance_run {
 	struct plat_svc *svc;
 	const struct plat_compliance_options *o;
 	char id[37];
+	long long open_by[PLAT_SEV__COUNT]; /* open findings of the rules run, by severity */
 	bool dry;
 	/* The rule being evaluated. */
 	const struct plat_rule *rule;
@@ -226,15 +227,25 @@ int plat_compliance_resolve(struct plat_compliance_run *run, const struct plat_r
 
 /* ---- one rule ---- */
 
+/* The rule's open findings, added by severity to the run's totals. Counted inside the
+ * rule's transaction, so that a dry run counts what it would leave. */
 static long long count_open(struct plat_compliance_run *run, const char *rule, struct plat_error *err)
 {
 	const char *params[] = {run->svc->tenant_id, rule};
 	PGresult *res;
 	if (plat_db_exec(run->svc->db,
-			 "SELECT count(*) FROM findings WHERE tenant_id = $1::uuid AND rule = $2 AND status = 'open'", 2,
-			 params, &res, err) < 0)
+			 "SELECT severity, count(*) FROM findings WHERE tenant_id = $1::uuid AND rule = $2 AND status = 'open'"
+			 " GROUP BY severity",
+			 2, params, &res, err) < 0)
 		return -1;
-	long long n = atoll(PQgetvalue(res, 0, 0));
+	long long n = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int sev = plat_severity_parse(PQgetvalue(res, i, 0));
+		long long k = atoll(PQgetvalue(res, i, 1));
+		if (sev >= 0)
+			run->open_by[sev] += k;
+		n += k;
+	}
 	PQclear(res);
 	return n;
 }
@@ -289,35 +300,41 @@ static int evaluate(struct plat_compliance_run *run, const struct plat_rule *r, 
 	return rc;
 }
 
-/* One rule under a savepoint. Returns < 0 only when the run cannot go on (the database
- * went away); a rule's own failure is recorded in its entry and *failed. */
+/* One rule in its own transaction, so that what it locks (the audit chain's head, the
+ * content of documents it destroys) is held for that rule only, not for the rules after it
+ * (integrity reads every object). A dry run rolls each back. Returns < 0 only when the run
+ * cannot go on (the database went away); a rule's own failure is recorded in its entry and
+ * *failed. */
 static int run_rule(struct plat_compliance_run *run, const struct plat_rule *r, cJSON *entries, int *failed,
 		    struct plat_error *run_err)
 {
 	struct plat_db *db = run->svc->db;
 	long long t0 = plat_clock_ms();
 	reset_rule(run, r);
-	int rc = plat_db_exec(db, "SAVEPOINT compliance_rule", 0, NULL, NULL, run_err);
+	long long open_before[PLAT_SEV__COUNT];
+	memcpy(open_before, run->open_by, sizeof(open_before));
+	int rc = plat_db_begin(db, run_err);
 	if (rc < 0)
 		return rc;
 	struct plat_error err = {0};
 	rc = evaluate(run, r, &err);
 	long long open = -1;
-	if (rc == 0 && (rc = plat_db_exec(db, "RELEASE SAVEPOINT compliance_rule", 0, NULL, NULL, &err)) == 0)
-		open = count_open(run, r->name, &err);
+	if (rc == 0)
+		open = count_open(run, r->name, &err); /* inside: a dry run counts what it would leave */
 	if (open < 0 && rc == 0)
 		rc = -(int)err.kind;
+	if (rc == 0 && run->dry)
+		plat_db_rollback(db);
+	else if (rc == 0)
+		rc = plat_db_commit(db, &err);
 	if (rc < 0) {
 		if (err.kind == PLAT_E_UNAVAILABLE) {
 			*run_err = err;
 			return -(int)err.kind;
 		}
 		struct plat_error ignored = {0};
-		if (plat_db_exec(db, "ROLLBACK TO SAVEPOINT compliance_rule", 0, NULL, NULL, &ignored) < 0) {
-			*run_err = ignored.kind == PLAT_E_UNAVAILABLE ? ignored : err;
-			return -(int)run_err->kind;
-		}
-		plat_db_exec(db, "RELEASE SAVEPOINT compliance_rule", 0, NULL, NULL, &ignored);
+		plat_db_rollback(db);
+		memcpy(run->open_by, open_before, sizeof(open_before)); /* counted again below, as stored */
 		plat_log(PLAT_LOG_ERROR, "compliance rule failed", "rule", r->name, "error", err.message, (const char *)NULL);
 		if (!*failed)
 			*run_err = err;
@@ -386,35 +403,19 @@ static cJSON *skipped(void)
 
 /* Open findings of the rules that ran, by severity, and whether any is at or above fail_on.
  * Acknowledged findings count: acknowledging is not fixing. */
-static int totals(struct plat_compliance_run *run, cJSON *summary, cJSON *rule_names, struct plat_error *err)
+static int totals(struct plat_compliance_run *run, cJSON *summary)
 {
-	char *names = cJSON_PrintUnformatted(rule_names);
-	const char *params[] = {run->svc->tenant_id, names ? names : "[]"};
-	PGresult *res;
-	int rc = plat_db_exec(run->svc->db,
-			      "SELECT severity, count(*) FROM findings WHERE tenant_id = $1::uuid AND status = 'open'"
-			      " AND rule IN (SELECT jsonb_array_elements_text($2::jsonb)) GROUP BY severity",
-			      2, params, &res, err);
-	free(names);
-	if (rc < 0)
-		return rc;
-	long long by[PLAT_SEV__COUNT] = {0}, open = 0;
+	long long open = 0;
 	bool failed = false;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int sev = plat_severity_parse(PQgetvalue(res, i, 0));
-		long long n = atoll(PQgetvalue(res, i, 1));
-		if (sev < 0)
-			continue;
-		by[sev] += n;
-		open += n;
-		if (sev >= run->o->fail_on && n > 0)
+	for (int sev = 0; sev < PLAT_SEV__COUNT; sev++) {
+		open += run->open_by[sev];
+		if (sev >= run->o->fail_on && run->open_by[sev] > 0)
 			failed = true;
 	}
-	PQclear(res);
 	cJSON_AddNumberToObject(summary, "open", (double)open);
 	cJSON *obs = cJSON_AddObjectToObject(summary, "open_by_severity");
-	for (int s = 0; s < PLAT_SEV__COUNT; s++)
-		cJSON_AddNumberToObject(obs, plat_severity_name((enum plat_severity)s), (double)by[s]);
+	for (int sev = 0; sev < PLAT_SEV__COUNT; sev++)
+		cJSON_AddNumberToObject(obs, plat_severity_name((enum plat_severity)sev), (double)run->open_by[sev]);
 	cJSON_AddStringToObject(summary, "fail_on", run->o->fail_on == PLAT_SEV__COUNT
 							    ? "none"
 							    : plat_severity_name((enum plat_severity)run->o->fail_on));
@@ -450,12 +451,19 @@ static int store_results(struct plat_compliance_run *run, cJSON *summary, bool r
 	char *text = cJSON_PrintUnformatted(stored);
 	cJSON_Delete(stored);
 	const char *params[] = {run->id, rule_failed ? "failed" : "succeeded", text ? text : "{}"};
-	int rc = plat_db_exec(svc->db,
-			      "UPDATE compliance_runs SET finished_at = now(), status = $2, summary = $3::jsonb WHERE id = $1::uuid",
-			      3, params, NULL, err);
+	int rc = plat_db_begin(svc->db, err);
+	if (rc == 0)
+		rc = plat_db_exec(svc->db,
+				  "UPDATE compliance_runs SET finished_at = now(), status = $2, summary = $3::jsonb"
+				  " WHERE id = $1::uuid",
+				  3, params, NULL, err);
 	if (rc == 0)
 		rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL, "compliance.run", "compliance_run",
 				       run->id, svc->request_id, details ? details : "{}", err);
+	if (rc == 0)
+		rc = plat_db_commit(svc->db, err);
+	else
+		plat_db_rollback(svc->db);
 	free(text);
 	free(details);
 	return rc;
@@ -474,16 +482,20 @@ static void run_free(struct plat_compliance_run *run)
 	cJSON_Delete(run->reminders);
 }
 
-/* Inside the transaction: the run's row, every selected rule, the totals, the results. */
+/* The run's row, every selected rule (each in its transaction), the totals, the results. */
 static int run_rules(struct plat_compliance_run *run, const struct plat_rule_set *set, cJSON *summary,
 		     struct plat_error *err)
 {
 	struct plat_svc *svc = run->svc;
 	PGresult *res;
 	const char *params[] = {svc->tenant_id, PLAT_SYSTEM_PRINCIPAL};
+	/* A real run is visible (status running) from its start; a dry run stores nothing. */
 	int rc = plat_db_exec(svc->db,
-			      "INSERT INTO compliance_runs (tenant_id, principal) VALUES ($1::uuid, $2)"
-			      " RETURNING id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+			      run->dry ? "SELECT gen_random_uuid(),"
+					 " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+					 " WHERE $1::uuid IS NOT NULL AND $2::text IS NOT NULL"
+				       : "INSERT INTO compliance_runs (tenant_id, principal) VALUES ($1::uuid, $2)"
+					 " RETURNING id, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
 			      2, params, &res, err);
 	if (rc < 0)
 		return rc;
@@ -499,20 +511,17 @@ static int run_rules(struct plat_compliance_run *run, const struct plat_rule_set
 	PQclear(res);
 	long long t0 = plat_clock_ms();
 	cJSON *entries = cJSON_CreateArray();
-	cJSON *names = cJSON_CreateArray();
 	int failed = 0;
 	struct plat_error rule_err = {0};
 	for (size_t i = 0; i < set->n && rc == 0; i++) {
 		const struct plat_rule *r = &set->rules[i];
 		if (!selected(r, run->o))
 			continue;
-		cJSON_AddItemToArray(names, cJSON_CreateString(r->name));
 		rc = run_rule(run, r, entries, &failed, &rule_err);
 	}
 	if (rc < 0) {
 		*err = rule_err;
 		cJSON_Delete(entries);
-		cJSON_Delete(names);
 		return rc;
 	}
 	long long checked = 0;
@@ -527,8 +536,7 @@ static int run_rules(struct plat_compliance_run *run, const struct plat_rule_set
 	cJSON_AddNumberToObject(summary, "documents_checked", (double)checked);
 	cJSON_AddNumberToObject(summary, "opened", (double)run->n_opened);
 	cJSON_AddNumberToObject(summary, "resolved", (double)run->n_resolved);
-	rc = totals(run, summary, names, err);
-	cJSON_Delete(names);
+	rc = totals(run, summary);
 	if (rc < 0)
 		return rc;
 	cJSON_AddNullToObject(summary, "notified");
@@ -545,7 +553,7 @@ static int run_rules(struct plat_compliance_run *run, const struct plat_rule_set
 	return 0;
 }
 
-/* Reminders are recorded as sent in the run's transaction, before any mail goes out: the
+/* Reminders are recorded as sent in the rule's transaction, before any mail goes out: the
  * ones of a run told not to notify (to: NULL) or whose e-mail failed (to that recipient)
  * are forgotten again, so that the next run sends them. With nothing configured they stay
  * recorded: the run's summary (and any webhook) listed them, and the next runs do not
@@ -648,17 +656,14 @@ int plat_compliance_run_set(struct plat_svc *svc, const struct plat_rule_set *se
 	run.findings = cJSON_CreateArray();
 	run.reminders = cJSON_CreateArray();
 	cJSON *s = cJSON_CreateObject();
-	if ((rc = plat_db_begin(svc->db, err)) == 0) {
-		rc = run_rules(&run, set, s, err);
-		if (rc < 0 || run.dry) {
-			plat_db_rollback(svc->db);
-		} else {
-			struct plat_error cerr = {0};
-			if (plat_db_commit(svc->db, &cerr) < 0) {
-				*err = cerr;
-				rc = -(int)cerr.kind;
-			}
-		}
+	rc = run_rules(&run, set, s, err);
+	if (rc < 0 && !run.dry && run.id[0]) {
+		/* Best effort: the database may be what failed. */
+		const char *fp[] = {run.id};
+		plat_db_exec(svc->db,
+			     "UPDATE compliance_runs SET finished_at = now(), status = 'failed' WHERE id = $1::uuid"
+			     " AND status = 'running'",
+			     1, fp, NULL, &(struct plat_error){0});
 	}
 	run_free(&run);
 	plat_db_advisory_unlock(svc->db, key, NULL);
