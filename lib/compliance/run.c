@@ -614,6 +614,16 @@ static void notify_run(struct plat_svc *svc, cJSON *summary, bool run_ok)
 	}
 	if (!notified)
 		notified = cJSON_CreateObject();
+	/* A channel is configured but none carried the reminders (the webhook failed, the
+	 * e-mail is not set up completely): they have reached nobody, so the next run sends
+	 * them again. With nothing configured at all, the run's summary was their only outlet. */
+	const cJSON *wh = cJSON_GetObjectItemCaseSensitive(notified, "webhook");
+	bool webhook_sent = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(wh, "status")) &&
+			    strcmp(cJSON_GetObjectItemCaseSensitive(wh, "status")->valuestring, "sent") == 0;
+	const cJSON *mailed = cJSON_GetObjectItemCaseSensitive(notified, "reminders");
+	bool configured = (c.webhook_url && *c.webhook_url) || (c.smtp_url && *c.smtp_url);
+	if (configured && !webhook_sent && !(cJSON_IsNumber(mailed) && mailed->valuedouble > 0))
+		forget_reminders(svc, summary, NULL);
 	const char *hb = "skipped";
 	if (run_ok && rc == 0 && c.heartbeat_url && *c.heartbeat_url) {
 		struct plat_error herr = {0};

@@ -129,3 +129,16 @@ setup() {
 	run "$PLATCTL" compliance run --fail-on none -o json
 	jq -e '.opened == 0 and .notified.reminders == 2' <<<"$output"
 }
+
+@test "reminders that reached nobody (only a webhook, and it failed) go out with the next run" {
+	unset PLATCTL_NOTIFY_SMTP_URL
+	curl -fsS -X POST -d '[{"status": 503}]' "$TEST_WEBHOOK_URL/__control/script" >/dev/null
+	PLATCTL_NOTIFY_WEBHOOK_ATTEMPTS=1 run "$PLATCTL" compliance run --fail-on none -o json
+	[ "$status" -eq 0 ]
+	jq -e '.notified.webhook.status == "failed" and (.reminders | length) == 2' <<<"$output"
+	[ "$(sql "SELECT count(*) FROM expiry_reminders")" -eq 0 ]
+	run "$PLATCTL" compliance run --fail-on none -o json
+	jq -e '.notified.webhook.status == "sent" and (.reminders | length) == 2' <<<"$output"
+	jq -e '[.[] | select(.path == "/hook")][-1].body | fromjson | .reminders | length == 2' <<<"$(received)"
+	[ "$(sql "SELECT count(*) FROM expiry_reminders")" -eq 2 ]
+}
