@@ -103,7 +103,12 @@ char *notify_safe_url(const char *url)
 	CURLU *u = curl_url();
 	char *s = NULL;
 	if (url && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+		/* Only the scheme, host and port: webhook and heartbeat services put their token in
+		 * the path (Slack's /services/T../B../XXXX, healthchecks.io's /<uuid>) as often as in
+		 * the query or the user info. */
+		curl_url_set(u, CURLUPART_USER, NULL, 0);
 		curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
+		curl_url_set(u, CURLUPART_PATH, "/", 0);
 		curl_url_set(u, CURLUPART_QUERY, NULL, 0);
 		curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
 		curl_url_get(u, CURLUPART_URL, &s, 0);

@@ -122,7 +122,9 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
 		char *end;
 		long secs = strtol(v, &end, 10);
 		if (end != v && secs >= 0) {
-			r->retry_after_ms = secs * 1000LL;
+			/* Clamped before multiplying: a receiver may send any number. The cap the
+			 * caller honours is far below a day anyway. */
+			r->retry_after_ms = (secs > 86400 ? 86400 : secs) * 1000LL;
 		} else {
 			time_t t = curl_getdate(v, NULL);
 			if (t > 0 && t > time(NULL))
