@@ -181,13 +181,15 @@ int cmd_compliance_verify_certificate(struct plat_cli_ctx *ctx, void *opts, int 
 	plat_buf_free(&key);
 	if (rc < 0)
 		return rc;
-	if (!o->public_key)
-		plat_log(PLAT_LOG_WARN,
-			 "the certificate is intact, but its key was not compared with a known one (--public-key)",
-			 (const char *)NULL);
 	static const struct plat_output_column cols[] = {{"valid", NULL}, {"document_id", "document"}, {"name", NULL},
 							 {"destroyed_at", "destroyed"}, {"key_id", "key"}, {NULL, NULL}};
 	rc = platctl_print(ctx, result, cols);
 	cJSON_Delete(result);
+	/* A certificate carries its own public key, so anyone can make one that is intact:
+	 * only the operator's known key makes it evidence. */
+	if (rc == 0 && !o->public_key)
+		rc = plat_error_set(&ctx->err, PLAT_E_FAILURE,
+				    "the certificate is intact, but not verified: its key was not compared with the "
+				    "operator's (--public-key)");
 	return rc;
 }
