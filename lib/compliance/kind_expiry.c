@@ -316,7 +316,7 @@ int plat_compliance_eval_expiry(struct plat_compliance_run *run, const struct pl
 	PGresult *res;
 	rc = plat_db_exec(svc->db,
 			  "SELECT count(*) FROM documents d WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL"
-			  " AND d.status = 'processed' AND length($2) > 0"
+			  " AND (d.status = 'processed' OR d.processed_at IS NOT NULL) AND length($2) > 0"
 			  " AND ($3::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($3::jsonb)))",
 			  3, params, &res, err);
 	if (rc == 0) {
@@ -328,7 +328,7 @@ int plat_compliance_eval_expiry(struct plat_compliance_run *run, const struct pl
 			"SELECT d.id, d.name, f.key, (d.fields -> f.key)::text FROM documents d"
 			" CROSS JOIN LATERAL (SELECT e.key FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS e(key, ord)"
 			"   WHERE d.fields -> e.key NOT IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb) ORDER BY e.ord LIMIT 1) f"
-			" WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL AND d.status = 'processed'"
+			" WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL AND (d.status = 'processed' OR d.processed_at IS NOT NULL)"
 			" AND ($3::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($3::jsonb)))"
 			" ORDER BY d.name, d.id",
 			3, params, &res, err);

@@ -129,7 +129,7 @@ int plat_compliance_eval_pii(struct plat_compliance_run *run, const struct plat_
 			      "DECLARE pii_chunks NO SCROLL CURSOR FOR"
 			      " SELECT d.id, d.name, c.page, c.text FROM documents d"
 			      " LEFT JOIN chunks c ON c.document_id = d.id AND c.tenant_id = d.tenant_id"
-			      " WHERE d.tenant_id = $1::uuid AND d.status = 'processed' AND d.deleted_at IS NULL"
+			      " WHERE d.tenant_id = $1::uuid AND (d.status = 'processed' OR d.processed_at IS NOT NULL) AND d.deleted_at IS NULL"
 			      " AND ($2::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($2::jsonb)))"
 			      " ORDER BY d.id, c.ord",
 			      2, params, NULL, err);

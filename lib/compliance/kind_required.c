@@ -40,7 +40,7 @@ int plat_compliance_eval_required(struct plat_compliance_run *run, const struct 
 	PGresult *res;
 	int rc = plat_db_exec(svc->db,
 			      "SELECT count(*) FROM documents d WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL"
-			      " AND d.status = 'processed' AND length($2 || $3) > 0"
+			      " AND (d.status = 'processed' OR d.processed_at IS NOT NULL) AND length($2 || $3) > 0"
 			      " AND ($4::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($4::jsonb)))",
 			      4, params, &res, err);
 	if (rc == 0) {
@@ -57,7 +57,7 @@ int plat_compliance_eval_required(struct plat_compliance_run *run, const struct 
 			"      OR (jsonb_typeof(d.fields -> e.k) = 'string' AND btrim(d.fields ->> e.k) = '')) AS fields,"
 			"  (SELECT coalesce(jsonb_agg(e.k ORDER BY e.o), '[]') FROM jsonb_array_elements_text($3::jsonb)"
 			"     WITH ORDINALITY AS e(k, o) WHERE NOT d.tags ? e.k) AS tags"
-			" FROM documents d WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL AND d.status = 'processed'"
+			" FROM documents d WHERE d.tenant_id = $1::uuid AND d.deleted_at IS NULL AND (d.status = 'processed' OR d.processed_at IS NOT NULL)"
 			" AND ($4::jsonb IS NULL OR d.class IN (SELECT jsonb_array_elements_text($4::jsonb)))) m"
 			" WHERE fields <> '[]' OR tags <> '[]' ORDER BY name, id",
 			4, params, &res, err);

@@ -250,3 +250,22 @@ field() {
 	run --separate-stderr "$PLATCTL" compliance report --since nonsense
 	[ "$status" -eq 2 ]
 }
+
+@test "compliance run: a document being processed again keeps its findings and their acknowledgement" {
+	"$PLATCTL" compliance run --fail-on none >/dev/null
+	id=$(sql "SELECT id FROM findings WHERE document_id = '$SOON'")
+	"$PLATCTL" compliance findings ack "$id" --note "renewal under way" >/dev/null
+	# A retry (or the orphans rule's requeue) puts it back in the queue; its last extracted
+	# fields still stand until processing replaces them.
+	sql "UPDATE documents SET status = 'queued', processed_at = now() - interval '1 day' WHERE id = '$SOON'" >/dev/null
+	run --separate-stderr "$PLATCTL" compliance run --fail-on none -o json
+	[ "$status" -eq 0 ]
+	[ "$(field '.opened')" -eq 0 ]
+	[ "$(field '.resolved')" -eq 0 ]
+	[ "$(sql "SELECT status || '|' || acknowledged_by FROM findings WHERE id = '$id'")" = "open|$(id -un)" ]
+	# A document never processed yet has no fields to judge: not in scope.
+	NEW=$(doc new.pdf '{}')
+	sql "UPDATE documents SET status = 'queued' WHERE id = '$NEW'" >/dev/null
+	run --separate-stderr "$PLATCTL" compliance run --fail-on none -o json
+	[ "$(sql "SELECT count(*) FROM findings WHERE document_id = '$NEW'")" -eq 0 ]
+}
