@@ -104,15 +104,20 @@ int plat_compliance_certificate(struct plat_svc *svc, const char *document_id, c
 	if (rc == 0 && !cJSON_IsObject(details))
 		rc = plat_error_set(err, PLAT_E_INTERNAL, "the destruction record of document '%s' is not a JSON object",
 				    document_id);
-	cJSON *c = NULL;
+	cJSON *c = NULL, *content = NULL;
 	if (rc == 0) {
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "type", "destruction");
 		cJSON_AddStringToObject(c, "tenant", svc->tenant);
 		static const char *const fields[] = {"document_id", "name", "sha256", "size", "rule", "approver",
-						     "approved_at", "destroyed_at", "object_purged"};
+						     "approved_at", "destroyed_at"};
 		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			copy_member(c, details, fields[i]);
+		content = cJSON_AddObjectToObject(c, "content");
+		cJSON_AddBoolToObject(content, "deleted", false);
+		const cJSON *shared = cJSON_GetObjectItemCaseSensitive(details, "content_shared");
+		if (cJSON_IsTrue(shared))
+			cJSON_AddStringToObject(content, "kept", "another live document shares it");
 		cJSON *a = cJSON_AddObjectToObject(c, "audit");
 		cJSON_AddNumberToObject(a, "id", atof(PQgetvalue(res, 0, 0)));
 		cJSON_AddStringToObject(a, "hash", PQgetvalue(res, 0, 1));
@@ -122,6 +127,27 @@ int plat_compliance_certificate(struct plat_svc *svc, const char *document_id, c
 			cJSON_AddStringToObject(a, "prev_hash", PQgetvalue(res, 0, 2));
 	}
 	cJSON_Delete(details);
+	PQclear(res);
+	res = NULL;
+	/* The content is deleted after the destroying run committed, and recorded then. */
+	if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(content, "kept"))
+		rc = plat_db_exec(svc->db,
+				  "SELECT action, id, encode(hash, 'hex'),"
+				  " to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), details->>'reason'"
+				  " FROM audit_log WHERE tenant_id = $1::uuid AND object_type = 'document' AND object_id = $2"
+				  " AND action IN ('document.content_deleted', 'document.content_kept') ORDER BY id DESC LIMIT 1",
+				  2, params, &res, err);
+	if (rc == 0 && res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "document.content_deleted") == 0) {
+		cJSON_ReplaceItemInObjectCaseSensitive(content, "deleted", cJSON_CreateTrue());
+		cJSON_AddStringToObject(content, "deleted_at", PQgetvalue(res, 0, 3));
+		cJSON *ca = cJSON_AddObjectToObject(content, "audit");
+		cJSON_AddNumberToObject(ca, "id", atof(PQgetvalue(res, 0, 1)));
+		cJSON_AddStringToObject(ca, "hash", PQgetvalue(res, 0, 2));
+	} else if (rc == 0 && res && PQntuples(res) == 1) {
+		cJSON_AddStringToObject(content, "kept", PQgetisnull(res, 0, 4) ? "kept" : PQgetvalue(res, 0, 4));
+	} else if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(content, "kept")) {
+		cJSON_AddStringToObject(content, "pending", "to be deleted by the next compliance run");
+	}
 	PQclear(res);
 	char *canon = c ? plat_compliance_canonical_json(c) : NULL, *sig = NULL, *pem = NULL;
 	if (rc == 0)

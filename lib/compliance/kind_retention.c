@@ -142,7 +142,9 @@ static int destroy_one(struct retention_ctx *c, const char *id, bool *done, cJSO
 				  5, pp, NULL, err);
 	}
 	if (rc == 0) {
-		cJSON_AddBoolToObject(record, "object_purged", purged);
+		/* What is known now: whether the content stays for another live document. Its
+		 * deletion, after the commit, is a record of its own (document.content_deleted). */
+		cJSON_AddBoolToObject(record, "content_shared", !purged);
 		char *dj = cJSON_PrintUnformatted(record);
 		rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL, "document.destroyed", "document", id,
 				       svc->request_id, dj, err);
@@ -225,10 +227,10 @@ static int destroy_guarded(struct retention_ctx *c, const char *id, const char *
 		cJSON_Delete(record);
 		return 0; /* changed under us: the next run sees what it is now */
 	} else {
-		const cJSON *purged = cJSON_GetObjectItemCaseSensitive(record, "object_purged");
+		const cJSON *shared = cJSON_GetObjectItemCaseSensitive(record, "content_shared");
 		msg = plat_arena_printf(&svc->arena, "'%s' %s destroyed: %s; %s", name, c->dry ? "would be" : "was", base,
-					cJSON_IsTrue(purged) ? "its content deleted"
-							     : "its content kept (another live document shares it)");
+					cJSON_IsTrue(shared) ? "its content kept (another live document shares it)"
+							     : "its content deleted after the run");
 		cJSON_AddItemToObject(details, "destruction", record);
 		record = NULL;
 	}
@@ -334,7 +336,7 @@ int plat_compliance_purge_pending(struct plat_svc *svc, int *purged, struct plat
 	const char *params[] = {svc->tenant_id};
 	PGresult *res;
 	int rc = plat_db_exec(svc->db,
-			      "SELECT id, purge_key, purge_sha256 FROM retention_reviews"
+			      "SELECT id, purge_key, purge_sha256, document_id FROM retention_reviews"
 			      " WHERE tenant_id = $1::uuid AND purge_key IS NOT NULL AND purged_at IS NULL"
 			      " ORDER BY decided_at LIMIT 1000",
 			      1, params, &res, err);
@@ -346,11 +348,42 @@ int plat_compliance_purge_pending(struct plat_svc *svc, int *purged, struct plat
 		/* Under the content lock, against what is committed now: an upload of the same
 		 * content since the destruction owns the object, which then stays. */
 		bool deleted = false;
-		rc = plat_documents_purge_object(svc, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), false, &deleted, err);
+		struct plat_error perr = {0};
+		int prc = plat_documents_purge_object(svc, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), false, &deleted,
+						      &perr);
+		if (prc < 0) {
+			/* The store is away: the rest would fail too. One object refused for good
+			 * (a permission) must not hold up the others: it is retried next time. */
+			if (perr.kind == PLAT_E_UNAVAILABLE) {
+				*err = perr;
+				rc = prc;
+				break;
+			}
+			plat_log(PLAT_LOG_WARN, "a destroyed document's content could not be deleted", "document",
+				 PQgetvalue(res, i, 3), "error", perr.message, (const char *)NULL);
+			continue;
+		}
+		/* The deletion (or why the content stays) goes to the audit chain: the
+		 * destruction certificate states it from there. */
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "document_id", PQgetvalue(res, i, 3));
+		cJSON_AddStringToObject(d, "sha256", PQgetvalue(res, i, 2));
+		if (!deleted)
+			cJSON_AddStringToObject(d, "reason", "a document uploaded since uses the content");
+		char *dj = cJSON_PrintUnformatted(d);
+		cJSON_Delete(d);
 		const char *up[] = {svc->tenant_id, PQgetvalue(res, i, 0)};
-		if (rc == 0)
-			rc = plat_db_exec(svc->db, "UPDATE retention_reviews SET purged_at = now() WHERE tenant_id = $1 AND id = $2",
-					  2, up, NULL, err);
+		if ((rc = plat_db_begin(svc->db, err)) == 0 &&
+		    (rc = plat_audit_append(svc->db, svc->tenant_id, PLAT_SYSTEM_PRINCIPAL,
+					    deleted ? "document.content_deleted" : "document.content_kept", "document",
+					    PQgetvalue(res, i, 3), svc->request_id, dj, err)) == 0 &&
+		    (rc = plat_db_exec(svc->db,
+				       "UPDATE retention_reviews SET purged_at = now() WHERE tenant_id = $1 AND id = $2", 2,
+				       up, NULL, err)) == 0)
+			rc = plat_db_commit(svc->db, err);
+		if (rc < 0)
+			plat_db_rollback(svc->db);
+		cJSON_free(dj);
 		if (rc == 0 && deleted)
 			(*purged)++;
 	}

@@ -212,7 +212,8 @@ retention_setup() {
 	[ "$(field .certificate.type)" = destruction ]
 	[ "$(field .certificate.name)" = contract.txt ]
 	[ "$(field .certificate.rule)" = hr-1y ]
-	[ "$(field .certificate.object_purged)" = true ]
+	[ "$(field .certificate.content.deleted)" = true ]
+	[ "$(field .certificate.content.audit.hash)" = "$(sql "SELECT encode(hash, 'hex') FROM audit_log WHERE action = 'document.content_deleted'")" ]
 	[ "$(field .signature.alg)" = EdDSA ]
 	[ "$(field .certificate.audit.hash)" = "$(sql "SELECT encode(hash, 'hex') FROM audit_log WHERE action = 'document.destroyed'")" ]
 
@@ -290,6 +291,11 @@ retention_setup() {
 	[ "$(sql "SELECT status FROM documents WHERE id = '$OLD1'")" = deleted ]
 	[ "$(sql "SELECT (purge_key IS NOT NULL)::text || '|' || (purged_at IS NULL)::text FROM retention_reviews WHERE document_id = '$OLD1'")" = "true|true" ]
 	PLATCTL_STORAGE_URL=$store "$PLATCTL" storage stat "$KEY1" >/dev/null
+	# Its certificate says so rather than claim a deletion that has not happened.
+	run --separate-stderr "$PLATCTL" compliance certificate "$OLD1"
+	[ "$status" -eq 0 ]
+	[ "$(field .certificate.content.deleted)" = false ]
+	[[ "$(field .certificate.content.pending)" == *"next compliance run"* ]]
 	# The next run (any rules) deletes it.
 	run --separate-stderr "$PLATCTL" compliance run --kind audit_chain -o json
 	[ "$status" -eq 0 ]
@@ -297,6 +303,8 @@ retention_setup() {
 	run --separate-stderr "$PLATCTL" storage stat "$KEY1"
 	[ "$status" -eq 5 ]
 	[ "$(sql "SELECT count(*) FROM retention_reviews WHERE purged_at IS NOT NULL")" -eq 1 ]
+	run --separate-stderr "$PLATCTL" compliance certificate "$OLD1"
+	[ "$(field .certificate.content.deleted)" = true ]
 	# Nothing is pending any more.
 	run --separate-stderr "$PLATCTL" compliance run --kind audit_chain -o json
 	[ "$(field .objects_purged)" -eq 0 ]

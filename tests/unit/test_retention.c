@@ -419,11 +419,16 @@ static void test_destroy(void **state)
 	assert_string_equal(value("SELECT fields::text || coalesce(summary, '-') FROM documents WHERE id = $1", a), "{}-");
 	assert_false(object_exists(ka));
 	assert_true(object_exists(ke)); /* shared-copy.txt still uses it */
-	assert_string_equal(value("SELECT string_agg((details->>'name') || ':' || (details->>'object_purged') || ':'"
+	assert_string_equal(value("SELECT string_agg((details->>'name') || ':' || (details->>'content_shared') || ':'"
 				  " || (details->>'approver'), ',' ORDER BY details->>'name') FROM audit_log"
 				  " WHERE action = 'document.destroyed'",
 				  NULL),
-			    "approved.txt:true:ada,shared.txt:false:ada");
+			    "approved.txt:false:ada,shared.txt:true:ada");
+	/* The deletion after the commit is recorded, for approved.txt only. */
+	assert_string_equal(value("SELECT count(*) FROM audit_log WHERE action = 'document.content_deleted'"
+				  " AND object_id = $1",
+				  a),
+			    "1");
 	assert_string_equal(value("SELECT principal FROM audit_log WHERE action = 'document.destroyed' LIMIT 1", NULL),
 			    "system");
 	const char *held_finding = value("SELECT severity || '|' || message FROM findings WHERE document_id = $1", b);
