@@ -90,9 +90,10 @@ const char *plat_compliance_classes_param(struct plat_compliance_run *run, const
 
 static void add_ids(cJSON *to, PGresult *res, int col)
 {
-	for (int i = 0; i < PQntuples(res); i++)
-		if (cJSON_GetArraySize(to) < AUDIT_IDS_MAX)
-			cJSON_AddItemToArray(to, cJSON_CreateString(PQgetvalue(res, i, col)));
+	/* cJSON counts by walking the list: once per batch, not per id. */
+	int room = AUDIT_IDS_MAX - cJSON_GetArraySize(to);
+	for (int i = 0; i < PQntuples(res) && i < room; i++)
+		cJSON_AddItemToArray(to, cJSON_CreateString(PQgetvalue(res, i, col)));
 }
 
 static const char *value_or_null(PGresult *res, int row, int col)
@@ -159,9 +160,12 @@ static int flush(struct plat_compliance_run *run, struct plat_error *err)
 	if (rc < 0)
 		return rc;
 	int n = PQntuples(res);
+	/* The digest lists the first DIGEST_MAX findings a run opened: no more are kept, so a
+	 * first run over 100k documents does not hold them all. */
+	long long listed = run->n_opened + run->opened;
 	run->opened += n;
 	add_ids(run->rule_opened_ids, res, 0);
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && listed + i < DIGEST_MAX; i++) {
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "id", PQgetvalue(res, i, 0));
 		cJSON_AddStringToObject(f, "rule", r->name);
