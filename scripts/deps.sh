@@ -20,7 +20,7 @@ PACKAGES=(
 	libmagic-dev libpoppler-glib-dev libzip-dev librdkafka-dev libseccomp-dev
 	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
-	util-linux procps python3 time bc
+	util-linux procps python3 time bc jq
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
 )
