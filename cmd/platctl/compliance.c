@@ -221,30 +221,29 @@ int cmd_findings_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **arg
 	return finding_result(ctx, rc, f);
 }
 
-int cmd_findings_ack(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+/* ack and resolve: the same call shape, one service each. */
+static int change_finding(struct plat_cli_ctx *ctx, const struct findings_opts *o, const char *id,
+			  int (*change)(struct plat_svc *, const char *, const char *, cJSON **, struct plat_error *))
 {
-	(void)argc;
-	const struct findings_opts *o = opts;
 	struct plat_svc svc;
 	cJSON *f = NULL;
 	int rc = platctl_call(ctx, &svc);
 	if (rc == 0)
-		rc = plat_compliance_findings_ack(&svc, argv[0], o->note, &f, &ctx->err);
+		rc = change(&svc, id, o->note, &f, &ctx->err);
 	platctl_svc_close(&svc);
 	return finding_result(ctx, rc, f);
+}
+
+int cmd_findings_ack(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
+{
+	(void)argc;
+	return change_finding(ctx, opts, argv[0], plat_compliance_findings_ack);
 }
 
 int cmd_findings_resolve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)argc;
-	const struct findings_opts *o = opts;
-	struct plat_svc svc;
-	cJSON *f = NULL;
-	int rc = platctl_call(ctx, &svc);
-	if (rc == 0)
-		rc = plat_compliance_findings_resolve(&svc, argv[0], o->note, &f, &ctx->err);
-	platctl_svc_close(&svc);
-	return finding_result(ctx, rc, f);
+	return change_finding(ctx, opts, argv[0], plat_compliance_findings_resolve);
 }
 
 /* ---- report ---- */
