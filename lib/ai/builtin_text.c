@@ -384,15 +384,16 @@ static bool word_matches(const struct plat_ai_term *t, const struct word *w)
 	return false;
 }
 
-/* Weighted share of the terms that the words contain; matched[] marks them. */
+/* Weighted share of the terms that the words contain, leaving out the words marked in
+ * skip (may be NULL); matched[] marks the terms found. */
 static double coverage(const struct plat_ai_term *terms, size_t nt, double total, const struct word *w, size_t nw,
-		       bool *matched)
+		       const bool *skip, bool *matched)
 {
 	double got = 0;
 	for (size_t t = 0; t < nt; t++) {
 		bool m = false;
 		for (size_t i = 0; i < nw && !m; i++)
-			m = word_matches(&terms[t], &w[i]);
+			m = !(skip && skip[i]) && word_matches(&terms[t], &w[i]);
 		if (matched)
 			matched[t] = m;
 		got += m ? terms[t].weight : 0;
@@ -471,6 +472,108 @@ static bool has_measure(const struct word *w, size_t n)
 	return false;
 }
 
+static bool is_conjunction(const struct word *w)
+{
+	return word_is(w, "and") || word_is(w, "or");
+}
+
+/* Marks in listed[] the words of sentence low (lower-cased, len bytes; w[] its nw words)
+ * that are items of an enumeration: three or more short items (four words at most) in a
+ * row, separated by commas, an "and"/"or" joining the last ("such as Buildbot, Jenkins,
+ * GitHub Actions, or AppVeyor"; "in C, Java or JavaScript"). A sentence that names
+ * something as one of a list mentions it as an instance of what the list is about, and
+ * says nothing of how it works: "How do I set up GitHub Actions?" is not answered by it,
+ * while the list's subject ("a continuous integration system such as") still counts.
+ * The first item is where the sentence runs into the list; it is taken as long as the
+ * shortest of the others, so as not to take the subject for an item. Parentheses are
+ * asides: their commas separate nothing. */
+static void mark_listed(const char *low, size_t len, const struct word *w, size_t nw, bool *listed)
+{
+	memset(listed, 0, nw * sizeof(*listed));
+	if (nw < 3)
+		return;
+	size_t *seg = plat_xcalloc(nw, sizeof(*seg));
+	bool *aside = plat_xcalloc(nw, sizeof(*aside));
+	size_t wi = 0, segs = 0;
+	int depth = 0;
+	for (size_t i = 0; i < len && wi < nw; i++) {
+		while (wi < nw && (size_t)(w[wi].s - low) == i) {
+			seg[wi] = segs;
+			aside[wi++] = depth > 0;
+		}
+		if (low[i] == '(')
+			depth++;
+		else if (low[i] == ')' && depth > 0)
+			depth--;
+		else if (low[i] == ',' && depth == 0)
+			segs++;
+	}
+	for (; wi < nw; wi++)
+		seg[wi] = segs, aside[wi] = depth > 0;
+	/* The run of items: words [from, to), the count of items, the shortest item after
+	 * the first, and whether the run starts in the first segment (ending at head_end). */
+	size_t from = nw, to = 0, items = 0, shortest = 4, head_end = 0, first = 0;
+	bool head = false;
+	for (size_t g = 0; g <= segs; g++) {
+		size_t end = first, k = 0, before = 0, after = 0;
+		bool conj = false;
+		for (; end < nw && seg[end] == g; end++) {
+			if (aside[end])
+				continue;
+			if (!conj && k > 0 && is_conjunction(&w[end]))
+				conj = true;
+			else if (conj)
+				after++;
+			else
+				before++;
+			k++;
+		}
+		bool close = false;
+		if (g == 0) {
+			if (k > 0)
+				from = first, to = end, items = 1, head = true, head_end = end;
+		} else if (k >= 1 && k <= 4) {
+			if (from == nw)
+				from = first;
+			to = end;
+			items += conj ? 2 : 1;
+			if (before && before < shortest)
+				shortest = before;
+			if (conj && after && after < shortest)
+				shortest = after;
+		} else {
+			/* A long last segment: its item is the conjunction and three words at most. */
+			size_t at = first;
+			while (at < end && aside[at])
+				at++;
+			if (at < end && is_conjunction(&w[at]) && from < nw) {
+				size_t stop = at + 1, seen = 0;
+				while (stop < end && seen < 3)
+					seen += !aside[stop++];
+				to = stop;
+				items++;
+				if (seen && seen < shortest)
+					shortest = seen;
+			}
+			close = true;
+		}
+		if (close || g == segs) {
+			if (items >= 3) {
+				size_t a = from;
+				if (head) /* the head's item: its last words, as many as the shortest item */
+					for (size_t seen = 0, b = head_end; b > from && seen < shortest;)
+						seen += !aside[--b], a = b;
+				for (size_t i = a; i < to; i++)
+					listed[i] = true;
+			}
+			from = nw, to = 0, items = 0, shortest = 4, head = false;
+		}
+		first = end;
+	}
+	free(seg);
+	free(aside);
+}
+
 char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_passage *passages, size_t n,
 				   const struct plat_ai_term *terms, size_t n_terms, int max_sentences,
 				   struct plat_ai_support *out)
@@ -491,16 +594,7 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 	struct candidate *c = plat_xmalloc(cap * sizeof(*c));
 	bool *in_passage = plat_xcalloc(n_terms + 1, sizeof(bool)), *in_any = plat_xcalloc(n_terms + 1, sizeof(bool));
 	for (size_t p = 0; p < n; p++) {
-		size_t len = strlen(passages[p].text), ns, npw;
-		struct word *pw;
-		char *plow = words_of(passages[p].text, len, &pw, &npw);
-		double passage_cov = coverage(terms, n_terms, total, pw, npw, in_passage);
-		if (passage_cov > out->passage_coverage)
-			out->passage_coverage = passage_cov;
-		for (size_t t = 0; t < n_terms; t++)
-			in_any[t] |= in_passage[t];
-		free(pw);
-		free(plow);
+		size_t len = strlen(passages[p].text), ns;
 		struct sentence *s = split_sentences(passages[p].text, len, &ns);
 		/* Each sentence with its neighbours: an answer often takes two sentences ("X is
 		 * deprecated. Use Y instead."), and the words of the question then spread over both. */
@@ -509,11 +603,27 @@ char *plat_ai_builtin_answer_terms(const char *question, const struct plat_ai_pa
 		char **slow = plat_xcalloc(ns + 1, sizeof(*slow));
 		double *cov = plat_xcalloc(ns + 1, sizeof(double));
 		bool **hit = plat_xcalloc(ns + 1, sizeof(*hit));
+		/* The passage covers what its sentences do: every word is in one, and a word
+		 * named only as an item of a list counts nowhere. */
+		memset(in_passage, 0, (n_terms + 1) * sizeof(bool));
 		for (size_t i = 0; i < ns; i++) {
 			slow[i] = words_of(s[i].s, s[i].n, &sw[i], &nsw[i]);
 			hit[i] = plat_xcalloc(n_terms + 1, sizeof(bool));
-			cov[i] = coverage(terms, n_terms, total, sw[i], nsw[i], hit[i]);
+			bool *listed = plat_xcalloc(nsw[i] + 1, sizeof(bool));
+			mark_listed(slow[i], s[i].n, sw[i], nsw[i], listed);
+			cov[i] = coverage(terms, n_terms, total, sw[i], nsw[i], listed, hit[i]);
+			free(listed);
+			for (size_t t = 0; t < n_terms; t++)
+				in_passage[t] |= hit[i][t];
 		}
+		double passage_cov = 0;
+		for (size_t t = 0; t < n_terms; t++) {
+			in_any[t] |= in_passage[t];
+			passage_cov += in_passage[t] && terms[t].weight > 0 ? terms[t].weight : 0;
+		}
+		passage_cov = total > 0 ? passage_cov / total : 0;
+		if (passage_cov > out->passage_coverage)
+			out->passage_coverage = passage_cov;
 		for (size_t i = 0; i < ns; i++) {
 			if (!is_statement(&s[i], nsw[i]))
 				continue;

@@ -228,6 +228,52 @@ static void test_answers_weigh_terms(void **state)
 	plat_ai_builtin_words_free(w);
 }
 
+/* A name given as one item of a list ("such as A, B, C, or D"; "in C, Java or
+ * JavaScript") is mentioned, not explained: it covers nothing in the sentence, the
+ * passage or the sources, while the words the list hangs on still count, and a name
+ * that a sentence is about elsewhere in the passage counts again. */
+static void test_answers_discount_list_items(void **state)
+{
+	(void)state;
+	struct plat_ai_term t[] = {{"continuous", "continu", 1.0}, {"integration", "integr", 1.0}, {"github", "github", 4.0},
+				   {"actions", "action", 2.0}};
+	const char *q = "How do I set up continuous integration with GitHub Actions?";
+	struct plat_ai_passage listed[] = {
+		{"Tests should be driven by a continuous integration system such as Buildbot, Jenkins, GitHub Actions, "
+		 "or AppVeyor.",
+		 1}};
+	struct plat_ai_support sup;
+	char *a = plat_ai_builtin_answer_terms(q, listed, 1, t, 4, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 2.0 / 8) < 1e-9);
+	assert_true(fabs(sup.passage_coverage - 2.0 / 8) < 1e-9);
+	assert_true(fabs(sup.sources_coverage - 2.0 / 8) < 1e-9);
+	free(a);
+	/* No Oxford comma, and an aside in parentheses whose commas separate nothing. */
+	struct plat_ai_passage no_oxford[] = {
+		{"It is much like continuous integration with Jenkins, GitHub Actions (hosted, free) or AppVeyor.", 1}};
+	a = plat_ai_builtin_answer_terms(q, no_oxford, 1, t, 4, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 2.0 / 8) < 1e-9);
+	free(a);
+	/* Two names are no list; neither is a sentence about the name itself. */
+	struct plat_ai_passage pair[] = {
+		{"Continuous integration runs on Jenkins or GitHub Actions.", 1},
+		{"GitHub Actions runs continuous integration from a workflow file in the repository.", 2}};
+	a = plat_ai_builtin_answer_terms(q, pair, 1, t, 4, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 1.0) < 1e-9);
+	free(a);
+	a = plat_ai_builtin_answer_terms(q, pair + 1, 1, t, 4, 1, &sup);
+	assert_true(fabs(sup.sentence_coverage - 1.0) < 1e-9);
+	free(a);
+	/* Named in a list here and explained in the next sentence: the passage covers it. */
+	struct plat_ai_passage both[] = {
+		{"Use a continuous integration system such as Buildbot, Jenkins, GitHub Actions, or AppVeyor. GitHub "
+		 "Actions reads its workflow from the repository.",
+		 1}};
+	a = plat_ai_builtin_answer_terms(q, both, 1, t, 4, 1, &sup);
+	assert_true(fabs(sup.passage_coverage - 1.0) < 1e-9);
+	free(a);
+}
+
 static cJSON *extract(const char *s)
 {
 	return plat_ai_builtin_extract(s, strlen(s));
@@ -432,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_answers_cite_passages),
 		cmocka_unit_test(test_answers_weigh_terms),
+		cmocka_unit_test(test_answers_discount_list_items),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_money),
 		cmocka_unit_test(test_contacts_ibans_parties),
