@@ -272,6 +272,18 @@ static void test_answers_discount_list_items(void **state)
 	a = plat_ai_builtin_answer_terms(q, both, 1, t, 4, 1, &sup);
 	assert_true(fabs(sup.passage_coverage - 1.0) < 1e-9);
 	free(a);
+	/* Commas and parentheses in any order: coverage stays a share. */
+	static const char *const odd[] = {
+		", , , GitHub Actions, , or.", ") GitHub, (Actions, continuous) integration, a, b, or c.",
+		"((((GitHub, Actions, x, y)))) and continuous integration.", "GitHub,Actions,continuous,integration.",
+		"a, b, c, d, e, f, g, h and GitHub Actions for continuous integration in a very long tail here."};
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		struct plat_ai_passage o[] = {{odd[i], 1}};
+		a = plat_ai_builtin_answer_terms(q, o, 1, t, 4, 1, &sup);
+		assert_true(sup.sentence_coverage >= 0 && sup.sentence_coverage <= 1);
+		assert_true(sup.passage_coverage >= sup.sentence_coverage - 1e-9 && sup.passage_coverage <= 1);
+		free(a);
+	}
 }
 
 static cJSON *extract(const char *s)
