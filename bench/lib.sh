@@ -76,7 +76,7 @@ bench_database() { # NAME
 # chunks taken out of the table (so run it last). Prints "QUERIES HELD_OUT". Fails when
 # either side did not return 10 neighbours for every query vector, so a recall is never
 # computed over missing results.
-bench_hnsw_recall() { # DB VECTORS_FILE HELD_OUT
+bench_hnsw_recall() { # DB VECTORS_FILE HELD_OUT [EF_SEARCH, default 200]
 	local nq
 	nq=$(grep -c . "$2") || true
 	[ "$nq" -gt 0 ] || bench_fail "no query vectors in $2"
@@ -85,7 +85,7 @@ CREATE TEMP TABLE bench_q (n serial, v vector(384), self bigint);
 \\copy bench_q (v) FROM '$2'
 INSERT INTO bench_q (v, self) SELECT embedding, id FROM chunks ORDER BY md5(id::text) LIMIT $3;
 DELETE FROM chunks WHERE id IN (SELECT self FROM bench_q);
-SET hnsw.ef_search = 200;
+SET hnsw.ef_search = ${4:-200};
 CREATE TEMP TABLE approx AS SELECT q.n, a.id FROM bench_q q CROSS JOIN LATERAL
 	(SELECT id FROM chunks ORDER BY embedding <=> q.v LIMIT 10) a;
 SET enable_indexscan = off;
