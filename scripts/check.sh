@@ -3,12 +3,24 @@
 #   unit tests (cmocka, TAP), CLI tests (bats, TAP), and the unit tests again under
 #   ASan + UBSan + LeakSanitizer. Exits non-zero when anything failed.
 # Expects `make test-bins` to have run (make check does that first).
+#
+#   scripts/check.sh [PATTERN...]   only the suites whose name ("unit/test_db", "asan/test_db",
+#                                   "cli/upload.bats") matches one of the shell patterns
+#
+# The suites run in CHECK_JOBS parallel lanes (default: cores + 1): most CLI tests wait on
+# services, timeouts and child processes, not on the CPU. Each suite writes its TAP to its own
+# file; the summary lines come in the same fixed order whatever finishes first. Lanes take the
+# suites longest first, by the durations in tests/check-timings.txt (a suite not listed there
+# is taken first: it may be slow, and it is new); every run writes build/check/timings.txt
+# for refreshing that list.
 set -u
 cd "$(dirname "$0")/.."
 
 out=build/check
 rm -rf "$out"
-mkdir -p "$out"
+mkdir -p "$out/run" "$out/home"
+# A suite's XDG directories follow from its own HOME (below), never the caller's.
+unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME XDG_STATE_HOME
 passed=0 failed=0 skipped=0
 
 # Count a TAP stream. A suite that crashes or exits early has fewer results than its plan;
@@ -42,18 +54,32 @@ count_tap() {
 	fi
 }
 
-run_unit() {
-	local dir=$1 label=$2
-	for t in "$dir"/test_*; do
-		[ -x "$t" ] || continue
-		local name="$label/$(basename "$t")" file="$out/$label-$(basename "$t").tap"
-		CMOCKA_MESSAGE_OUTPUT=TAP \
-			ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
-			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			"$t" >"$file" 2>&1
-		count_tap "$name" "$file" $?
+# The suites, in the order their lines are printed: "name<TAB>kind<TAB>path".
+suites=()
+selected() {
+	[ $# -eq 0 ] && return 0
+	local p
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # the pattern is a glob on purpose
+		[[ $1 == $p ]] && return 0
 	done
+	return 1
 }
+patterns=("$@")
+for t in build/tests/test_*; do
+	[ -x "$t" ] && selected "unit/${t##*/}" && suites+=("unit/${t##*/}	unit	$t")
+done
+for t in build/asan/tests/test_*; do
+	[ -x "$t" ] && selected "asan/${t##*/}" && suites+=("asan/${t##*/}	unit	$t")
+done
+have_bats=1
+if command -v bats >/dev/null; then
+	for f in tests/cli/*.bats; do
+		selected "cli/${f##*/}" && suites+=("cli/${f##*/}	bats	$f")
+	done
+else
+	have_bats=0
+fi
 
 # One PostgreSQL for the whole run (each test makes its own database on it); the
 # watchdog in pg.sh removes it even if this script is killed.
@@ -66,31 +92,122 @@ else
 	echo "could not start PostgreSQL for the tests"
 	failed=$((failed + 1))
 fi
-# The fake Anthropic/OpenAI APIs for the provider tests.
-if ai_env=$(tests/services/fake_ai.sh start --owner $$); then
-	eval "$ai_env"
-	export TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
-else
-	echo "could not start the fake AI service for the tests"
-	failed=$((failed + 1))
-fi
+
+jobs=${CHECK_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+[ "$jobs" -gt "${#suites[@]}" ] && jobs=${#suites[@]}
+
+# The fake Anthropic/OpenAI APIs for the provider tests: one per lane, because a test scripts
+# the service's next replies, and a suite in another lane must not take them.
+ai_dirs=()
+for ((l = 0; l < jobs; l++)); do
+	if ai_env=$(tests/services/fake_ai.sh start --owner $$); then
+		eval "$ai_env"
+		ai_dirs+=("$TEST_AI_DIR")
+		printf '%s\n' "$ai_env" >"$out/run/lane$l.env"
+	else
+		echo "could not start the fake AI service for the tests"
+		failed=$((failed + 1))
+		: >"$out/run/lane$l.env"
+	fi
+done
+unset TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
+
+lane_pids=()
 stop_services() {
+	local p d
+	for p in "${lane_pids[@]}"; do
+		kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true
+	done
 	[ -n "${TEST_PG_DIR:-}" ] && tests/services/pg.sh stop "$TEST_PG_DIR"
-	[ -n "${TEST_AI_DIR:-}" ] && tests/services/fake_ai.sh stop "$TEST_AI_DIR"
+	for d in "${ai_dirs[@]}"; do
+		tests/services/fake_ai.sh stop "$d"
+	done
 	return 0
 }
 trap stop_services EXIT
+trap 'exit 130' INT TERM
 
-run_unit build/tests unit
-run_unit build/asan/tests asan
+# The queue, longest first: index<TAB>name, from the committed durations.
+declare -A known=()
+if [ -r tests/check-timings.txt ]; then
+	while read -r secs name; do
+		[[ $secs == [0-9]* ]] && known[$name]=$secs
+	done <tests/check-timings.txt
+fi
+for i in "${!suites[@]}"; do
+	name=${suites[$i]%%	*}
+	printf '%s\t%s\n' "${known[$name]:-99999}" "$i"
+done | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f2 >"$out/run/queue"
+echo 0 >"$out/run/next"
 
-if command -v bats >/dev/null; then
-	for f in tests/cli/*.bats; do
-		file="$out/cli-$(basename "$f" .bats).tap"
-		PLATCTL="$PWD/platctl" bats --tap "$f" >"$file" 2>&1
-		count_tap "cli/$(basename "$f")" "$file" $?
+# A lane: takes the next suite off the queue until none is left. Each suite has its own HOME
+# (so no two share a file there), and its exit status lands in run/N.rc after its TAP.
+run_lane() {
+	local lane=$1 i entry name kind path file start
+	# shellcheck disable=SC1090
+	. "$out/run/lane$lane.env"
+	export TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
+	while :; do
+		i=$(flock "$out/run/next" bash -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$out/run/next")
+		entry=$(sed -n "$((i + 1))p" "$out/run/queue")
+		[ -n "$entry" ] || break
+		IFS='	' read -r name kind path <<<"${suites[$entry]}"
+		file="$out/${name%%/*}-$(basename "$path" .bats).tap"
+		[ "$kind" = bats ] && file="$out/cli-$(basename "$path" .bats).tap"
+		mkdir -p "$out/home/$entry"
+		start=$(date +%s.%N)
+		if [ "$kind" = unit ]; then
+			HOME="$PWD/$out/home/$entry" CMOCKA_MESSAGE_OUTPUT=TAP \
+				ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+				"$path" >"$file" 2>&1 </dev/null
+		else
+			HOME="$PWD/$out/home/$entry" PLATCTL="$PWD/platctl" bats --tap "$path" >"$file" 2>&1 </dev/null
+		fi
+		echo $? >"$out/run/$entry.rc.tmp"
+		echo "$(date +%s.%N) $start" | awk -v n="$name" '{ printf "%.1f %s\n", $1 - $2, n }' >"$out/run/$entry.time"
+		printf '%s\n' "$file" >"$out/run/$entry.file"
+		mv "$out/run/$entry.rc.tmp" "$out/run/$entry.rc"
 	done
-else
+}
+
+# Each lane in its own process group, so that stopping the run stops what it started.
+for ((l = 0; l < jobs; l++)); do
+	set -m
+	run_lane "$l" &
+	lane_pids+=($!)
+	set +m
+done
+
+# The summary in suite order, each line as soon as its suite is done.
+lanes_alive() {
+	local p
+	for p in "${lane_pids[@]}"; do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+for i in "${!suites[@]}"; do
+	name=${suites[$i]%%	*}
+	while [ ! -e "$out/run/$i.rc" ]; do
+		if ! lanes_alive && [ ! -e "$out/run/$i.rc" ]; then
+			break
+		fi
+		sleep 0.2
+	done
+	if [ -e "$out/run/$i.rc" ]; then
+		count_tap "$name" "$(cat "$out/run/$i.file")" "$(cat "$out/run/$i.rc")"
+	else
+		# its lane died under it: nothing to count, and that is a failure
+		: >"$out/run/$i.empty"
+		count_tap "$name" "$out/run/$i.empty" 1
+	fi
+done
+wait
+cat "$out"/run/*.time 2>/dev/null | sort -k1,1nr >"$out/timings.txt"
+
+if [ "$have_bats" -eq 0 ]; then
 	echo "bats is not installed (run make deps)"
 	failed=$((failed + 1))
 fi
