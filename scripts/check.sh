@@ -163,7 +163,7 @@ run_lane() {
 				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 				"$path" >"$file" 2>&1 </dev/null
 		else
-			HOME="$PWD/$out/home/$entry" PLATCTL="$PWD/platctl" bats --tap "$path" >"$file" 2>&1 </dev/null
+			HOME="$PWD/$out/home/$entry" PLATCTL="$PWD/platctl" bats --tap --timing "$path" >"$file" 2>&1 </dev/null
 		fi
 		echo $? >"$out/run/$entry.rc.tmp"
 		echo "$(date +%s.%N) $start" | awk -v n="$name" '{ printf "%.1f %s\n", $1 - $2, n }' >"$out/run/$entry.time"
