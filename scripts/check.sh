@@ -81,37 +81,57 @@ else
 	have_bats=0
 fi
 
-# One PostgreSQL for the whole run (each test makes its own database on it); the
-# watchdog in pg.sh removes it even if this script is killed.
-if pg_env=$(tests/services/pg.sh start --owner $$); then
-	eval "$pg_env"
-	export TEST_PG_DIR TEST_PG_HOST="$PGHOST" TEST_PG_PORT="$PGPORT"
-	export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
-	unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
-else
-	echo "could not start PostgreSQL for the tests"
-	failed=$((failed + 1))
-fi
-
 jobs=${CHECK_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 [ "$jobs" -gt "${#suites[@]}" ] && jobs=${#suites[@]}
 
-# The fake Anthropic/OpenAI APIs for the provider tests: one per lane, because a test scripts
-# the service's next replies, and a suite in another lane must not take them.
-ai_dirs=()
-for ((l = 0; l < jobs; l++)); do
-	if ai_env=$(tests/services/fake_ai.sh start --owner $$); then
-		eval "$ai_env"
-		ai_dirs+=("$TEST_AI_DIR")
-		printf '%s\n' "$ai_env" >"$out/run/lane$l.env"
+# Each lane has a PostgreSQL (each test makes its own database on it) and a fake
+# Anthropic/OpenAI API of its own, so that the suites of one lane see what they saw when
+# everything ran in sequence: a cluster-wide query (pg_locks, pg_stat_activity) sees only
+# its own lane, and a test's scripted AI replies are not taken by a suite in another lane.
+# The services' watchdogs remove them even if this script is killed.
+start_lane_services() {
+	local l=$1 env
+	if env=$(tests/services/pg.sh start --owner $$); then
+		printf '%s\n' "$env" >"$out/run/lane$l.pg"
 	else
-		echo "could not start the fake AI service for the tests"
-		failed=$((failed + 1))
-		: >"$out/run/lane$l.env"
+		echo "could not start PostgreSQL for the tests" >"$out/run/lane$l.err"
 	fi
+	if env=$(tests/services/fake_ai.sh start --owner $$); then
+		printf '%s\n' "$env" >"$out/run/lane$l.ai"
+	else
+		echo "could not start the fake AI service for the tests" >>"$out/run/lane$l.err"
+	fi
+}
+for ((l = 0; l < jobs; l++)); do
+	start_lane_services "$l" &
 done
-unset TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
+wait
+pg_dirs=() ai_dirs=()
+for ((l = 0; l < jobs; l++)); do
+	if [ -s "$out/run/lane$l.err" ]; then
+		cat "$out/run/lane$l.err"
+		failed=$((failed + $(wc -l <"$out/run/lane$l.err")))
+	fi
+	(
+		unset TEST_PG_DIR TEST_AI_DIR
+		if [ -s "$out/run/lane$l.pg" ]; then
+			eval "$(cat "$out/run/lane$l.pg")"
+			printf 'export TEST_PG_DIR=%q TEST_PG_HOST=%q TEST_PG_PORT=%q\n' "$TEST_PG_DIR" "$PGHOST" "$PGPORT"
+			printf 'export TEST_DATABASE_URL=%q\n' "postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+		fi
+		if [ -s "$out/run/lane$l.ai" ]; then
+			eval "$(cat "$out/run/lane$l.ai")"
+			printf 'export TEST_AI_DIR=%q TEST_AI_URL=%q TEST_AI_KEY=%q\n' "$TEST_AI_DIR" "$TEST_AI_URL" "$TEST_AI_KEY"
+		fi
+	) >"$out/run/lane$l.env"
+	d=$(sed -n "s/^export TEST_PG_DIR='\(.*\)'$/\1/p" "$out/run/lane$l.pg" 2>/dev/null)
+	[ -n "$d" ] && pg_dirs+=("$d")
+	d=$(sed -n "s/^export TEST_AI_DIR='\(.*\)'$/\1/p" "$out/run/lane$l.ai" 2>/dev/null)
+	[ -n "$d" ] && ai_dirs+=("$d")
+done
+unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL TEST_PG_DIR TEST_PG_HOST TEST_PG_PORT
+unset TEST_DATABASE_URL TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
 
 lane_pids=()
 stop_services() {
@@ -119,10 +139,13 @@ stop_services() {
 	for p in "${lane_pids[@]}"; do
 		kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true
 	done
-	[ -n "${TEST_PG_DIR:-}" ] && tests/services/pg.sh stop "$TEST_PG_DIR"
-	for d in "${ai_dirs[@]}"; do
-		tests/services/fake_ai.sh stop "$d"
+	for d in "${pg_dirs[@]}"; do
+		tests/services/pg.sh stop "$d" &
 	done
+	for d in "${ai_dirs[@]}"; do
+		tests/services/fake_ai.sh stop "$d" &
+	done
+	wait
 	return 0
 }
 trap stop_services EXIT
@@ -147,7 +170,6 @@ run_lane() {
 	local lane=$1 i entry name kind path file start
 	# shellcheck disable=SC1090
 	. "$out/run/lane$lane.env"
-	export TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
 	while :; do
 		i=$(flock "$out/run/next" bash -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$out/run/next")
 		entry=$(sed -n "$((i + 1))p" "$out/run/queue")
