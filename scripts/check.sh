@@ -151,46 +151,79 @@ stop_services() {
 trap stop_services EXIT
 trap 'exit 130' INT TERM
 
-# The queue, longest first: index<TAB>name, from the committed durations.
-declare -A known=()
+# The work, longest first, from the committed durations. A bats file listed there with a
+# number of shards is run as that many bats runs side by side, each with its share of the
+# tests (bats --filter): its tests must not depend on one another (each makes its own
+# database and services), only on setup_file, which each shard runs. Its TAP is merged back
+# into one file, and counted as one suite. A unit is "suite<TAB>shard<TAB>shards".
+declare -A known=() nshards=()
 if [ -r tests/check-timings.txt ]; then
-	while read -r secs name; do
-		[[ $secs == [0-9]* ]] && known[$name]=$secs
+	while read -r secs name k; do
+		[[ $secs == [0-9]* ]] || continue
+		known[$name]=$secs
+		[[ ${k:-} == [1-9]* ]] && nshards[$name]=$k
 	done <tests/check-timings.txt
 fi
+# A shard's filter: its tests' exact names, as an anchored extended regular expression.
+# Sharding is skipped unless the names found are exactly the tests bats counts.
+make_shards() {
+	local i=$1 path=$2 k=$3 names=() n j re
+	mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "$path")
+	n=$(bats --count "$path" 2>/dev/null) || return 1
+	[ "${#names[@]}" -eq "$n" ] && [ "$n" -ge "$k" ] || return 1
+	echo "$n" >"$out/run/$i.count"
+	for ((j = 0; j < k; j++)); do
+		re=""
+		for ((t = j; t < n; t += k)); do
+			re="$re${re:+|}$(printf '%s' "${names[$t]}" | sed -E 's/[][\.*+?(){}|^$]/\\&/g')"
+		done
+		printf '^(%s)$\n' "$re" >"$out/run/$i.$j.filter"
+	done
+}
+units=()
 for i in "${!suites[@]}"; do
-	name=${suites[$i]%%	*}
-	printf '%s\t%s\n' "${known[$name]:-99999}" "$i"
-done | sort -t "$(printf '\t')" -k1,1nr -k2,2n | cut -f2 >"$out/run/queue"
+	IFS='	' read -r name kind path <<<"${suites[$i]}"
+	k=${nshards[$name]:-1}
+	if [ "$kind" != bats ] || [ "$k" -le 1 ] || ! make_shards "$i" "$path" "$k"; then
+		k=1
+	fi
+	echo "$k" >"$out/run/$i.shards"
+	for ((j = 0; j < k; j++)); do
+		units+=("$(( ${known[$name]:-99999} / k ))	$i	$j	$k")
+	done
+done
+printf '%s\n' "${units[@]}" | sort -t "$(printf '\t')" -k1,1nr -k2,2n -k3,3n | cut -f2- >"$out/run/queue"
 echo 0 >"$out/run/next"
 
-# A lane: takes the next suite off the queue until none is left. Each suite has its own HOME
-# (so no two share a file there), and its exit status lands in run/N.rc after its TAP.
+# A lane: takes the next unit off the queue until none is left. Each suite has its own HOME
+# (so no two share a file there), and a unit's exit status lands in run/N.K.rc after its TAP.
 run_lane() {
-	local lane=$1 i entry name kind path file start
+	local lane=$1 i entry j k name kind path file start filter
 	# shellcheck disable=SC1090
 	. "$out/run/lane$lane.env"
 	while :; do
 		i=$(flock "$out/run/next" bash -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$out/run/next")
-		entry=$(sed -n "$((i + 1))p" "$out/run/queue")
+		IFS='	' read -r entry j k <<<"$(sed -n "$((i + 1))p" "$out/run/queue")"
 		[ -n "$entry" ] || break
 		IFS='	' read -r name kind path <<<"${suites[$entry]}"
-		file="$out/${name%%/*}-$(basename "$path" .bats).tap"
-		[ "$kind" = bats ] && file="$out/cli-$(basename "$path" .bats).tap"
-		mkdir -p "$out/home/$entry"
+		file="$out/$entry.$j.tap"
+		filter=()
+		[ "$k" -gt 1 ] && filter=(--filter "$(cat "$out/run/$entry.$j.filter")")
+		mkdir -p "$out/home/$entry.$j"
 		start=$(date +%s.%N)
 		if [ "$kind" = unit ]; then
-			HOME="$PWD/$out/home/$entry" CMOCKA_MESSAGE_OUTPUT=TAP \
+			HOME="$PWD/$out/home/$entry.$j" CMOCKA_MESSAGE_OUTPUT=TAP \
 				ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 				"$path" >"$file" 2>&1 </dev/null
 		else
-			HOME="$PWD/$out/home/$entry" PLATCTL="$PWD/platctl" bats --tap --timing "$path" >"$file" 2>&1 </dev/null
+			HOME="$PWD/$out/home/$entry.$j" PLATCTL="$PWD/platctl" \
+				bats --tap --timing "${filter[@]}" "$path" >"$file" 2>&1 </dev/null
 		fi
-		echo $? >"$out/run/$entry.rc.tmp"
-		echo "$(date +%s.%N) $start" | awk -v n="$name" '{ printf "%.1f %s\n", $1 - $2, n }' >"$out/run/$entry.time"
-		printf '%s\n' "$file" >"$out/run/$entry.file"
-		mv "$out/run/$entry.rc.tmp" "$out/run/$entry.rc"
+		echo $? >"$out/run/$entry.$j.rc.tmp"
+		echo "$(date +%s.%N) $start" | awk -v n="$name" -v s="$([ "$k" -gt 1 ] && echo " [$((j + 1))/$k]")" \
+			'{ printf "%.1f %s%s\n", $1 - $2, n, s }' >"$out/run/$entry.$j.time"
+		mv "$out/run/$entry.$j.rc.tmp" "$out/run/$entry.$j.rc"
 	done
 }
 
@@ -202,7 +235,6 @@ for ((l = 0; l < jobs; l++)); do
 	set +m
 done
 
-# The summary in suite order, each line as soon as its suite is done.
 lanes_alive() {
 	local p
 	for p in "${lane_pids[@]}"; do
@@ -210,21 +242,53 @@ lanes_alive() {
 	done
 	return 1
 }
-for i in "${!suites[@]}"; do
-	name=${suites[$i]%%	*}
-	while [ ! -e "$out/run/$i.rc" ]; do
-		if ! lanes_alive && [ ! -e "$out/run/$i.rc" ]; then
-			break
+# Suite I's TAP in FILE, its exit status echoed: the shards' TAP one after another under one
+# plan (the sum of theirs, or the number of tests when a shard has none: it crashed), and the
+# first non-zero status. A shard whose lane died under it has no status: exit 1.
+merge_suite() {
+	local i=$1 file=$2 k j rc=0 r plan=0 p
+	k=$(cat "$out/run/$i.shards")
+	if [ "$k" -eq 1 ]; then
+		if [ -e "$out/run/$i.0.rc" ]; then
+			mv "$out/$i.0.tap" "$file"
+			cat "$out/run/$i.0.rc"
+		else
+			: >"$file"
+			echo 1
 		fi
-		sleep 0.2
-	done
-	if [ -e "$out/run/$i.rc" ]; then
-		count_tap "$name" "$(cat "$out/run/$i.file")" "$(cat "$out/run/$i.rc")"
-	else
-		# its lane died under it: nothing to count, and that is a failure
-		: >"$out/run/$i.empty"
-		count_tap "$name" "$out/run/$i.empty" 1
+		return
 	fi
+	for ((j = 0; j < k; j++)); do
+		p=$(grep -m1 -oE '^1\.\.[0-9]+' "$out/$i.$j.tap" 2>/dev/null | cut -d. -f3)
+		if [ -n "$p" ] && [ -n "$plan" ]; then plan=$((plan + p)); else plan=""; fi
+		r=1
+		[ -e "$out/run/$i.$j.rc" ] && r=$(cat "$out/run/$i.$j.rc")
+		[ "$rc" -eq 0 ] && rc=$r
+	done
+	[ -n "$plan" ] || plan=$(cat "$out/run/$i.count")
+	{
+		[ -n "$plan" ] && echo "1..$plan"
+		for ((j = 0; j < k; j++)); do
+			echo "# shard $((j + 1))/$k"
+			grep -vE '^1\.\.[0-9]+$' "$out/$i.$j.tap" 2>/dev/null
+			rm -f "$out/$i.$j.tap"
+		done
+	} >"$file"
+	echo "$rc"
+}
+
+# The summary in suite order, each line as soon as its suite is done.
+for i in "${!suites[@]}"; do
+	IFS='	' read -r name kind path <<<"${suites[$i]}"
+	k=$(cat "$out/run/$i.shards")
+	for ((j = 0; j < k; j++)); do
+		while [ ! -e "$out/run/$i.$j.rc" ] && lanes_alive; do
+			sleep 0.2
+		done
+	done
+	file="$out/${name%%/*}-$(basename "$path" .bats).tap"
+	rc=$(merge_suite "$i" "$file")
+	count_tap "$name" "$file" "$rc"
 done
 wait
 cat "$out"/run/*.time 2>/dev/null | sort -k1,1nr >"$out/timings.txt"
