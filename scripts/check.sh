@@ -11,8 +11,10 @@
 # services, timeouts and child processes, not on the CPU. Each suite writes its TAP to its own
 # file; the summary lines come in the same fixed order whatever finishes first. Lanes take the
 # suites longest first, by the durations in tests/check-timings.txt (a suite not listed there
-# is taken first: it may be slow, and it is new); every run writes build/check/timings.txt
-# for refreshing that list.
+# is taken first: it may be slow, and it is new), where a long bats file can also be given a
+# number of shards; every run writes build/check/timings.txt for refreshing that list.
+# Each lane has its own PostgreSQL and fake AI service; the per-suite TAP files are in
+# build/check, named as before.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -57,7 +59,7 @@ count_tap() {
 # The suites, in the order their lines are printed: "name<TAB>kind<TAB>path".
 suites=()
 selected() {
-	[ $# -eq 0 ] && return 0
+	[ ${#patterns[@]} -eq 0 ] && return 0
 	local p
 	for p in "${patterns[@]}"; do
 		# shellcheck disable=SC2053 # the pattern is a glob on purpose
