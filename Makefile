@@ -192,9 +192,12 @@ deps:
 # Separate make runs: pkg-config flags are read when make starts, so dependencies must
 # be installed before the build's make starts. check is a developer build (-Werror), and
 # so are the make runs of the tests it starts (install.bats), so they rebuild nothing.
+# The test binaries build in parallel (one job per core) unless make -j already set a job
+# server, whose limit then holds.
 check:
 	@scripts/deps.sh
-	@$(MAKE) --no-print-directory test-bins DEVELOPER=1
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(shell nproc 2>/dev/null || echo 1)) \
+		test-bins DEVELOPER=1
 	@DEVELOPER=1 scripts/check.sh
 
 demo:

@@ -3,12 +3,26 @@
 #   unit tests (cmocka, TAP), CLI tests (bats, TAP), and the unit tests again under
 #   ASan + UBSan + LeakSanitizer. Exits non-zero when anything failed.
 # Expects `make test-bins` to have run (make check does that first).
+#
+#   scripts/check.sh [PATTERN...]   only the suites whose name ("unit/test_db", "asan/test_db",
+#                                   "cli/upload.bats") matches one of the shell patterns
+#
+# The suites run in CHECK_JOBS parallel lanes (default: cores + 1): most CLI tests wait on
+# services, timeouts and child processes, not on the CPU. Each suite writes its TAP to its own
+# file; the summary lines come in the same fixed order whatever finishes first. Lanes take the
+# suites longest first, by the durations in tests/check-timings.txt (a suite not listed there
+# is taken first: it may be slow, and it is new), where a long bats file can also be given a
+# number of shards; every run writes build/check/timings.txt for refreshing that list.
+# Each lane has its own PostgreSQL and fake AI service; the per-suite TAP files are in
+# build/check, named as before.
 set -u
 cd "$(dirname "$0")/.."
 
 out=build/check
 rm -rf "$out"
-mkdir -p "$out"
+mkdir -p "$out/run" "$out/home"
+# A suite's XDG directories follow from its own HOME (below), never the caller's.
+unset XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME XDG_STATE_HOME
 passed=0 failed=0 skipped=0
 
 # Count a TAP stream. A suite that crashes or exits early has fewer results than its plan;
@@ -42,55 +56,246 @@ count_tap() {
 	fi
 }
 
-run_unit() {
-	local dir=$1 label=$2
-	for t in "$dir"/test_*; do
-		[ -x "$t" ] || continue
-		local name="$label/$(basename "$t")" file="$out/$label-$(basename "$t").tap"
-		CMOCKA_MESSAGE_OUTPUT=TAP \
-			ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
-			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-			"$t" >"$file" 2>&1
-		count_tap "$name" "$file" $?
+# The suites, in the order their lines are printed: "name<TAB>kind<TAB>path".
+suites=()
+selected() {
+	[ ${#patterns[@]} -eq 0 ] && return 0
+	local p
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # the pattern is a glob on purpose
+		[[ $1 == $p ]] && return 0
 	done
+	return 1
 }
+patterns=("$@")
+for t in build/tests/test_*; do
+	[ -x "$t" ] && selected "unit/${t##*/}" && suites+=("unit/${t##*/}	unit	$t")
+done
+for t in build/asan/tests/test_*; do
+	[ -x "$t" ] && selected "asan/${t##*/}" && suites+=("asan/${t##*/}	unit	$t")
+done
+have_bats=1
+if command -v bats >/dev/null; then
+	for f in tests/cli/*.bats; do
+		selected "cli/${f##*/}" && suites+=("cli/${f##*/}	bats	$f")
+	done
+else
+	have_bats=0
+fi
 
-# One PostgreSQL for the whole run (each test makes its own database on it); the
-# watchdog in pg.sh removes it even if this script is killed.
-if pg_env=$(tests/services/pg.sh start --owner $$); then
-	eval "$pg_env"
-	export TEST_PG_DIR TEST_PG_HOST="$PGHOST" TEST_PG_PORT="$PGPORT"
-	export TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
-	unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL
-else
-	echo "could not start PostgreSQL for the tests"
-	failed=$((failed + 1))
-fi
-# The fake Anthropic/OpenAI APIs for the provider tests.
-if ai_env=$(tests/services/fake_ai.sh start --owner $$); then
-	eval "$ai_env"
-	export TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
-else
-	echo "could not start the fake AI service for the tests"
-	failed=$((failed + 1))
-fi
+jobs=${CHECK_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+[ "$jobs" -gt "${#suites[@]}" ] && jobs=${#suites[@]}
+
+# Each lane has a PostgreSQL (each test makes its own database on it) and a fake
+# Anthropic/OpenAI API of its own, so that the suites of one lane see what they saw when
+# everything ran in sequence: a cluster-wide query (pg_locks, pg_stat_activity) sees only
+# its own lane, and a test's scripted AI replies are not taken by a suite in another lane.
+# The services' watchdogs remove them even if this script is killed.
+start_lane_services() {
+	local l=$1 env
+	if env=$(tests/services/pg.sh start --owner $$); then
+		printf '%s\n' "$env" >"$out/run/lane$l.pg"
+	else
+		echo "could not start PostgreSQL for the tests" >"$out/run/lane$l.err"
+	fi
+	if env=$(tests/services/fake_ai.sh start --owner $$); then
+		printf '%s\n' "$env" >"$out/run/lane$l.ai"
+	else
+		echo "could not start the fake AI service for the tests" >>"$out/run/lane$l.err"
+	fi
+}
+for ((l = 0; l < jobs; l++)); do
+	start_lane_services "$l" &
+done
+wait
+pg_dirs=() ai_dirs=()
+for ((l = 0; l < jobs; l++)); do
+	if [ -s "$out/run/lane$l.err" ]; then
+		cat "$out/run/lane$l.err"
+		failed=$((failed + $(wc -l <"$out/run/lane$l.err")))
+	fi
+	(
+		unset TEST_PG_DIR TEST_AI_DIR
+		if [ -s "$out/run/lane$l.pg" ]; then
+			eval "$(cat "$out/run/lane$l.pg")"
+			printf 'export TEST_PG_DIR=%q TEST_PG_HOST=%q TEST_PG_PORT=%q\n' "$TEST_PG_DIR" "$PGHOST" "$PGPORT"
+			printf 'export TEST_DATABASE_URL=%q\n' "postgresql://postgres@127.0.0.1:$PGPORT/postgres"
+		fi
+		if [ -s "$out/run/lane$l.ai" ]; then
+			eval "$(cat "$out/run/lane$l.ai")"
+			printf 'export TEST_AI_DIR=%q TEST_AI_URL=%q TEST_AI_KEY=%q\n' "$TEST_AI_DIR" "$TEST_AI_URL" "$TEST_AI_KEY"
+		fi
+	) >"$out/run/lane$l.env"
+	d=$(sed -n "s/^export TEST_PG_DIR='\(.*\)'$/\1/p" "$out/run/lane$l.pg" 2>/dev/null)
+	[ -n "$d" ] && pg_dirs+=("$d")
+	d=$(sed -n "s/^export TEST_AI_DIR='\(.*\)'$/\1/p" "$out/run/lane$l.ai" 2>/dev/null)
+	[ -n "$d" ] && ai_dirs+=("$d")
+done
+unset PGHOST PGPORT PGUSER PGDATABASE PLATCTL_DATABASE_URL TEST_PG_DIR TEST_PG_HOST TEST_PG_PORT
+unset TEST_DATABASE_URL TEST_AI_DIR TEST_AI_URL TEST_AI_KEY
+
+lane_pids=()
 stop_services() {
-	[ -n "${TEST_PG_DIR:-}" ] && tests/services/pg.sh stop "$TEST_PG_DIR"
-	[ -n "${TEST_AI_DIR:-}" ] && tests/services/fake_ai.sh stop "$TEST_AI_DIR"
+	local p d
+	for p in "${lane_pids[@]}"; do
+		kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true
+	done
+	for d in "${pg_dirs[@]}"; do
+		tests/services/pg.sh stop "$d" &
+	done
+	for d in "${ai_dirs[@]}"; do
+		tests/services/fake_ai.sh stop "$d" &
+	done
+	wait
 	return 0
 }
 trap stop_services EXIT
+trap 'exit 130' INT TERM
 
-run_unit build/tests unit
-run_unit build/asan/tests asan
-
-if command -v bats >/dev/null; then
-	for f in tests/cli/*.bats; do
-		file="$out/cli-$(basename "$f" .bats).tap"
-		PLATCTL="$PWD/platctl" bats --tap "$f" >"$file" 2>&1
-		count_tap "cli/$(basename "$f")" "$file" $?
+# The work, longest first, from the committed durations. A bats file listed there with a
+# number of shards is run as that many bats runs side by side, each with its share of the
+# tests (bats --filter): its tests must not depend on one another (each makes its own
+# database and services), only on setup_file, which each shard runs. Its TAP is merged back
+# into one file, and counted as one suite. A unit is "suite<TAB>shard<TAB>shards".
+declare -A known=() nshards=()
+if [ -r tests/check-timings.txt ]; then
+	while read -r secs name k; do
+		[[ $secs == [0-9]* ]] || continue
+		known[$name]=$secs
+		[[ ${k:-} == [1-9]* ]] && nshards[$name]=$k
+	done <tests/check-timings.txt
+fi
+# A shard's filter: its tests' exact names, as an anchored extended regular expression.
+# Sharding is skipped unless the names found are exactly the tests bats counts.
+make_shards() {
+	local i=$1 path=$2 k=$3 names=() n j re
+	mapfile -t names < <(sed -nE 's/^@test "(.*)" \{$/\1/p' "$path")
+	n=$(bats --count "$path" 2>/dev/null) || return 1
+	[ "${#names[@]}" -eq "$n" ] && [ "$n" -ge "$k" ] || return 1
+	echo "$n" >"$out/run/$i.count"
+	for ((j = 0; j < k; j++)); do
+		re=""
+		for ((t = j; t < n; t += k)); do
+			re="$re${re:+|}$(printf '%s' "${names[$t]}" | sed -E 's/[][\.*+?(){}|^$]/\\&/g')"
+		done
+		printf '^(%s)$\n' "$re" >"$out/run/$i.$j.filter"
 	done
-else
+}
+units=()
+for i in "${!suites[@]}"; do
+	IFS='	' read -r name kind path <<<"${suites[$i]}"
+	k=${nshards[$name]:-1}
+	if [ "$kind" != bats ] || [ "$k" -le 1 ] || ! make_shards "$i" "$path" "$k"; then
+		k=1
+	fi
+	echo "$k" >"$out/run/$i.shards"
+	for ((j = 0; j < k; j++)); do
+		units+=("$(( ${known[$name]:-99999} / k ))	$i	$j	$k")
+	done
+done
+printf '%s\n' "${units[@]}" | sort -t "$(printf '\t')" -k1,1nr -k2,2n -k3,3n | cut -f2- >"$out/run/queue"
+echo 0 >"$out/run/next"
+
+# A lane: takes the next unit off the queue until none is left. Each suite has its own HOME
+# (so no two share a file there), and a unit's exit status lands in run/N.K.rc after its TAP.
+run_lane() {
+	local lane=$1 i entry j k name kind path file start filter
+	# shellcheck disable=SC1090
+	. "$out/run/lane$lane.env"
+	while :; do
+		i=$(flock "$out/run/next" bash -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$out/run/next")
+		IFS='	' read -r entry j k <<<"$(sed -n "$((i + 1))p" "$out/run/queue")"
+		[ -n "$entry" ] || break
+		IFS='	' read -r name kind path <<<"${suites[$entry]}"
+		file="$out/$entry.$j.tap"
+		filter=()
+		[ "$k" -gt 1 ] && filter=(--filter "$(cat "$out/run/$entry.$j.filter")")
+		mkdir -p "$out/home/$entry.$j"
+		start=$(date +%s.%N)
+		if [ "$kind" = unit ]; then
+			HOME="$PWD/$out/home/$entry.$j" CMOCKA_MESSAGE_OUTPUT=TAP \
+				ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+				"$path" >"$file" 2>&1 </dev/null
+		else
+			HOME="$PWD/$out/home/$entry.$j" PLATCTL="$PWD/platctl" \
+				bats --tap --timing "${filter[@]}" "$path" >"$file" 2>&1 </dev/null
+		fi
+		echo $? >"$out/run/$entry.$j.rc.tmp"
+		echo "$(date +%s.%N) $start" | awk -v n="$name" -v s="$([ "$k" -gt 1 ] && echo " [$((j + 1))/$k]")" \
+			'{ printf "%.1f %s%s\n", $1 - $2, n, s }' >"$out/run/$entry.$j.time"
+		mv "$out/run/$entry.$j.rc.tmp" "$out/run/$entry.$j.rc"
+	done
+}
+
+# Each lane in its own process group, so that stopping the run stops what it started.
+for ((l = 0; l < jobs; l++)); do
+	set -m
+	run_lane "$l" &
+	lane_pids+=($!)
+	set +m
+done
+
+lanes_alive() {
+	local p
+	for p in "${lane_pids[@]}"; do
+		kill -0 "$p" 2>/dev/null && return 0
+	done
+	return 1
+}
+# Suite I's TAP in FILE, its exit status echoed: the shards' TAP one after another under one
+# plan (the sum of theirs, or the number of tests when a shard has none: it crashed), and the
+# first non-zero status. A shard whose lane died under it has no status: exit 1.
+merge_suite() {
+	local i=$1 file=$2 k j rc=0 r plan=0 p
+	k=$(cat "$out/run/$i.shards")
+	if [ "$k" -eq 1 ]; then
+		if [ -e "$out/run/$i.0.rc" ]; then
+			mv "$out/$i.0.tap" "$file"
+			cat "$out/run/$i.0.rc"
+		else
+			: >"$file"
+			echo 1
+		fi
+		return
+	fi
+	for ((j = 0; j < k; j++)); do
+		p=$(grep -m1 -oE '^1\.\.[0-9]+' "$out/$i.$j.tap" 2>/dev/null | cut -d. -f3)
+		if [ -n "$p" ] && [ -n "$plan" ]; then plan=$((plan + p)); else plan=""; fi
+		r=1
+		[ -e "$out/run/$i.$j.rc" ] && r=$(cat "$out/run/$i.$j.rc")
+		[ "$rc" -eq 0 ] && rc=$r
+	done
+	[ -n "$plan" ] || plan=$(cat "$out/run/$i.count")
+	{
+		[ -n "$plan" ] && echo "1..$plan"
+		for ((j = 0; j < k; j++)); do
+			echo "# shard $((j + 1))/$k"
+			grep -vE '^1\.\.[0-9]+$' "$out/$i.$j.tap" 2>/dev/null
+			rm -f "$out/$i.$j.tap"
+		done
+	} >"$file"
+	echo "$rc"
+}
+
+# The summary in suite order, each line as soon as its suite is done.
+for i in "${!suites[@]}"; do
+	IFS='	' read -r name kind path <<<"${suites[$i]}"
+	k=$(cat "$out/run/$i.shards")
+	for ((j = 0; j < k; j++)); do
+		while [ ! -e "$out/run/$i.$j.rc" ] && lanes_alive; do
+			sleep 0.2
+		done
+	done
+	file="$out/${name%%/*}-$(basename "$path" .bats).tap"
+	rc=$(merge_suite "$i" "$file")
+	count_tap "$name" "$file" "$rc"
+done
+wait
+cat "$out"/run/*.time 2>/dev/null | sort -k1,1nr >"$out/timings.txt"
+
+if [ "$have_bats" -eq 0 ]; then
 	echo "bats is not installed (run make deps)"
 	failed=$((failed + 1))
 fi

@@ -116,9 +116,15 @@ field() {
 
 @test "compliance run: a second run at the same time says already running and exits 0; --wait waits" {
 	# Hold up the first run inside its lock: it cannot write its run row while this holds the table.
-	test_psql -d "$TEST_DB" -c "BEGIN; LOCK TABLE compliance_runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT" >/dev/null &
+	# (6 s: what follows takes a few seconds on a loaded machine, and must happen while it holds)
+	test_psql -d "$TEST_DB" -c "BEGIN; LOCK TABLE compliance_runs IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT" >/dev/null &
 	holder=$!
-	sleep 0.5
+	for _ in $(seq 100); do
+		[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'compliance_runs' AND l.mode = 'AccessExclusiveLock' AND l.granted
+			AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")" -eq 1 ] && break
+		sleep 0.1
+	done
 	"$PLATCTL" compliance run -o json --fail-on critical >"$BATS_TEST_TMPDIR/first.json" 2>/dev/null &
 	first=$!
 	for _ in $(seq 50); do

@@ -120,7 +120,10 @@ slow_summaries() {
 	"$PLATCTL" upload "$F/report.html" >/dev/null
 	"$PLATCTL" consume --once -o json >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/a.err" 3>&- &
 	a=$!
-	sleep 4 # two leases later, the first worker is still waiting for its summary
+	# two leases after it claimed the document (on a loaded machine the claim itself can take
+	# seconds), the first worker is still waiting for its summary
+	wait_for 20 "SELECT status FROM documents" processing
+	sleep 4
 	run --separate-stderr "$PLATCTL" consume --once -o json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"processed":	0'* ]]

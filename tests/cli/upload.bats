@@ -330,10 +330,15 @@ PY
 	test_psql -d "$TEST_DB" -c "SELECT pg_advisory_lock(hashtextextended('$tenant' || ':' || '$sha', 0)), pg_sleep(3)" \
 		>/dev/null &
 	locker=$!
-	sleep 0.5
+	advisory_locks() { # GRANTED (t/f): how many advisory locks in this database
+		sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $1
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+	}
+	# (waits for what the sleeps before them were for, however long a loaded machine takes)
+	for _ in $(seq 100); do [ "$(advisory_locks true)" -ge 1 ] && break; sleep 0.05; done
 	"$PLATCTL" upload "$F/contract.txt" --new-version -o ids >"$BATS_TEST_TMPDIR/second" &
 	uploader=$!
-	sleep 0.5
+	for _ in $(seq 100); do [ "$(advisory_locks false)" -ge 1 ] && break; sleep 0.05; done
 	"$PLATCTL" documents rm --purge "$id" -o json >/dev/null
 	wait "$uploader"
 	wait "$locker"
