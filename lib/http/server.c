@@ -239,7 +239,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		int rc = plat_tokens_authenticate(&svc, tok, &who, principal_id, &err);
 		plat_svc_done(&svc);
 		if (rc < 0) {
-			PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(who.reason), "request_id", x->request_id);
+			PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(who.reason));
 			return send_problem(c, x, url, 0, &err);
 		}
 		enum plat_role role = plat_role_parse(who.role);
@@ -282,7 +282,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		cJSON_Delete(resp.json);
 		free(resp.text);
 		if (err.kind == PLAT_E_INTERNAL)
-			PLAT_LOG_E("request failed", "error", err.message, "request_id", x->request_id);
+			PLAT_LOG_E("request failed", "error", err.message);
 		return send_problem(c, x, url, 0, &err);
 	}
 	return reply(c, x, &resp);
@@ -338,8 +338,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	plat_metrics_observe(s->metrics, "platctl_http_request_duration_seconds", labels, secs);
 	plat_metrics_set(s->metrics, "platctl_http_in_flight", NULL, atomic_fetch_sub(&s->in_flight, 1) - 1);
 	snprintf(ms, sizeof(ms), "%.1f", secs * 1000);
-	PLAT_LOG_I("request", "method", x->method, "route", route, "status", status, "duration_ms", ms, "request_id",
-		   x->request_id);
+	/* The request's own id on its log line, not the process's. */
+	plat_log_set_thread_request_id(x->request_id);
+	PLAT_LOG_I("request", "method", x->method, "route", route, "status", status, "duration_ms", ms);
+	plat_log_set_thread_request_id(NULL);
 	plat_buf_free(&x->body);
 	free(x);
 	*con_cls = NULL;
