@@ -21,7 +21,7 @@ DESTDIR    ?=
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka libargon2 cjose
+PKGS    := yaml-0.1 libcjson openssl libpq libcurl libxml-2.0 libmagic rdkafka libargon2 cjose libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The document parsers and the seccomp filter are linked into the helper platctl-extract

@@ -288,6 +288,12 @@ const struct plat_cmd platctl_commands[] = {
 			"fetching and finish what is in flight. Exits 1 when any document failed.",
 	 .opts = consume_opts, .opts_size = sizeof(struct consume_opts), .opts_defaults = &consume_defaults,
 	 .max_args = 0},
+	{"serve", cmd_serve, "serve the REST API (OpenAPI at /openapi.json)", 0,
+	 .description = "Serves the same operations as the commands over HTTP, each request checked with a\n"
+			"bearer token (API token) and the same permission table. SIGTERM/SIGINT stop accepting,\n"
+			"let the requests in flight finish and exit 0.",
+	 .opts = serve_opts, .opts_size = sizeof(struct serve_opts), .opts_defaults = &serve_defaults,
+	 .max_args = 0},
 	{"documents", NULL, "list, show, download, delete, retry and hold documents", 0, .subs = documents_commands},
 	{"audit", NULL, "list the audit log and verify its hash chain", 0, .subs = audit_commands},
 	{"compliance", NULL, "check documents against compliance rules", 0,

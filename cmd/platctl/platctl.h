@@ -77,6 +77,7 @@ int cmd_documents_retry(struct plat_cli_ctx *ctx, void *opts, int argc, char **a
 int cmd_documents_hold(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_documents_release(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_consume(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_serve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_search(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_ask(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_eval(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -222,6 +223,16 @@ struct eval_opts {
 extern const struct plat_opt eval_opts[];
 extern const struct eval_opts eval_defaults;
 extern const struct consume_opts consume_defaults;
+
+struct serve_opts {
+	const char *listen;
+	long long threads;
+	long long max_body;
+	long long max_connections;
+	long long timeout;
+};
+extern const struct plat_opt serve_opts[];
+extern const struct serve_opts serve_defaults;
 
 struct migrate_opts {
 	long long to;

@@ -15,6 +15,8 @@ static const struct plat_permission permissions[] = {
 	{"audit.list", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"audit.verify", PLAT_AUTHZ_ROLES, AUDITORS},
 	/* Checking a presented token, before anyone is known: the request itself is then checked. */
+	/* The caller's own identity (GET /v1/me): anyone with a role in the tenant. */
+	{"auth.me", PLAT_AUTHZ_ROLES, READERS},
 	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
 	/* Only an admin decides a destruction; auditors read what retention will do. */
 	{"compliance.approve", PLAT_AUTHZ_ROLES, ADMINS},
@@ -47,6 +49,8 @@ static const struct plat_permission permissions[] = {
 	{"migrate.up", PLAT_AUTHZ_OPERATOR, 0},
 	{"migrate.verify", PLAT_AUTHZ_OPERATOR, 0},
 	{"search", PLAT_AUTHZ_ROLES, READERS},
+	/* The server's readiness probe: reaches the database and the store, reads nothing of a tenant. */
+	{"server.ready", PLAT_AUTHZ_INTERNAL, 0},
 	{"storage.delete", PLAT_AUTHZ_OPERATOR, 0},
 	{"storage.get", PLAT_AUTHZ_OPERATOR, 0},
 	{"storage.list", PLAT_AUTHZ_OPERATOR, 0},

@@ -105,6 +105,7 @@ static const struct {
 	{"ask", "veua"},
 	{"audit.list", "ua"},
 	{"audit.verify", "ua"},
+	{"auth.me", "veua"},
 	{"compliance.approve", "a"},
 	{"compliance.certificate", "ua"},
 	{"compliance.plan", "ua"},

@@ -1,0 +1,118 @@
+/* The REST server (2.5): one route table drives dispatch, the permission check and
+ * /openapi.json; every handler makes the one service call its command makes.
+ *
+ * The router and the problem-details renderer (router.c) know nothing of libmicrohttpd,
+ * so unit tests drive them directly; server.c is the libmicrohttpd side, routes.c the
+ * table and its handlers. */
+#ifndef PLAT_HTTP_H
+#define PLAT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth/auth.h"
+#include "error/error.h"
+#include "mem/mem.h"
+#include "svc/svc.h"
+
+#define PLAT_HTTP_MAX_PARAMS 4
+
+struct plat_http_request {
+	const char *method;
+	const char *path;
+	const char *route; /* the matched pattern, "/v1/documents/{id}" */
+	int nparams;
+	struct {
+		const char *name;
+		char value[256];
+	} params[PLAT_HTTP_MAX_PARAMS];
+	/* A query-string parameter or a header (name case-insensitive), NULL when absent. */
+	const char *(*query)(void *conn, const char *name);
+	const char *(*header)(void *conn, const char *name);
+	void *conn;
+	const char *body; /* NUL-terminated; NULL when the request has none */
+	size_t body_len;
+	struct plat_svc *svc;               /* the request's own context, over the shared services */
+	const struct plat_auth_result *who; /* the verified token; NULL on public routes */
+	const char *request_id;
+	struct plat_http_server *server;
+};
+
+struct plat_http_response {
+	int status;
+	cJSON *json;             /* the body, or NULL */
+	char *text;              /* or a text body (malloc'd) with its content type */
+	const char *content_type;
+	char etag[72];           /* empty: none */
+	char allow[64];          /* 405: the methods the path takes */
+};
+
+/* Fill resp (status 2xx and json) or err. */
+typedef int (*plat_http_handler)(struct plat_http_request *req, struct plat_http_response *resp,
+				 struct plat_error *err);
+
+enum plat_http_route_flags {
+	PLAT_HTTP_PUBLIC = 1 << 0,    /* no token: probes, metrics, the API description */
+	PLAT_HTTP_JSON_BODY = 1 << 1, /* takes a JSON object body (application/json) */
+};
+
+struct plat_http_route {
+	const char *method;
+	const char *pattern;   /* "/v1/documents/{id}": a {name} segment matches one segment */
+	plat_http_handler handler;
+	const char *operation; /* the permission-table operation; NULL on public routes */
+	unsigned flags;
+	const char *summary;
+	const char *request_schema;  /* JSON Schema text, or NULL */
+	const char *response_schema; /* JSON Schema text of the 2xx body, or NULL (not JSON) */
+	int status;                  /* the success status documented (200 when 0) */
+};
+
+/* The table, terminated by a row with a NULL method. */
+const struct plat_http_route *plat_http_routes(void);
+
+/* Find the route for method and path, its {params} copied into req. Returns 0 and sets
+ * *route; 404 when no pattern matches the path; 405 when some pattern does but not with
+ * this method, allow then lists the methods that do ("GET, DELETE"). HEAD matches GET. */
+int plat_http_match(const struct plat_http_route *table, const char *method, const char *path,
+		    const struct plat_http_route **route, struct plat_http_request *req, char *allow, size_t allow_size);
+
+/* OpenAPI 3.1 of the table: every route, its parameters, schemas and the problem-details
+ * error responses. */
+cJSON *plat_http_openapi(const struct plat_http_route *table, const char *version);
+
+/* RFC 9457 problem details from an error: type, title, status, detail, instance,
+ * request_id (and "param" when the error names one). status 0: the error kind's. */
+cJSON *plat_http_problem(const struct plat_error *err, int status, const char *instance, const char *request_id);
+
+/* ---- the server ---- */
+
+struct plat_http_options {
+	const char *listen;        /* "ADDR:PORT", "[v6]:PORT" */
+	int threads;               /* 0: the number of cores */
+	long long max_body;        /* bytes */
+	unsigned max_connections;
+	unsigned timeout;          /* seconds a connection may idle */
+	size_t header_limit;       /* bytes of request headers per connection */
+	const char *version;       /* for /openapi.json */
+};
+
+/* Serve until SIGTERM or SIGINT, then stop accepting, let the requests in flight finish
+ * and return 0. The caller blocks both signals in every thread first (before any thread
+ * starts), so that only this function's sigwait sees them. PLAT_E_USAGE for a bad listen
+ * address (param "listen"), PLAT_E_UNAVAILABLE when it cannot be bound. on_ready, when
+ * set, is called with the bound address once the server accepts. */
+int plat_http_serve(struct plat_services *services, const struct plat_http_options *o,
+		    void (*on_ready)(void *arg, const char *addr), void *arg, struct plat_error *err);
+
+/* The server's metrics registry (for /metrics). */
+struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s);
+struct plat_services *plat_http_server_services(struct plat_http_server *s);
+
+/* Parse "ADDR:PORT" (IPv4 or [IPv6]); 0 or -PLAT_E_USAGE. */
+struct sockaddr_storage;
+int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err);
+
+#endif

@@ -1,0 +1,405 @@
+/* The libmicrohttpd side: one epoll thread per pool slot, a per-request struct plat_svc
+ * over the shared services, the token check, limits, problem details and metrics. */
+#define _GNU_SOURCE
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/authz.h"
+#include "auth/tokens.h"
+#include "ids/ids.h"
+#include "log/log.h"
+#include "metrics/metrics.h"
+
+struct plat_http_server {
+	struct plat_services *services;
+	const struct plat_http_options *o;
+	struct plat_metrics *metrics;
+	atomic_int in_flight;
+};
+
+struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s) { return s->metrics; }
+struct plat_services *plat_http_server_services(struct plat_http_server *s) { return s->services; }
+
+/* One request's state across libmicrohttpd's callbacks. */
+struct req_ctx {
+	struct timespec start;
+	const struct plat_http_route *route;
+	struct plat_http_request req;
+	struct plat_buf body;
+	bool too_large;
+	int status;
+	char method[8];
+	char request_id[65];
+	char traceparent[64];
+	int early; /* a status decided on the first callback (404, 405, 413, 415) */
+	char allow[64];
+};
+
+int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err)
+{
+	memset(ss, 0, sizeof(*ss));
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
+		goto bad;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 0 || port > 65535)
+		goto bad;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	if (host[0] == '[') {
+		size_t hl = strlen(host);
+		if (hl < 3 || host[hl - 1] != ']')
+			goto bad;
+		host[hl - 1] = '\0';
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((unsigned short)port);
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			goto bad;
+		*len = sizeof(*a);
+		return 0;
+	}
+	struct sockaddr_in *a = (struct sockaddr_in *)ss;
+	a->sin_family = AF_INET;
+	a->sin_port = htons((unsigned short)port);
+	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+		goto bad;
+	*len = sizeof(*a);
+	return 0;
+bad:
+	plat_error_set(err, PLAT_E_USAGE, "listen address '%.64s' is not ADDR:PORT (IPv4, or [IPv6])", listen);
+	return plat_error_param(err, "listen");
+}
+
+static const char *conn_query(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *conn_header(void *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct plat_http_response *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	const char *ct = r->content_type;
+	if (r->json) {
+		text = cJSON_PrintUnformatted(r->json);
+		len = strlen(text);
+	} else if (r->text) {
+		text = r->text;
+		r->text = NULL;
+		len = strlen(text);
+	}
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text ? text : (char *)"", MHD_RESPMEM_MUST_COPY);
+	if (r->json)
+		cJSON_free(text);
+	else
+		free(text);
+	if (!resp)
+		return MHD_NO;
+	if (ct)
+		MHD_add_response_header(resp, "Content-Type", ct);
+	MHD_add_response_header(resp, "X-Request-ID", x->request_id);
+	if (x->traceparent[0])
+		MHD_add_response_header(resp, "traceparent", x->traceparent);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	/* Every reply carries a tenant's data or the server's state: no cache may keep it. */
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (r->etag[0])
+		MHD_add_response_header(resp, "ETag", r->etag);
+	if (r->allow[0])
+		MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->status == 401)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	x->status = r->status;
+	enum MHD_Result rc = MHD_queue_response(c, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	cJSON_Delete(r->json);
+	r->json = NULL;
+	return rc;
+}
+
+static enum MHD_Result send_problem(struct MHD_Connection *c, struct req_ctx *x, const char *url, int status,
+				    struct plat_error *err)
+{
+	struct plat_http_response r = {.status = status ? status : plat_error_http_status(err->kind),
+				       .content_type = "application/problem+json"};
+	r.json = plat_http_problem(err, r.status, url, x->request_id);
+	if (r.status == 405)
+		snprintf(r.allow, sizeof(r.allow), "%s", x->allow);
+	return reply(c, x, &r);
+}
+
+static bool token_from(const char *authz, const char **tok)
+{
+	if (!authz || strncasecmp(authz, "Bearer ", 7) != 0)
+		return false;
+	*tok = authz + 7;
+	while (**tok == ' ')
+		(*tok)++;
+	return **tok != '\0';
+}
+
+/* The first callback: everything decidable from the request line and headers. */
+static int first(struct plat_http_server *s, struct MHD_Connection *c, struct req_ctx *x, const char *url,
+		 const char *method, struct plat_error *err)
+{
+	clock_gettime(CLOCK_MONOTONIC, &x->start);
+	snprintf(x->method, sizeof(x->method), "%s", method);
+	const char *rid = conn_header(c, "X-Request-ID");
+	if (rid && !plat_id_request_valid(rid)) {
+		plat_id_request(x->request_id);
+		x->early = 400;
+		return plat_error_set(err, PLAT_E_USAGE, "X-Request-ID must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+	}
+	if (rid)
+		snprintf(x->request_id, sizeof(x->request_id), "%s", rid);
+	else
+		plat_id_request(x->request_id);
+	/* W3C trace context: passed on only when it has the version-00 shape. */
+	const char *tp = conn_header(c, "traceparent");
+	if (tp && strlen(tp) == 55 && tp[2] == '-' && tp[35] == '-' && tp[52] == '-' &&
+	    strspn(tp, "0123456789abcdef-") == 55)
+		snprintf(x->traceparent, sizeof(x->traceparent), "%s", tp);
+	int m = plat_http_match(plat_http_routes(), method, url, &x->route, &x->req, x->allow, sizeof(x->allow));
+	if (m == 404) {
+		x->early = 404;
+		return plat_error_set(err, PLAT_E_NOT_FOUND, "no such resource");
+	}
+	if (m == 405) {
+		x->early = 405;
+		return plat_error_set(err, PLAT_E_USAGE, "method %s is not allowed here", x->method);
+	}
+	const char *cl = conn_header(c, "Content-Length");
+	if (cl && strtoll(cl, NULL, 10) > s->o->max_body) {
+		x->early = 413;
+		return plat_error_set(err, PLAT_E_INVALID, "the body is larger than %lld bytes", s->o->max_body);
+	}
+	if (x->route->flags & PLAT_HTTP_JSON_BODY) {
+		const char *ct = conn_header(c, "Content-Type");
+		if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
+			x->early = 415;
+			return plat_error_set(err, PLAT_E_INVALID, "the body must be application/json");
+		}
+	}
+	return 0;
+}
+
+static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connection *c, struct req_ctx *x,
+				const char *url)
+{
+	struct plat_error err = {0};
+	const struct plat_http_route *r = x->route;
+	if (x->too_large) {
+		plat_error_set(&err, PLAT_E_INVALID, "the body is larger than %lld bytes", s->o->max_body);
+		return send_problem(c, x, url, 413, &err);
+	}
+	if (r->flags & PLAT_HTTP_JSON_BODY) {
+		cJSON *j = x->body.data ? cJSON_ParseWithLength(x->body.data, x->body.len) : NULL;
+		bool obj = cJSON_IsObject(j);
+		cJSON_Delete(j);
+		if (!obj) {
+			plat_error_set(&err, PLAT_E_USAGE, "the body is not a JSON object");
+			return send_problem(c, x, url, 400, &err);
+		}
+	}
+	struct plat_auth_result who = {0};
+	char principal_id[37] = "";
+	struct plat_svc svc;
+	if (!(r->flags & PLAT_HTTP_PUBLIC)) {
+		const char *tok;
+		if (!token_from(conn_header(c, "Authorization"), &tok)) {
+			plat_error_set(&err, PLAT_E_AUTH, "a bearer token is required");
+			return send_problem(c, x, url, 401, &err);
+		}
+		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
+		int rc = plat_tokens_authenticate(&svc, tok, &who, principal_id, &err);
+		plat_svc_done(&svc);
+		if (rc < 0) {
+			PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(who.reason));
+			return send_problem(c, x, url, 0, &err);
+		}
+		enum plat_role role = plat_role_parse(who.role);
+		if (!plat_authz_allows(r->operation, role)) {
+			const struct plat_permission *p = plat_authz_lookup(r->operation);
+			char roles[64];
+			plat_roles_describe(p ? p->roles : 0, roles, sizeof(roles));
+			plat_error_set(&err, PLAT_E_PERMISSION, "'%s' needs the role %s; the token has %s", r->operation,
+				       roles, who.role);
+			return send_problem(c, x, url, 403, &err);
+		}
+		plat_svc_init(&svc, s->services,
+			      &(struct plat_call){.principal = who.subject, .tenant = who.tenant,
+						  .request_id = x->request_id, .role = (int)role,
+						  .principal_id = principal_id});
+	} else {
+		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
+	}
+	plat_log_set_thread_request_id(x->request_id);
+	x->req.method = x->method;
+	x->req.path = url;
+	x->req.route = r->pattern;
+	x->req.query = conn_query;
+	x->req.header = conn_header;
+	x->req.conn = c;
+	if (x->body.data) {
+		plat_buf_putc(&x->body, '\0');
+		x->req.body = x->body.data;
+		x->req.body_len = x->body.len - 1;
+	}
+	x->req.svc = &svc;
+	x->req.who = (r->flags & PLAT_HTTP_PUBLIC) ? NULL : &who;
+	x->req.request_id = x->request_id;
+	x->req.server = s;
+	struct plat_http_response resp = {.status = r->status ? r->status : 200, .content_type = "application/json"};
+	int rc = r->handler(&x->req, &resp, &err);
+	plat_svc_done(&svc);
+	plat_log_set_thread_request_id(NULL);
+	if (rc < 0) {
+		cJSON_Delete(resp.json);
+		free(resp.text);
+		if (err.kind == PLAT_E_INTERNAL)
+			PLAT_LOG_E("request failed", "error", err.message);
+		return send_problem(c, x, url, 0, &err);
+	}
+	return reply(c, x, &resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	(void)version;
+	struct plat_http_server *s = cls;
+	struct req_ctx *x = *con_cls;
+	if (!x) {
+		x = calloc(1, sizeof(*x));
+		if (!x)
+			return MHD_NO;
+		*con_cls = x;
+		atomic_fetch_add(&s->in_flight, 1);
+		struct plat_error err = {0};
+		if (first(s, c, x, url, method, &err) < 0)
+			return send_problem(c, x, url, x->early, &err);
+		return MHD_YES;
+	}
+	if (x->early)
+		return MHD_YES; /* answered already; libmicrohttpd drops what the client still sends */
+	if (*upload_data_size) {
+		/* Chunked bodies carry no Content-Length: the limit is enforced while reading. */
+		if (!x->too_large && (long long)(x->body.len + *upload_data_size) <= s->o->max_body)
+			plat_buf_append(&x->body, upload_data, *upload_data_size);
+		else
+			x->too_large = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(s, c, x, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)c, (void)toe;
+	struct plat_http_server *s = cls;
+	struct req_ctx *x = *con_cls;
+	if (!x)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - x->start.tv_sec) + (double)(now.tv_nsec - x->start.tv_nsec) / 1e9;
+	const char *route = x->route ? x->route->pattern : "unmatched";
+	char labels[256], status[8], ms[32];
+	snprintf(status, sizeof(status), "%d", x->status);
+	snprintf(labels, sizeof(labels), "method=\"%s\",route=\"%s\",status=\"%d\"", x->method, route, x->status);
+	plat_metrics_add(s->metrics, "platctl_http_requests_total", labels, 1);
+	snprintf(labels, sizeof(labels), "route=\"%s\"", route);
+	plat_metrics_observe(s->metrics, "platctl_http_request_duration_seconds", labels, secs);
+	plat_metrics_set(s->metrics, "platctl_http_in_flight", NULL, atomic_fetch_sub(&s->in_flight, 1) - 1);
+	snprintf(ms, sizeof(ms), "%.1f", secs * 1000);
+	/* The request's own id on its log line, not the process's. */
+	plat_log_set_thread_request_id(x->request_id);
+	PLAT_LOG_I("request", "method", x->method, "route", route, "status", status, "duration_ms", ms);
+	plat_log_set_thread_request_id(NULL);
+	plat_buf_free(&x->body);
+	free(x);
+	*con_cls = NULL;
+}
+
+int plat_http_serve(struct plat_services *services, const struct plat_http_options *o,
+		    void (*on_ready)(void *arg, const char *addr), void *arg, struct plat_error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned alen;
+	int rc = plat_http_parse_listen(o->listen, &ss, &alen, err);
+	if (rc < 0)
+		return rc;
+	struct plat_http_server s = {.services = services, .o = o, .metrics = plat_metrics_new()};
+	plat_metrics_describe(s.metrics, "platctl_http_requests_total", PLAT_METRIC_COUNTER,
+			      "HTTP requests by method, route pattern and status");
+	plat_metrics_describe(s.metrics, "platctl_http_request_duration_seconds", PLAT_METRIC_HISTOGRAM,
+			      "HTTP request latency by route pattern");
+	plat_metrics_describe(s.metrics, "platctl_http_in_flight", PLAT_METRIC_GAUGE, "HTTP requests being served");
+	plat_metrics_set(s.metrics, "platctl_http_in_flight", NULL, 0);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = o->threads > 0 ? (unsigned)o->threads : (cores > 0 ? (unsigned)cores : 1);
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
+	if (!d) {
+		plat_metrics_free(s.metrics);
+		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(errno));
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	char addr[96];
+	char host[INET6_ADDRSTRLEN] = "";
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+	snprintf(addr, sizeof(addr), ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+		 info ? info->port : 0);
+	if (on_ready)
+		on_ready(arg, addr);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	int sig = 0;
+	while (sigwait(&set, &sig) != 0)
+		;
+	/* Stop accepting first, then let what is in flight finish before the threads go. */
+	MHD_quiesce_daemon(d);
+	PLAT_LOG_I("shutting down", "signal", sig == SIGTERM ? "TERM" : "INT");
+	for (int i = 0; i < 600 && atomic_load(&s.in_flight) > 0; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	MHD_stop_daemon(d);
+	plat_metrics_free(s.metrics);
+	return 0;
+}
