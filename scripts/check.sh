@@ -158,12 +158,15 @@ trap 'exit 130' INT TERM
 # tests (bats --filter): its tests must not depend on one another (each makes its own
 # database and services), only on setup_file, which each shard runs. Its TAP is merged back
 # into one file, and counted as one suite. A unit is "suite<TAB>shard<TAB>shards".
-declare -A known=() nshards=()
+# A suite marked "serial" there runs alone after all the others: install.bats rebuilds the
+# binaries the other suites run (make install with packagers' flags and prefix).
+declare -A known=() nshards=() serial=()
 if [ -r tests/check-timings.txt ]; then
 	while read -r secs name k; do
 		[[ $secs == [0-9]* ]] || continue
 		known[$name]=$secs
 		[[ ${k:-} == [1-9]* ]] && nshards[$name]=$k
+		[[ ${k:-} == serial ]] && serial[$name]=1
 	done <tests/check-timings.txt
 fi
 # A shard's filter: its tests' exact names, as an anchored extended regular expression.
@@ -190,43 +193,65 @@ for i in "${!suites[@]}"; do
 		k=1
 	fi
 	echo "$k" >"$out/run/$i.shards"
+	if [ -n "${serial[$name]:-}" ]; then
+		printf '%s\t0\t1\n' "$i" >>"$out/run/serial"
+		continue
+	fi
 	for ((j = 0; j < k; j++)); do
 		units+=("$(( ${known[$name]:-99999} / k ))	$i	$j	$k")
 	done
 done
 printf '%s\n' "${units[@]}" | sort -t "$(printf '\t')" -k1,1nr -k2,2n -k3,3n | cut -f2- >"$out/run/queue"
+touch "$out/run/serial"
 echo 0 >"$out/run/next"
 
-# A lane: takes the next unit off the queue until none is left. Each suite has its own HOME
-# (so no two share a file there), and a unit's exit status lands in run/N.K.rc after its TAP.
+# Unit ENTRY J K: shard J of K of suite ENTRY. Each suite has its own HOME (so no two share
+# a file there), and a unit's exit status lands in run/N.K.rc after its TAP.
+run_unit() {
+	local entry=$1 j=$2 k=$3 name kind path file start filter
+	IFS='	' read -r name kind path <<<"${suites[$entry]}"
+	file="$out/$entry.$j.tap"
+	filter=()
+	[ "$k" -gt 1 ] && filter=(--filter "$(cat "$out/run/$entry.$j.filter")")
+	mkdir -p "$out/home/$entry.$j"
+	start=$(date +%s.%N)
+	if [ "$kind" = unit ]; then
+		HOME="$PWD/$out/home/$entry.$j" CMOCKA_MESSAGE_OUTPUT=TAP \
+			ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			"$path" >"$file" 2>&1 </dev/null
+	else
+		HOME="$PWD/$out/home/$entry.$j" PLATCTL="$PWD/platctl" \
+			bats --tap --timing "${filter[@]}" "$path" >"$file" 2>&1 </dev/null
+	fi
+	echo $? >"$out/run/$entry.$j.rc.tmp"
+	echo "$(date +%s.%N) $start" | awk -v n="$name" -v s="$([ "$k" -gt 1 ] && echo " [$((j + 1))/$k]")" \
+		'{ printf "%.1f %s%s\n", $1 - $2, n, s }' >"$out/run/$entry.$j.time"
+	mv "$out/run/$entry.$j.rc.tmp" "$out/run/$entry.$j.rc"
+}
+
+# A lane: takes the next unit off the queue until none is left. Lane 0 then waits for the
+# other lanes to finish and runs the serial suites, alone.
 run_lane() {
-	local lane=$1 i entry j k name kind path file start filter
+	local lane=$1 i entry j k l
 	# shellcheck disable=SC1090
 	. "$out/run/lane$lane.env"
 	while :; do
 		i=$(flock "$out/run/next" bash -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$out/run/next")
 		IFS='	' read -r entry j k <<<"$(sed -n "$((i + 1))p" "$out/run/queue")"
 		[ -n "$entry" ] || break
-		IFS='	' read -r name kind path <<<"${suites[$entry]}"
-		file="$out/$entry.$j.tap"
-		filter=()
-		[ "$k" -gt 1 ] && filter=(--filter "$(cat "$out/run/$entry.$j.filter")")
-		mkdir -p "$out/home/$entry.$j"
-		start=$(date +%s.%N)
-		if [ "$kind" = unit ]; then
-			HOME="$PWD/$out/home/$entry.$j" CMOCKA_MESSAGE_OUTPUT=TAP \
-				ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
-				UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-				"$path" >"$file" 2>&1 </dev/null
-		else
-			HOME="$PWD/$out/home/$entry.$j" PLATCTL="$PWD/platctl" \
-				bats --tap --timing "${filter[@]}" "$path" >"$file" 2>&1 </dev/null
-		fi
-		echo $? >"$out/run/$entry.$j.rc.tmp"
-		echo "$(date +%s.%N) $start" | awk -v n="$name" -v s="$([ "$k" -gt 1 ] && echo " [$((j + 1))/$k]")" \
-			'{ printf "%.1f %s%s\n", $1 - $2, n, s }' >"$out/run/$entry.$j.time"
-		mv "$out/run/$entry.$j.rc.tmp" "$out/run/$entry.$j.rc"
+		run_unit "$entry" "$j" "$k"
 	done
+	touch "$out/run/lane$lane.done"
+	[ "$lane" -eq 0 ] && [ -s "$out/run/serial" ] || return 0
+	for ((l = 1; l < jobs; l++)); do
+		while [ ! -e "$out/run/lane$l.done" ]; do
+			sleep 0.2
+		done
+	done
+	while IFS='	' read -r entry j k; do
+		run_unit "$entry" "$j" "$k"
+	done <"$out/run/serial"
 }
 
 # Each lane in its own process group, so that stopping the run stops what it started.

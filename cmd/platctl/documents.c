@@ -70,12 +70,7 @@ int cmd_documents_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 			plat_log(PLAT_LOG_WARN, "more documents follow", "next_cursor", next, (const char *)NULL);
 		cJSON_Delete(docs);
 	} else {
-		cJSON *page = cJSON_CreateObject();
-		cJSON_AddItemToObject(page, "documents", docs);
-		if (next)
-			cJSON_AddStringToObject(page, "next_cursor", next);
-		else
-			cJSON_AddNullToObject(page, "next_cursor");
+		cJSON *page = plat_documents_page(docs, next);
 		rc = platctl_print(ctx, page, NULL);
 		cJSON_Delete(page);
 	}

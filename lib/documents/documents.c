@@ -152,6 +152,17 @@ void plat_documents_tag_filter(const char *key, const char *value, struct plat_b
 	cJSON_Delete(t);
 }
 
+cJSON *plat_documents_page(cJSON *docs, const char *next_cursor)
+{
+	cJSON *page = cJSON_CreateObject();
+	cJSON_AddItemToObject(page, "documents", docs);
+	if (next_cursor)
+		cJSON_AddStringToObject(page, "next_cursor", next_cursor);
+	else
+		cJSON_AddNullToObject(page, "next_cursor");
+	return page;
+}
+
 /* The cursor is the last row's "created_at|id", as text. */
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err)

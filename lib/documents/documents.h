@@ -61,6 +61,10 @@ void plat_documents_tag_filter(const char *key, const char *value, struct plat_b
 int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter *f, cJSON **docs, char **next_cursor,
 			struct plat_error *err);
 
+/* One page of a list as -o json and GET /v1/documents give it: {"documents": DOCS,
+ * "next_cursor": NEXT or null}. Takes DOCS over. */
+cJSON *plat_documents_page(cJSON *docs, const char *next_cursor);
+
 /* PLAT_E_NOT_FOUND "document 'ID' not found", the id escaped for a terminal and cut at 100
  * bytes (it may be anything a caller typed). */
 int plat_documents_not_found(const char *id, struct plat_error *err);

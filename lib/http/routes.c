@@ -140,14 +140,8 @@ static int h_list(struct plat_http_request *req, struct plat_http_response *resp
 	free(tag_key);
 	if (rc < 0)
 		return rc;
-	cJSON *page = cJSON_CreateObject();
-	cJSON_AddItemToObject(page, "documents", docs);
-	if (next)
-		cJSON_AddStringToObject(page, "next_cursor", next);
-	else
-		cJSON_AddNullToObject(page, "next_cursor");
+	resp->json = plat_documents_page(docs, next);
 	free(next);
-	resp->json = page;
 	return 0;
 }
 
