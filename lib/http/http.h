@@ -34,6 +34,10 @@ struct plat_http_request {
 	void *conn;
 	const char *body; /* NUL-terminated; NULL when the request has none */
 	size_t body_len;
+	int body_fd;      /* PLAT_HTTP_STREAM_BODY: the body spooled to an unlinked file, at offset 0 */
+	long long body_fd_len;
+	/* Every value of a repeated query parameter ("tag=a=1&tag=b=2"), in order; returns the count. */
+	int (*query_all)(void *conn, const char *name, const char **values, int max);
 	struct plat_svc *svc;               /* the request's own context, over the shared services */
 	const struct plat_auth_result *who; /* the verified token; NULL on public routes */
 	const char *request_id;
@@ -45,17 +49,35 @@ struct plat_http_response {
 	cJSON *json;             /* the body, or NULL */
 	char *text;              /* or a text body (malloc'd) with its content type */
 	const char *content_type;
+	char ctype[128];         /* room for a content type the handler computed */
 	char etag[72];           /* empty: none */
 	char allow[64];          /* 405: the methods the path takes */
+	bool send_fd;            /* send fd_len bytes of fd from fd_offset, then close it */
+	int fd;
+	long long fd_offset, fd_len;
+	int nheaders;            /* more response headers (Content-Range, Content-Disposition, Location) */
+	struct {
+		char name[32];
+		char value[320];
+	} headers[4];
 };
 
-/* Fill resp (status 2xx and json) or err. */
+/* Add a response header (silently dropped past the fourth). */
+void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Fill resp (status 2xx and json) or err; on an error a status of 400 or more set in resp
+ * is the response's (else the error kind's), and so are resp's extra headers. */
 typedef int (*plat_http_handler)(struct plat_http_request *req, struct plat_http_response *resp,
 				 struct plat_error *err);
 
 enum plat_http_route_flags {
 	PLAT_HTTP_PUBLIC = 1 << 0,    /* no token: probes, metrics, the API description */
 	PLAT_HTTP_JSON_BODY = 1 << 1, /* takes a JSON object body (application/json) */
+	/* Takes a document's bytes, spooled to a file as they arrive (bounded by
+	 * upload.max_size, not by the server's body limit) once the token is checked. */
+	PLAT_HTTP_STREAM_BODY = 1 << 2,
+	PLAT_HTTP_OPTIONAL_JSON_BODY = 1 << 3, /* a JSON object body, or none at all */
 };
 
 struct plat_http_route {
@@ -68,6 +90,8 @@ struct plat_http_route {
 	const char *request_schema;  /* JSON Schema text, or NULL */
 	const char *response_schema; /* JSON Schema text of the 2xx body, or NULL (not JSON) */
 	int status;                  /* the success status documented (200 when 0) */
+	const char *request_media;   /* a body that is not JSON: its media type ("application/octet-stream") */
+	const char *response_media;  /* a 2xx body that is not JSON */
 };
 
 /* The table, terminated by a row with a NULL method. */

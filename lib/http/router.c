@@ -171,31 +171,48 @@ cJSON *plat_http_openapi(const struct plat_http_route *table, const char *versio
 				cJSON_AddStringToObject(ps, "format", "uuid");
 			cJSON_AddItemToArray(params, prm);
 		}
-		if (r->request_schema) {
+		if (r->request_schema || r->request_media) {
 			cJSON *body = cJSON_AddObjectToObject(op, "requestBody");
-			cJSON_AddBoolToObject(body, "required", 1);
+			cJSON_AddBoolToObject(body, "required", !(r->flags & PLAT_HTTP_OPTIONAL_JSON_BODY));
 			cJSON *content = cJSON_AddObjectToObject(body, "content");
-			cJSON *mt = cJSON_AddObjectToObject(content, "application/json");
-			cJSON_AddItemToObject(mt, "schema", schema(r->request_schema));
+			cJSON *mt = cJSON_AddObjectToObject(content, r->request_media ? r->request_media : "application/json");
+			cJSON_AddItemToObject(mt, "schema", r->request_schema ? schema(r->request_schema)
+									      : schema("{\"type\":\"string\",\"format\":\"binary\"}"));
 		}
 		cJSON *responses = cJSON_AddObjectToObject(op, "responses");
 		char code[8];
 		snprintf(code, sizeof(code), "%d", r->status ? r->status : 200);
 		cJSON *ok = cJSON_AddObjectToObject(responses, code);
 		cJSON_AddStringToObject(ok, "description", "success");
-		if (r->response_schema) {
+		if (r->response_schema || r->response_media) {
 			cJSON *content = cJSON_AddObjectToObject(ok, "content");
+			cJSON *mt = cJSON_AddObjectToObject(content, r->response_media ? r->response_media : "application/json");
+			cJSON_AddItemToObject(mt, "schema", r->response_schema ? schema(r->response_schema)
+										: schema("{\"type\":\"string\"}"));
+		}
+		if (r->flags & PLAT_HTTP_STREAM_BODY) {
+			/* The same content again: nothing new was stored. */
+			cJSON *same = cJSON_AddObjectToObject(responses, "200");
+			cJSON_AddStringToObject(same, "description", "unchanged: the same content is there already");
+			cJSON *content = cJSON_AddObjectToObject(same, "content");
 			cJSON *mt = cJSON_AddObjectToObject(content, "application/json");
 			cJSON_AddItemToObject(mt, "schema", schema(r->response_schema));
 		}
+		if (r->handler && strstr(r->summary, "Range")) {
+			cJSON *part = cJSON_AddObjectToObject(responses, "206");
+			cJSON_AddStringToObject(part, "description", "the requested byte range");
+			add_error(responses, "416", "the range is outside the content");
+		}
+		if (strstr(r->summary, "If-None-Match") || strstr(r->summary, "ETag"))
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(responses, "304"), "description", "not modified");
 		if (r->operation) {
 			add_error(responses, "401", "missing, malformed, forged or expired token");
 			add_error(responses, "403", "the token's role may not run this operation");
 		}
-		if (r->request_schema) {
+		if (r->request_schema)
 			add_error(responses, "415", "the body is not application/json");
+		if (r->request_schema || r->request_media)
 			add_error(responses, "413", "the body is too large");
-		}
 		add_error(responses, "400", "a malformed request");
 		add_error(responses, "default", "an error");
 	}
@@ -222,8 +239,10 @@ static const char *status_title(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 410: return "Gone";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
 	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";

@@ -1,6 +1,6 @@
 /* The route table and its handlers. Each handler makes the one service call its command
  * makes and returns that call's cJSON unchanged, so the API and -o json share a schema. */
-#include "http/http.h"
+#include "http/handlers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +11,100 @@
 #include "hash/hash.h"
 #include "ids/ids.h"
 #include "metrics/metrics.h"
+#include "search/ask.h"
 #include "search/search.h"
 
-static int bad_id(struct plat_http_request *req, struct plat_error *err)
+int plat_http_param_uuid(struct plat_http_request *req, const char *what, struct plat_error *err)
 {
-	const char *id = req->params[0].value;
-	if (plat_id_uuid_shaped(id))
+	if (plat_id_uuid_shaped(req->params[0].value))
 		return 0;
-	plat_error_set(err, PLAT_E_USAGE, "document id is not a uuid");
-	return plat_error_param(err, "id");
+	plat_error_set(err, PLAT_E_USAGE, "%s id is not a uuid", what);
+	return plat_error_param(err, req->params[0].name ? req->params[0].name : "id");
+}
+
+int plat_http_query_int(struct plat_http_request *req, const char *name, int lo, int hi, int dflt, int *out,
+			struct plat_error *err)
+{
+	const char *v = req->query(req->conn, name);
+	*out = dflt;
+	if (!v)
+		return 0;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < lo || n > hi) {
+		plat_error_set(err, PLAT_E_USAGE, "%s must be an integer from %d to %d", name, lo, hi);
+		return plat_error_param(err, name);
+	}
+	*out = (int)n;
+	return 0;
+}
+
+int plat_http_query_bool(struct plat_http_request *req, const char *name, bool *out, struct plat_error *err)
+{
+	const char *v = req->query(req->conn, name);
+	*out = false;
+	if (!v)
+		return 0;
+	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	plat_error_set(err, PLAT_E_USAGE, "%s must be true or false", name);
+	return plat_error_param(err, name);
+}
+
+cJSON *plat_http_body(struct plat_http_request *req)
+{
+	cJSON *j = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		j = cJSON_CreateObject();
+	}
+	return j;
+}
+
+int plat_http_body_string(const cJSON *body, const char *name, const char **out, struct plat_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v)) {
+		plat_error_set(err, PLAT_E_USAGE, "%s must be a string", name);
+		return plat_error_param(err, name);
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+int plat_http_body_number(const cJSON *body, const char *name, double lo, double hi, double *out, bool *present,
+			  struct plat_error *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+	*present = v && !cJSON_IsNull(v);
+	if (!*present)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi) {
+		plat_error_set(err, PLAT_E_USAGE, "%s must be a number from %g to %g", name, lo, hi);
+		return plat_error_param(err, name);
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+int plat_http_body_int(const cJSON *body, const char *name, long long lo, long long hi, long long *out,
+		       bool *present, struct plat_error *err)
+{
+	double d = 0;
+	int rc = plat_http_body_number(body, name, (double)lo, (double)hi, &d, present, err);
+	if (rc == 0 && *present && d != (double)(long long)d) {
+		plat_error_set(err, PLAT_E_USAGE, "%s must be an integer from %lld to %lld", name, lo, hi);
+		return plat_error_param(err, name);
+	}
+	*out = (long long)d;
+	return rc;
 }
 
 static int h_healthz(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
@@ -103,116 +188,52 @@ static int h_me(struct plat_http_request *req, struct plat_http_response *resp, 
 	return 0;
 }
 
-static int query_int(struct plat_http_request *req, const char *name, int lo, int hi, int dflt, int *out,
-		     struct plat_error *err)
+/* What search and ask share: the query and its filters from a body. */
+static int search_query(const cJSON *body, const char *text_name, struct plat_search_query *q, char **tag_key,
+			struct plat_error *err)
 {
-	const char *v = req->query(req->conn, name);
-	*out = dflt;
-	if (!v)
-		return 0;
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (!*v || *end || n < lo || n > hi) {
-		plat_error_set(err, PLAT_E_USAGE, "%s must be an integer from %d to %d", name, lo, hi);
-		return plat_error_param(err, name);
+	*tag_key = NULL;
+	int rc = plat_http_body_string(body, text_name, &q->text, err);
+	if (rc == 0 && (!q->text || !*q->text)) {
+		plat_error_set(err, PLAT_E_USAGE, "%s is required: a non-empty string", text_name);
+		rc = plat_error_param(err, text_name);
 	}
-	*out = (int)n;
-	return 0;
-}
-
-static int h_list(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
-{
-	struct plat_document_filter f = {.status = req->query(req->conn, "status"),
-					 .class_name = req->query(req->conn, "class"),
-					 .since = req->query(req->conn, "since"),
-					 .name = req->query(req->conn, "name"),
-					 .cursor = req->query(req->conn, "cursor")};
-	int rc = query_int(req, "limit", 1, 1000, 50, &f.limit, err);
-	if (rc < 0)
-		return rc;
-	char *tag_key = NULL;
-	if ((rc = plat_tag_parse(req->query(req->conn, "tag"), &tag_key, &f.tag_value, err)) < 0)
-		return plat_error_param(err, "tag");
-	f.tag_key = tag_key;
-	cJSON *docs = NULL;
-	char *next = NULL;
-	rc = plat_documents_list(req->svc, &f, &docs, &next, err);
-	free(tag_key);
-	if (rc < 0)
-		return rc;
-	resp->json = plat_documents_page(docs, next);
-	free(next);
-	return 0;
-}
-
-static int h_show(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
-{
-	int rc = bad_id(req, err);
-	if (rc < 0)
-		return rc;
-	cJSON *doc = NULL;
-	if ((rc = plat_documents_get(req->svc, req->params[0].value, true, &doc, err)) < 0)
-		return rc;
-	/* A strong ETag over the representation: whatever changes the document changes it. */
-	char *text = cJSON_PrintUnformatted(doc);
-	char hex[PLAT_SHA256_HEX_LEN + 1];
-	plat_sha256_hex(text, strlen(text), hex);
-	cJSON_free(text);
-	snprintf(resp->etag, sizeof(resp->etag), "\"%.32s\"", hex);
-	const char *inm = req->header(req->conn, "If-None-Match");
-	if (inm && (strstr(inm, resp->etag) || strcmp(inm, "*") == 0)) {
-		cJSON_Delete(doc);
-		resp->status = 304;
-		return 0;
-	}
-	resp->json = doc;
-	return 0;
-}
-
-static int h_delete(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
-{
-	int rc = bad_id(req, err);
-	if (rc < 0)
-		return rc;
-	const char *purge = req->query(req->conn, "purge");
-	return plat_documents_remove(req->svc, req->params[0].value, purge && strcmp(purge, "true") == 0,
-				     &resp->json, err);
-}
-
-static int h_retry(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
-{
-	int rc = bad_id(req, err);
-	if (rc < 0)
-		return rc;
-	return plat_documents_requeue(req->svc, req->params[0].value, &resp->json, err);
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	if (rc == 0)
+		rc = plat_http_body_string(body, "class", &q->class_name, err);
+	if (rc == 0)
+		rc = plat_http_body_string(body, "since", &q->since, err);
+	if (rc == 0)
+		rc = plat_http_body_string(body, "document", &q->document, err);
+	const char *tag = NULL;
+	if (rc == 0)
+		rc = plat_http_body_string(body, "tag", &tag, err);
+	if (rc == 0 && tag && plat_tag_parse(tag, tag_key, &q->tag_value, err) < 0)
+		rc = plat_error_param(err, "tag");
+	q->tag_key = *tag_key;
+	long long k = 0;
+	bool has_k = false;
+	if (rc == 0)
+		rc = plat_http_body_int(body, "k", 1, 100, &k, &has_k, err);
+	q->k = (int)k;
+	return rc;
 }
 
 static int h_search(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
 {
-	cJSON *body = cJSON_Parse(req->body);
-	const char *text = jstr(body, "query");
-	if (!text || !*text) {
-		cJSON_Delete(body);
-		plat_error_set(err, PLAT_E_USAGE, "query is required: a non-empty string");
-		return plat_error_param(err, "query");
+	cJSON *body = plat_http_body(req);
+	struct plat_search_query q = {0};
+	char *tag_key = NULL;
+	int rc = search_query(body, "query", &q, &tag_key, err);
+	const cJSON *explain = cJSON_GetObjectItemCaseSensitive(body, "explain");
+	if (rc == 0 && explain && !cJSON_IsBool(explain)) {
+		plat_error_set(err, PLAT_E_USAGE, "explain must be true or false");
+		rc = plat_error_param(err, "explain");
 	}
-	struct plat_search_query q = {.text = text, .class_name = jstr(body, "class"), .since = jstr(body, "since"),
-				      .document = jstr(body, "document")};
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(body, "k");
-	if (k && (!cJSON_IsNumber(k) || k->valuedouble < 1 || k->valuedouble > 100)) {
-		cJSON_Delete(body);
-		plat_error_set(err, PLAT_E_USAGE, "k must be an integer from 1 to 100");
-		return plat_error_param(err, "k");
-	}
-	q.k = k ? (int)k->valuedouble : 0;
+	q.explain = cJSON_IsTrue(explain);
 	cJSON *results = NULL;
-	int rc = plat_search(req->svc, &q, &results, err);
+	if (rc == 0)
+		rc = plat_search(req->svc, &q, &results, err);
+	free(tag_key);
 	cJSON_Delete(body);
 	if (rc < 0)
 		return rc;
@@ -221,47 +242,166 @@ static int h_search(struct plat_http_request *req, struct plat_http_response *re
 	return 0;
 }
 
+/* A refusal is an answer too (refused: true, 200): the question was fine, the documents
+ * do not answer it. */
+static int h_ask(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
+{
+	cJSON *body = plat_http_body(req);
+	struct plat_ask_request ar = {0};
+	char *tag_key = NULL;
+	int rc = search_query(body, "question", &ar.query, &tag_key, err);
+	bool present = false;
+	if (rc == 0)
+		rc = plat_http_body_number(body, "min_support", 0, 1, &ar.min_support, &present, err);
+	if (rc == 0 && present && ar.min_support == 0)
+		ar.min_support = 1e-9; /* 0 means "the configured threshold" to the service */
+	struct plat_ask_result res = {0};
+	if (rc == 0)
+		rc = plat_ask(req->svc, &ar, &res, err);
+	free(tag_key);
+	cJSON_Delete(body);
+	if (rc < 0)
+		return rc;
+	resp->json = res.json;
+	return 0;
+}
+
+#define S(...) #__VA_ARGS__
 #define DOC_SCHEMA                                                                                                   \
-	"{\"type\":\"object\",\"required\":[\"id\",\"name\",\"status\"],\"properties\":{\"id\":{\"type\":\"string\"," \
-	"\"format\":\"uuid\"},\"name\":{\"type\":\"string\"},\"status\":{\"type\":\"string\"}}}"
+	S({"type": "object", "required": ["id", "name", "status"], "properties": {"id": {"type": "string",           \
+	  "format": "uuid"}, "name": {"type": "string"}, "status": {"type": "string"}, "sha256": {"type": "string"},  \
+	  "size": {"type": "integer"}, "content_type": {"type": "string"}}})
+#define UPLOADED_SCHEMA                                                                                              \
+	S({"type": "object", "required": ["id", "name", "status", "outcome"], "properties": {"id": {"type":          \
+	  "string", "format": "uuid"}, "outcome": {"enum": ["created", "unchanged", "new_version"]}}})
+#define TOKEN_SCHEMA                                                                                                 \
+	S({"type": "object", "required": ["id", "name", "role", "principal", "status"], "properties": {"id":        \
+	  {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "role": {"type": "string"}, "status":    \
+	  {"enum": ["active", "expired", "revoked"]}}})
+#define USER_SCHEMA                                                                                                  \
+	S({"type": "object", "required": ["id", "name", "kind", "role", "disabled"], "properties": {"id": {"type":   \
+	  "string", "format": "uuid"}, "name": {"type": "string"}, "kind": {"enum": ["user", "service"]}, "role":    \
+	  {"type": "string"}, "disabled": {"type": "boolean"}}})
+#define FINDING_SCHEMA                                                                                               \
+	S({"type": "object", "required": ["id", "rule", "kind", "severity", "status", "message"], "properties":      \
+	  {"id": {"type": "string", "format": "uuid"}, "severity": {"type": "string"}, "status": {"type":            \
+	  "string"}}})
+#define REASON_BODY S({"type": "object", "properties": {"reason": {"type": "string"}}})
+#define NOTE_BODY S({"type": "object", "properties": {"note": {"type": "string"}}})
+#define QUERY_PROPS                                                                                                  \
+	"\"k\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}, \"class\": {\"type\": \"string\"}, "     \
+	"\"since\": {\"type\": \"string\"}, \"document\": {\"type\": \"string\"}, \"tag\": {\"type\": \"string\"}"
 
 static const struct plat_http_route routes[] = {
 	{"GET", "/healthz", h_healthz, NULL, PLAT_HTTP_PUBLIC, "liveness: the process answers (no dependencies)", NULL,
-	 "{\"type\":\"object\",\"required\":[\"status\"],\"properties\":{\"status\":{\"const\":\"ok\"}}}", 0},
+	 S({"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}), 0},
 	{"GET", "/readyz", h_readyz, NULL, PLAT_HTTP_PUBLIC, "readiness: the database and the storage are reachable",
 	 NULL,
-	 "{\"type\":\"object\",\"required\":[\"status\",\"checks\"],\"properties\":{\"status\":{\"const\":\"ready\"},"
-	 "\"checks\":{\"type\":\"object\"}}}",
+	 S({"type": "object", "required": ["status", "checks"], "properties": {"status": {"const": "ready"},
+	    "checks": {"type": "object"}}}),
 	 0},
 	{"GET", "/metrics", h_metrics, NULL, PLAT_HTTP_PUBLIC, "Prometheus metrics (text exposition format 0.0.4)",
-	 NULL, NULL, 0},
+	 NULL, NULL, 0, NULL, "text/plain"},
 	{"GET", "/openapi.json", h_openapi, NULL, PLAT_HTTP_PUBLIC, "this API description (OpenAPI 3.1)", NULL,
-	 "{\"type\":\"object\",\"required\":[\"openapi\",\"paths\"]}", 0},
+	 S({"type": "object", "required": ["openapi", "paths"]}), 0},
 	{"GET", "/v1/me", h_me, "auth.me", 0, "the caller: principal, tenant, role and token expiry", NULL,
-	 "{\"type\":\"object\",\"required\":[\"principal\",\"tenant\",\"role\",\"expires_at\"],\"properties\":{"
-	 "\"principal\":{\"type\":\"string\"},\"tenant\":{\"type\":\"string\"},\"role\":{\"type\":\"string\"},"
-	 "\"expires_at\":{\"type\":[\"integer\",\"null\"]}}}",
+	 S({"type": "object", "required": ["principal", "tenant", "role", "expires_at"], "properties": {
+	    "principal": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"},
+	    "expires_at": {"type": ["integer", "null"]}}}),
 	 0},
-	{"GET", "/v1/documents", h_list, "documents.list", 0,
+	{"POST", "/v1/documents", plat_http_h_documents_upload, "documents.upload", PLAT_HTTP_STREAM_BODY,
+	 "upload a document: the body is its bytes (query: name, title, class, tag=KEY=VALUE repeated, "
+	 "new_version=true); 201 when stored, 200 when the same content is there already",
+	 NULL, UPLOADED_SCHEMA, 201, "application/octet-stream", NULL},
+	{"GET", "/v1/documents", plat_http_h_documents_list, "documents.list", 0,
 	 "list documents, newest first (query: status, class, tag=KEY=VALUE, since, name, limit, cursor)", NULL,
 	 "{\"type\":\"object\",\"required\":[\"documents\",\"next_cursor\"],\"properties\":{\"documents\":{\"type\":"
 	 "\"array\",\"items\":" DOC_SCHEMA "},\"next_cursor\":{\"type\":[\"string\",\"null\"]}}}",
 	 0},
-	{"GET", "/v1/documents/{id}", h_show, "documents.get", 0,
+	{"GET", "/v1/documents/{id}", plat_http_h_documents_show, "documents.get", 0,
 	 "one document with its fields, summary and history (ETag; If-None-Match gives 304)", NULL, DOC_SCHEMA, 0},
-	{"DELETE", "/v1/documents/{id}", h_delete, "documents.delete", 0,
+	{"GET", "/v1/documents/{id}/content", plat_http_h_documents_content, "documents.read", 0,
+	 "the document's bytes, verified against its sha256 before they are sent (Range: one byte range gives 206; "
+	 "ETag is the sha256)",
+	 NULL, NULL, 0, NULL, "application/octet-stream"},
+	{"DELETE", "/v1/documents/{id}", plat_http_h_documents_delete, "documents.delete", 0,
 	 "soft-delete a document (query purge=true also deletes its unshared object)", NULL,
-	 "{\"type\":\"object\",\"required\":[\"id\",\"deleted\"],\"properties\":{\"id\":{\"type\":\"string\"},"
-	 "\"deleted\":{\"type\":\"boolean\"},\"object_purged\":{\"type\":\"boolean\"}}}",
+	 S({"type": "object", "required": ["id", "deleted"], "properties": {"id": {"type": "string"},
+	    "deleted": {"type": "boolean"}, "object_purged": {"type": "boolean"}}}),
 	 0},
-	{"POST", "/v1/documents/{id}/retry", h_retry, "documents.retry", 0, "queue a failed document again", NULL,
-	 DOC_SCHEMA, 0},
+	{"POST", "/v1/documents/{id}/retry", plat_http_h_documents_retry, "documents.retry", 0,
+	 "queue a failed document again", NULL, DOC_SCHEMA, 0},
+	{"POST", "/v1/documents/{id}/hold", plat_http_h_documents_hold, "documents.hold", PLAT_HTTP_JSON_BODY,
+	 "put a legal hold on a document (reason required)", REASON_BODY, DOC_SCHEMA, 0},
+	{"POST", "/v1/documents/{id}/release", plat_http_h_documents_release, "documents.release",
+	 PLAT_HTTP_OPTIONAL_JSON_BODY, "release a document's legal hold", REASON_BODY, DOC_SCHEMA, 0},
 	{"POST", "/v1/search", h_search, "search", PLAT_HTTP_JSON_BODY, "hybrid search without an LLM",
-	 "{\"type\":\"object\",\"required\":[\"query\"],\"properties\":{\"query\":{\"type\":\"string\",\"minLength\":1},"
-	 "\"k\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100},\"class\":{\"type\":\"string\"},"
-	 "\"since\":{\"type\":\"string\"},\"document\":{\"type\":\"string\"}}}",
-	 "{\"type\":\"object\",\"required\":[\"results\"],\"properties\":{\"results\":{\"type\":\"array\"}}}", 0},
-	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0},
+	 "{\"type\": \"object\", \"required\": [\"query\"], \"properties\": {\"query\": {\"type\": \"string\", "
+	 "\"minLength\": 1}, \"explain\": {\"type\": \"boolean\"}, " QUERY_PROPS "}}",
+	 S({"type": "object", "required": ["results"], "properties": {"results": {"type": "array"}}}), 0},
+	{"POST", "/v1/ask", h_ask, "ask", PLAT_HTTP_JSON_BODY,
+	 "a grounded answer with citations, or a refusal (refused: true) when the documents do not support one",
+	 "{\"type\": \"object\", \"required\": [\"question\"], \"properties\": {\"question\": {\"type\": \"string\", "
+	 "\"minLength\": 1}, \"min_support\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1}, " QUERY_PROPS "}}",
+	 S({"type": "object", "required": ["answer", "refused", "support", "sources"], "properties": {"answer":
+	    {"type": ["string", "null"]}, "refused": {"type": "boolean"}, "support": {"type": "number"}, "sources":
+	    {"type": "array"}}}),
+	 0},
+	{"GET", "/v1/findings", plat_http_h_findings_list, "findings.list", 0,
+	 "compliance findings, most recently seen first (query: status, rule, severity (at least), document, since, "
+	 "limit, cursor)",
+	 NULL,
+	 "{\"type\": \"object\", \"required\": [\"findings\", \"next_cursor\"], \"properties\": {\"findings\": "
+	 "{\"type\": \"array\", \"items\": " FINDING_SCHEMA "}, \"next_cursor\": {\"type\": [\"string\", \"null\"]}}}",
+	 0},
+	{"POST", "/v1/findings/{id}/ack", plat_http_h_findings_ack, "findings.ack", PLAT_HTTP_OPTIONAL_JSON_BODY,
+	 "acknowledge an open finding (it stays open)", NOTE_BODY, FINDING_SCHEMA, 0},
+	{"POST", "/v1/findings/{id}/resolve", plat_http_h_findings_resolve, "findings.resolve",
+	 PLAT_HTTP_OPTIONAL_JSON_BODY, "resolve an open finding by hand", NOTE_BODY, FINDING_SCHEMA, 0},
+	{"GET", "/v1/audit", plat_http_h_audit_list, "audit.list", 0,
+	 "the audit log, newest first (query: since, until, actor, action (a trailing * is a prefix), object_type, "
+	 "object_id, limit, cursor)",
+	 NULL,
+	 S({"type": "object", "required": ["entries", "next_cursor"], "properties": {"entries": {"type": "array",
+	    "items": {"type": "object", "required": ["id", "at", "action", "hash"]}}, "next_cursor": {"type":
+	    ["string", "null"]}}}),
+	 0},
+	{"GET", "/v1/audit/verify", plat_http_h_audit_verify, "audit.verify", 0,
+	 "check the tenant's audit hash chain (a broken chain is ok: false, not an error)", NULL,
+	 S({"type": "object", "required": ["ok", "rows", "verified", "first_broken", "head"], "properties": {"ok":
+	    {"type": "boolean"}, "rows": {"type": "integer"}, "verified": {"type": "integer"}}}),
+	 0},
+	{"GET", "/v1/tokens", plat_http_h_tokens_list, "token.list", 0,
+	 "the tenant's API tokens (never their secrets)", NULL,
+	 "{\"type\": \"object\", \"required\": [\"tokens\"], \"properties\": {\"tokens\": {\"type\": \"array\", "
+	 "\"items\": " TOKEN_SCHEMA "}}}",
+	 0},
+	{"POST", "/v1/tokens", plat_http_h_tokens_create, "token.create", PLAT_HTTP_JSON_BODY,
+	 "create an API token; the secret (token) is in this response only",
+	 S({"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role":
+	    {"enum": ["admin", "editor", "viewer", "auditor"]}, "principal": {"type": "string"}, "expires":
+	    {"type": "string", "description": "a duration: 30d, 12h, 1y"}}}),
+	 S({"type": "object", "required": ["id", "name", "role", "token"], "properties": {"id": {"type": "string",
+	    "format": "uuid"}, "token": {"type": "string"}}}),
+	 201},
+	{"DELETE", "/v1/tokens/{id}", plat_http_h_tokens_revoke, "token.revoke", 0, "revoke an API token", NULL,
+	 TOKEN_SCHEMA, 0},
+	{"GET", "/v1/users", plat_http_h_users_list, "user.list", 0, "the tenant's principals, by name", NULL,
+	 "{\"type\": \"object\", \"required\": [\"users\"], \"properties\": {\"users\": {\"type\": \"array\", "
+	 "\"items\": " USER_SCHEMA "}}}",
+	 0},
+	{"POST", "/v1/users", plat_http_h_users_add, "user.add", PLAT_HTTP_JSON_BODY,
+	 "add a user (password optional) or a service account (kind: service)",
+	 S({"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role":
+	    {"enum": ["admin", "editor", "viewer", "auditor"]}, "kind": {"enum": ["user", "service"]}, "email":
+	    {"type": "string"}, "password": {"type": "string"}}}),
+	 USER_SCHEMA, 201},
+	{"POST", "/v1/users/{name}/disable", plat_http_h_users_disable, "user.disable", 0,
+	 "disable a principal: its tokens and logins stop working (not the tenant's last admin)", NULL, USER_SCHEMA,
+	 0},
+	{"POST", "/v1/users/{name}/enable", plat_http_h_users_enable, "user.enable", 0, "enable a principal again",
+	 NULL, USER_SCHEMA, 0},
+	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL},
 };
 
 const struct plat_http_route *plat_http_routes(void)

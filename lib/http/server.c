@@ -5,7 +5,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include "auth/authz.h"
 #include "auth/tokens.h"
 #include "ids/ids.h"
+#include "io/io.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
 
@@ -45,9 +48,29 @@ struct req_ctx {
 	char method[8];
 	char request_id[65];
 	char traceparent[64];
-	int early; /* a status decided on the first callback (404, 405, 413, 415) */
+	int early; /* a status decided on the first callback (401, 403, 404, 405, 413, 415) */
 	char allow[64];
+	/* The caller, once its token was checked on the first callback. */
+	struct plat_auth_result who;
+	char principal_id[37];
+	int role;
+	/* PLAT_HTTP_STREAM_BODY: the body goes to this unlinked file as it arrives. */
+	int spool_fd;
+	long long spool_len, spool_limit;
+	bool spool_failed;
 };
+
+void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
+{
+	if (r->nheaders >= (int)(sizeof(r->headers) / sizeof(r->headers[0])))
+		return;
+	snprintf(r->headers[r->nheaders].name, sizeof(r->headers[0].name), "%s", name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->headers[r->nheaders].value, sizeof(r->headers[0].value), fmt, ap);
+	va_end(ap);
+	r->nheaders++;
+}
 
 int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err)
 {
@@ -97,6 +120,45 @@ static const char *conn_header(void *conn, const char *name)
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
+struct query_values {
+	const char *name;
+	const char **values;
+	int max, n;
+};
+
+static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct query_values *q = cls;
+	if (strcmp(key, q->name) == 0 && q->n < q->max)
+		q->values[q->n++] = value ? value : "";
+	return MHD_YES;
+}
+
+static int conn_query_all(void *conn, const char *name, const char **values, int max)
+{
+	struct query_values q = {name, values, max, 0};
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &q);
+	return q.n;
+}
+
+/* An unlinked file in $TMPDIR for a streamed body: nothing is left behind whatever happens. */
+static int spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/platctl-body-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct plat_http_response *r)
 {
 	char *text = NULL;
@@ -110,13 +172,24 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		r->text = NULL;
 		len = strlen(text);
 	}
-	struct MHD_Response *resp = MHD_create_response_from_buffer(len, text ? text : (char *)"", MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp;
+	if (r->send_fd) {
+		/* libmicrohttpd owns the descriptor from here and closes it with the response. */
+		resp = MHD_create_response_from_fd_at_offset64((uint64_t)r->fd_len, r->fd, (uint64_t)r->fd_offset);
+		if (!resp)
+			close(r->fd);
+		r->send_fd = false;
+	} else {
+		resp = MHD_create_response_from_buffer(len, text ? text : (char *)"", MHD_RESPMEM_MUST_COPY);
+	}
 	if (r->json)
 		cJSON_free(text);
 	else
 		free(text);
 	if (!resp)
 		return MHD_NO;
+	for (int i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
 	if (ct)
 		MHD_add_response_header(resp, "Content-Type", ct);
 	MHD_add_response_header(resp, "X-Request-ID", x->request_id);
@@ -142,15 +215,25 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 	return rc;
 }
 
-static enum MHD_Result send_problem(struct MHD_Connection *c, struct req_ctx *x, const char *url, int status,
-				    struct plat_error *err)
+static enum MHD_Result send_problem_with(struct MHD_Connection *c, struct req_ctx *x, const char *url, int status,
+					 struct plat_error *err, const struct plat_http_response *from)
 {
 	struct plat_http_response r = {.status = status ? status : plat_error_http_status(err->kind),
 				       .content_type = "application/problem+json"};
+	if (from) {
+		r.nheaders = from->nheaders;
+		memcpy(r.headers, from->headers, sizeof(r.headers));
+	}
 	r.json = plat_http_problem(err, r.status, url, x->request_id);
 	if (r.status == 405)
 		snprintf(r.allow, sizeof(r.allow), "%s", x->allow);
 	return reply(c, x, &r);
+}
+
+static enum MHD_Result send_problem(struct MHD_Connection *c, struct req_ctx *x, const char *url, int status,
+				    struct plat_error *err)
+{
+	return send_problem_with(c, x, url, status, err, NULL);
 }
 
 static bool token_from(const char *authz, const char **tok)
@@ -161,6 +244,30 @@ static bool token_from(const char *authz, const char **tok)
 	while (**tok == ' ')
 		(*tok)++;
 	return **tok != '\0';
+}
+
+/* The bearer token and the route's permission: 401 or 403 decided before any body is read. */
+static int authenticate(struct plat_http_server *s, struct MHD_Connection *c, struct req_ctx *x,
+			struct plat_error *err)
+{
+	const char *tok;
+	if (!token_from(conn_header(c, "Authorization"), &tok)) {
+		x->early = 401;
+		return plat_error_set(err, PLAT_E_AUTH, "a bearer token is required");
+	}
+	struct plat_svc svc;
+	plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
+	int rc = plat_tokens_authenticate(&svc, tok, &x->who, x->principal_id, err);
+	plat_svc_done(&svc);
+	if (rc < 0) {
+		PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(x->who.reason));
+		x->early = plat_error_http_status(err->kind);
+		return rc;
+	}
+	x->role = (int)plat_role_parse(x->who.role);
+	if ((rc = plat_svc_check_role(x->route->operation, x->role, x->who.subject, x->who.tenant, err)) < 0)
+		x->early = plat_error_http_status(err->kind);
+	return rc;
 }
 
 /* The first callback: everything decidable from the request line and headers. */
@@ -193,17 +300,29 @@ static int first(struct plat_http_server *s, struct MHD_Connection *c, struct re
 		x->early = 405;
 		return plat_error_set(err, PLAT_E_USAGE, "method %s is not allowed here", x->method);
 	}
+	/* The token before the body: an unauthenticated client gets nothing read or stored. */
+	if (!(x->route->flags & PLAT_HTTP_PUBLIC) && authenticate(s, c, x, err) < 0)
+		return -1;
 	const char *cl = conn_header(c, "Content-Length");
-	if (cl && strtoll(cl, NULL, 10) > s->o->max_body) {
-		x->early = 413;
-		return plat_error_set(err, PLAT_E_INVALID, "the body is larger than %lld bytes", s->o->max_body);
+	long long limit = s->o->max_body;
+	if (x->route->flags & PLAT_HTTP_STREAM_BODY) {
+		limit = x->spool_limit = plat_config_int(plat_services_config(s->services), PLAT_CFG_UPLOAD_MAX_SIZE);
 	}
-	if (x->route->flags & PLAT_HTTP_JSON_BODY) {
-		const char *ct = conn_header(c, "Content-Type");
+	if (cl && strtoll(cl, NULL, 10) > limit) {
+		x->early = 413;
+		return plat_error_set(err, PLAT_E_INVALID, "the body is larger than %lld bytes", limit);
+	}
+	const char *ct = conn_header(c, "Content-Type");
+	bool has_body = (cl && strcmp(cl, "0") != 0) || conn_header(c, "Transfer-Encoding");
+	if ((x->route->flags & PLAT_HTTP_JSON_BODY) || ((x->route->flags & PLAT_HTTP_OPTIONAL_JSON_BODY) && has_body)) {
 		if (!ct || strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
 			x->early = 415;
 			return plat_error_set(err, PLAT_E_INVALID, "the body must be application/json");
 		}
+	}
+	if ((x->route->flags & PLAT_HTTP_STREAM_BODY) && (x->spool_fd = spool_open()) < 0) {
+		x->early = 503;
+		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -214,10 +333,15 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	struct plat_error err = {0};
 	const struct plat_http_route *r = x->route;
 	if (x->too_large) {
-		plat_error_set(&err, PLAT_E_INVALID, "the body is larger than %lld bytes", s->o->max_body);
+		plat_error_set(&err, PLAT_E_INVALID, "the body is larger than %lld bytes",
+			       x->spool_limit ? x->spool_limit : s->o->max_body);
 		return send_problem(c, x, url, 413, &err);
 	}
-	if (r->flags & PLAT_HTTP_JSON_BODY) {
+	if (x->spool_failed) {
+		plat_error_set(&err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(ENOSPC));
+		return send_problem(c, x, url, 503, &err);
+	}
+	if ((r->flags & PLAT_HTTP_JSON_BODY) || ((r->flags & PLAT_HTTP_OPTIONAL_JSON_BODY) && x->body.data)) {
 		cJSON *j = x->body.data ? cJSON_ParseWithLength(x->body.data, x->body.len) : NULL;
 		bool obj = cJSON_IsObject(j);
 		cJSON_Delete(j);
@@ -226,44 +350,26 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 			return send_problem(c, x, url, 400, &err);
 		}
 	}
-	struct plat_auth_result who = {0};
-	char principal_id[37] = "";
 	struct plat_svc svc;
-	if (!(r->flags & PLAT_HTTP_PUBLIC)) {
-		const char *tok;
-		if (!token_from(conn_header(c, "Authorization"), &tok)) {
-			plat_error_set(&err, PLAT_E_AUTH, "a bearer token is required");
-			return send_problem(c, x, url, 401, &err);
-		}
-		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
-		int rc = plat_tokens_authenticate(&svc, tok, &who, principal_id, &err);
-		plat_svc_done(&svc);
-		if (rc < 0) {
-			PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(who.reason));
-			return send_problem(c, x, url, 0, &err);
-		}
-		enum plat_role role = plat_role_parse(who.role);
-		if (!plat_authz_allows(r->operation, role)) {
-			const struct plat_permission *p = plat_authz_lookup(r->operation);
-			char roles[64];
-			plat_roles_describe(p ? p->roles : 0, roles, sizeof(roles));
-			plat_error_set(&err, PLAT_E_PERMISSION, "'%s' needs the role %s; the token has %s", r->operation,
-				       roles, who.role);
-			return send_problem(c, x, url, 403, &err);
-		}
+	if (!(r->flags & PLAT_HTTP_PUBLIC))
 		plat_svc_init(&svc, s->services,
-			      &(struct plat_call){.principal = who.subject, .tenant = who.tenant,
-						  .request_id = x->request_id, .role = (int)role,
-						  .principal_id = principal_id});
-	} else {
+			      &(struct plat_call){.principal = x->who.subject, .tenant = x->who.tenant,
+						  .request_id = x->request_id, .role = x->role,
+						  .principal_id = x->principal_id});
+	else
 		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
-	}
 	plat_log_set_thread_request_id(x->request_id);
 	x->req.method = x->method;
 	x->req.path = url;
 	x->req.route = r->pattern;
 	x->req.query = conn_query;
+	x->req.query_all = conn_query_all;
 	x->req.header = conn_header;
+	x->req.body_fd = -1;
+	if (r->flags & PLAT_HTTP_STREAM_BODY) {
+		x->req.body_fd = x->spool_fd;
+		x->req.body_fd_len = x->spool_len;
+	}
 	x->req.conn = c;
 	if (x->body.data) {
 		plat_buf_putc(&x->body, '\0');
@@ -271,7 +377,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		x->req.body_len = x->body.len - 1;
 	}
 	x->req.svc = &svc;
-	x->req.who = (r->flags & PLAT_HTTP_PUBLIC) ? NULL : &who;
+	x->req.who = (r->flags & PLAT_HTTP_PUBLIC) ? NULL : &x->who;
 	x->req.request_id = x->request_id;
 	x->req.server = s;
 	struct plat_http_response resp = {.status = r->status ? r->status : 200, .content_type = "application/json"};
@@ -281,9 +387,11 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	if (rc < 0) {
 		cJSON_Delete(resp.json);
 		free(resp.text);
+		if (resp.send_fd)
+			close(resp.fd);
 		if (err.kind == PLAT_E_INTERNAL)
 			PLAT_LOG_E("request failed", "error", err.message);
-		return send_problem(c, x, url, 0, &err);
+		return send_problem_with(c, x, url, resp.status >= 400 ? resp.status : 0, &err, &resp);
 	}
 	return reply(c, x, &resp);
 }
@@ -298,6 +406,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		x = calloc(1, sizeof(*x));
 		if (!x)
 			return MHD_NO;
+		x->spool_fd = -1;
 		*con_cls = x;
 		atomic_fetch_add(&s->in_flight, 1);
 		struct plat_error err = {0};
@@ -307,6 +416,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (x->early)
 		return MHD_YES; /* answered already; libmicrohttpd drops what the client still sends */
+	if (*upload_data_size && x->spool_fd >= 0) {
+		if (x->spool_len + (long long)*upload_data_size > x->spool_limit)
+			x->too_large = true;
+		else if (!x->too_large && !x->spool_failed && plat_write_all(x->spool_fd, upload_data, *upload_data_size) < 0)
+			x->spool_failed = true;
+		else
+			x->spool_len += (long long)*upload_data_size;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (*upload_data_size) {
 		/* Chunked bodies carry no Content-Length: the limit is enforced while reading. */
 		if (!x->too_large && (long long)(x->body.len + *upload_data_size) <= s->o->max_body)
@@ -343,6 +462,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	PLAT_LOG_I("request", "method", x->method, "route", route, "status", status, "duration_ms", ms);
 	plat_log_set_thread_request_id(NULL);
 	plat_buf_free(&x->body);
+	/* A client gone mid-upload leaves only this unlinked file, and closing it frees it. */
+	if (x->spool_fd >= 0)
+		close(x->spool_fd);
 	free(x);
 	*con_cls = NULL;
 }

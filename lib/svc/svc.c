@@ -170,22 +170,28 @@ static int resolve_principal(struct plat_svc *svc, struct plat_error *err)
 	return rc;
 }
 
-static int check_permission(struct plat_svc *svc, const struct plat_permission *perm, struct plat_error *err)
+int plat_svc_check_role(const char *operation, int role, const char *principal, const char *tenant,
+			struct plat_error *err)
 {
-	if (perm->kind == PLAT_AUTHZ_INSTALLATION && strcmp(svc->tenant, "default") != 0)
+	const struct plat_permission *perm = plat_authz_lookup(operation);
+	if (!perm)
+		return plat_error_set(err, PLAT_E_INTERNAL, "operation '%s' is not in the permission table", operation);
+	if (perm->kind != PLAT_AUTHZ_ROLES && perm->kind != PLAT_AUTHZ_INSTALLATION)
+		return 0;
+	if (perm->kind == PLAT_AUTHZ_INSTALLATION && strcmp(tenant, "default") != 0)
 		return plat_error_set(err, PLAT_E_PERMISSION,
 				      "permission denied: %s is administration of the installation, which needs the admin "
 				      "role in tenant 'default'",
 				      perm->operation);
-	if (plat_authz_allows(perm->operation, (enum plat_role)svc->role))
+	if (plat_authz_allows(perm->operation, (enum plat_role)role))
 		return 0;
 	char roles[64];
 	plat_roles_describe(perm->roles, roles, sizeof(roles));
-	plat_log(PLAT_LOG_INFO, "permission denied", "operation", perm->operation, "principal", svc->principal,
-		 "role", plat_role_name((enum plat_role)svc->role), (const char *)NULL);
+	plat_log(PLAT_LOG_INFO, "permission denied", "operation", perm->operation, "principal", principal, "role",
+		 plat_role_name((enum plat_role)role), (const char *)NULL);
 	return plat_error_set(err, PLAT_E_PERMISSION,
 			      "permission denied: %s needs the %s role; '%s' has the %s role in tenant '%s'", perm->operation,
-			      roles, svc->principal, plat_role_name((enum plat_role)svc->role), svc->tenant);
+			      roles, principal, plat_role_name((enum plat_role)role), tenant);
 }
 
 int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err)
@@ -220,7 +226,7 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 		return rc;
 	if (checked && !svc->identity_known && (rc = resolve_principal(svc, err)) < 0)
 		return rc;
-	if (checked && (rc = check_permission(svc, perm, err)) < 0)
+	if (checked && (rc = plat_svc_check_role(operation, svc->role, svc->principal, svc->tenant, err)) < 0)
 		return rc;
 	if ((needs & PLAT_NEEDS_STORE) && !svc->store) {
 		if (!s)

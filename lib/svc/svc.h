@@ -101,6 +101,12 @@ enum plat_svc_needs {
  * unknown tenant. */
 int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, struct plat_error *err);
 
+/* The permission check plat_svc_enter makes, for a caller that knows the role already (the
+ * server, before it reads a request's body): 0 when role may run operation in tenant,
+ * else PLAT_E_PERMISSION naming the operation, the roles it needs and the principal's. */
+int plat_svc_check_role(const char *operation, int role, const char *principal, const char *tenant,
+			struct plat_error *err);
+
 /* The provider configured for a role (enum plat_ai_role), opened once per plat_services. */
 int plat_svc_ai(struct plat_svc *svc, int role, struct plat_ai **ai, struct plat_error *err);
 

@@ -14,10 +14,12 @@ teardown_file() {
 
 setup() {
 	pipeline_setup
-	export PLATCTL_AUTH_ARGON2_MEMORY=1024 PLATCTL_AUTH_ARGON2_ITERATIONS=1
+	export PLATCTL_AUTH_ARGON2_MEMORY=1024 PLATCTL_AUTH_ARGON2_ITERATIONS=1 PLATCTL_UPLOAD_MAX_SIZE=64KiB
+	ADMIN_TOKEN=
 	printf 'ada-password\n' | PLATCTL_PRINCIPAL=ada "$PLATCTL" user add ada --role admin --password-stdin >/dev/null
 	EDITOR_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name ci --role editor | jq -r .token)
 	VIEWER_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name ro --role viewer | jq -r .token)
+	ADMIN_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name adm --role admin | jq -r .token)
 	printf 'hello server world\n' >"$BATS_TEST_TMPDIR/a.txt"
 	DOC=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json upload "$BATS_TEST_TMPDIR/a.txt" | jq -r '.. | .id? // empty' | head -n 1)
 	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --max-body 4096 \
@@ -66,7 +68,8 @@ schema = (content.get("application/json") or content["application/problem+json"]
 if "$ref" in schema:
     schema = api["components"]["schemas"][schema["$ref"].split("/")[-1]]
 body = json.load(open(sys.argv[5]))
-types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "null": type(None)}
+types = {"object": dict, "array": list, "string": str, "boolean": bool, "integer": int, "number": (int, float),
+         "null": type(None)}
 def check(s, v, where):
     t = s.get("type")
     if t:
@@ -102,8 +105,12 @@ PY
 }
 
 @test "serve: a missing, forged or unknown token is 401 on every /v1 route" {
-	local routes=("GET /v1/me" "GET /v1/documents" "GET /v1/documents/$DOC" "DELETE /v1/documents/$DOC"
-		"POST /v1/documents/$DOC/retry")
+	local routes=("GET /v1/me" "GET /v1/documents" "POST /v1/documents?name=x" "GET /v1/documents/$DOC"
+		"GET /v1/documents/$DOC/content" "DELETE /v1/documents/$DOC" "POST /v1/documents/$DOC/retry"
+		"POST /v1/documents/$DOC/hold" "POST /v1/documents/$DOC/release" "POST /v1/ask" "GET /v1/findings"
+		"POST /v1/findings/$DOC/ack" "POST /v1/findings/$DOC/resolve" "GET /v1/audit" "GET /v1/audit/verify"
+		"GET /v1/tokens" "POST /v1/tokens" "DELETE /v1/tokens/$DOC" "GET /v1/users" "POST /v1/users"
+		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable")
 	for r in "${routes[@]}"; do
 		set -- $r
 		req 401 "$1" "$2"
@@ -115,6 +122,12 @@ PY
 	done
 	req 401 POST /v1/search -H 'Content-Type: application/json' -d '{"query":"x"}'
 	check_schema POST /v1/search 401
+	# The list above is every route the API description says needs a token.
+	local covered declared
+	covered=$(printf '%s\n' "${routes[@]}" "POST /v1/search" | sed -E "s/$DOC/{id}/; s/\?.*//; s#/users/ada/#/users/{name}/#" | sort)
+	declared=$(curl -sS "$URL/openapi.json" | jq -r '.paths | to_entries[] | .key as $p | .value | to_entries[] |
+		select(.value["x-permission"]) | "\(.key | ascii_upcase) \($p)"' | sort)
+	[ "$covered" = "$declared" ]
 	# The token never reaches the log.
 	! grep -q "$EDITOR_TOKEN" "$BATS_TEST_TMPDIR/serve.log"
 }
@@ -161,7 +174,8 @@ PY
 	req 404 GET /nope
 	[ "$(jq -r .type <<<"$body")" = urn:platctl:error:not_found ]
 	req 405 PUT /v1/documents
-	grep -qi '^allow: GET, HEAD' <<<"$headers"
+	grep -qi '^allow: .*GET, HEAD' <<<"$headers"
+	grep -qi '^allow: .*POST' <<<"$headers"
 	req 415 POST /v1/search "${auth[@]}" -H 'Content-Type: text/plain' -d '{"query":"x"}'
 	req 400 POST /v1/search "${auth[@]}" -H 'Content-Type: application/json' -d '{"query":'
 	req 400 POST /v1/search "${auth[@]}" -H 'Content-Type: application/json' -d '{"k":3}'
@@ -197,4 +211,189 @@ PY
 	run wait "$SERVER_PID"
 	[ "$status" -eq 0 ]
 	SERVER_PID=
+}
+
+# The ids of the live documents, as the database has them.
+live_docs() {
+	test_psql -d "$TEST_DB" -c "SELECT count(*) FROM documents WHERE deleted_at IS NULL"
+}
+
+@test "serve: POST /v1/documents stores the body as upload does; content comes back verified, with ranges" {
+	local auth=(-H "Authorization: Bearer $EDITOR_TOKEN")
+	printf 'first line of b\nsecond line\n' >"$BATS_TEST_TMPDIR/b.txt"
+	req 201 POST '/v1/documents?name=b.txt&title=Bee&tag=team=ops&tag=tier=1' "${auth[@]}" \
+		-H 'Content-Type: application/octet-stream' --data-binary @"$BATS_TEST_TMPDIR/b.txt"
+	check_schema POST /v1/documents 201
+	local id
+	id=$(jq -r .id <<<"$body")
+	[ "$(jq -r .outcome <<<"$body")" = created ]
+	[ "$(jq -r .title <<<"$body")" = Bee ]
+	[ "$(jq -c .tags <<<"$body")" = '{"team":"ops","tier":"1"}' ]
+	grep -qi "^location: /v1/documents/$id" <<<"$headers"
+	# The same bytes again: nothing new, 200.
+	req 200 POST '/v1/documents?name=b.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/b.txt"
+	[ "$(jq -r .outcome <<<"$body")" = unchanged ]
+	[ "$(jq -r .id <<<"$body")" = "$id" ]
+	# The command sees what the API stored.
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json documents show "$id" | jq -e '.name == "b.txt"'
+
+	req 200 GET "/v1/documents/$id/content" "${auth[@]}"
+	cmp "$BATS_TEST_TMPDIR/body" "$BATS_TEST_TMPDIR/b.txt"
+	grep -qi '^content-type: text/plain' <<<"$headers"
+	grep -qi "^etag: \"$(sha256sum "$BATS_TEST_TMPDIR/b.txt" | cut -d' ' -f1)\"" <<<"$headers"
+	grep -qi "^content-disposition: attachment; filename\*=UTF-8''b.txt" <<<"$headers"
+	req 206 GET "/v1/documents/$id/content" "${auth[@]}" -H 'Range: bytes=6-9'
+	[ "$body" = line ]
+	grep -qi '^content-range: bytes 6-9/28' <<<"$headers"
+	req 206 GET "/v1/documents/$id/content" "${auth[@]}" -H 'Range: bytes=-5'
+	[ "$body" = "line" ] # the last five bytes are "line\n"
+	req 416 GET "/v1/documents/$id/content" "${auth[@]}" -H 'Range: bytes=500-'
+	grep -qi '^content-range: bytes \*/28' <<<"$headers"
+	[ "$(jq -r .status <<<"$body")" = 416 ]
+	# A corrupted object is an error, never a wrong body.
+	local key
+	key=$(test_psql -d "$TEST_DB" -c "SELECT storage_key FROM documents WHERE id = '$id'")
+	printf 'tampered line of b\nsecond line\n' >"$BATS_TEST_TMPDIR/tampered"
+	"$PLATCTL" storage put "$BATS_TEST_TMPDIR/tampered" "$key" >/dev/null
+	req 500 GET "/v1/documents/$id/content" "${auth[@]}"
+	[[ "$(jq -r .detail <<<"$body")" == *"corrupt"* ]]
+	! grep -q tampered "$BATS_TEST_TMPDIR/body"
+	req 404 GET /v1/documents/00000000-0000-0000-0000-000000000000/content "${auth[@]}"
+}
+
+@test "serve: bad uploads: no name, bad names, too large, empty, a viewer, a client gone mid-body" {
+	local auth=(-H "Authorization: Bearer $EDITOR_TOKEN")
+	local before
+	before=$(live_docs)
+	printf 'x\n' >"$BATS_TEST_TMPDIR/x.txt"
+	req 400 POST /v1/documents "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt"
+	[ "$(jq -r .param <<<"$body")" = name ]
+	req 422 POST '/v1/documents?name=../../etc/passwd' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt" ||
+		[ "$(jq -r .status <<<"$body")" = 400 ]
+	req 400 POST '/v1/documents?name=a.txt&new_version=maybe' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt"
+	[ "$(jq -r .param <<<"$body")" = new_version ]
+	: >"$BATS_TEST_TMPDIR/empty.txt"
+	req 422 POST '/v1/documents?name=empty.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/empty.txt"
+	head -c 70000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big.txt"
+	req 413 POST '/v1/documents?name=big.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/big.txt"
+	req 413 POST '/v1/documents?name=big.txt' "${auth[@]}" -H 'Transfer-Encoding: chunked' \
+		--data-binary @"$BATS_TEST_TMPDIR/big.txt"
+	# A viewer is refused before the body is read.
+	req 403 POST '/v1/documents?name=x.txt' -H "Authorization: Bearer $VIEWER_TOKEN" --data-binary @"$BATS_TEST_TMPDIR/x.txt"
+	req 401 POST '/v1/documents?name=x.txt' --data-binary @"$BATS_TEST_TMPDIR/x.txt"
+	# A client that goes away half-way leaves no row and no object.
+	head -c 60000 /dev/zero | tr '\0' b >"$BATS_TEST_TMPDIR/half.txt"
+	local objects_before
+	objects_before=$(find "$BATS_TEST_TMPDIR/store" -type f | wc -l)
+	curl -sS -o /dev/null --limit-rate 8k "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/half.txt" \
+		"$URL/v1/documents?name=half.txt" &
+	local cpid=$!
+	sleep 1.5
+	kill "$cpid"
+	wait "$cpid" || true
+	sleep 0.5
+	[ "$(live_docs)" = "$before" ]
+	[ "$(find "$BATS_TEST_TMPDIR/store" -type f | wc -l)" = "$objects_before" ]
+	# The server is fine afterwards.
+	req 201 POST '/v1/documents?name=after.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt"
+}
+
+@test "serve: hold and release, ask, and the viewer's limits" {
+	local auth=(-H "Authorization: Bearer $ADMIN_TOKEN") json=(-H 'Content-Type: application/json')
+	req 400 POST "/v1/documents/$DOC/hold" "${auth[@]}" "${json[@]}" -d '{}'
+	[ "$(jq -r .param <<<"$body")" = reason ]
+	req 400 POST "/v1/documents/$DOC/hold" "${auth[@]}" "${json[@]}" -d '{"reason": 7}'
+	[ "$(jq -r .param <<<"$body")" = reason ]
+	req 403 POST "/v1/documents/$DOC/hold" -H "Authorization: Bearer $EDITOR_TOKEN" "${json[@]}" -d '{"reason":"x"}'
+	req 200 POST "/v1/documents/$DOC/hold" "${auth[@]}" "${json[@]}" -d '{"reason":"case 42"}'
+	check_schema POST /v1/documents/{id}/hold 200
+	[ "$(jq -r .legal_hold <<<"$body")" = true ]
+	req 409 POST "/v1/documents/$DOC/hold" "${auth[@]}" "${json[@]}" -d '{"reason":"again"}'
+	# A held document cannot be deleted.
+	req 409 DELETE "/v1/documents/$DOC" "${auth[@]}"
+	req 200 POST "/v1/documents/$DOC/release" "${auth[@]}"
+	[ "$(jq -r .legal_hold <<<"$body")" = false ]
+	req 409 POST "/v1/documents/$DOC/release" "${auth[@]}"
+
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" consume --once >/dev/null 2>&1 || true
+	req 200 POST /v1/ask -H "Authorization: Bearer $VIEWER_TOKEN" "${json[@]}" -d '{"question":"what does the server say hello to?"}'
+	check_schema POST /v1/ask 200
+	jq -e '.refused | type == "boolean"' <<<"$body"
+	req 400 POST /v1/ask -H "Authorization: Bearer $VIEWER_TOKEN" "${json[@]}" -d '{"question":""}'
+	[ "$(jq -r .param <<<"$body")" = question ]
+	req 400 POST /v1/ask -H "Authorization: Bearer $VIEWER_TOKEN" "${json[@]}" -d '{"question":"x","min_support":2}'
+	[ "$(jq -r .param <<<"$body")" = min_support ]
+	req 400 POST /v1/search -H "Authorization: Bearer $VIEWER_TOKEN" "${json[@]}" -d '{"query":"x","k":2.5}'
+	[ "$(jq -r .param <<<"$body")" = k ]
+	req 422 POST /v1/search -H "Authorization: Bearer $VIEWER_TOKEN" "${json[@]}" -d '{"query":"x","tag":"=v"}'
+	[ "$(jq -r .param <<<"$body")" = tag ]
+}
+
+@test "serve: tokens, users, the audit log and findings over the API" {
+	local auth=(-H "Authorization: Bearer $ADMIN_TOKEN") json=(-H 'Content-Type: application/json')
+	req 201 POST /v1/tokens "${auth[@]}" "${json[@]}" -d '{"name":"api-made","role":"viewer","expires":"1d"}'
+	check_schema POST /v1/tokens 201
+	local tid tok
+	tid=$(jq -r .id <<<"$body")
+	tok=$(jq -r .token <<<"$body")
+	req 200 GET /v1/me -H "Authorization: Bearer $tok"
+	[ "$(jq -r .role <<<"$body")" = viewer ]
+	req 200 GET /v1/tokens "${auth[@]}"
+	check_schema GET /v1/tokens 200
+	jq -e --arg id "$tid" '.tokens | map(select(.id == $id)) | length == 1' <<<"$body"
+	! grep -q "$tok" "$BATS_TEST_TMPDIR/body"
+	req 400 POST /v1/tokens "${auth[@]}" "${json[@]}" -d '{"name":"x","role":"viewer","expires":"soon"}'
+	[ "$(jq -r .param <<<"$body")" = expires ]
+	req 400 POST /v1/tokens "${auth[@]}" "${json[@]}" -d '{"role":"viewer"}'
+	req 403 POST /v1/tokens -H "Authorization: Bearer $EDITOR_TOKEN" "${json[@]}" -d '{"name":"x","role":"admin"}'
+	req 200 DELETE "/v1/tokens/$tid" "${auth[@]}"
+	[ "$(jq -r .status <<<"$body")" = revoked ]
+	req 401 GET /v1/me -H "Authorization: Bearer $tok"
+	req 400 DELETE /v1/tokens/nope "${auth[@]}"
+
+	req 201 POST /v1/users "${auth[@]}" "${json[@]}" -d '{"name":"bob","role":"editor","password":"bob-secret-pw"}'
+	check_schema POST /v1/users 201
+	[ "$(jq -r .kind <<<"$body")" = user ]
+	req 409 POST /v1/users "${auth[@]}" "${json[@]}" -d '{"name":"bob","role":"editor"}'
+	req 400 POST /v1/users "${auth[@]}" "${json[@]}" -d '{"name":"svc","role":"editor","kind":"robot"}'
+	[ "$(jq -r .param <<<"$body")" = kind ]
+	req 200 GET /v1/users "${auth[@]}"
+	check_schema GET /v1/users 200
+	jq -e '.users | map(.name) | index("bob") != null' <<<"$body"
+	req 200 POST /v1/users/bob/disable "${auth[@]}"
+	[ "$(jq -r .disabled <<<"$body")" = true ]
+	req 200 POST /v1/users/bob/enable "${auth[@]}"
+	req 404 POST /v1/users/nobody/disable "${auth[@]}"
+	! grep -q bob-secret-pw "$BATS_TEST_TMPDIR/serve.log"
+
+	req 200 GET '/v1/audit?action=principal.*&limit=5' "${auth[@]}"
+	check_schema GET /v1/audit 200
+	jq -e '.entries | map(.action) | index("principal.disable") != null' <<<"$body"
+	req 400 GET '/v1/audit?since=yesterday-ish' "${auth[@]}"
+	[ "$(jq -r .param <<<"$body")" = since ]
+	req 200 GET /v1/audit/verify "${auth[@]}"
+	check_schema GET /v1/audit/verify 200
+	[ "$(jq -r .ok <<<"$body")" = true ]
+	req 403 GET /v1/audit -H "Authorization: Bearer $EDITOR_TOKEN"
+
+	# A finding to work with: a contract without the field a rule requires.
+	mkdir -p "$BATS_TEST_TMPDIR/rules"
+	printf 'rules:\n  - name: contract-fields\n    kind: required_fields\n    severity: low\n    classes: [contract]\n    fields: [parties]\n' \
+		>"$BATS_TEST_TMPDIR/rules/10.yaml"
+	test_psql -d "$TEST_DB" -c "UPDATE documents SET class = 'contract', status = 'processed' WHERE id = '$DOC'" >/dev/null
+	PLATCTL_COMPLIANCE_RULES="$BATS_TEST_TMPDIR/rules" "$PLATCTL" compliance run >/dev/null
+	req 200 GET '/v1/findings?status=open' "${auth[@]}"
+	check_schema GET /v1/findings 200
+	local fid
+	fid=$(jq -r '.findings[0].id' <<<"$body")
+	[ "$(jq -r '.findings[0].rule' <<<"$body")" = contract-fields ]
+	req 400 GET '/v1/findings?severity=huge' "${auth[@]}"
+	[ "$(jq -r .param <<<"$body")" = severity ]
+	req 200 POST "/v1/findings/$fid/ack" "${auth[@]}" "${json[@]}" -d '{"note":"on it"}'
+	[ -n "$(jq -r .acknowledged_at <<<"$body")" ]
+	req 200 POST "/v1/findings/$fid/resolve" "${auth[@]}"
+	[ "$(jq -r .status <<<"$body")" = resolved ]
+	req 409 POST "/v1/findings/$fid/resolve" "${auth[@]}"
+	req 404 POST /v1/findings/00000000-0000-0000-0000-000000000000/ack "${auth[@]}"
+	req 400 POST /v1/findings/x/ack "${auth[@]}"
 }
