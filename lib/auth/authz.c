@@ -17,6 +17,8 @@ static const struct plat_permission permissions[] = {
 	/* Checking a presented token, before anyone is known: the request itself is then checked. */
 	/* The caller's own identity (GET /v1/me): anyone with a role in the tenant. */
 	{"auth.me", PLAT_AUTHZ_ROLES, READERS},
+	{"auth.revoke", PLAT_AUTHZ_INTERNAL, 0},
+	{"auth.token", PLAT_AUTHZ_INTERNAL, 0},
 	{"auth.verify", PLAT_AUTHZ_INTERNAL, 0},
 	/* Only an admin decides a destruction; auditors read what retention will do. */
 	{"compliance.approve", PLAT_AUTHZ_ROLES, ADMINS},

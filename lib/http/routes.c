@@ -173,13 +173,18 @@ static int h_openapi(struct plat_http_request *req, struct plat_http_response *r
 
 static int h_me(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
 {
-	(void)err;
+	/* Entering resolves what the token does not carry (an access token's principal id and
+	 * its role now). */
+	int rc = plat_svc_enter(req->svc, "auth.me", PLAT_NEEDS_TENANT, err);
+	if (rc < 0)
+		return rc;
 	const struct plat_auth_result *w = req->who;
 	cJSON *me = cJSON_CreateObject();
 	cJSON_AddStringToObject(me, "principal", w->subject);
 	cJSON_AddStringToObject(me, "principal_id", req->svc->principal_id);
 	cJSON_AddStringToObject(me, "tenant", w->tenant);
-	cJSON_AddStringToObject(me, "role", w->role);
+	cJSON_AddStringToObject(me, "role", plat_role_name((enum plat_role)req->svc->role));
+	cJSON_AddStringToObject(me, "token", w->kind == PLAT_AUTH_LOCAL ? "access_token" : "api_token");
 	if (w->expires_at)
 		cJSON_AddNumberToObject(me, "expires_at", (double)w->expires_at);
 	else
@@ -304,6 +309,22 @@ static const struct plat_http_route routes[] = {
 	 NULL, NULL, 0, NULL, "text/plain"},
 	{"GET", "/openapi.json", h_openapi, NULL, PLAT_HTTP_PUBLIC, "this API description (OpenAPI 3.1)", NULL,
 	 S({"type": "object", "required": ["openapi", "paths"]}), 0},
+	{"POST", "/v1/auth/token", plat_http_h_auth_token, NULL, PLAT_HTTP_PUBLIC | PLAT_HTTP_JSON_BODY,
+	 "a local account's tokens: grant_type password (username, password) or refresh_token (refresh_token); "
+	 "tenant: the account's (default: the server's). The refresh token rotates on every use",
+	 S({"type": "object", "required": ["grant_type"], "properties": {"grant_type": {"enum": ["password",
+	    "refresh_token"]}, "username": {"type": "string"}, "password": {"type": "string"}, "refresh_token":
+	    {"type": "string"}, "tenant": {"type": "string"}}}),
+	 S({"type": "object", "required": ["access_token", "token_type", "expires_in", "refresh_token"],
+	    "properties": {"access_token": {"type": "string"}, "token_type": {"const": "Bearer"}, "expires_in":
+	    {"type": "integer"}, "refresh_token": {"type": "string"}, "refresh_expires_at": {"type": "integer"},
+	    "principal": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"}}}),
+	 0},
+	{"POST", "/v1/auth/revoke", plat_http_h_auth_revoke, NULL, PLAT_HTTP_PUBLIC | PLAT_HTTP_JSON_BODY,
+	 "log out: revoke a refresh token and every token rotated from the same login",
+	 S({"type": "object", "required": ["token"], "properties": {"token": {"type": "string"}, "tenant":
+	    {"type": "string"}}}),
+	 S({"type": "object", "required": ["revoked"], "properties": {"revoked": {"const": true}}}), 0},
 	{"GET", "/v1/me", h_me, "auth.me", 0, "the caller: principal, tenant, role and token expiry", NULL,
 	 S({"type": "object", "required": ["principal", "tenant", "role", "expires_at"], "properties": {
 	    "principal": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"},

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "auth/authz.h"
-#include "auth/tokens.h"
+#include "auth/login.h"
 #include "ids/ids.h"
 #include "io/io.h"
 #include "log/log.h"
@@ -257,7 +257,7 @@ static int authenticate(struct plat_http_server *s, struct MHD_Connection *c, st
 	}
 	struct plat_svc svc;
 	plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
-	int rc = plat_tokens_authenticate(&svc, tok, &x->who, x->principal_id, err);
+	int rc = plat_auth_verify_bearer(&svc, tok, &x->who, x->principal_id, err);
 	plat_svc_done(&svc);
 	if (rc < 0) {
 		PLAT_LOG_I("token refused", "reason", plat_auth_reason_name(x->who.reason));
@@ -351,11 +351,14 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		}
 	}
 	struct plat_svc svc;
+	/* An API token carries its own role; an access token's principal and role are looked
+	 * up by the call, so that disabling a user counts before its token expires. */
 	if (!(r->flags & PLAT_HTTP_PUBLIC))
 		plat_svc_init(&svc, s->services,
 			      &(struct plat_call){.principal = x->who.subject, .tenant = x->who.tenant,
-						  .request_id = x->request_id, .role = x->role,
-						  .principal_id = x->principal_id});
+						  .request_id = x->request_id,
+						  .role = x->principal_id[0] ? x->role : 0,
+						  .principal_id = x->principal_id[0] ? x->principal_id : NULL});
 	else
 		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
 	plat_log_set_thread_request_id(x->request_id);

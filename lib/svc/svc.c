@@ -7,6 +7,7 @@
 
 #include "ai/ai.h"
 #include "auth/authz.h"
+#include "auth/localjwt.h"
 #include "db/db.h"
 #include "events/events.h"
 #include "ids/ids.h"
@@ -24,6 +25,7 @@ struct plat_services {
 	struct plat_ai *ai[2];
 	struct plat_publisher *pub;
 	bool pub_checked;
+	struct plat_auth_keyring *keyring; /* auth.keys, loaded by the first call that signs or verifies */
 };
 
 int plat_services_open(const struct plat_config *cfg, char **environ, const struct plat_services_options *o,
@@ -47,6 +49,7 @@ void plat_services_close(struct plat_services *s)
 	for (size_t i = 0; i < sizeof(s->ai) / sizeof(s->ai[0]); i++)
 		plat_ai_close(s->ai[i]);
 	plat_store_close(s->store);
+	plat_auth_keyring_free(s->keyring);
 	plat_db_pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -237,6 +240,23 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 		svc->store = s->store;
 		pthread_mutex_unlock(&s->lock);
 	}
+	return rc;
+}
+
+int plat_svc_keyring(struct plat_svc *svc, const struct plat_auth_keyring **kr, struct plat_error *err)
+{
+	struct plat_services *s = svc->services;
+	*kr = NULL;
+	const char *spec = svc->cfg ? plat_config_str(svc->cfg, PLAT_CFG_AUTH_KEYS) : NULL;
+	if (!spec || !*spec)
+		return plat_error_set(err, PLAT_E_CONFIG,
+				      "local accounts need signing keys: set auth.keys to a directory of Ed25519 PEM files");
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	if (!s->keyring)
+		rc = plat_auth_keyring_load(spec, &s->keyring, err);
+	*kr = s->keyring;
+	pthread_mutex_unlock(&s->lock);
 	return rc;
 }
 

@@ -107,6 +107,11 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 int plat_svc_check_role(const char *operation, int role, const char *principal, const char *tenant,
 			struct plat_error *err);
 
+/* auth.keys (the Ed25519 keys of local access tokens), loaded once per plat_services.
+ * PLAT_E_CONFIG when unset or unreadable. */
+struct plat_auth_keyring;
+int plat_svc_keyring(struct plat_svc *svc, const struct plat_auth_keyring **kr, struct plat_error *err);
+
 /* The provider configured for a role (enum plat_ai_role), opened once per plat_services. */
 int plat_svc_ai(struct plat_svc *svc, int role, struct plat_ai **ai, struct plat_error *err);
 

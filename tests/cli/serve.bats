@@ -16,6 +16,11 @@ setup() {
 	pipeline_setup
 	export PLATCTL_AUTH_ARGON2_MEMORY=1024 PLATCTL_AUTH_ARGON2_ITERATIONS=1 PLATCTL_UPLOAD_MAX_SIZE=64KiB
 	ADMIN_TOKEN=
+	# The key that signs local accounts' access tokens.
+	mkdir -p "$BATS_TEST_TMPDIR/keys"
+	openssl genpkey -algorithm ed25519 -out "$BATS_TEST_TMPDIR/keys/2026-12.pem" 2>/dev/null
+	chmod 600 "$BATS_TEST_TMPDIR/keys/2026-12.pem"
+	export PLATCTL_AUTH_KEYS="$BATS_TEST_TMPDIR/keys"
 	printf 'ada-password\n' | PLATCTL_PRINCIPAL=ada "$PLATCTL" user add ada --role admin --password-stdin >/dev/null
 	EDITOR_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name ci --role editor | jq -r .token)
 	VIEWER_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name ro --role viewer | jq -r .token)
@@ -396,4 +401,73 @@ live_docs() {
 	req 409 POST "/v1/findings/$fid/resolve" "${auth[@]}"
 	req 404 POST /v1/findings/00000000-0000-0000-0000-000000000000/ack "${auth[@]}"
 	req 400 POST /v1/findings/x/ack "${auth[@]}"
+}
+
+# POST /v1/auth/token with a JSON body; the response in $body.
+grant() {
+	req "$1" POST /v1/auth/token -H 'Content-Type: application/json' -d "$2"
+}
+
+@test "serve: local accounts: password and refresh grants, rotation, reuse, logout, a disabled user" {
+	grant 200 '{"grant_type":"password","username":"ada","password":"ada-password"}'
+	check_schema POST /v1/auth/token 200
+	local access refresh
+	access=$(jq -r .access_token <<<"$body")
+	refresh=$(jq -r .refresh_token <<<"$body")
+	[ "$(jq -r .token_type <<<"$body")" = Bearer ]
+	[ "$(jq -r .role <<<"$body")" = admin ]
+	[ "$(jq -r .expires_in <<<"$body")" = 900 ]
+	grep -qi '^cache-control: no-store' <<<"$headers"
+	req 200 GET /v1/me -H "Authorization: Bearer $access"
+	[ "$(jq -r .principal <<<"$body")" = ada ]
+	[ "$(jq -r .token <<<"$body")" = access_token ]
+	[ "$(jq -r .role <<<"$body")" = admin ]
+	req 200 GET /v1/documents -H "Authorization: Bearer $access"
+
+	# Wrong password and unknown user: the same answer.
+	grant 401 '{"grant_type":"password","username":"ada","password":"wrong-password"}'
+	[ "$(jq -r .detail <<<"$body")" = "invalid credentials" ]
+	grant 401 '{"grant_type":"password","username":"nobody","password":"ada-password"}'
+	[ "$(jq -r .detail <<<"$body")" = "invalid credentials" ]
+	grant 400 '{"username":"ada","password":"ada-password"}'
+	[ "$(jq -r .param <<<"$body")" = grant_type ]
+	grant 400 '{"grant_type":"client_credentials"}'
+	grant 404 '{"grant_type":"password","username":"ada","password":"ada-password","tenant":"nope"}'
+
+	# A tampered access token is refused.
+	req 401 GET /v1/me -H "Authorization: Bearer ${access%??}xx"
+
+	# Refresh rotates; presenting the used token again revokes the whole family.
+	grant 200 "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"$refresh\"}"
+	local refresh2
+	refresh2=$(jq -r .refresh_token <<<"$body")
+	[ "$refresh2" != "$refresh" ]
+	req 200 GET /v1/me -H "Authorization: Bearer $(jq -r .access_token <<<"$body")"
+	grant 401 "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"$refresh\"}"
+	grant 401 "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"$refresh2\"}"
+	grant 401 '{"grant_type":"refresh_token","refresh_token":"platr_junk"}'
+
+	# Logout revokes the refresh token.
+	grant 200 '{"grant_type":"password","username":"ada","password":"ada-password"}'
+	local refresh3
+	refresh3=$(jq -r .refresh_token <<<"$body")
+	req 200 POST /v1/auth/revoke -H 'Content-Type: application/json' -d "{\"token\":\"$refresh3\"}"
+	check_schema POST /v1/auth/revoke 200
+	grant 401 "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"$refresh3\"}"
+
+	# Disabling a user stops its access token at once, not when it expires.
+	printf 'bob-password\n' | PLATCTL_PRINCIPAL=ada "$PLATCTL" user add bob --role editor --password-stdin >/dev/null
+	grant 200 '{"grant_type":"password","username":"bob","password":"bob-password"}'
+	local bob
+	bob=$(jq -r .access_token <<<"$body")
+	req 200 GET /v1/me -H "Authorization: Bearer $bob"
+	[ "$(jq -r .role <<<"$body")" = editor ]
+	req 403 POST "/v1/documents/$DOC/hold" -H "Authorization: Bearer $bob" -H 'Content-Type: application/json' -d '{"reason":"x"}'
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" user disable bob >/dev/null
+	req 401 GET /v1/me -H "Authorization: Bearer $bob"
+	grant 401 '{"grant_type":"password","username":"bob","password":"bob-password"}'
+
+	# Logins are audited; no password, access or refresh token reaches the log.
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json audit list --action 'auth.*' | jq -e '.entries | map(.action) | index("auth.login") != null and index("auth.refresh") != null and index("auth.login_failed") != null'
+	! grep -q -e ada-password -e bob-password -e "$refresh" -e "$access" "$BATS_TEST_TMPDIR/serve.log"
 }
