@@ -42,6 +42,7 @@ static const struct plat_permission permissions[] = {
 	{"documents.wait", PLAT_AUTHZ_ROLES, READERS},
 	{"eval", PLAT_AUTHZ_ROLES, READERS},
 	{"events.publish", PLAT_AUTHZ_INTERNAL, 0},
+	{"events.stream", PLAT_AUTHZ_ROLES, READERS},
 	{"findings.ack", PLAT_AUTHZ_ROLES, ADMINS},
 	{"findings.list", PLAT_AUTHZ_ROLES, AUDITORS},
 	{"findings.resolve", PLAT_AUTHZ_ROLES, ADMINS},

@@ -55,6 +55,9 @@ struct plat_http_response {
 	bool send_fd;            /* send fd_len bytes of fd from fd_offset, then close it */
 	int fd;
 	long long fd_offset, fd_len;
+	bool send_events;        /* the live feed of events_tenant (an id), from after events_from (-1: now) */
+	char events_tenant[37];
+	long long events_from;
 	int nheaders;            /* more response headers (Content-Range, Content-Disposition, Location) */
 	struct {
 		char name[32];
@@ -134,6 +137,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 /* The server's metrics registry (for /metrics). */
 struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s);
 struct plat_services *plat_http_server_services(struct plat_http_server *s);
+int plat_http_server_event_streams(struct plat_http_server *s);
 
 /* Parse "ADDR:PORT" (IPv4 or [IPv6]); 0 or -PLAT_E_USAGE. */
 struct sockaddr_storage;

@@ -158,6 +158,8 @@ static int h_metrics(struct plat_http_request *req, struct plat_http_response *r
 {
 	(void)err;
 	struct plat_buf b = {0};
+	plat_metrics_set(plat_http_server_metrics(req->server), "platctl_http_event_streams", NULL,
+			 plat_http_server_event_streams(req->server));
 	plat_metrics_render(plat_http_server_metrics(req->server), &b);
 	resp->text = plat_buf_detach(&b);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -190,6 +192,33 @@ static int h_me(struct plat_http_request *req, struct plat_http_response *resp, 
 	else
 		cJSON_AddNullToObject(me, "expires_at");
 	resp->json = me;
+	return 0;
+}
+
+/* The live feed: Last-Event-ID (or ?after=ID) resumes after that event, else it starts now. */
+static int h_events(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
+{
+	const char *from = req->header(req->conn, "Last-Event-ID");
+	const char *what = "Last-Event-ID";
+	if (!from || !*from) {
+		from = req->query(req->conn, "after");
+		what = "after";
+	}
+	long long id = -1;
+	if (from) {
+		char *end;
+		id = strtoll(from, &end, 10);
+		if (!*from || *end || id < 0) {
+			plat_error_set(err, PLAT_E_USAGE, "%s must be an event id (a non-negative integer)", what);
+			return plat_error_param(err, what);
+		}
+	}
+	int rc = plat_svc_enter(req->svc, "events.stream", PLAT_NEEDS_TENANT, err);
+	if (rc < 0)
+		return rc;
+	resp->send_events = true;
+	snprintf(resp->events_tenant, sizeof(resp->events_tenant), "%s", req->svc->tenant_id);
+	resp->events_from = id;
 	return 0;
 }
 
@@ -368,6 +397,11 @@ static const struct plat_http_route routes[] = {
 	    {"type": ["string", "null"]}, "refused": {"type": "boolean"}, "support": {"type": "number"}, "sources":
 	    {"type": "array"}}}),
 	 0},
+	{"GET", "/v1/events", h_events, "events.stream", 0,
+	 "the live feed of the tenant's document status changes and findings (Server-Sent Events: id, event "
+	 "document.STATUS, finding.opened, finding.resolved, ...; data {id, type, at, data}); Last-Event-ID or "
+	 "?after=ID resumes after that event, a comment every 15 s keeps it open",
+	 NULL, NULL, 0, NULL, "text/event-stream"},
 	{"GET", "/v1/findings", plat_http_h_findings_list, "findings.list", 0,
 	 "compliance findings, most recently seen first (query: status, rule, severity (at least), document, since, "
 	 "limit, cursor)",

@@ -22,6 +22,7 @@
 
 #include "auth/authz.h"
 #include "auth/login.h"
+#include "http/feed.h"
 #include "ids/ids.h"
 #include "io/io.h"
 #include "log/log.h"
@@ -32,13 +33,16 @@ struct plat_http_server {
 	const struct plat_http_options *o;
 	struct plat_metrics *metrics;
 	atomic_int in_flight;
+	struct plat_http_feed *feed;
 };
 
 struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s) { return s->metrics; }
 struct plat_services *plat_http_server_services(struct plat_http_server *s) { return s->services; }
+int plat_http_server_event_streams(struct plat_http_server *s) { return plat_http_feed_streams(s->feed); }
 
 /* One request's state across libmicrohttpd's callbacks. */
 struct req_ctx {
+	struct plat_http_server *server;
 	struct timespec start;
 	const struct plat_http_route *route;
 	struct plat_http_request req;
@@ -173,7 +177,10 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		len = strlen(text);
 	}
 	struct MHD_Response *resp;
-	if (r->send_fd) {
+	if (r->send_events) {
+		resp = plat_http_feed_open(x->server->feed, c, r->events_tenant, r->events_from);
+		ct = "text/event-stream; charset=utf-8";
+	} else if (r->send_fd) {
 		/* libmicrohttpd owns the descriptor from here and closes it with the response. */
 		resp = MHD_create_response_from_fd_at_offset64((uint64_t)r->fd_len, r->fd, (uint64_t)r->fd_offset);
 		if (!resp)
@@ -190,6 +197,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		return MHD_NO;
 	for (int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	if (r->send_events) /* a proxy must pass each event on as it comes, not buffer it */
+		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	if (ct)
 		MHD_add_response_header(resp, "Content-Type", ct);
 	MHD_add_response_header(resp, "X-Request-ID", x->request_id);
@@ -410,6 +419,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!x)
 			return MHD_NO;
 		x->spool_fd = -1;
+		x->server = s;
 		*con_cls = x;
 		atomic_fetch_add(&s->in_flight, 1);
 		struct plat_error err = {0};
@@ -487,15 +497,23 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 			      "HTTP request latency by route pattern");
 	plat_metrics_describe(s.metrics, "platctl_http_in_flight", PLAT_METRIC_GAUGE, "HTTP requests being served");
 	plat_metrics_set(s.metrics, "platctl_http_in_flight", NULL, 0);
+	plat_metrics_describe(s.metrics, "platctl_http_event_streams", PLAT_METRIC_GAUGE,
+			      "open GET /v1/events streams");
+	if ((rc = plat_http_feed_start(services, &s.feed, err)) < 0) {
+		plat_metrics_free(s.metrics);
+		return rc;
+	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = o->threads > 0 ? (unsigned)o->threads : (cores > 0 ? (unsigned)cores : 1);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
 	if (!d) {
+		plat_http_feed_stop(s.feed);
+		plat_http_feed_free(s.feed);
 		plat_metrics_free(s.metrics);
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(errno));
 	}
@@ -520,11 +538,15 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	/* Stop accepting first, then let what is in flight finish before the threads go. */
 	MHD_quiesce_daemon(d);
 	PLAT_LOG_I("shutting down", "signal", sig == SIGTERM ? "TERM" : "INT");
+	/* Event streams never finish by themselves: end them, so that their clients see the
+	 * end of the response (and reconnect elsewhere) and the drain below can finish. */
+	plat_http_feed_stop(s.feed);
 	for (int i = 0; i < 600 && atomic_load(&s.in_flight) > 0; i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(d);
+	plat_http_feed_free(s.feed);
 	plat_metrics_free(s.metrics);
 	return 0;
 }

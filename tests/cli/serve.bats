@@ -115,7 +115,7 @@ PY
 		"POST /v1/documents/$DOC/hold" "POST /v1/documents/$DOC/release" "POST /v1/ask" "GET /v1/findings"
 		"POST /v1/findings/$DOC/ack" "POST /v1/findings/$DOC/resolve" "GET /v1/audit" "GET /v1/audit/verify"
 		"GET /v1/tokens" "POST /v1/tokens" "DELETE /v1/tokens/$DOC" "GET /v1/users" "POST /v1/users"
-		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable")
+		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable" "GET /v1/events")
 	for r in "${routes[@]}"; do
 		set -- $r
 		req 401 "$1" "$2"
@@ -470,4 +470,67 @@ grant() {
 	# Logins are audited; no password, access or refresh token reaches the log.
 	PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json audit list --action 'auth.*' | jq -e '.entries | map(.action) | index("auth.login") != null and index("auth.refresh") != null and index("auth.login_failed") != null'
 	! grep -q -e ada-password -e bob-password -e "$refresh" -e "$access" "$BATS_TEST_TMPDIR/serve.log"
+}
+
+# The ids and event names a client of GET /v1/events has got so far.
+events_seen() {
+	grep -E '^(id|event):' "$1" | paste - - | sed 's/^id: //; s/\tevent: / /'
+}
+
+# Wait until file $1 has a line matching $2 (5 s at most).
+wait_for() {
+	for _ in $(seq 50); do
+		grep -q -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	echo "no '$2' in $1:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+@test "serve: GET /v1/events streams status changes and resumes after Last-Event-ID without a gap" {
+	local auth=(-H "Authorization: Bearer $EDITOR_TOKEN")
+	req 400 GET '/v1/events?after=x' "${auth[@]}"
+	[ "$(jq -r .param <<<"$body")" = after ]
+	req 401 GET /v1/events
+	curl -sS -N "${auth[@]}" -D "$BATS_TEST_TMPDIR/ev.headers" "$URL/v1/events" >"$BATS_TEST_TMPDIR/ev1" &
+	local c1=$!
+	wait_for "$BATS_TEST_TMPDIR/ev1" '^retry: 2000'
+	grep -qi '^content-type: text/event-stream' "$BATS_TEST_TMPDIR/ev.headers"
+	printf 'an event document\n' >"$BATS_TEST_TMPDIR/e.txt"
+	req 201 POST '/v1/documents?name=e.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/e.txt"
+	local id
+	id=$(jq -r .id <<<"$body")
+	wait_for "$BATS_TEST_TMPDIR/ev1" '^event: document.queued'
+	grep "^data: " "$BATS_TEST_TMPDIR/ev1" | tail -n 1 | cut -c7- | jq -e --arg id "$id" '.data.id == $id and .type == "document.queued"'
+	req 200 GET /metrics
+	grep -q '^platctl_http_event_streams 1' <<<"$body"
+	local last
+	last=$(grep '^id: ' "$BATS_TEST_TMPDIR/ev1" | tail -n 1 | cut -d' ' -f2)
+	kill "$c1"
+	wait "$c1" || true
+
+	# While nobody listens: a delete and another upload.
+	req 200 DELETE "/v1/documents/$id" "${auth[@]}"
+	printf 'another\n' >"$BATS_TEST_TMPDIR/f.txt"
+	req 201 POST '/v1/documents?name=f.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/f.txt"
+	curl -sS -N "${auth[@]}" -H "Last-Event-ID: $last" "$URL/v1/events" >"$BATS_TEST_TMPDIR/ev2" &
+	local c2=$!
+	wait_for "$BATS_TEST_TMPDIR/ev2" '^event: document.queued'
+	# Exactly what happened after $last, in order, nothing twice.
+	events_seen "$BATS_TEST_TMPDIR/ev2" | awk '{print $2}' | tr '\n' ' ' | grep -qx 'document.deleted document.queued '
+	events_seen "$BATS_TEST_TMPDIR/ev2" | awk -v last="$last" '$1 <= last { exit 1 }'
+	# A live change still arrives on the resumed stream.
+	req 200 POST "/v1/documents/$DOC/hold" -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' -d '{"reason":"x"}'
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" documents release "$DOC" >/dev/null
+	test_psql -d "$TEST_DB" -c "UPDATE documents SET status = 'failed' WHERE id = '$DOC'" >/dev/null
+	wait_for "$BATS_TEST_TMPDIR/ev2" '^event: document.failed'
+
+	# SIGTERM ends the open stream and the server still exits 0.
+	kill -TERM "$SERVER_PID"
+	wait "$c2" || true
+	local rc=0
+	wait "$SERVER_PID" || rc=$?
+	[ "$rc" -eq 0 ] || { echo "exit $rc"; tail -n 30 "$BATS_TEST_TMPDIR/serve.log"; false; }
+	SERVER_PID=
 }

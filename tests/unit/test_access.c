@@ -122,6 +122,7 @@ static const struct {
 	{"documents.upload", "ea"},
 	{"documents.wait", "veua"},
 	{"eval", "veua"},
+	{"events.stream", "veua"},
 	{"findings.ack", "a"},
 	{"findings.list", "ua"},
 	{"findings.resolve", "a"},
