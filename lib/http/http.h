@@ -58,6 +58,13 @@ struct plat_http_response {
 	bool send_events;        /* the live feed of events_tenant (an id), from after events_from (-1: now) */
 	char events_tenant[37];
 	long long events_from;
+	/* The body is written by stream_fn on a thread of its own, in a service context of the
+	 * same caller, while it is sent (content_type says what it is). stream_free(stream_arg)
+	 * runs afterwards. A write returns non-zero once the client has gone. */
+	void (*stream_fn)(struct plat_svc *svc, void *arg, int (*write)(void *w, const char *data, size_t len),
+			  void *w);
+	void *stream_arg;
+	void (*stream_free)(void *arg);
 	int nheaders;            /* more response headers (Content-Range, Content-Disposition, Location) */
 	struct {
 		char name[32];

@@ -276,19 +276,105 @@ static int h_search(struct plat_http_request *req, struct plat_http_response *re
 	return 0;
 }
 
+/* The ask request of a body that search_query already accepted. */
+static int ask_request(const cJSON *body, struct plat_ask_request *ar, char **tag_key, struct plat_error *err)
+{
+	int rc = search_query(body, "question", &ar->query, tag_key, err);
+	bool present = false;
+	if (rc == 0)
+		rc = plat_http_body_number(body, "min_support", 0, 1, &ar->min_support, &present, err);
+	if (rc == 0 && present && ar->min_support == 0)
+		ar->min_support = 1e-9; /* 0 means "the configured threshold" to the service */
+	return rc;
+}
+
+struct ask_stream {
+	cJSON *body;
+	int (*write)(void *w, const char *data, size_t len);
+	void *w;
+};
+
+/* One SSE frame: event NAME, data JSON (one line). Non-zero once the client has gone. */
+static int sse_frame(struct ask_stream *a, const char *event, const cJSON *data)
+{
+	char *json = cJSON_PrintUnformatted(data);
+	struct plat_buf b = {0};
+	plat_buf_printf(&b, "event: %s\ndata: %s\n\n", event, json);
+	cJSON_free(json);
+	int rc = a->write(a->w, b.data, b.len);
+	plat_buf_free(&b);
+	return rc;
+}
+
+static int ask_token(void *arg, const char *text, size_t len)
+{
+	cJSON *t = cJSON_CreateObject();
+	char *copy = plat_xcalloc(1, len + 1);
+	memcpy(copy, text, len);
+	cJSON_AddStringToObject(t, "text", copy);
+	free(copy);
+	int rc = sse_frame(arg, "token", t);
+	cJSON_Delete(t);
+	return rc;
+}
+
+/* The streamed answer: "token" events as the provider writes, then "answer" with the
+ * whole result (the JSON of the non-streaming response), or "error" with problem details. */
+static void run_ask_stream(struct plat_svc *svc, void *arg, int (*write)(void *w, const char *data, size_t len),
+			   void *w)
+{
+	struct ask_stream *a = arg;
+	a->write = write;
+	a->w = w;
+	struct plat_ask_request ar = {.on_token = ask_token, .token_arg = a};
+	char *tag_key = NULL;
+	struct plat_error err = {0};
+	struct plat_ask_result res = {0};
+	int rc = ask_request(a->body, &ar, &tag_key, &err);
+	if (rc == 0)
+		rc = plat_ask(svc, &ar, &res, &err);
+	free(tag_key);
+	if (rc < 0) {
+		cJSON *p = plat_http_problem(&err, 0, "/v1/ask", svc->request_id);
+		sse_frame(a, "error", p);
+		cJSON_Delete(p);
+		return;
+	}
+	sse_frame(a, "answer", res.json);
+	cJSON_Delete(res.json);
+}
+
+static void free_ask_stream(void *arg)
+{
+	struct ask_stream *a = arg;
+	cJSON_Delete(a->body);
+	free(a);
+}
+
 /* A refusal is an answer too (refused: true, 200): the question was fine, the documents
- * do not answer it. */
+ * do not answer it. With Accept: text/event-stream the answer streams (run_ask_stream). */
 static int h_ask(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
 {
 	cJSON *body = plat_http_body(req);
 	struct plat_ask_request ar = {0};
 	char *tag_key = NULL;
-	int rc = search_query(body, "question", &ar.query, &tag_key, err);
-	bool present = false;
-	if (rc == 0)
-		rc = plat_http_body_number(body, "min_support", 0, 1, &ar.min_support, &present, err);
-	if (rc == 0 && present && ar.min_support == 0)
-		ar.min_support = 1e-9; /* 0 means "the configured threshold" to the service */
+	int rc = ask_request(body, &ar, &tag_key, err);
+	const char *accept = req->header(req->conn, "Accept");
+	if (rc == 0 && accept && strstr(accept, "text/event-stream")) {
+		free(tag_key);
+		/* Checked here, so that a bad request is a 4xx, not an error event. */
+		if ((rc = plat_svc_enter(req->svc, "ask", PLAT_NEEDS_TENANT, err)) < 0) {
+			cJSON_Delete(body);
+			return rc;
+		}
+		struct ask_stream *a = plat_xcalloc(1, sizeof(*a));
+		a->body = body;
+		resp->stream_fn = run_ask_stream;
+		resp->stream_arg = a;
+		resp->stream_free = free_ask_stream;
+		resp->content_type = "text/event-stream; charset=utf-8";
+		return 0;
+	}
 	struct plat_ask_result res = {0};
 	if (rc == 0)
 		rc = plat_ask(req->svc, &ar, &res, err);
@@ -390,7 +476,8 @@ static const struct plat_http_route routes[] = {
 	 "\"minLength\": 1}, \"explain\": {\"type\": \"boolean\"}, " QUERY_PROPS "}}",
 	 S({"type": "object", "required": ["results"], "properties": {"results": {"type": "array"}}}), 0},
 	{"POST", "/v1/ask", h_ask, "ask", PLAT_HTTP_JSON_BODY,
-	 "a grounded answer with citations, or a refusal (refused: true) when the documents do not support one",
+	 "a grounded answer with citations, or a refusal (refused: true) when the documents do not support one; "
+	 "Accept: text/event-stream streams it (events token {text}, then answer with this body, or error)",
 	 "{\"type\": \"object\", \"required\": [\"question\"], \"properties\": {\"question\": {\"type\": \"string\", "
 	 "\"minLength\": 1}, \"min_support\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1}, " QUERY_PROPS "}}",
 	 S({"type": "object", "required": ["answer", "refused", "support", "sources"], "properties": {"answer":

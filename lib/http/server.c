@@ -23,6 +23,7 @@
 #include "auth/authz.h"
 #include "auth/login.h"
 #include "http/feed.h"
+#include "http/push.h"
 #include "ids/ids.h"
 #include "io/io.h"
 #include "log/log.h"
@@ -34,6 +35,7 @@ struct plat_http_server {
 	struct plat_metrics *metrics;
 	atomic_int in_flight;
 	struct plat_http_feed *feed;
+	atomic_int writers; /* stream_fn threads still running */
 };
 
 struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s) { return s->metrics; }
@@ -163,6 +165,82 @@ static int spool_open(void)
 	return fd;
 }
 
+/* A streamed body's writer: its own service context for the request's caller. */
+struct writer {
+	struct plat_http_server *server;
+	struct plat_http_push *push;
+	struct plat_auth_result who;
+	char principal_id[37];
+	int role;
+	bool public_route;
+	char request_id[65];
+	void (*fn)(struct plat_svc *, void *, int (*)(void *, const char *, size_t), void *);
+	void *arg;
+	void (*free_arg)(void *);
+};
+
+static int push_write(void *w, const char *data, size_t len)
+{
+	return plat_http_push_write(w, data, len) < 0 ? 1 : 0;
+}
+
+static void *run_writer(void *arg)
+{
+	struct writer *w = arg;
+	struct plat_svc svc;
+	struct plat_call call = {.request_id = w->request_id};
+	if (!w->public_route)
+		call = (struct plat_call){.principal = w->who.subject, .tenant = w->who.tenant, .request_id = w->request_id,
+					  .role = w->principal_id[0] ? w->role : 0,
+					  .principal_id = w->principal_id[0] ? w->principal_id : NULL};
+	plat_svc_init(&svc, w->server->services, &call);
+	w->fn(&svc, w->arg, push_write, w->push);
+	plat_svc_done(&svc);
+	if (w->free_arg)
+		w->free_arg(w->arg);
+	plat_http_push_close(w->push);
+	atomic_fetch_sub(&w->server->writers, 1);
+	free(w);
+	return NULL;
+}
+
+static struct MHD_Response *start_writer(struct MHD_Connection *c, struct req_ctx *x, struct plat_http_response *r)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	struct MHD_Response *resp = plat_http_push_open(c, &w->push);
+	if (!resp) {
+		free(w);
+		return NULL;
+	}
+	w->server = x->server;
+	w->who = x->who;
+	memcpy(w->principal_id, x->principal_id, sizeof(w->principal_id));
+	w->role = x->role;
+	w->public_route = x->route->flags & PLAT_HTTP_PUBLIC;
+	memcpy(w->request_id, x->request_id, sizeof(w->request_id));
+	w->fn = r->stream_fn;
+	w->arg = r->stream_arg;
+	w->free_arg = r->stream_free;
+	r->stream_fn = NULL;
+	atomic_fetch_add(&x->server->writers, 1);
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, run_writer, w) != 0) {
+		atomic_fetch_sub(&x->server->writers, 1);
+		plat_http_push_close(w->push);
+		if (w->free_arg)
+			w->free_arg(w->arg);
+		free(w);
+		/* The response stays: it ends at once, as an empty body. */
+	}
+	pthread_attr_destroy(&attr);
+	return resp;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct plat_http_response *r)
 {
 	char *text = NULL;
@@ -177,7 +255,9 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		len = strlen(text);
 	}
 	struct MHD_Response *resp;
-	if (r->send_events) {
+	if (r->stream_fn) {
+		resp = start_writer(c, x, r);
+	} else if (r->send_events) {
 		resp = plat_http_feed_open(x->server->feed, c, r->events_tenant, r->events_from);
 		ct = "text/event-stream; charset=utf-8";
 	} else if (r->send_fd) {
@@ -401,6 +481,8 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		free(resp.text);
 		if (resp.send_fd)
 			close(resp.fd);
+		if (resp.stream_free)
+			resp.stream_free(resp.stream_arg);
 		if (err.kind == PLAT_E_INTERNAL)
 			PLAT_LOG_E("request failed", "error", err.message);
 		return send_problem_with(c, x, url, resp.status >= 400 ? resp.status : 0, &err, &resp);
@@ -546,6 +628,11 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 		nanosleep(&ts, NULL);
 	}
 	MHD_stop_daemon(d);
+	/* A writer whose client went away may still be finishing its call. */
+	for (int i = 0; i < 600 && atomic_load(&s.writers) > 0; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	plat_http_feed_free(s.feed);
 	plat_metrics_free(s.metrics);
 	return 0;

@@ -534,3 +534,27 @@ wait_for() {
 	[ "$rc" -eq 0 ] || { echo "exit $rc"; tail -n 30 "$BATS_TEST_TMPDIR/serve.log"; false; }
 	SERVER_PID=
 }
+
+@test "serve: POST /v1/ask streams its answer as Server-Sent Events when asked" {
+	local auth=(-H "Authorization: Bearer $VIEWER_TOKEN") json=(-H 'Content-Type: application/json')
+	printf 'The staging gateway rotates its certificates every ninety days.\nOperators renew the gateway certificates with the renew job.\n' \
+		>"$BATS_TEST_TMPDIR/gw.txt"
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" upload "$BATS_TEST_TMPDIR/gw.txt" >/dev/null
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" consume --once >/dev/null 2>&1 || true
+	PLATCTL_PRINCIPAL=ada "$PLATCTL" consume --once >/dev/null 2>&1 || true
+	curl -sS -N "${auth[@]}" "${json[@]}" -H 'Accept: text/event-stream' -D "$BATS_TEST_TMPDIR/ask.headers" \
+		-d '{"question":"how often does the staging gateway rotate its certificates?"}' "$URL/v1/ask" >"$BATS_TEST_TMPDIR/ask.sse"
+	grep -qi '^content-type: text/event-stream' "$BATS_TEST_TMPDIR/ask.headers"
+	# Token events, then one answer event with the same JSON as the plain response.
+	[ "$(grep -c '^event: answer' "$BATS_TEST_TMPDIR/ask.sse")" = 1 ]
+	[ "$(grep '^event:' "$BATS_TEST_TMPDIR/ask.sse" | tail -n 1)" = "event: answer" ]
+	local answer
+	answer=$(grep -A1 '^event: answer' "$BATS_TEST_TMPDIR/ask.sse" | sed -n 's/^data: //p')
+	jq -e '.refused == false and (.sources | length) >= 1' <<<"$answer"
+	local streamed
+	streamed=$(grep -A1 '^event: token' "$BATS_TEST_TMPDIR/ask.sse" | sed -n 's/^data: //p' | jq -j .text)
+	[ "$streamed" = "$(jq -j .answer <<<"$answer")" ]
+	# A bad request is still a plain 400, not an event.
+	req 400 POST /v1/ask "${auth[@]}" "${json[@]}" -H 'Accept: text/event-stream' -d '{"question":""}'
+	[ "$(jq -r .param <<<"$body")" = question ]
+}
