@@ -697,6 +697,31 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.doc = "Role of a token whose claim maps to none. Unset: such tokens are refused.",
 		.example = "viewer",
 	},
+	[PLAT_CFG_SERVER_RATE_LIMIT] = {
+		.name = "server.rate_limit",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "50",
+		.min = 0, .max = 1000000,
+		.section = "server",
+		.doc = "Requests per second each principal may make to platctl serve, on average (a token "
+		       "bucket per principal and tenant); more is 429 with Retry-After. 0: no limit.",
+	},
+	[PLAT_CFG_SERVER_RATE_BURST] = {
+		.name = "server.rate_burst",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "100",
+		.min = 1, .max = 1000000,
+		.section = "server",
+		.doc = "Requests a principal may make at once before server.rate_limit applies.",
+	},
+	[PLAT_CFG_SERVER_CORS_ORIGINS] = {
+		.name = "server.cors_origins",
+		.type = PLAT_CFG_T_STRING,
+		.section = "server",
+		.doc = "Origins browsers may call the API from, comma-separated and exact "
+		       "(https://app.example.com). Empty: none (no CORS headers at all).",
+		.example = "https://app.example.com",
+	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
 		.type = PLAT_CFG_T_STRING,

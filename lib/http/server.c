@@ -24,6 +24,7 @@
 #include "auth/login.h"
 #include "http/feed.h"
 #include "http/push.h"
+#include "http/ratelimit.h"
 #include "ids/ids.h"
 #include "io/io.h"
 #include "log/log.h"
@@ -36,6 +37,8 @@ struct plat_http_server {
 	atomic_int in_flight;
 	struct plat_http_feed *feed;
 	atomic_int writers; /* stream_fn threads still running */
+	struct plat_ratelimit *rate;
+	const char *cors_origins; /* server.cors_origins */
 };
 
 struct plat_metrics *plat_http_server_metrics(struct plat_http_server *s) { return s->metrics; }
@@ -64,6 +67,8 @@ struct req_ctx {
 	int spool_fd;
 	long long spool_len, spool_limit;
 	bool spool_failed;
+	int retry_after;   /* 429: seconds */
+	char origin[256];  /* an allowed Origin of a browser's request: CORS headers go back */
 };
 
 void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
@@ -296,6 +301,17 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	if (r->status == 429 && x->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", x->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+	}
+	if (x->origin[0]) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", x->origin);
+		MHD_add_response_header(resp, "Vary", "Origin");
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"ETag, Location, Content-Range, Content-Disposition, Retry-After, X-Request-ID");
+	}
 	x->status = r->status;
 	enum MHD_Result rc = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
@@ -335,6 +351,26 @@ static bool token_from(const char *authz, const char **tok)
 	return **tok != '\0';
 }
 
+/* Whether origin is one of server.cors_origins (comma-separated, exact). */
+static bool origin_allowed(const char *list, const char *origin)
+{
+	size_t ol = strlen(origin);
+	for (const char *p = list; p && *p;) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		const char *t = e;
+		while (t > p && t[-1] == ' ')
+			t--;
+		if ((size_t)(t - p) == ol && ol > 0 && strncmp(p, origin, ol) == 0)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
 /* The bearer token and the route's permission: 401 or 403 decided before any body is read. */
 static int authenticate(struct plat_http_server *s, struct MHD_Connection *c, struct req_ctx *x,
 			struct plat_error *err)
@@ -354,9 +390,31 @@ static int authenticate(struct plat_http_server *s, struct MHD_Connection *c, st
 		return rc;
 	}
 	x->role = (int)plat_role_parse(x->who.role);
-	if ((rc = plat_svc_check_role(x->route->operation, x->role, x->who.subject, x->who.tenant, err)) < 0)
+	if ((rc = plat_svc_check_role(x->route->operation, x->role, x->who.subject, x->who.tenant, err)) < 0) {
 		x->early = plat_error_http_status(err->kind);
-	return rc;
+		return rc;
+	}
+	char key[PLAT_AUTH_TENANT_MAX + PLAT_AUTH_SUBJECT_MAX + 2];
+	snprintf(key, sizeof(key), "%s/%s", x->who.tenant, x->who.subject);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!plat_ratelimit_take(s->rate, key, (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, &x->retry_after)) {
+		x->early = 429;
+		return plat_error_set(err, PLAT_E_UNAVAILABLE, "too many requests: try again in %d s", x->retry_after);
+	}
+	return 0;
+}
+
+/* A browser's preflight from an allowed origin: what it may send. */
+static enum MHD_Result preflight(struct MHD_Connection *c, struct req_ctx *x)
+{
+	struct plat_http_response r = {.status = 204};
+	plat_http_add_header(&r, "Access-Control-Allow-Methods", "GET, HEAD, POST, DELETE");
+	plat_http_add_header(&r, "Access-Control-Allow-Headers",
+			     "Authorization, Content-Type, If-None-Match, If-Range, Range, X-Request-ID, Last-Event-ID, "
+			     "traceparent");
+	plat_http_add_header(&r, "Access-Control-Max-Age", "600");
+	return reply(c, x, &r);
 }
 
 /* The first callback: everything decidable from the request line and headers. */
@@ -380,6 +438,15 @@ static int first(struct plat_http_server *s, struct MHD_Connection *c, struct re
 	if (tp && strlen(tp) == 55 && tp[2] == '-' && tp[35] == '-' && tp[52] == '-' &&
 	    strspn(tp, "0123456789abcdef-") == 55)
 		snprintf(x->traceparent, sizeof(x->traceparent), "%s", tp);
+	const char *origin = conn_header(c, "Origin");
+	if (origin && origin_allowed(s->cors_origins, origin))
+		snprintf(x->origin, sizeof(x->origin), "%s", origin);
+	if (strcmp(method, "OPTIONS") == 0 && origin && conn_header(c, "Access-Control-Request-Method")) {
+		x->early = x->origin[0] ? 204 : 403;
+		if (!x->origin[0])
+			return plat_error_set(err, PLAT_E_PERMISSION, "origin '%.128s' is not allowed", origin);
+		return -1;
+	}
 	int m = plat_http_match(plat_http_routes(), method, url, &x->route, &x->req, x->allow, sizeof(x->allow));
 	if (m == 404) {
 		x->early = 404;
@@ -505,8 +572,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = x;
 		atomic_fetch_add(&s->in_flight, 1);
 		struct plat_error err = {0};
-		if (first(s, c, x, url, method, &err) < 0)
+		if (first(s, c, x, url, method, &err) < 0) {
+			if (x->early == 204)
+				return preflight(c, x);
 			return send_problem(c, x, url, x->early, &err);
+		}
 		return MHD_YES;
 	}
 	if (x->early)
@@ -581,7 +651,12 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	plat_metrics_set(s.metrics, "platctl_http_in_flight", NULL, 0);
 	plat_metrics_describe(s.metrics, "platctl_http_event_streams", PLAT_METRIC_GAUGE,
 			      "open GET /v1/events streams");
+	const struct plat_config *cfg = plat_services_config(services);
+	s.rate = plat_ratelimit_new((double)plat_config_int(cfg, PLAT_CFG_SERVER_RATE_LIMIT),
+				    (double)plat_config_int(cfg, PLAT_CFG_SERVER_RATE_BURST));
+	s.cors_origins = plat_config_str(cfg, PLAT_CFG_SERVER_CORS_ORIGINS);
 	if ((rc = plat_http_feed_start(services, &s.feed, err)) < 0) {
+		plat_ratelimit_free(s.rate);
 		plat_metrics_free(s.metrics);
 		return rc;
 	}
@@ -596,6 +671,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	if (!d) {
 		plat_http_feed_stop(s.feed);
 		plat_http_feed_free(s.feed);
+		plat_ratelimit_free(s.rate);
 		plat_metrics_free(s.metrics);
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(errno));
 	}
@@ -634,6 +710,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 		nanosleep(&ts, NULL);
 	}
 	plat_http_feed_free(s.feed);
+	plat_ratelimit_free(s.rate);
 	plat_metrics_free(s.metrics);
 	return 0;
 }

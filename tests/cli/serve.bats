@@ -27,6 +27,11 @@ setup() {
 	ADMIN_TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name adm --role admin | jq -r .token)
 	printf 'hello server world\n' >"$BATS_TEST_TMPDIR/a.txt"
 	DOC=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json upload "$BATS_TEST_TMPDIR/a.txt" | jq -r '.. | .id? // empty' | head -n 1)
+	start_server
+}
+
+# A server on a free port (its log in serve.log), in SERVER_PID and URL.
+start_server() {
 	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --max-body 4096 \
 		2>"$BATS_TEST_TMPDIR/serve.log" &
 	SERVER_PID=$!
@@ -37,6 +42,12 @@ setup() {
 	done
 	[ -n "$ADDR" ]
 	URL="http://$ADDR"
+}
+
+stop_server() {
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" || true
+	SERVER_PID=
 }
 
 teardown() {
@@ -557,4 +568,36 @@ wait_for() {
 	# A bad request is still a plain 400, not an event.
 	req 400 POST /v1/ask "${auth[@]}" "${json[@]}" -H 'Accept: text/event-stream' -d '{"question":""}'
 	[ "$(jq -r .param <<<"$body")" = question ]
+}
+
+@test "serve: a principal over server.rate_limit gets 429 with Retry-After; CORS for allowed origins only" {
+	stop_server
+	PLATCTL_SERVER_RATE_LIMIT=1 PLATCTL_SERVER_RATE_BURST=3 PLATCTL_SERVER_CORS_ORIGINS='https://app.example.com, https://b.example' \
+		start_server
+	local auth=(-H "Authorization: Bearer $EDITOR_TOKEN")
+	# Eight at once on one connection: the burst of three passes, then 429s.
+	local codes
+	codes=$(curl -sS -w '%{http_code}\n' "${auth[@]}" $(for _ in $(seq 8); do echo "-o /dev/null $URL/v1/me"; done))
+	[ "$(head -n 3 <<<"$codes" | sort -u)" = 200 ]
+	[ "$(grep -c 429 <<<"$codes")" -ge 3 ]
+	curl -sS -D "$BATS_TEST_TMPDIR/h429" "${auth[@]}" $(for _ in 1 2 3; do echo "-o /dev/null $URL/v1/me"; done)
+	grep -qi '^retry-after: 1' "$BATS_TEST_TMPDIR/h429"
+	# Another principal has its own bucket; the public probes have none.
+	req 200 GET /v1/me -H "Authorization: Bearer $ADMIN_TOKEN"
+	for _ in 1 2 3 4 5; do req 200 GET /healthz; done
+	sleep 1.1
+	req 200 GET /v1/me "${auth[@]}"
+
+	# CORS: an allowed origin gets its headers (on errors too), another none.
+	req 200 GET /healthz -H 'Origin: https://b.example'
+	grep -qi '^access-control-allow-origin: https://b.example' <<<"$headers"
+	grep -qi '^vary: origin' <<<"$headers"
+	req 401 GET /v1/me -H 'Origin: https://app.example.com'
+	grep -qi '^access-control-allow-origin: https://app.example.com' <<<"$headers"
+	req 200 GET /healthz -H 'Origin: https://evil.example'
+	! grep -qi '^access-control-allow-origin' <<<"$headers"
+	req 204 OPTIONS /v1/documents -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: POST'
+	grep -qi '^access-control-allow-methods: .*POST' <<<"$headers"
+	grep -qi '^access-control-allow-headers: .*Authorization' <<<"$headers"
+	req 403 OPTIONS /v1/documents -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
 }
