@@ -21,7 +21,7 @@ PACKAGES=(
 	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev
 	util-linux procps python3 time bc jq
-	nodejs npm awscli curl kcat poppler-utils python3.11-doc
+	nodejs npm awscli curl kcat poppler-utils python3.11-doc nginx-light
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
 )
 
@@ -48,6 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	log "installing: ${missing[*]}"
 	$SUDO apt-get update -q
 	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# nginx is for tests/services/nginx.sh, which runs its own on 127.0.0.1: not a system
+	# service listening on port 80.
+	if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
+		$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+	fi
 else
 	log "debian packages present"
 fi
