@@ -195,6 +195,20 @@ static enum plat_error_kind classify_result(PGconn *conn, const PGresult *res)
 	return PLAT_E_FAILURE;
 }
 
+/* A failed statement's error, as its kind; frees r. */
+static int result_error(struct plat_db *db, PGresult *r, struct plat_error *err)
+{
+	enum plat_error_kind kind = classify_result(db->conn, r);
+	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char *msg = one_line(primary ? primary : PQerrorMessage(db->conn));
+	int rc = kind == PLAT_E_UNAVAILABLE
+			 ? plat_error_set(err, kind, "lost connection to PostgreSQL at %s: %s", db->target, msg)
+			 : plat_error_set(err, kind, "%s", msg);
+	free(msg);
+	PQclear(r);
+	return rc;
+}
+
 static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
 		    struct plat_error *err)
 {
@@ -209,15 +223,7 @@ static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char
 			PQclear(r);
 		return 0;
 	}
-	enum plat_error_kind kind = classify_result(db->conn, r);
-	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	char *msg = one_line(primary ? primary : PQerrorMessage(db->conn));
-	int rc = kind == PLAT_E_UNAVAILABLE
-			 ? plat_error_set(err, kind, "lost connection to PostgreSQL at %s: %s", db->target, msg)
-			 : plat_error_set(err, kind, "%s", msg);
-	free(msg);
-	PQclear(r);
-	return rc;
+	return result_error(db, r, err);
 }
 
 void plat_db_set_tenant(struct plat_db *db, const char *tenant_id)
@@ -256,6 +262,107 @@ int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *c
 		PQclear(*res);
 		*res = NULL;
 	}
+	return rc;
+}
+
+/* One pipelined statement's result: the first error, else the last result (into *res
+ * when res is not NULL), read up to the NULL that ends the statement's results. */
+static int pipeline_result(struct plat_db *db, PGresult **res, struct plat_error *err)
+{
+	PGresult *last = NULL, *r;
+	int rc = 0;
+	while ((r = PQgetResult(db->conn))) {
+		ExecStatusType st = PQresultStatus(r);
+		if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			if (st == PGRES_PIPELINE_ABORTED) {
+				rc = plat_error_set(err, PLAT_E_FAILURE, "statement skipped after an earlier error");
+				PQclear(r);
+			} else {
+				rc = result_error(db, r, err);
+			}
+			continue;
+		}
+		PQclear(last);
+		last = r;
+	}
+	if (rc == 0 && res)
+		*res = last;
+	else
+		PQclear(last);
+	return rc;
+}
+
+/* BEGIN, the settings (and the tenant), the statement, COMMIT: sent together, read back in
+ * order. On an error the server skips the rest up to the sync; an explicit transaction
+ * is then left failed, and rolled back here. */
+static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
+			  const char *sql, int nparams, const char *const *params, PGresult **res,
+			  struct plat_error *err)
+{
+	if (!PQenterPipelineMode(db->conn))
+		return result_error(db, NULL, err);
+	int sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+		   PQsendQueryParams(db->conn, setup, nsetup, NULL, setup_params, NULL, NULL, 0) &&
+		   PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) &&
+		   PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(db->conn);
+	int rc = 0;
+	if (!sent) {
+		rc = result_error(db, NULL, err);
+	} else {
+		PGresult *out = NULL;
+		struct plat_error later; /* after the first error: skipped statements */
+		for (int i = 0; i < 4; i++) {
+			int one = pipeline_result(db, i == 2 ? &out : NULL, rc == 0 ? err : &later);
+			if (rc == 0 && one < 0)
+				rc = one;
+		}
+		PGresult *sync = PQgetResult(db->conn); /* PGRES_PIPELINE_SYNC */
+		if (rc == 0 && PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+			rc = plat_error_set(err, PLAT_E_UNAVAILABLE, "lost connection to PostgreSQL at %s", db->target);
+		PQclear(sync);
+		if (rc == 0 && res)
+			*res = out;
+		else
+			PQclear(out);
+	}
+	PQexitPipelineMode(db->conn);
+	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR || PQtransactionStatus(db->conn) == PQTRANS_INTRANS)
+		plat_db_rollback(db);
+	return rc;
+}
+
+int plat_db_exec_local(struct plat_db *db, const char *const *settings, const char *sql, int nparams,
+		       const char *const *params, PGresult **res, struct plat_error *err)
+{
+	if (res)
+		*res = NULL;
+	/* SELECT set_config($1, $2, true), ... for each pair, the tenant's included. */
+	const char *sp[2 * 8 + 2];
+	int n = 0;
+	struct plat_buf setup = PLAT_BUF_INIT;
+	plat_buf_puts(&setup, "SELECT true");
+	for (int i = 0; settings && settings[i] && settings[i + 1] && n < 2 * 8; i += 2) {
+		sp[n] = settings[i];
+		sp[n + 1] = settings[i + 1];
+		plat_buf_printf(&setup, ", set_config($%d, $%d, true)", n + 1, n + 2);
+		n += 2;
+	}
+	if (db->tenant_id[0]) {
+		sp[n] = "platctl.tenant_id";
+		sp[n + 1] = db->tenant_id;
+		plat_buf_printf(&setup, ", set_config($%d, $%d, true)", n + 1, n + 2);
+		n += 2;
+	}
+	int rc;
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		/* Inside the caller's transaction: the settings last until its end. */
+		rc = exec_raw(db, setup.data, n, sp, NULL, err);
+		if (rc == 0)
+			rc = exec_raw(db, sql, nparams, params, res, err);
+	} else {
+		rc = exec_pipelined(db, setup.data, n, sp, sql, nparams, params, res, err);
+	}
+	plat_buf_free(&setup);
 	return rc;
 }
 

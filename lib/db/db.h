@@ -37,6 +37,15 @@ const char *plat_db_target(const struct plat_db *db);
 int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
 		 struct plat_error *err);
 
+/* Run sql in a transaction of its own with SETTINGS (name, value, ..., NULL; at most 8
+ * pairs) set LOCAL for it, and the tenant's setting (plat_db_set_tenant): BEGIN, the
+ * settings, sql and COMMIT go out in one round trip (libpq's pipeline mode), where
+ * plat_db_begin + plat_db_exec + plat_db_commit wait for each. Inside a transaction
+ * already, the settings and sql run in it (and last until its end). Results and errors
+ * as plat_db_exec. */
+int plat_db_exec_local(struct plat_db *db, const char *const *settings, const char *sql, int nparams,
+		       const char *const *params, PGresult **res, struct plat_error *err);
+
 /* Row-level security (migration 0004): every transaction on db from now on sets
  * platctl.tenant_id to tenant_id with SET LOCAL, and a statement run outside a
  * transaction is wrapped in one that does. NULL turns it off. */

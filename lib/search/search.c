@@ -49,31 +49,16 @@ static int embed_query(struct plat_ai *emb, const char *text, struct plat_buf *v
 	return rc;
 }
 
-/* The question's words, with what BM25 needs about each: how many of the tenant's passages
- * hold it (term_stats), and how many passages there are and how long (passage_stats).
- * With web-search operators ("phrase", -word) the query means exactly that for which
- * passages match; an "or" alone is no sign of them: questions say "Ctrl-C or SIGTERM".
- * The snippet highlights every word. Columns: strict, the highlight tsquery, lexemes,
- * their passage counts (0 when no passage has it), their term ids (0: none), passages,
- * average tokens, the strict tsquery. */
-static const char words_sql[] =
-	"WITH s AS (SELECT $1 ~ '\"|(^|\\s)-\\S' AS strict),"
-	" lex AS (SELECT l, coalesce(t.passages, 0) AS df, t.id"
-	"  FROM unnest(tsvector_to_array(to_tsvector('english', $1))) l"
-	"  LEFT JOIN term_stats t ON t.tenant_id = $2 AND t.lexeme = l),"
-	" p AS (SELECT coalesce(max(passages), 0) AS n, coalesce(max(tokens::float8 / nullif(passages, 0)), 0) AS avgdl"
-	"  FROM passage_stats WHERE tenant_id = $2)"
-	" SELECT s.strict, (CASE WHEN s.strict THEN websearch_to_tsquery('english', $1)"
-	"   ELSE replace(plainto_tsquery('english', $1)::text, ' & ', ' | ')::tsquery END)::text,"
-	"  (SELECT coalesce(json_agg(l ORDER BY l), '[]') FROM lex)::text,"
-	"  (SELECT coalesce(json_agg(df ORDER BY l), '[]') FROM lex)::text,"
-	"  (SELECT coalesce(json_agg(coalesce(id, 0) ORDER BY l), '[]') FROM lex)::text,"
-	"  p.n, p.avgdl, websearch_to_tsquery('english', $1)::text,"
-	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
-	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
-	"  set_config('hnsw.ef_search', $3, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-	" FROM s, p";
-
+/* Web-search operators ("phrase", -word) in the question ($2): it means exactly that for
+ * which passages match; an "or" alone is no sign of them: questions say "Ctrl-C or
+ * SIGTERM". An immutable expression of a parameter, so the planner folds it (and the
+ * tsqueries below) to a constant and prunes the half of the plan it rules out. */
+#define STRICT " ($2::text ~ '\"|(^|\\s)-\\S')"
+#define STRICT_QUERY " websearch_to_tsquery('english', $2::text)"
+/* The snippet highlights every word. */
+#define HIGHLIGHT                                                                                  \
+	" (CASE WHEN" STRICT " THEN" STRICT_QUERY                                                   \
+	"  ELSE replace(plainto_tsquery('english', $2::text)::text, ' & ', ' | ')::tsquery END)"
 /* The documents a search may return: the caller's tenant, processed, not deleted, and
  * the filters ($5 class, $6 tags, $7 since, $8 id or name). */
 #define SEARCHABLE_DOCUMENTS(d)                                                                    \
@@ -83,38 +68,62 @@ static const char words_sql[] =
 	" AND ($7::timestamptz IS NULL OR " d ".created_at >= $7::timestamptz)"                     \
 	" AND ($8::text IS NULL OR " d ".id::text = $8 OR " d ".name = $8)"
 
-/* A passage's frequency of each question word ($13) in its text and in its headings
+/* A passage's frequency of each question word in its text and in its headings
  * (title and section path): setweight marks the question's words, ts_filter keeps only
  * them, so only a few entries of each tsvector are unnested. */
 #define TERM_FREQUENCIES(c)                                                                        \
 	" SELECT u.lexeme, sum(coalesce(array_length(u.positions, 1), 1)) FILTER (WHERE NOT u.head) AS tf,"        \
 	"  sum(coalesce(array_length(u.positions, 1), 1)) FILTER (WHERE u.head) AS head_tf FROM ("                  \
-	"  SELECT x.lexeme, x.positions, false AS head FROM unnest(ts_filter(setweight(" c ".tsv, 'A', $13::text[]), '{a}')) x" \
-	"  UNION ALL SELECT x.lexeme, x.positions, true FROM unnest(ts_filter(setweight(" c ".head_tsv, 'A', $13::text[]), '{a}')) x) u" \
+	"  SELECT x.lexeme, x.positions, false AS head FROM unnest(ts_filter(setweight(" c ".tsv, 'A', (SELECT coalesce(array_agg(lexeme), '{}') FROM words)), '{a}')) x" \
+	"  UNION ALL SELECT x.lexeme, x.positions, true FROM unnest(ts_filter(setweight(" c ".head_tsv, 'A', (SELECT coalesce(array_agg(lexeme), '{}') FROM words)), '{a}')) x) u" \
 	" GROUP BY u.lexeme"
 
 /* One word's share of a passage's score, from its posting p and its words row w (BM25F:
  * see search_sql). */
-#define TFN(p) p ".tf / (1 - $16::float8 + $16::float8 * " p ".tokens / $17::float8) + $18::float8 * " p ".head_tf"
-#define BM25_TERM(p) "w.idf * (" TFN(p) ") * ($15::float8 + 1) / ((" TFN(p) ") + $15::float8)"
+#define TFN(p) p ".tf / (1 - $12::float8 + $12::float8 * " p ".tokens / w.avgdl) + $13::float8 * " p ".head_tf"
+#define BM25_TERM(p) "w.idf * (" TFN(p) ") * ($11::float8 + 1) / ((" TFN(p) ") + $11::float8)"
 
 static const char search_sql[] =
 	/* Okapi BM25F: per word, tf~ = tf / (1 - b + b * tokens / avgdl) + heading weight *
 	 * head_tf (headings are short: no length normalisation), scored idf * tf~ (k1 + 1) /
-	 * (tf~ + k1), with idf computed from term_stats by the caller ($14, per word of $13).
+	 * (tf~ + k1), idf in Lucene's non-negative form of the Robertson-Sparck Jones weight.
 	 *
 	 * A plain question's candidates and their scores come from the postings alone
 	 * (migration 0007): an index-only scan of each word's range, the passages holding a
-	 * matching word ($23) kept. Web-search operators (phrases, -word) need positions: those
+	 * matching word kept. Web-search operators (phrases, -word) need positions: those
 	 * questions take their passages from the GIN indexes and only the frequencies from the
 	 * postings. */
-	"WITH words AS (SELECT * FROM unnest($13::text[], $14::float8[], $22::int8[], $23::bool[]) w(lexeme, idf, term_id, matching)),"
+	/* The question's words ($2), with what BM25 needs about each: how many of the
+	 * tenant's passages hold it (term_stats; 0 and term id 0: none), and how many passages
+	 * there are and how long (passage_stats). Part of this one statement rather than a
+	 * query of its own: a CLI search runs in a fresh backend, where each statement costs
+	 * a round trip and a cold plan (issue 14).
+	 *
+	 * Which words pick the passages to rank (matching): a plain question matches passages
+	 * with any of its words -- but not through words in more than COMMON_WORD of all
+	 * passages: as their IDF says they carry almost no evidence, and scoring the tenth of
+	 * the corpus that holds them would cost more than the rest of the search together.
+	 * They still count in the scores of the passages matched. A question of only common
+	 * words keeps its rarest. Small corpora (under COMMON_MIN_PASSAGES) match every word:
+	 * there it costs nothing. A strict question matches by its tsquery instead. */
+	"WITH lex AS (SELECT l AS lexeme, coalesce(t.passages, 0)::float8 AS df, coalesce(t.id, 0) AS term_id"
+	"  FROM unnest(tsvector_to_array(to_tsvector('english', $2::text))) l"
+	"  LEFT JOIN term_stats t ON t.tenant_id = $1 AND t.lexeme = l),"
+	" corpus AS (SELECT coalesce(max(passages), 0)::float8 AS n,"
+	"  coalesce(max(tokens::float8 / nullif(passages, 0)), 0) AS avg_tokens FROM passage_stats WHERE tenant_id = $1),"
+	" rare AS (SELECT x.*, ln(1 + (c.n - x.df + 0.5) / (x.df + 0.5)) AS idf,"
+	"  CASE WHEN c.avg_tokens > 0 THEN c.avg_tokens ELSE 1 END AS avgdl,"
+	"  NOT" STRICT " AND x.df > 0 AND (c.n < " STR(PLAT_SEARCH_COMMON_MIN_PASSAGES)
+	"   OR x.df <= " STR(PLAT_SEARCH_COMMON_WORD) " * c.n) AS rare FROM lex x, corpus c),"
+	" words AS (SELECT r.lexeme, r.df, r.idf, r.term_id, r.avgdl, r.rare OR (NOT" STRICT
+	"  AND NOT EXISTS (SELECT 1 FROM rare WHERE rare)"
+	"  AND r.lexeme = (SELECT lexeme FROM rare WHERE df > 0 ORDER BY df, lexeme LIMIT 1)) AS matching FROM rare r),"
 	/* The common words' postings are looked up per candidate: scanning them all would
 	 * aggregate a tenth of the corpus. */
 	" matched AS ("
 	"  SELECT p.chunk_id AS id, sum(" BM25_TERM("p") ") AS score"
 	"  FROM words w JOIN term_postings p ON p.term_id = w.term_id"
-	"  WHERE NOT $11::bool AND w.matching GROUP BY p.chunk_id),"
+	"  WHERE NOT" STRICT " AND w.matching GROUP BY p.chunk_id),"
 	" scored AS ("
 	"  SELECT m.id, m.score + coalesce((SELECT sum(" BM25_TERM("p") ")"
 	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = m.id WHERE NOT w.matching), 0) AS score"
@@ -122,7 +131,7 @@ static const char search_sql[] =
 	"  UNION ALL"
 	"  SELECT c.id, (SELECT coalesce(sum(" BM25_TERM("p") "), 0)"
 	"   FROM words w JOIN term_postings p ON p.term_id = w.term_id AND p.chunk_id = c.id)"
-	"  FROM chunks c WHERE $11::bool AND c.tenant_id = $1 AND (c.tsv @@ $2::tsquery OR c.head_tsv @@ $2::tsquery)),"
+	"  FROM chunks c WHERE" STRICT " AND c.tenant_id = $1 AND (c.tsv @@" STRICT_QUERY " OR c.head_tsv @@" STRICT_QUERY ")),"
 	/* Best first, each passage's document checked by primary key only until enough have
 	 * passed (OFFSET 0 keeps the sorted candidates a subquery and the check a filter over
 	 * them: joins were planned from the documents' statistics, and before the first
@@ -138,24 +147,28 @@ static const char search_sql[] =
 	 * skipping what it filters out; as a join, the planner sorted every chunk by distance. */
 	" near AS ("
 	"  SELECT c.id, c.embedding <=> $3::vector AS distance FROM chunks c"
-	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT $11::bool OR c.tsv @@ $2::tsquery)"
+	"  WHERE c.tenant_id = $1 AND c.embedding_model = $9 AND (NOT" STRICT " OR c.tsv @@" STRICT_QUERY ")"
 	"  AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id AND" SEARCHABLE_DOCUMENTS("d") " OFFSET 0)"
 	"  ORDER BY c.embedding <=> $3::vector LIMIT $4::int),"
 	" knn AS (SELECT id, distance, row_number() OVER (ORDER BY distance, id) AS r FROM near),"
 	/* Weighted reciprocal rank fusion: each half adds weight / (60 + its rank). */
 	" fused AS ("
 	"  SELECT coalesce(f.id, v.id) AS id,"
-	"   coalesce($19::float8 / (" STR(PLAT_SEARCH_RRF_K) " + f.r), 0) + coalesce($20::float8 / (" STR(PLAT_SEARCH_RRF_K) " + v.r), 0) AS score,"
+	"   coalesce($14::float8 / (" STR(PLAT_SEARCH_RRF_K) " + f.r), 0) + coalesce($15::float8 / (" STR(PLAT_SEARCH_RRF_K) " + v.r), 0) AS score,"
 	"   f.r AS fr, f.score AS fs, v.r AS vr, v.distance AS vd"
 	"  FROM fts f FULL JOIN knn v ON v.id = f.id)"
 	/* The few fused passages and their documents are fetched by primary key. */
 	" SELECT c.document_id, d.name, c.page, c.ord, f.score, f.fr, f.vr,"
-	"  regexp_replace(ts_headline('english', c.text, $12::tsquery,"
+	"  regexp_replace(ts_headline('english', c.text," HIGHLIGHT ","
 	"   'StartSel=«, StopSel=», MinWords=12, MaxWords=30, MaxFragments=2, FragmentDelimiter=\" … \"'),"
 	"   '\\s+', ' ', 'g'),"
 	"  c.text, c.title, c.section, c.anchor, f.fs, f.vd, c.tokens,"
-	"  CASE WHEN $21::bool THEN (SELECT json_agg(json_build_array(t.lexeme, coalesce(t.tf, 0), coalesce(t.head_tf, 0))"
-	"   ORDER BY t.lexeme) FROM (" TERM_FREQUENCIES("c") ") t)::text END"
+	"  CASE WHEN $16::bool THEN (SELECT json_agg(json_build_array(t.lexeme, coalesce(t.tf, 0), coalesce(t.head_tf, 0))"
+	"   ORDER BY t.lexeme) FROM (" TERM_FREQUENCIES("c") ") t)::text END,"
+	/* For --explain: the question's words and the corpus, as above. */
+	"  CASE WHEN $16::bool THEN (SELECT json_build_object('strict'," STRICT ", 'strict_query'," STRICT_QUERY "::text,"
+	"   'passages', n, 'avg_tokens', avg_tokens, 'words', (SELECT coalesce(json_agg(json_build_array(lexeme, df,"
+	"   matching) ORDER BY lexeme), '[]') FROM words)) FROM corpus)::text END"
 	" FROM (SELECT * FROM fused ORDER BY score DESC, id LIMIT $10::int) f"
 	" CROSS JOIN LATERAL (SELECT * FROM chunks c WHERE c.id = f.id) c"
 	" CROSS JOIN LATERAL (SELECT d.name FROM documents d WHERE d.id = c.document_id) d"
@@ -173,22 +186,6 @@ static void tsquery_operand(struct plat_buf *b, const char *lexeme)
 	plat_buf_putc(b, '\'');
 }
 
-/* A PostgreSQL array literal of texts, each element quoted. */
-static void text_array(struct plat_buf *b, const char *const *items, size_t n)
-{
-	plat_buf_putc(b, '{');
-	for (size_t i = 0; i < n; i++) {
-		plat_buf_puts(b, i ? ",\"" : "\"");
-		for (const char *p = items[i]; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				plat_buf_putc(b, '\\');
-			plat_buf_putc(b, *p);
-		}
-		plat_buf_putc(b, '"');
-	}
-	plat_buf_putc(b, '}');
-}
-
 /* Lucene's non-negative form of the Robertson-Sparck Jones weight. */
 static double bm25_idf(double passages, double df)
 {
@@ -203,16 +200,13 @@ double plat_search_bm25_term(const struct plat_search_ranking *r, double idf, do
 	return tfn > 0 ? idf * tfn * (r->k1 + 1) / (tfn + r->k1) : 0;
 }
 
+/* The question's words as search_sql saw them, for --explain. */
 struct question {
-	bool strict;
-	char *highlight, *strict_query;
 	size_t n;       /* words */
 	char **lexemes; /* sorted */
 	double *df, *idf;
-	long long *term_id; /* term_stats.id, 0 when no passage has the word */
-	bool *matching;     /* the word picks passages (see question_read) */
 	double passages, avg_tokens;
-	struct plat_buf match; /* the tsquery that picks the full-text half's passages */
+	struct plat_buf match; /* the tsquery that picked the full-text half's passages */
 };
 
 static void question_free(struct question *q)
@@ -222,72 +216,48 @@ static void question_free(struct question *q)
 	free(q->lexemes);
 	free(q->df);
 	free(q->idf);
-	free(q->term_id);
-	free(q->matching);
-	free(q->highlight);
-	free(q->strict_query);
 	plat_buf_free(&q->match);
 	memset(q, 0, sizeof(*q));
 }
 
-/* What the words query returned, and which words pick the passages to rank. A plain
- * question matches passages with any of its words -- but not through words found in more
- * than PLAT_SEARCH_COMMON_WORD of all passages: as their IDF says they carry almost no
- * evidence, and scoring the tenth of the corpus that holds them would cost more than the
- * rest of the search together. They still count in the scores of the passages matched.
- * A question of only common words keeps its rarest. Small corpora (under
- * PLAT_SEARCH_COMMON_MIN_PASSAGES) match every word: there it costs nothing. */
-static void question_read(PGresult *w, struct question *q)
+/* From search_sql's explain column: {strict, strict_query, passages, avg_tokens, words:
+ * [[lexeme, passages holding it, matching], ...]}. The tsquery of a plain question is
+ * its matching words, any of them. */
+static void question_read(const char *json, struct question *q)
 {
-	q->strict = PQgetvalue(w, 0, 0)[0] == 't';
-	q->highlight = plat_xstrdup(PQgetvalue(w, 0, 1));
-	q->passages = atof(PQgetvalue(w, 0, 5));
-	q->avg_tokens = atof(PQgetvalue(w, 0, 6));
-	q->strict_query = plat_xstrdup(PQgetvalue(w, 0, 7));
-	cJSON *lex = cJSON_Parse(PQgetvalue(w, 0, 2)), *df = cJSON_Parse(PQgetvalue(w, 0, 3));
-	cJSON *ids = cJSON_Parse(PQgetvalue(w, 0, 4));
-	size_t n = (size_t)cJSON_GetArraySize(lex);
+	cJSON *o = cJSON_Parse(json ? json : "{}");
+	const cJSON *words = cJSON_GetObjectItem(o, "words"), *w;
+	q->passages = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "passages"));
+	q->avg_tokens = cJSON_GetNumberValue(cJSON_GetObjectItem(o, "avg_tokens"));
+	if (isnan(q->passages))
+		q->passages = 0;
+	if (isnan(q->avg_tokens))
+		q->avg_tokens = 0;
+	bool strict = cJSON_IsTrue(cJSON_GetObjectItem(o, "strict"));
+	const char *strict_query = cJSON_GetStringValue(cJSON_GetObjectItem(o, "strict_query"));
+	if (strict && strict_query)
+		plat_buf_puts(&q->match, strict_query);
+	size_t n = (size_t)cJSON_GetArraySize(words);
 	q->lexemes = plat_xcalloc(n ? n : 1, sizeof(*q->lexemes));
 	q->df = plat_xcalloc(n ? n : 1, sizeof(*q->df));
 	q->idf = plat_xcalloc(n ? n : 1, sizeof(*q->idf));
-	q->term_id = plat_xcalloc(n ? n : 1, sizeof(*q->term_id));
-	q->matching = plat_xcalloc(n ? n : 1, sizeof(*q->matching));
-	for (size_t i = 0; i < n; i++) {
-		const char *l = cJSON_GetStringValue(cJSON_GetArrayItem(lex, (int)i));
-		const cJSON *d = cJSON_GetArrayItem(df, (int)i), *id = cJSON_GetArrayItem(ids, (int)i);
-		if (!l || !cJSON_IsNumber(d) || !cJSON_IsNumber(id))
+	cJSON_ArrayForEach(w, words)
+	{
+		const char *l = cJSON_GetStringValue(cJSON_GetArrayItem(w, 0));
+		const cJSON *df = cJSON_GetArrayItem(w, 1);
+		if (!l || !cJSON_IsNumber(df))
 			continue;
-		q->term_id[q->n] = (long long)id->valuedouble;
 		q->lexemes[q->n] = plat_xstrdup(l);
-		q->df[q->n] = d->valuedouble;
-		q->idf[q->n] = bm25_idf(q->passages, d->valuedouble);
+		q->df[q->n] = df->valuedouble;
+		q->idf[q->n] = bm25_idf(q->passages, df->valuedouble);
 		q->n++;
+		if (!strict && cJSON_IsTrue(cJSON_GetArrayItem(w, 2))) {
+			if (q->match.len)
+				plat_buf_puts(&q->match, " | ");
+			tsquery_operand(&q->match, l);
+		}
 	}
-	cJSON_Delete(lex);
-	cJSON_Delete(df);
-	cJSON_Delete(ids);
-	if (q->strict) {
-		plat_buf_puts(&q->match, q->strict_query);
-		return;
-	}
-	bool big = q->passages >= PLAT_SEARCH_COMMON_MIN_PASSAGES;
-	size_t rarest = SIZE_MAX;
-	for (size_t i = 0; i < q->n; i++) {
-		if (q->df[i] <= 0)
-			continue; /* in no passage: nothing to match */
-		if (rarest == SIZE_MAX || q->df[i] < q->df[rarest])
-			rarest = i;
-		if (big && q->df[i] > PLAT_SEARCH_COMMON_WORD * q->passages)
-			continue;
-		if (q->match.len)
-			plat_buf_puts(&q->match, " | ");
-		tsquery_operand(&q->match, q->lexemes[i]);
-		q->matching[i] = true;
-	}
-	if (!q->match.len && rarest != SIZE_MAX) {
-		tsquery_operand(&q->match, q->lexemes[rarest]);
-		q->matching[rarest] = true;
-	}
+	cJSON_Delete(o);
 }
 
 /* search.vector_weight: "MODEL=W,MODEL=W,*=W"; the entry for the model, else "*", else 1. */
@@ -402,8 +372,7 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	ranking_of(svc, q, &rk);
 	int k = q->k > 0 ? q->k : 10;
 	int candidates = q->candidates > 0 ? q->candidates : (4 * k > 40 ? 4 * k : 40);
-	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT, lex = PLAT_BUF_INIT, idf = PLAT_BUF_INIT;
-	struct plat_buf ids = PLAT_BUF_INIT, matching = PLAT_BUF_INIT;
+	struct plat_buf vec = PLAT_BUF_INIT, tag = PLAT_BUF_INIT;
 	char model[128] = "";
 	int rc = embed_query(embeddings, q->text, &vec, model, sizeof(model), err);
 	if (rc < 0) {
@@ -412,67 +381,35 @@ int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON *
 	}
 	double vector_weight = plat_search_vector_weight(rk.vector_weights, model);
 	plat_documents_tag_filter(q->tag_key, q->tag_value, &tag);
-	char cand[16], kk[16], ef[16], k1[32], b[32], avgdl[32], hw[32], fw[32], vw[32];
+	char cand[16], kk[16], ef[16], k1[32], b[32], hw[32], fw[32], vw[32];
 	snprintf(cand, sizeof(cand), "%d", candidates);
 	snprintf(kk, sizeof(kk), "%d", k);
 	int ef_search = candidates < PLAT_SEARCH_EF_SEARCH ? PLAT_SEARCH_EF_SEARCH : candidates;
 	snprintf(ef, sizeof(ef), "%d", ef_search > 1000 ? 1000 : ef_search);
-	struct question qw = {0};
-	PGresult *words = NULL, *res = NULL;
-	rc = plat_db_begin(svc->db, err);
-	if (rc == 0) {
-		const char *qp[] = {q->text, svc->tenant_id, ef};
-		rc = plat_db_exec(svc->db, words_sql, 3, qp, &words, err);
-	}
-	if (rc == 0) {
-		question_read(words, &qw);
-		text_array(&lex, (const char *const *)qw.lexemes, qw.n);
-		plat_buf_putc(&idf, '{');
-		for (size_t i = 0; i < qw.n; i++)
-			plat_buf_printf(&idf, "%s%.17g", i ? "," : "", qw.idf[i]);
-		plat_buf_putc(&idf, '}');
-		plat_buf_putc(&ids, '{');
-		plat_buf_putc(&matching, '{');
-		for (size_t i = 0; i < qw.n; i++) {
-			plat_buf_printf(&ids, "%s%lld", i ? "," : "", qw.term_id[i]);
-			plat_buf_printf(&matching, "%s%c", i ? "," : "", qw.matching[i] ? 't' : 'f');
-		}
-		plat_buf_putc(&ids, '}');
-		plat_buf_putc(&matching, '}');
-		snprintf(k1, sizeof(k1), "%.17g", rk.k1);
-		snprintf(b, sizeof(b), "%.17g", rk.b);
-		snprintf(avgdl, sizeof(avgdl), "%.17g", qw.avg_tokens > 0 ? qw.avg_tokens : 1);
-		snprintf(hw, sizeof(hw), "%.17g", rk.heading_weight);
-		snprintf(fw, sizeof(fw), "%.17g", rk.fts_weight);
-		snprintf(vw, sizeof(vw), "%.17g", vector_weight);
-		/* No word of the question is in any passage: the full-text half matches nothing. */
-		const char *match = qw.match.len ? qw.match.data : "";
-		const char *params[] = {svc->tenant_id, match, vec.data, cand, q->class_name,
-					tag.len ? tag.data : NULL, q->since, q->document, model, kk,
-					qw.strict ? "t" : "f", qw.highlight, lex.data, idf.data, k1, b, avgdl, hw, fw, vw,
-					q->explain ? "t" : "f", ids.data, matching.data};
-		rc = plat_db_exec(svc->db, search_sql, 23, params, &res, err);
-	}
-	if (rc == 0)
-		rc = plat_db_commit(svc->db, err);
-	else
-		plat_db_rollback(svc->db);
-	PQclear(words);
+	snprintf(k1, sizeof(k1), "%.17g", rk.k1);
+	snprintf(b, sizeof(b), "%.17g", rk.b);
+	snprintf(hw, sizeof(hw), "%.17g", rk.heading_weight);
+	snprintf(fw, sizeof(fw), "%.17g", rk.fts_weight);
+	snprintf(vw, sizeof(vw), "%.17g", vector_weight);
+	/* Filters make HNSW skip entries; an iterative scan keeps going until it has enough
+	 * (pgvector 0.8), instead of returning fewer neighbours than asked for. */
+	const char *settings[] = {"hnsw.ef_search", ef, "hnsw.iterative_scan", "relaxed_order", NULL};
+	const char *params[] = {svc->tenant_id, q->text, vec.data, cand, q->class_name, tag.len ? tag.data : NULL,
+				q->since, q->document, model, kk, k1, b, hw, fw, vw, q->explain ? "t" : "f"};
+	PGresult *res = NULL;
+	rc = plat_db_exec_local(svc->db, settings, search_sql, 16, params, &res, err);
 	plat_buf_free(&vec);
 	plat_buf_free(&tag);
-	plat_buf_free(&lex);
-	plat_buf_free(&idf);
-	plat_buf_free(&ids);
-	plat_buf_free(&matching);
 	if (rc < 0) {
-		question_free(&qw);
-		PQclear(res);
 		if (err->kind == PLAT_E_FAILURE && q->since) {
 			plat_error_wrap(err, "'%s'", q->since);
 			plat_error_param(err, "since");
 		}
 		return rc;
 	}
+	struct question qw = {0};
+	if (q->explain && PQntuples(res) > 0)
+		question_read(PQgetvalue(res, 0, 16), &qw);
 	cJSON *arr = cJSON_CreateArray();
 	for (int i = 0; i < PQntuples(res); i++) {
 		cJSON *o = cJSON_CreateObject();
