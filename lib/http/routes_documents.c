@@ -160,8 +160,7 @@ int plat_http_h_documents_content(struct plat_http_request *req, struct plat_htt
 	int rc = plat_http_param_uuid(req, "document", err);
 	if (rc < 0)
 		return rc;
-	const char *dir = getenv("TMPDIR");
-	int fd = open(dir && *dir ? dir : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = plat_tmpfile();
 	if (fd < 0)
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the content: %s", strerror(errno));
 	cJSON *doc = NULL;

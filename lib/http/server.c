@@ -153,22 +153,6 @@ static int conn_query_all(void *conn, const char *name, const char **values, int
 	return q.n;
 }
 
-/* An unlinked file in $TMPDIR for a streamed body: nothing is left behind whatever happens. */
-static int spool_open(void)
-{
-	const char *dir = getenv("TMPDIR");
-	if (!dir || !*dir)
-		dir = "/tmp";
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-		return fd;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/platctl-body-XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
 
 /* A streamed body's writer: its own service context for the request's caller. */
 struct writer {
@@ -476,7 +460,7 @@ static int first(struct plat_http_server *s, struct MHD_Connection *c, struct re
 			return plat_error_set(err, PLAT_E_INVALID, "the body must be application/json");
 		}
 	}
-	if ((x->route->flags & PLAT_HTTP_STREAM_BODY) && (x->spool_fd = spool_open()) < 0) {
+	if ((x->route->flags & PLAT_HTTP_STREAM_BODY) && (x->spool_fd = plat_tmpfile()) < 0) {
 		x->early = 503;
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(errno));
 	}

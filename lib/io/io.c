@@ -1,6 +1,10 @@
+#define _GNU_SOURCE
 #include "io/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int plat_write_all(int fd, const void *buf, size_t len)
@@ -33,4 +37,21 @@ long long plat_read_upto(int fd, void *buf, size_t cap)
 		got += (size_t)n;
 	}
 	return (long long)got;
+}
+
+int plat_tmpfile(void)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	/* A file system without O_TMPFILE: a named file, unlinked at once. */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/platctl-tmp-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
 }

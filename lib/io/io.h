@@ -11,4 +11,8 @@ int plat_write_all(int fd, const void *buf, size_t len);
  * or -1 (errno set). */
 long long plat_read_upto(int fd, void *buf, size_t cap);
 
+/* An unlinked temporary file in $TMPDIR (else /tmp), read-write and close-on-exec:
+ * nothing is left behind however the process ends. -1 (errno set) on failure. */
+int plat_tmpfile(void);
+
 #endif
