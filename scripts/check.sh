@@ -7,7 +7,7 @@
 #   scripts/check.sh [PATTERN...]   only the suites whose name ("unit/test_db", "asan/test_db",
 #                                   "cli/upload.bats") matches one of the shell patterns
 #
-# The suites run in CHECK_JOBS parallel lanes (default: cores + 1): most CLI tests wait on
+# The suites run in CHECK_JOBS parallel lanes (default 3): most CLI tests wait on
 # services, timeouts and child processes, not on the CPU. Each suite writes its TAP to its own
 # file; the summary lines come in the same fixed order whatever finishes first. Lanes take the
 # suites longest first, by the durations in tests/check-timings.txt (a suite not listed there
@@ -358,7 +358,7 @@ for i in "${!suites[@]}"; do
 done
 wait
 cat "$out"/run/*.time 2>/dev/null | sort -k1,1nr >"$out/timings.txt"
-# A change no unit saw (it started before a unit's check and ended after): still a failure.
+# A change no unit saw (between two units, or after the last): still a failure.
 if [ "$blamed" -eq 0 ] && ! build_state | cmp -s - "$out/run/build.state"; then
 	echo "the shared build (./platctl, build/) changed during the run:"
 	build_state | diff "$out/run/build.state" - | sed -nE 's/^[<>] ([^ ]+) .*/    \1/p' | sort -u | head -n 20
