@@ -7,7 +7,7 @@
 #   scripts/check.sh [PATTERN...]   only the suites whose name ("unit/test_db", "asan/test_db",
 #                                   "cli/upload.bats") matches one of the shell patterns
 #
-# The suites run in CHECK_JOBS parallel lanes (default: cores + 1): most CLI tests wait on
+# The suites run in CHECK_JOBS parallel lanes (default 3): most CLI tests wait on
 # services, timeouts and child processes, not on the CPU. Each suite writes its TAP to its own
 # file; the summary lines come in the same fixed order whatever finishes first. Lanes take the
 # suites longest first, by the durations in tests/check-timings.txt (a suite not listed there
@@ -83,10 +83,11 @@ else
 	have_bats=0
 fi
 
-# One lane by default until every suite that runs make (bench, build, dev, jobs, layers,
-# storage, upload ...) is known not to relink the binaries the other lanes run: a parallel
-# run saw "cannot execute" (126) in eval.bats. CHECK_JOBS=3 runs 3 lanes (21 min, 2 cores).
-jobs=${CHECK_JOBS:-1}
+# 3 lanes unless CHECK_JOBS says otherwise. No suite may change the binaries
+# and the build the lanes share (a relink under a running suite fails it with 126, "cannot
+# execute"): a suite that needs make with other variables runs it in a copy of the tree
+# (tests/cli/helpers.bash: private_tree), and the guard below fails a suite that did not.
+jobs=${CHECK_JOBS:-3}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 [ "$jobs" -gt "${#suites[@]}" ] && jobs=${#suites[@]}
 
@@ -161,8 +162,8 @@ trap 'exit 130' INT TERM
 # tests (bats --filter): its tests must not depend on one another (each makes its own
 # database and services), only on setup_file, which each shard runs. Its TAP is merged back
 # into one file, and counted as one suite. A unit is "suite<TAB>shard<TAB>shards".
-# A suite marked "serial" there runs alone after all the others: install.bats rebuilds the
-# binaries the other suites run (make install with packagers' flags and prefix).
+# A suite marked "serial" there runs alone after all the others, for one that cannot share
+# the machine (none is now: install.bats, once serial, makes its install in a copy).
 declare -A known=() nshards=() serial=()
 if [ -r tests/check-timings.txt ]; then
 	while read -r secs name k; do
@@ -208,6 +209,17 @@ printf '%s\n' "${units[@]}" | sort -t "$(printf '\t')" -k1,1nr -k2,2n -k3,3n | c
 touch "$out/run/serial"
 echo 0 >"$out/run/next"
 
+# What every lane runs and no suite may change: the binaries and the build they come from
+# (test binaries, objects, generated headers). A relink or a rebuild changes a file's inode,
+# size or mtime. Taken before the lanes start; each unit compares it before and after it
+# runs, and a unit that saw it change while it ran fails (in one lane that is the suite
+# that did it; with several, it or one beside it).
+build_state() {
+	find platctl platctl-extract build -path build/check -prune -o \( -type f -o -type l \) \
+		-printf '%p %i %s %T@\n' 2>/dev/null | LC_ALL=C sort
+}
+build_state >"$out/run/build.state"
+
 # Unit ENTRY J K: shard J of K of suite ENTRY. Each suite has its own HOME (so no two share
 # a file there), and a unit's exit status lands in run/N.K.rc after its TAP.
 run_unit() {
@@ -217,6 +229,8 @@ run_unit() {
 	filter=()
 	[ "$k" -gt 1 ] && filter=(--filter "$(cat "$out/run/$entry.$j.filter")")
 	mkdir -p "$out/home/$entry.$j"
+	local intact=0
+	build_state | cmp -s - "$out/run/build.state" && intact=1
 	start=$(date +%s.%N)
 	if [ "$kind" = unit ]; then
 		HOME="$PWD/$out/home/$entry.$j" CMOCKA_MESSAGE_OUTPUT=TAP \
@@ -228,6 +242,11 @@ run_unit() {
 			bats --tap --timing "${filter[@]}" "$path" >"$file" 2>&1 </dev/null
 	fi
 	echo $? >"$out/run/$entry.$j.rc.tmp"
+	if [ "$intact" -eq 1 ]; then
+		build_state | diff "$out/run/build.state" - | sed -nE 's/^[<>] ([^ ]+) .*/\1/p' |
+			sort -u >"$out/run/$entry.$j.changed"
+		[ -s "$out/run/$entry.$j.changed" ] || rm -f "$out/run/$entry.$j.changed"
+	fi
 	echo "$(date +%s.%N) $start" | awk -v n="$name" -v s="$([ "$k" -gt 1 ] && echo " [$((j + 1))/$k]")" \
 		'{ printf "%.1f %s%s\n", $1 - $2, n, s }' >"$out/run/$entry.$j.time"
 	mv "$out/run/$entry.$j.rc.tmp" "$out/run/$entry.$j.rc"
@@ -307,6 +326,22 @@ merge_suite() {
 	echo "$rc"
 }
 
+# A failure in suite I's TAP FILE when the shared build changed while one of its units ran.
+blamed=0
+blame_build_change() {
+	local i=$1 file=$2 k j
+	k=$(cat "$out/run/$i.shards")
+	for ((j = 0; j < k; j++)); do
+		[ -s "$out/run/$i.$j.changed" ] || continue
+		{
+			echo "not ok 9999 this suite changed the shared build (./platctl, build/), or one running beside it did:"
+			head -n 20 "$out/run/$i.$j.changed" | sed 's/^/# changed: /'
+		} >>"$file"
+		blamed=$((blamed + 1))
+	done
+	return 0
+}
+
 # The summary in suite order, each line as soon as its suite is done.
 for i in "${!suites[@]}"; do
 	IFS='	' read -r name kind path <<<"${suites[$i]}"
@@ -318,10 +353,17 @@ for i in "${!suites[@]}"; do
 	done
 	file="$out/${name%%/*}-$(basename "$path" .bats).tap"
 	rc=$(merge_suite "$i" "$file")
+	blame_build_change "$i" "$file"
 	count_tap "$name" "$file" "$rc"
 done
 wait
 cat "$out"/run/*.time 2>/dev/null | sort -k1,1nr >"$out/timings.txt"
+# A change no unit saw (between two units, or after the last): still a failure.
+if [ "$blamed" -eq 0 ] && ! build_state | cmp -s - "$out/run/build.state"; then
+	echo "the shared build (./platctl, build/) changed during the run:"
+	build_state | diff "$out/run/build.state" - | sed -nE 's/^[<>] ([^ ]+) .*/    \1/p' | sort -u | head -n 20
+	failed=$((failed + 1))
+fi
 
 if [ "$have_bats" -eq 0 ]; then
 	echo "bats is not installed (run make deps)"

@@ -139,3 +139,31 @@ assert_processed_once() {
 	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM audit_log WHERE action = 'document.process'")" -eq "$n" ]
 	[ "$(test_psql -d "$TEST_DB" -Atc "SELECT count(*) FROM (SELECT 1 FROM chunks GROUP BY document_id, ord HAVING count(*) > 1) d")" -eq 0 ]
 }
+
+# A private copy of the tree for a test that runs make with other variables than the
+# build's (make install PREFIX=/usr rewrites build/gen/paths.h and relinks both binaries):
+# make in $ROOT would replace ./platctl and build/ under the suites that make check runs
+# beside this one (a relink mid-exec fails them with 126). The sources and the current
+# build outputs are copied with their timestamps, so make in the copy rebuilds only what
+# the changed variables touch. Prints the copy's directory (DIR, made if missing).
+private_tree() { # DIR
+	local tree=$1 f
+	mkdir -p "$tree"
+	(
+		cd "$ROOT" || exit 1
+		if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+			# tracked and new files, not the deleted ones (cp would fail on them)
+			git ls-files -z --cached --others --exclude-standard |
+				while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done
+		else
+			find . \( -path ./build -o -path ./.git -o -name node_modules \) -prune -o \
+				\( -type f -o -type l \) -print0
+		fi | xargs -0 cp -P -p --parents -t "$tree" || exit 1
+		for f in platctl platctl-extract build/gen build/obj build/libplat.a build/man; do
+			[ -e "$f" ] || continue
+			mkdir -p "$tree/$(dirname "$f")"
+			cp -a "$f" "$tree/$(dirname "$f")/" || exit 1
+		done
+	) || return 1
+	echo "$tree"
+}

@@ -4,6 +4,10 @@ load helpers
 
 setup_file() {
 	pg_setup_file
+	# make install with PREFIX=/usr relinks both binaries: it runs in a copy of the tree,
+	# never in $ROOT, whose binaries the suites beside this one are running.
+	export INSTALL_TREE
+	INSTALL_TREE=$(private_tree "$BATS_FILE_TMPDIR/tree")
 }
 
 teardown_file() {
@@ -12,7 +16,7 @@ teardown_file() {
 
 @test "make install DESTDIR=... PREFIX=/usr installs binary, man pages, completions, config and units" {
 	dest="$BATS_TEST_TMPDIR/root"
-	run make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr
+	run make -C "$INSTALL_TREE" --no-print-directory install DESTDIR="$dest" PREFIX=/usr
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	for f in usr/bin/platctl usr/lib/platctl/platctl-extract usr/share/man/man1/platctl.1 usr/share/man/man5/platctl.yaml.5 \
 		usr/share/bash-completion/completions/platctl usr/share/zsh/vendor-completions/_platctl \
@@ -47,11 +51,11 @@ teardown_file() {
 	ldd "$dest/usr/lib/platctl/platctl-extract" | grep -q libpoppler-glib
 	# an existing config is never overwritten
 	echo "tenant: mine" >"$dest/etc/platctl/config.yaml"
-	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+	make -C "$INSTALL_TREE" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 	[ "$(cat "$dest/etc/platctl/config.yaml")" = "tenant: mine" ]
 	# nor is an edited rule file (the original stays among the examples)
 	echo "rules: []" >"$dest/etc/platctl/compliance.d/10-expiry.yaml"
-	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+	make -C "$INSTALL_TREE" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 	[ "$(cat "$dest/etc/platctl/compliance.d/10-expiry.yaml")" = "rules: []" ]
 	cmp "$ROOT/etc/platctl/compliance.d/10-expiry.yaml" "$dest/usr/share/doc/platctl/examples/compliance.d/10-expiry.yaml"
 }
@@ -100,7 +104,7 @@ PY
 
 @test "an installed platctl parses with the helper installed beside it, wherever the prefix is" {
 	dest="$BATS_TEST_TMPDIR/root"
-	make -C "$ROOT" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
+	make -C "$INSTALL_TREE" --no-print-directory install DESTDIR="$dest" PREFIX=/usr >/dev/null
 	# DESTDIR/usr is not the prefix platctl was built for: it finds lib/platctl/platctl-extract
 	# from its own bin directory (not the build tree's; and as root the helper runs as
 	# nobody, who cannot enter this test's directory: it is executed by descriptor).

@@ -9,8 +9,11 @@ setup_file() {
 	# verify --root checks every ExecStart= binary there (not on this machine, where
 	# platctl is not installed) and needs systemd's own units (sysinit.target, ...) to
 	# resolve dependencies, so those are copied in from the system.
+	# make install runs in a copy of the tree: PREFIX=/usr relinks the binaries, and the
+	# suites beside this one run $ROOT's.
 	export JOBS_ROOT="$BATS_FILE_TMPDIR/root"
-	make -C "$ROOT" --no-print-directory install DESTDIR="$JOBS_ROOT" PREFIX=/usr >/dev/null
+	tree=$(private_tree "$BATS_FILE_TMPDIR/tree")
+	make -C "$tree" --no-print-directory install DESTDIR="$JOBS_ROOT" PREFIX=/usr >/dev/null
 	# -n: ours win over an installed platctl's
 	cp -an /usr/lib/systemd/system/. "$JOBS_ROOT/usr/lib/systemd/system/"
 }
