@@ -169,7 +169,7 @@ static int listen_connect(struct plat_http_feed *f, struct plat_db **db)
 	}
 	PGresult *r = NULL;
 	if (plat_db_exec(*db, "LISTEN platctl_events", 0, NULL, NULL, &err) < 0 ||
-	    plat_db_exec(*db, "SELECT coalesce(max(id), 0) FROM events", 0, NULL, &r, &err) < 0) {
+	    plat_db_exec(*db, "SELECT platctl_events_head()", 0, NULL, &r, &err) < 0) {
 		plat_log(PLAT_LOG_WARN, "event feed: cannot listen; retrying", "error", err.message, (const char *)NULL);
 		plat_db_close(*db);
 		*db = NULL;
@@ -202,10 +202,6 @@ static long long deliver(struct plat_http_feed *f, PGresult *r, struct plat_http
 	return last;
 }
 
-#define EVENT_COLUMNS                                                                                                \
-	"SELECT id, tenant_id, type, jsonb_build_object('id', id, 'type', type, 'at', to_char(at AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'data', data)::text FROM events"
-
 /* Read what is new and fill the streams that resume. 0, or -1 when the connection broke. */
 static int pump(struct plat_http_feed *f, struct plat_db *db)
 {
@@ -217,7 +213,7 @@ static int pump(struct plat_http_feed *f, struct plat_db *db)
 		pthread_mutex_unlock(&f->lock);
 		const char *p[] = {from};
 		PGresult *r;
-		if (plat_db_exec(db, EVENT_COLUMNS " WHERE id > $1 ORDER BY id LIMIT 1000", 1, p, &r, &err) < 0)
+		if (plat_db_exec(db, "SELECT * FROM platctl_events_after($1, NULL, NULL, 1000)", 1, p, &r, &err) < 0)
 			return -1;
 		pthread_mutex_lock(&f->lock);
 		long long last = deliver(f, r, NULL);
@@ -246,8 +242,7 @@ static int pump(struct plat_http_feed *f, struct plat_db *db)
 			return 0;
 		const char *p[] = {tenant, after, upto};
 		PGresult *r;
-		if (plat_db_exec(db, EVENT_COLUMNS " WHERE tenant_id = $1::uuid AND id > $2 AND id <= $3 ORDER BY id LIMIT 10000",
-				 3, p, &r, &err) < 0)
+		if (plat_db_exec(db, "SELECT * FROM platctl_events_after($2, $1::uuid, $3, 10000)", 3, p, &r, &err) < 0)
 			return -1;
 		pthread_mutex_lock(&f->lock);
 		/* The stream may have gone meanwhile: deliver only if it is still listed. */
@@ -311,7 +306,7 @@ static void *listener(void *arg)
 		if (now >= next_prune) {
 			/* A week of events is plenty to resume from; older ones go. */
 			struct plat_error err = {0};
-			if (plat_db_exec(db, "DELETE FROM events WHERE at < now() - interval '7 days'", 0, NULL, NULL, &err) < 0)
+			if (plat_db_exec(db, "SELECT platctl_events_prune(interval '7 days')", 0, NULL, NULL, &err) < 0)
 				goto broken;
 			next_prune = now + 3600 * 1000;
 		}

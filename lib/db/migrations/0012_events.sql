@@ -2,9 +2,10 @@
 -- changed, appended by triggers in the same transaction as the change (so an event exists
 -- exactly when its change committed) and announced with NOTIFY platctl_events carrying
 -- the event's id. The id orders the feed and is the SSE event id a client resumes from
--- (Last-Event-ID). Not under row-level security: only the server reads it, and it sends
--- each event to the clients of that event's tenant alone. Old events are pruned by the
--- server (server.events_retention).
+-- (Last-Event-ID). Under row-level security like every tenant's table; the server's one
+-- listener reads across tenants (and sends each event to its own tenant's clients alone)
+-- through the SECURITY DEFINER functions below, which return nothing but the feed. The
+-- server prunes events older than a week.
 
 -- migrate:up
 CREATE TABLE events (
@@ -17,9 +18,37 @@ CREATE TABLE events (
 );
 CREATE INDEX events_tenant_idx ON events (tenant_id, id);
 CREATE INDEX events_at_idx ON events (at);
+ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON events
+    USING (tenant_id = nullif(current_setting('platctl.tenant_id', true), '')::uuid);
 
+-- Events of every tenant (or of one) after an id, up to another, as the feed sends them.
+CREATE FUNCTION platctl_events_after(after bigint, tenant uuid, upto bigint, lim integer)
+RETURNS TABLE (id bigint, tenant_id uuid, type text, body text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT e.id, e.tenant_id, e.type,
+           jsonb_build_object('id', e.id, 'type', e.type,
+                              'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                              'data', e.data)::text
+      FROM events e
+     WHERE e.id > after AND (tenant IS NULL OR e.tenant_id = tenant) AND (upto IS NULL OR e.id <= upto)
+     ORDER BY e.id LIMIT lim
+$$;
+
+CREATE FUNCTION platctl_events_head() RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT coalesce(max(id), 0) FROM events
+$$;
+
+CREATE FUNCTION platctl_events_prune(keep interval) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    DELETE FROM events WHERE at < now() - keep
+$$;
+
+-- Written by the triggers of whichever call made the change, under the tenant's own
+-- setting or none (the workers): the row is the change's tenant's either way.
 CREATE FUNCTION platctl_event(tenant uuid, kind text, object uuid, body jsonb) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     eid bigint;
 BEGIN
@@ -58,4 +87,7 @@ DROP TRIGGER documents_events ON documents;
 DROP FUNCTION platctl_finding_event();
 DROP FUNCTION platctl_document_event();
 DROP FUNCTION platctl_event(uuid, text, uuid, jsonb);
+DROP FUNCTION platctl_events_prune(interval);
+DROP FUNCTION platctl_events_head();
+DROP FUNCTION platctl_events_after(bigint, uuid, bigint, integer);
 DROP TABLE events;
