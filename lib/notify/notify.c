@@ -119,6 +119,11 @@ char *notify_safe_url(const char *url)
 	return out;
 }
 
+char *plat_notify_safe_url(const char *url)
+{
+	return notify_safe_url(url);
+}
+
 void notify_set_error(struct plat_notify_result *r, const char *fmt, ...)
 {
 	char raw[sizeof(r->error)];

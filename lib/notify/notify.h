@@ -61,6 +61,7 @@ struct plat_notify_result {
 	int code;             /* the last HTTP status or SMTP reply code; 0: none (no connection) */
 	char delivery_id[37]; /* the X-Platctl-Delivery uuid, or the uuid in the e-mail's Message-ID */
 	char error[256];      /* the last failure, redacted; "" when sent */
+	long long retry_after_ms; /* the last reply's Retry-After; 0: none */
 };
 
 /* ---- webhooks ---- */
@@ -86,6 +87,27 @@ int plat_notify_webhook_verify(const char *secret, const char *timestamp, const 
  * in every case. */
 int plat_notify_webhook_post(const struct plat_notify_config *c, struct plat_db *db, const char *tenant_id,
 			     const char *event, const char *body, struct plat_notify_result *r, struct plat_error *err);
+
+/* One delivery of a subscription (a webhook of the REST server): its own URL, secret and
+ * delivery id, which stays the same over retries so that a receiver can drop repeats. */
+struct plat_notify_webhook {
+	const char *url;
+	const char *secret;
+	const char *event;
+	const char *delivery_id;
+	const char *body; /* JSON text */
+};
+
+/* One signed try of w, for a caller that keeps its own delivery log and schedules the
+ * retries (across restarts, as the webhook deliveries of platctl serve do): c gives the
+ * timeout only. 0 on a 2xx; PLAT_E_UNAVAILABLE when a later try may succeed (connection
+ * error, timeout, 408, 425, 429, 5xx; r->retry_after_ms says when the receiver asked),
+ * PLAT_E_FAILURE when it refused, PLAT_E_INVALID when w lacks a part. *r is filled. */
+int plat_notify_webhook_try(const struct plat_notify_config *c, const struct plat_notify_webhook *w,
+			    struct plat_notify_result *r, struct plat_error *err);
+
+/* The URL without its password and query string, as logs and listings show it; malloc'd. */
+char *plat_notify_safe_url(const char *url);
 
 /* GET url (NULL: c->heartbeat_url), retried like a webhook. An unset URL is a no-op. */
 int plat_notify_heartbeat(const struct plat_notify_config *c, const char *url, struct plat_error *err);

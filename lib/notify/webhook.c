@@ -201,6 +201,7 @@ static int http_deliver(const struct plat_notify_config *c, const char *what, co
 		curl_slist_free_all(h);
 		r->attempts = i;
 		r->code = (int)status;
+		r->retry_after_ms = rep.retry_after_ms;
 		char excerpt[128];
 		reply_excerpt(&rep.body, excerpt, sizeof(excerpt));
 		plat_buf_free(&rep.body);
@@ -300,6 +301,22 @@ int plat_notify_webhook_post(const struct plat_notify_config *c, struct plat_db 
 	notify_log_finish(db, log_id, r);
 	free(safe);
 	return rc;
+}
+
+int plat_notify_webhook_try(const struct plat_notify_config *c, const struct plat_notify_webhook *w,
+			    struct plat_notify_result *r, struct plat_error *err)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->status, sizeof(r->status), "failed");
+	snprintf(r->delivery_id, sizeof(r->delivery_id), "%s", w->delivery_id);
+	if (!w->secret || !*w->secret || !event_valid(w->event) || !w->body) {
+		notify_set_error(r, "no secret, event or body");
+		return plat_error_set(err, PLAT_E_INVALID, "a webhook delivery needs a secret, an event and a body");
+	}
+	struct plat_notify_config once = *c;
+	once.attempts = 1;
+	struct webhook_headers h = {w->secret, w->event, w->delivery_id, w->body};
+	return http_deliver(&once, "webhook", w->url, w->body, webhook_headers, &h, r, err);
 }
 
 int plat_notify_heartbeat(const struct plat_notify_config *c, const char *url, struct plat_error *err)

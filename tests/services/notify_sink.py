@@ -22,6 +22,9 @@ Control API (no authentication):
   GET    /__control/received  the requests received, oldest first: {"method","path","headers"
                               (lower-case names),"body","verified" (bool),"why","status"}
   DELETE /__control/received  clears that list and the script
+  POST   /__control/secret    {"path": "/hook-x", "secret": "..."}: requests to that exact
+                              path are checked with that secret instead (a subscription's
+                              own secret, which platctl makes when the webhook is added)
 
 The SMTP sinks write every message they accept to DIR/mail/NNNN.json: {"sink" ("smtp" or
 "smtp_tls"),"mail_from","rcpt_tos","tls" (bool),"auth_user","raw","headers" (name -> decoded
@@ -53,6 +56,7 @@ LOCK = threading.Lock()
 RECEIVED = []
 SCRIPT = []
 SECRET = b""
+PATH_SECRETS = {}
 WINDOW = 300
 
 
@@ -60,14 +64,14 @@ def log(msg):
     print("notify_sink: " + msg, file=sys.stderr, flush=True)
 
 
-def verify(headers, body):
+def verify(headers, body, secret):
     ts = headers.get("x-platctl-timestamp", "")
     sig = headers.get("x-platctl-signature", "")
     if not ts.isdigit():
         return False, "no timestamp"
     if abs(time.time() - int(ts)) > WINDOW:
         return False, "timestamp outside the replay window"
-    want = "sha256=" + hmac.new(SECRET, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    want = "sha256=" + hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256).hexdigest()
     for candidate in sig.split(","):
         if hmac.compare_digest(candidate.strip().encode(), want.encode()):
             return True, ""
@@ -103,6 +107,11 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 SCRIPT.extend(steps if isinstance(steps, list) else [steps])
                 return self.reply(200, {"pending": len(SCRIPT)})
+        if self.path == "/__control/secret" and method == "POST":
+            req = json.loads(self.body() or b"{}")
+            with LOCK:
+                PATH_SECRETS[req["path"]] = req["secret"].encode()
+            return self.reply(200, {"ok": True})
         if self.path == "/__control/received" and method == "GET":
             with LOCK:
                 return self.reply(200, RECEIVED)
@@ -119,7 +128,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         headers = {k.lower(): v for k, v in self.headers.items()}
         if method == "POST" and self.path.startswith("/hook"):
-            ok, why = verify(headers, body)
+            with LOCK:
+                secret = PATH_SECRETS.get(self.path, SECRET)
+            ok, why = verify(headers, body, secret)
         elif method == "GET" and self.path.startswith("/beat"):
             ok, why = True, ""
         else:
