@@ -167,6 +167,27 @@ static const struct plat_cmd token_commands[] = {
 	{0},
 };
 
+#define WEBHOOK(table) .opts = table, .opts_size = sizeof(struct webhook_opts)
+
+static const struct plat_cmd webhook_commands[] = {
+	{"add", cmd_webhook_add, "subscribe a URL to events; its signing secret is printed once", 0,
+	 .description = "platctl serve POSTs each matching event to URL, signed with HMAC-SHA256 as\n"
+			"platctl-notify(7) describes, and retries failures with backoff. The secret (whsec_...)\n"
+			"goes to standard output alone, so that SECRET=$(platctl webhook add ...) works.\n"
+			"Events: document.queued, document.processing, document.processed, document.failed,\n"
+			"document.deleted, finding.opened, finding.resolved, finding.suppressed, or '*'.",
+	 WEBHOOK(webhook_add_opts), .args_usage = "URL", .min_args = 1, .max_args = 1},
+	{"list", cmd_webhook_list, "list the tenant's webhooks with their pending and failed deliveries", 0,
+	 WEBHOOK(webhook_tenant_opts), .max_args = 0},
+	{"delete", cmd_webhook_delete, "delete a webhook and its delivery log", 0, .args_usage = "ID",
+	 WEBHOOK(webhook_tenant_opts), .min_args = 1, .max_args = 1},
+	{"deliveries", cmd_webhook_deliveries, "show the delivery log, newest first (of one webhook, or all)", 0,
+	 .args_usage = "[WEBHOOK]", WEBHOOK(webhook_deliveries_opts), .min_args = 0, .max_args = 1},
+	{"redeliver", cmd_webhook_redeliver, "send a delivery's event again, as a new delivery", 0,
+	 .args_usage = "DELIVERY", WEBHOOK(webhook_tenant_opts), .min_args = 1, .max_args = 1},
+	{0},
+};
+
 static const struct plat_cmd tenant_commands[] = {
 	{"add", cmd_tenant_add, "add a tenant", 0, .args_usage = "NAME", .min_args = 1, .max_args = 1},
 	{"list", cmd_tenant_list, "list tenants with their principal and document counts", 0, .max_args = 0},
@@ -325,6 +346,8 @@ const struct plat_cmd platctl_commands[] = {
 	{"token", NULL, "create, list and revoke API tokens", 0, .subs = token_commands},
 	{"tenant", NULL, "add, list and show tenants (the default tenant's admins administer them)", 0,
 	 .subs = tenant_commands},
+	{"webhook", NULL, "send the tenant's events to other systems as signed HTTP POSTs", 0,
+	 .subs = webhook_commands},
 	{"whoami", cmd_whoami, "show the principal, tenant and role commands act as", 0, .max_args = 0},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,

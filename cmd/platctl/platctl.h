@@ -94,6 +94,11 @@ int cmd_whoami(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_token_create(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_token_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_token_revoke(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_webhook_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_webhook_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_webhook_delete(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_webhook_deliveries(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_webhook_redeliver(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_tenant_show(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -355,5 +360,16 @@ struct token_opts {
 };
 extern const struct plat_opt token_create_opts[];
 extern const struct plat_opt token_tenant_opts[];
+
+struct webhook_opts {
+	const char *events;
+	const char *description;
+	const char *tenant;
+	const char *status;
+	long long limit;
+};
+extern const struct plat_opt webhook_add_opts[];
+extern const struct plat_opt webhook_tenant_opts[];
+extern const struct plat_opt webhook_deliveries_opts[];
 
 #endif

@@ -73,6 +73,12 @@ static const struct plat_permission permissions[] = {
 	{"user.passwd", PLAT_AUTHZ_ROLES, ADMINS},
 	/* Changing one's own password, and asking who one is: every role. */
 	{"user.passwd.self", PLAT_AUTHZ_ROLES, READERS},
+	/* Webhooks carry the tenant's events to another system: an admin decides where. */
+	{"webhook.add", PLAT_AUTHZ_ROLES, ADMINS},
+	{"webhook.delete", PLAT_AUTHZ_ROLES, ADMINS},
+	{"webhook.deliveries", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"webhook.list", PLAT_AUTHZ_ROLES, AUDITORS},
+	{"webhook.redeliver", PLAT_AUTHZ_ROLES, ADMINS},
 	{"whoami", PLAT_AUTHZ_ROLES, READERS},
 	{NULL, 0, 0},
 };

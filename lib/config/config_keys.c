@@ -722,6 +722,26 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "(https://app.example.com). Empty: none (no CORS headers at all).",
 		.example = "https://app.example.com",
 	},
+	[PLAT_CFG_WEBHOOKS_ATTEMPTS] = {
+		.name = "webhooks.attempts",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "8",
+		.min = 1, .max = 50,
+		.section = "webhooks",
+		.doc = "Tries per webhook delivery (platctl-webhook(1)) before it is marked failed. Connection "
+		       "errors, timeouts, HTTP 408, 425, 429 and 5xx are retried; other replies are not. Each "
+		       "try may take notify.webhook.timeout.",
+	},
+	[PLAT_CFG_WEBHOOKS_BACKOFF] = {
+		.name = "webhooks.backoff",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 100, .max = 3600 * 1000,
+		.section = "webhooks",
+		.doc = "The wait before a webhook delivery's second try; doubled per try up to an hour, "
+		       "jittered, and never shorter than the receiver's Retry-After (up to an hour). The "
+		       "default's eight tries span about an hour.",
+	},
 	[PLAT_CFG_TENANT] = {
 		.name = "tenant",
 		.type = PLAT_CFG_T_STRING,

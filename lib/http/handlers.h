@@ -48,6 +48,12 @@ int plat_http_h_findings_list(struct plat_http_request *, struct plat_http_respo
 int plat_http_h_findings_ack(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 int plat_http_h_findings_resolve(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 
+int plat_http_h_webhooks_list(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+int plat_http_h_webhooks_add(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+int plat_http_h_webhooks_delete(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+int plat_http_h_webhook_deliveries(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+int plat_http_h_webhook_redeliver(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+
 int plat_http_h_auth_token(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 int plat_http_h_auth_revoke(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 

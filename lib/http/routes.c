@@ -406,6 +406,17 @@ static int h_ask(struct plat_http_request *req, struct plat_http_response *resp,
 	S({"type": "object", "required": ["id", "rule", "kind", "severity", "status", "message"], "properties":      \
 	  {"id": {"type": "string", "format": "uuid"}, "severity": {"type": "string"}, "status": {"type":            \
 	  "string"}}})
+#define WEBHOOK_SCHEMA                                                                                               \
+	S({"type": "object", "required": ["id", "url", "events", "created_at"], "properties": {"id": {"type":       \
+	  "string", "format": "uuid"}, "url": {"type": "string"}, "events": {"type": "array", "items": {"type":     \
+	  "string"}}, "description": {"type": "string"}, "pending": {"type": "integer"}, "failed": {"type":          \
+	  "integer"}}})
+#define DELIVERY_SCHEMA                                                                                              \
+	S({"type": "object", "required": ["id", "webhook_id", "event", "status", "attempts"], "properties": {"id":  \
+	  {"type": "string", "format": "uuid"}, "webhook_id": {"type": "string", "format": "uuid"}, "event_id":     \
+	  {"type": "integer"}, "event": {"type": "string"}, "status": {"enum": ["pending", "delivering",            \
+	  "delivered", "failed"]}, "attempts": {"type": "integer"}, "last_status": {"type": ["integer", "null"]},   \
+	  "last_error": {"type": ["string", "null"]}}})
 #define REASON_BODY S({"type": "object", "properties": {"reason": {"type": "string"}}})
 #define NOTE_BODY S({"type": "object", "properties": {"note": {"type": "string"}}})
 #define QUERY_PROPS                                                                                                  \
@@ -543,6 +554,29 @@ static const struct plat_http_route routes[] = {
 	 0},
 	{"POST", "/v1/users/{name}/enable", plat_http_h_users_enable, "user.enable", 0, "enable a principal again",
 	 NULL, USER_SCHEMA, 0},
+	{"GET", "/v1/webhooks", plat_http_h_webhooks_list, "webhook.list", 0,
+	 "the tenant's webhooks with their pending and failed deliveries (never their secrets)", NULL,
+	 "{\"type\": \"object\", \"required\": [\"webhooks\"], \"properties\": {\"webhooks\": {\"type\": \"array\", "
+	 "\"items\": " WEBHOOK_SCHEMA "}}}",
+	 0},
+	{"POST", "/v1/webhooks", plat_http_h_webhooks_add, "webhook.add", PLAT_HTTP_JSON_BODY,
+	 "subscribe a URL to events; the signing secret is in this response only",
+	 S({"type": "object", "required": ["url", "events"], "properties": {"url": {"type": "string", "format":
+	    "uri"}, "events": {"type": "array", "items": {"enum": ["*", "document.queued", "document.processing",
+	    "document.processed", "document.failed", "document.deleted", "finding.opened", "finding.resolved",
+	    "finding.suppressed"]}}, "description": {"type": "string", "maxLength": 500}}}),
+	 S({"type": "object", "required": ["id", "url", "events", "secret"], "properties": {"id": {"type":
+	    "string", "format": "uuid"}, "secret": {"type": "string"}}}),
+	 201},
+	{"DELETE", "/v1/webhooks/{id}", plat_http_h_webhooks_delete, "webhook.delete", 0,
+	 "delete a webhook and its delivery log (its pending deliveries are not sent)", NULL, WEBHOOK_SCHEMA, 0},
+	{"GET", "/v1/webhook-deliveries", plat_http_h_webhook_deliveries, "webhook.deliveries", 0,
+	 "the delivery log, newest first (?webhook=ID, ?status=pending|delivering|delivered|failed, ?limit=)", NULL,
+	 "{\"type\": \"object\", \"required\": [\"deliveries\"], \"properties\": {\"deliveries\": {\"type\": "
+	 "\"array\", \"items\": " DELIVERY_SCHEMA "}}}",
+	 0},
+	{"POST", "/v1/webhook-deliveries/{id}/redeliver", plat_http_h_webhook_redeliver, "webhook.redeliver", 0,
+	 "send a delivery's body again, as a new delivery due now", NULL, DELIVERY_SCHEMA, 201},
 	{NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, NULL},
 };
 

@@ -23,6 +23,7 @@
 #include "auth/authz.h"
 #include "auth/login.h"
 #include "http/feed.h"
+#include "webhooks/webhooks.h"
 #include "http/push.h"
 #include "http/ratelimit.h"
 #include "ids/ids.h"
@@ -659,6 +660,16 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 		plat_metrics_free(s.metrics);
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(errno));
 	}
+	/* Once the port is ours: an instance that cannot listen sends no webhooks either. */
+	struct plat_webhook_deliverer *webhooks = NULL;
+	if (plat_webhooks_deliverer_start(services, &webhooks, err) < 0) {
+		MHD_stop_daemon(d);
+		plat_http_feed_stop(s.feed);
+		plat_http_feed_free(s.feed);
+		plat_ratelimit_free(s.rate);
+		plat_metrics_free(s.metrics);
+		return -err->kind;
+	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	char addr[96];
 	char host[INET6_ADDRSTRLEN] = "";
@@ -683,6 +694,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	/* Event streams never finish by themselves: end them, so that their clients see the
 	 * end of the response (and reconnect elsewhere) and the drain below can finish. */
 	plat_http_feed_stop(s.feed);
+	plat_webhooks_deliverer_stop(webhooks); /* after the delivery in flight is recorded */
 	for (int i = 0; i < 600 && atomic_load(&s.in_flight) > 0; i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 		nanosleep(&ts, NULL);

@@ -126,7 +126,9 @@ PY
 		"POST /v1/documents/$DOC/hold" "POST /v1/documents/$DOC/release" "POST /v1/ask" "GET /v1/findings"
 		"POST /v1/findings/$DOC/ack" "POST /v1/findings/$DOC/resolve" "GET /v1/audit" "GET /v1/audit/verify"
 		"GET /v1/tokens" "POST /v1/tokens" "DELETE /v1/tokens/$DOC" "GET /v1/users" "POST /v1/users"
-		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable" "GET /v1/events")
+		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable" "GET /v1/events" "GET /v1/webhooks"
+		"POST /v1/webhooks" "DELETE /v1/webhooks/$DOC" "GET /v1/webhook-deliveries"
+		"POST /v1/webhook-deliveries/$DOC/redeliver")
 	for r in "${routes[@]}"; do
 		set -- $r
 		req 401 "$1" "$2"

@@ -140,6 +140,11 @@ static const struct {
 	{"user.list", "ua"},
 	{"user.passwd", "a"},
 	{"user.passwd.self", "veua"},
+	{"webhook.add", "a"},
+	{"webhook.delete", "a"},
+	{"webhook.deliveries", "ua"},
+	{"webhook.list", "ua"},
+	{"webhook.redeliver", "a"},
 	{"whoami", "veua"},
 };
 
