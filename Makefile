@@ -251,6 +251,7 @@ install: platctl platctl-extract man
 	[ -e $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml ] || \
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
 	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
+	install -m 0644 etc/nginx/platctl.conf $(DESTDIR)$(DATADIR)/doc/platctl/examples/nginx.conf
 	install -d $(DESTDIR)$(SYSCONFDIR)/platctl/notify
 	for f in $(NOTIFY_TPL); do [ -e $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f ] || \
 		install -m 0644 etc/platctl/notify/$$f $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f; done

@@ -235,6 +235,8 @@ struct serve_opts {
 	long long max_body;
 	long long max_connections;
 	long long timeout;
+	const char *tls_cert;
+	const char *tls_key;
 };
 extern const struct plat_opt serve_opts[];
 extern const struct serve_opts serve_defaults;

@@ -16,6 +16,8 @@ const struct plat_opt serve_opts[] = {
 	{0, "max-body", PLAT_OPT_INT, "BYTES", "largest request body (default 1048576)", NULL, 1, 1LL << 40, 0, S(max_body)},
 	{0, "max-connections", PLAT_OPT_INT, "N", "most connections at once (default 1024)", NULL, 1, 65536, 0, S(max_connections)},
 	{0, "timeout", PLAT_OPT_INT, "SECONDS", "close a connection idle this long (default 30)", NULL, 1, 3600, 0, S(timeout)},
+	{0, "tls-cert", PLAT_OPT_STRING, "FILE", "serve HTTPS with this PEM certificate (chain); needs --tls-key", NULL, 0, 0, PLAT_COMPLETE_FILE, S(tls_cert)},
+	{0, "tls-key", PLAT_OPT_STRING, "FILE", "the certificate's PEM private key (not readable by others)", NULL, 0, 0, PLAT_COMPLETE_FILE, S(tls_key)},
 	PLAT_OPT_END,
 };
 
@@ -24,8 +26,10 @@ const struct serve_opts serve_defaults = {.listen = "127.0.0.1:8080", .max_body 
 
 static void ready(void *arg, const char *addr)
 {
-	(void)arg;
-	PLAT_LOG_I("listening", "address", addr);
+	const struct serve_opts *o = arg;
+	char url[128];
+	snprintf(url, sizeof(url), "%s://%s", o->tls_cert ? "https" : "http", addr);
+	PLAT_LOG_I("listening", "address", addr, "url", url);
 }
 
 int cmd_serve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
@@ -33,6 +37,10 @@ int cmd_serve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	const struct serve_opts *o = opts;
+	if (!o->tls_cert != !o->tls_key) {
+		plat_error_set(&ctx->err, PLAT_E_USAGE, "options '--tls-cert' and '--tls-key' go together");
+		return -PLAT_E_USAGE;
+	}
 	/* Blocked before the server's threads exist, so they inherit the mask and only the
 	 * server's sigwait takes SIGTERM/SIGINT: the drain on shutdown depends on it. */
 	sigset_t set;
@@ -50,6 +58,8 @@ int cmd_serve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 				       .max_connections = (unsigned)o->max_connections,
 				       .timeout = (unsigned)o->timeout,
 				       .header_limit = 64 * 1024,
-				       .version = PLATCTL_VERSION};
-	return plat_http_serve(services, &ho, ready, NULL, &ctx->err);
+				       .version = PLATCTL_VERSION,
+				       .tls_cert = o->tls_cert,
+				       .tls_key = o->tls_key};
+	return plat_http_serve(services, &ho, ready, (void *)o, &ctx->err);
 }

@@ -131,6 +131,8 @@ struct plat_http_options {
 	unsigned timeout;          /* seconds a connection may idle */
 	size_t header_limit;       /* bytes of request headers per connection */
 	const char *version;       /* for /openapi.json */
+	const char *tls_cert;      /* PEM files: HTTPS when set (both or neither) */
+	const char *tls_key;
 };
 
 /* Serve until SIGTERM or SIGINT, then stop accepting, let the requests in flight finish

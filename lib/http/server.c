@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -619,6 +620,37 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
+/* A PEM file into b (NUL-terminated, as libmicrohttpd takes it). A key that others may read
+ * is refused: whoever can read it can be this server. */
+static int load_pem(const char *path, const char *what, bool secret, struct plat_buf *b, struct plat_error *err)
+{
+	if (!path)
+		return plat_error_set(err, PLAT_E_USAGE, "TLS needs both a certificate and a key");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return plat_error_set(err, PLAT_E_CONFIG, "cannot read the TLS %s '%s': %s", what, path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1 << 20) {
+		close(fd);
+		return plat_error_set(err, PLAT_E_CONFIG, "the TLS %s '%s' is not a regular file of at most 1 MiB", what, path);
+	}
+	if (secret && (st.st_mode & S_IROTH)) {
+		close(fd);
+		return plat_error_set(err, PLAT_E_CONFIG, "the TLS key '%s' is readable by everyone: chmod o-r it first", path);
+	}
+	plat_buf_reserve(b, (size_t)st.st_size + 1);
+	long long n = plat_read_upto(fd, b->data, (size_t)st.st_size);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return plat_error_set(err, PLAT_E_CONFIG, "cannot read the TLS %s '%s': %s", what, path, strerror(e));
+	b->len = (size_t)n;
+	b->data[n] = '\0';
+	if (!strstr(b->data, "-----BEGIN "))
+		return plat_error_set(err, PLAT_E_CONFIG, "the TLS %s '%s' is not PEM (no -----BEGIN line)", what, path);
+	return 0;
+}
+
 int plat_http_serve(struct plat_services *services, const struct plat_http_options *o,
 		    void (*on_ready)(void *arg, const char *addr), void *arg, struct plat_error *err)
 {
@@ -647,18 +679,50 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned threads = o->threads > 0 ? (unsigned)o->threads : (cores > 0 ? (unsigned)cores : 1);
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_limit,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_END);
+	struct plat_buf cert = PLAT_BUF_INIT, key = PLAT_BUF_INIT;
+	bool tls = o->tls_cert || o->tls_key;
+	if (tls && ((rc = load_pem(o->tls_cert, "certificate", false, &cert, err)) < 0 ||
+		    (rc = load_pem(o->tls_key, "key", true, &key, err)) < 0)) {
+		plat_buf_free(&cert);
+		plat_buf_free(&key);
+		plat_http_feed_stop(s.feed);
+		plat_http_feed_free(s.feed);
+		plat_ratelimit_free(s.rate);
+		plat_metrics_free(s.metrics);
+		return rc;
+	}
+	struct MHD_OptionItem opts[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, &ss},
+		{MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+		{MHD_OPTION_CONNECTION_LIMIT, o->max_connections, NULL},
+		{MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, NULL},
+		{MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->header_limit, NULL},
+		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, &s},
+		{tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert.data},
+		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key.data},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+							(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0),
+						0, NULL, NULL, on_request, &s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	int start_errno = errno;
+	/* libmicrohttpd keeps its own copy of the key (gnutls parsed it). */
+	plat_wipe(key.data, key.len);
+	plat_buf_free(&key);
+	plat_buf_free(&cert);
 	if (!d) {
 		plat_http_feed_stop(s.feed);
 		plat_http_feed_free(s.feed);
 		plat_ratelimit_free(s.rate);
 		plat_metrics_free(s.metrics);
-		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(errno));
+		if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS))
+			return plat_error_set(err, PLAT_E_CONFIG, "this libmicrohttpd has no TLS support");
+		if (tls && start_errno != EADDRINUSE && start_errno != EACCES && start_errno != EADDRNOTAVAIL)
+			return plat_error_set(err, PLAT_E_CONFIG,
+					      "cannot start TLS with certificate '%s' and key '%s': not PEM, or they do not "
+					      "match (the server's log line above says which)",
+					      o->tls_cert, o->tls_key);
+		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot listen on '%.64s': %s", o->listen, strerror(start_errno));
 	}
 	/* Once the port is ours: an instance that cannot listen sends no webhooks either. */
 	struct plat_webhook_deliverer *webhooks = NULL;

@@ -603,3 +603,53 @@ wait_for() {
 	grep -qi '^access-control-allow-headers: .*Authorization' <<<"$headers"
 	req 403 OPTIONS /v1/documents -H 'Origin: https://evil.example' -H 'Access-Control-Request-Method: POST'
 }
+
+@test "serve: HTTPS with --tls-cert and --tls-key; a missing, exposed, foreign or non-PEM key is refused at start" {
+	stop_server
+	local d="$BATS_TEST_TMPDIR/tls"
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+	openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:prime256v1 -out "$d/other.pem" 2>/dev/null
+	chmod 600 "$d/key.pem" "$d/other.pem"
+	cp "$d/key.pem" "$d/exposed.pem"
+	chmod 644 "$d/exposed.pem"
+	printf 'not a key\n' >"$d/junk.pem"
+	chmod 600 "$d/junk.pem"
+	run "$PLATCTL" serve --listen 127.0.0.1:0 --tls-cert "$d/cert.pem"
+	[ "$status" -eq 2 ]
+	[[ $output == *"'--tls-cert' and '--tls-key' go together"* ]]
+	run "$PLATCTL" serve --listen 127.0.0.1:0 --tls-cert "$d/missing.pem" --tls-key "$d/key.pem"
+	[ "$status" -eq 3 ]
+	[[ $output == *"cannot read the TLS certificate"*missing.pem* ]]
+	run "$PLATCTL" serve --listen 127.0.0.1:0 --tls-cert "$d/cert.pem" --tls-key "$d/exposed.pem"
+	[ "$status" -eq 3 ]
+	[[ $output == *"readable by everyone"* ]]
+	run "$PLATCTL" serve --listen 127.0.0.1:0 --tls-cert "$d/cert.pem" --tls-key "$d/junk.pem"
+	[ "$status" -eq 3 ]
+	[[ $output == *"not PEM"* ]]
+	run "$PLATCTL" serve --listen 127.0.0.1:0 --tls-cert "$d/cert.pem" --tls-key "$d/other.pem"
+	[ "$status" -eq 3 ]
+	[[ $output == *"do not match"* ]]
+	[[ $output != *"BEGIN"* ]]
+
+	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --tls-cert "$d/cert.pem" \
+		--tls-key "$d/key.pem" 2>"$BATS_TEST_TMPDIR/serve.log" &
+	SERVER_PID=$!
+	local url=
+	for _ in $(seq 100); do
+		url=$(jq -r 'select(.msg == "listening") | .url' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	[[ $url == https://127.0.0.1:* ]]
+	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ]
+	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VIEWER_TOKEN" \
+		"$url/v1/documents/$DOC")" = 200 ]
+	# A certificate the client does not trust, and plain HTTP on the TLS port, get nothing.
+	run curl -sS --max-time 5 "$url/healthz"
+	[ "$status" -ne 0 ]
+	run curl -sS --max-time 5 "http://${url#https://}/healthz"
+	[[ $status -ne 0 || $output != *ok* ]]
+	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ]
+}

@@ -93,3 +93,17 @@ not_ok() {
 	kill "$c1" "$c2"
 	wait "$c1" "$c2" 2>/dev/null || true
 }
+
+@test "serve_lb: the nginx example in etc/ is a configuration nginx accepts" {
+	local d="$BATS_TEST_TMPDIR/nginx-example"
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+		-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+	sed "s|/etc/ssl/certs/platctl.example.com.pem|$d/cert.pem|; s|/etc/ssl/private/platctl.example.com.key|$d/key.pem|" \
+		"$ROOT/etc/nginx/platctl.conf" >"$d/site.conf"
+	printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n  access_log off;\n  include %s/site.conf;\n}\n' \
+		"$d" "$d" "$d" >"$d/nginx.conf"
+	run nginx -t -c "$d/nginx.conf" -p "$d"
+	[ "$status" -eq 0 ]
+	[[ $output == *"test is successful"* ]]
+}
