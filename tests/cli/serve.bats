@@ -653,3 +653,88 @@ wait_for() {
 	[[ $status -ne 0 || $output != *ok* ]]
 	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ]
 }
+
+@test "serve: hostile clients: 10,000 headers, 10,000 idle connections, a stalled request; memory stays bounded" {
+	stop_server
+	ulimit -n 20000
+	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --timeout 2 --max-connections 1024 \
+		2>"$BATS_TEST_TMPDIR/serve.log" &
+	SERVER_PID=$!
+	for _ in $(seq 100); do
+		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
+		[ -n "$ADDR" ] && break
+		sleep 0.1
+	done
+	URL="http://$ADDR"
+	req 200 GET /healthz
+	run python3 - "${ADDR%:*}" "${ADDR##*:}" "$VIEWER_TOKEN" "$SERVER_PID" <<'PY'
+import socket, sys, time
+host, port, token, pid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+def rss_kib():
+    for line in open("/proc/%s/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+def exchange(data, wait=10):
+    s = socket.create_connection((host, port), timeout=wait)
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    return out
+
+before = rss_kib()
+# 10,000 headers (about 200 KiB): refused with a 4xx or the connection closed, never served.
+hdrs = b"".join(b"X-H-%d: %d\r\n" % (i, i) for i in range(10000))
+out = exchange(b"GET /v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() +
+               b"\r\n" + hdrs + b"\r\n")
+assert out == b"" or out.split(b" ")[1][:1] == b"4", out[:200]
+print("10,000 headers:", out.split(b"\r\n")[0].decode() or "closed")
+
+# A request that stops halfway through its headers is cut after --timeout (2 s).
+s = socket.create_connection((host, port))
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+t0 = time.time()
+s.settimeout(15)
+while s.recv(4096):
+    pass
+took = time.time() - t0
+s.close()
+assert 1.5 <= took <= 8, took
+print("stalled request cut after %.1f s" % took)
+
+# 10,000 connections that send nothing: beyond --max-connections they are closed at once.
+idle = []
+for i in range(10000):
+    try:
+        idle.append(socket.create_connection((host, port), timeout=5))
+    except OSError as e:
+        print("connect %d: %s" % (i, e))
+        break
+assert len(idle) >= 5000, len(idle)
+time.sleep(0.5)
+held = rss_kib()
+print("RSS %d KiB before, %d KiB holding %d idle connections" % (before, held, len(idle)))
+assert held < before + 64 * 1024, (before, held)
+for s in idle:
+    s.close()
+PY
+	echo "$output" >&3
+	[ "$status" -eq 0 ]
+	# Still serving, and nothing crashed.
+	sleep 0.5
+	req 200 GET /healthz
+	req 200 GET "/v1/documents/$DOC" -H "Authorization: Bearer $VIEWER_TOKEN"
+	kill -0 "$SERVER_PID"
+}
