@@ -34,7 +34,8 @@ HELPER_LIBS   := $(shell pkg-config --libs $(HELPER_PKGS) 2>/dev/null)
 # new warnings must not break a distribution's build of a release.
 WARNINGS := -Wall -Wextra $(if $(filter 1,$(DEVELOPER)),-Werror) -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 BASE_CPPFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -Ilib -Ibuild/gen $(PKG_CFLAGS)
-BASE_LDLIBS   := $(PKG_LIBS) -lpthread -lm
+# libwslay has no pkg-config file in Debian 12.
+BASE_LDLIBS   := $(PKG_LIBS) -lwslay -lpthread -lm
 
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 

@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev libxml2-dev
-	libcjose-dev libjansson-dev libargon2-dev libmicrohttpd-dev
+	libcjose-dev libjansson-dev libargon2-dev libmicrohttpd-dev libwslay-dev
 	libmagic-dev libpoppler-glib-dev libzip-dev librdkafka-dev libseccomp-dev
 	libcmocka-dev bats scdoc zsh fish
 	postgresql-15 postgresql-client-15 postgresql-server-dev-15 dpkg-dev

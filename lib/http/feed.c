@@ -25,6 +25,7 @@ struct plat_http_stream {
 	long long last_id;  /* the last event queued for this client */
 	bool backfill;      /* resuming: the listener fills it from the table first */
 	bool suspended, ended;
+	int wake_fd;        /* a subscriber (a WebSocket): woken with a byte here; -1: an SSE response */
 	struct plat_buf pending;
 	size_t sent;        /* bytes of pending the client has */
 	struct plat_http_stream *next;
@@ -48,9 +49,16 @@ static void wake(struct plat_http_feed *f)
 		;
 }
 
-/* Under the lock: let libmicrohttpd send what is pending. */
+/* Under the lock: let libmicrohttpd (or the subscriber) send what is pending. */
 static void kick(struct plat_http_stream *s)
 {
+	if (s->wake_fd >= 0) {
+		char b = 1;
+		/* Non-blocking: a full pipe already holds a wake-up. */
+		while (write(s->wake_fd, &b, 1) < 0 && errno == EINTR)
+			;
+		return;
+	}
 	if (s->suspended) {
 		s->suspended = false;
 		MHD_resume_connection(s->conn);
@@ -62,7 +70,10 @@ static void queue_event(struct plat_http_stream *s, long long id, const char *ty
 {
 	if (s->ended || id <= s->last_id)
 		return;
-	plat_buf_printf(&s->pending, "id: %lld\nevent: %s\ndata: %s\n\n", id, type, json);
+	if (s->wake_fd >= 0) /* one JSON text per line: the jsonb text of an event has no newline */
+		plat_buf_printf(&s->pending, "%s\n", json);
+	else
+		plat_buf_printf(&s->pending, "id: %lld\nevent: %s\ndata: %s\n\n", id, type, json);
 	s->last_id = id;
 	if (s->pending.len - s->sent > PLAT_FEED_MAX_PENDING) {
 		/* Too slow to keep up: end it; the client resumes from its Last-Event-ID. */
@@ -115,21 +126,9 @@ static void free_stream(void *cls)
 	free(s);
 }
 
-struct MHD_Response *plat_http_feed_open(struct plat_http_feed *f, struct MHD_Connection *c, const char *tenant_id,
-					 long long last_id)
+/* List a new stream, from after last_id (-1: from now on). */
+static void add_stream(struct plat_http_feed *f, struct plat_http_stream *s, long long last_id)
 {
-	struct plat_http_stream *s = plat_xcalloc(1, sizeof(*s));
-	s->feed = f;
-	s->conn = c;
-	snprintf(s->tenant_id, sizeof(s->tenant_id), "%s", tenant_id);
-	/* Clients reconnect after 2 s, with the id of the last event they got. */
-	plat_buf_puts(&s->pending, "retry: 2000\n\n");
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_stream, s, free_stream);
-	if (!r) {
-		plat_buf_free(&s->pending);
-		free(s);
-		return NULL;
-	}
 	pthread_mutex_lock(&f->lock);
 	if (last_id >= 0) {
 		s->last_id = last_id;
@@ -144,7 +143,53 @@ struct MHD_Response *plat_http_feed_open(struct plat_http_feed *f, struct MHD_Co
 	pthread_mutex_unlock(&f->lock);
 	if (last_id >= 0)
 		wake(f);
+}
+
+struct MHD_Response *plat_http_feed_open(struct plat_http_feed *f, struct MHD_Connection *c, const char *tenant_id,
+					 long long last_id)
+{
+	struct plat_http_stream *s = plat_xcalloc(1, sizeof(*s));
+	s->feed = f;
+	s->conn = c;
+	s->wake_fd = -1;
+	snprintf(s->tenant_id, sizeof(s->tenant_id), "%s", tenant_id);
+	/* Clients reconnect after 2 s, with the id of the last event they got. */
+	plat_buf_puts(&s->pending, "retry: 2000\n\n");
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_stream, s, free_stream);
+	if (!r) {
+		plat_buf_free(&s->pending);
+		free(s);
+		return NULL;
+	}
+	add_stream(f, s, last_id);
 	return r;
+}
+
+struct plat_http_stream *plat_http_feed_subscribe(struct plat_http_feed *f, const char *tenant_id, long long last_id,
+						  int wake_fd)
+{
+	struct plat_http_stream *s = plat_xcalloc(1, sizeof(*s));
+	s->feed = f;
+	s->wake_fd = wake_fd;
+	snprintf(s->tenant_id, sizeof(s->tenant_id), "%s", tenant_id);
+	add_stream(f, s, last_id);
+	return s;
+}
+
+void plat_http_feed_take(struct plat_http_stream *s, struct plat_buf *out, bool *ended)
+{
+	pthread_mutex_lock(&s->feed->lock);
+	if (s->pending.len)
+		plat_buf_append(out, s->pending.data, s->pending.len);
+	plat_buf_reset(&s->pending);
+	*ended = s->ended;
+	pthread_mutex_unlock(&s->feed->lock);
+}
+
+void plat_http_feed_unsubscribe(struct plat_http_stream *s)
+{
+	if (s)
+		free_stream(s);
 }
 
 int plat_http_feed_streams(struct plat_http_feed *f)
@@ -266,7 +311,7 @@ static void keepalive(struct plat_http_feed *f)
 {
 	pthread_mutex_lock(&f->lock);
 	for (struct plat_http_stream *s = f->streams; s; s = s->next)
-		if (!s->ended) {
+		if (!s->ended && s->wake_fd < 0) { /* a subscriber pings on its own */
 			plat_buf_puts(&s->pending, ": keepalive\n\n");
 			kick(s);
 		}

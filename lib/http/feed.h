@@ -13,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "error/error.h"
+#include "mem/mem.h"
 #include "svc/svc.h"
 
 #define PLAT_FEED_MAX_PENDING (1 << 20)
@@ -35,5 +36,17 @@ int plat_http_feed_streams(struct plat_http_feed *feed);
  * now on). The response reads from it; libmicrohttpd frees the stream with the response. */
 struct MHD_Response *plat_http_feed_open(struct plat_http_feed *feed, struct MHD_Connection *c,
 					 const char *tenant_id, long long last_id);
+
+/* A subscriber that is not a libmicrohttpd response (a WebSocket, lib/http/ws.c): its
+ * events wait as JSON texts, one per line ({id, type, at, data}), and a byte written to
+ * wake_fd (non-blocking; the subscriber's) says there is something new or that the stream
+ * ended. The subscriber takes them with plat_http_feed_take and must unsubscribe before
+ * the feed is freed. */
+struct plat_http_stream *plat_http_feed_subscribe(struct plat_http_feed *feed, const char *tenant_id,
+						  long long last_id, int wake_fd);
+/* Append what is pending to out; *ended once the feed stopped or the subscriber fell more
+ * than PLAT_FEED_MAX_PENDING behind (what is pending then is still given). */
+void plat_http_feed_take(struct plat_http_stream *s, struct plat_buf *out, bool *ended);
+void plat_http_feed_unsubscribe(struct plat_http_stream *s);
 
 #endif

@@ -56,6 +56,7 @@ struct plat_http_response {
 	int fd;
 	long long fd_offset, fd_len;
 	bool send_events;        /* the live feed of events_tenant (an id), from after events_from (-1: now) */
+	bool send_ws;            /* the same feed over a WebSocket: status 101, the upgrade headers set */
 	char events_tenant[37];
 	long long events_from;
 	/* The body is written by stream_fn on a thread of its own, in a service context of the

@@ -1,10 +1,12 @@
 /* The route table and its handlers. Each handler makes the one service call its command
  * makes and returns that call's cJSON unchanged, so the API and -o json share a schema. */
 #include "http/handlers.h"
+#include "http/ws.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth/authz.h"
 #include "documents/documents.h"
@@ -219,6 +221,61 @@ static int h_events(struct plat_http_request *req, struct plat_http_response *re
 	resp->send_events = true;
 	snprintf(resp->events_tenant, sizeof(resp->events_tenant), "%s", req->svc->tenant_id);
 	resp->events_from = id;
+	return 0;
+}
+
+/* The list a header holds (Connection: keep-alive, Upgrade) has token, case-insensitive. */
+static bool header_has_token(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		if ((size_t)(t - p) == n && strncasecmp(p, token, n) == 0)
+			return true;
+		p = e;
+	}
+	return false;
+}
+
+static int h_ws(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
+{
+	const char *upgrade = req->header(req->conn, "Upgrade"), *connection = req->header(req->conn, "Connection");
+	const char *version = req->header(req->conn, "Sec-WebSocket-Version");
+	const char *key = req->header(req->conn, "Sec-WebSocket-Key");
+	if (!upgrade || !header_has_token(upgrade, "websocket") || !connection || !header_has_token(connection, "upgrade")) {
+		/* RFC 6455 4.2.2: a plain GET of a WebSocket endpoint is told what it needs. */
+		resp->status = 426;
+		plat_http_add_header(resp, "Upgrade", "websocket");
+		plat_http_add_header(resp, "Sec-WebSocket-Version", "13");
+		plat_error_set(err, PLAT_E_USAGE, "this is a WebSocket endpoint: send Upgrade: websocket and Connection: Upgrade");
+		return plat_error_param(err, "Upgrade");
+	}
+	if (!version || strcmp(version, "13") != 0) {
+		plat_http_add_header(resp, "Sec-WebSocket-Version", "13");
+		plat_error_set(err, PLAT_E_USAGE, "Sec-WebSocket-Version must be 13");
+		return plat_error_param(err, "Sec-WebSocket-Version");
+	}
+	char accept[PLAT_WS_ACCEPT_LEN + 1];
+	if (plat_http_ws_accept(key, accept) < 0) {
+		plat_error_set(err, PLAT_E_USAGE, "Sec-WebSocket-Key must be 16 bytes in base64");
+		return plat_error_param(err, "Sec-WebSocket-Key");
+	}
+	/* Browsers cannot set Last-Event-ID on a WebSocket: ?after= is the way to resume. */
+	int rc = h_events(req, resp, err);
+	if (rc < 0)
+		return rc;
+	resp->send_events = false;
+	resp->send_ws = true;
+	resp->status = 101;
+	plat_http_add_header(resp, "Upgrade", "websocket");
+	plat_http_add_header(resp, "Sec-WebSocket-Accept", "%s", accept);
 	return 0;
 }
 
@@ -500,6 +557,11 @@ static const struct plat_http_route routes[] = {
 	 "document.STATUS, finding.opened, finding.resolved, ...; data {id, type, at, data}); Last-Event-ID or "
 	 "?after=ID resumes after that event, a comment every 15 s keeps it open",
 	 NULL, NULL, 0, NULL, "text/event-stream"},
+	{"GET", "/v1/ws", h_ws, "events.stream", 0,
+	 "the live feed of /v1/events over a WebSocket: one text message per event ({id, type, at, data}); "
+	 "?after=ID or Last-Event-ID resumes after that event; pings every 15 s; close code 1001 when the server "
+	 "stops or the client falls behind (reconnect with ?after= the last id)",
+	 NULL, NULL, 101, NULL, NULL},
 	{"GET", "/v1/findings", plat_http_h_findings_list, "findings.list", 0,
 	 "compliance findings, most recently seen first (query: status, rule, severity (at least), document, since, "
 	 "limit, cursor)",

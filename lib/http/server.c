@@ -24,6 +24,7 @@
 #include "auth/authz.h"
 #include "auth/login.h"
 #include "http/feed.h"
+#include "http/ws.h"
 #include "webhooks/webhooks.h"
 #include "http/push.h"
 #include "http/ratelimit.h"
@@ -39,6 +40,7 @@ struct plat_http_server {
 	atomic_int in_flight;
 	struct plat_http_feed *feed;
 	atomic_int writers; /* stream_fn threads still running */
+	atomic_int websockets; /* upgraded connections still being served */
 	struct plat_ratelimit *rate;
 	const char *cors_origins; /* server.cors_origins */
 };
@@ -71,6 +73,8 @@ struct req_ctx {
 	bool spool_failed;
 	int retry_after;   /* 429: seconds */
 	char origin[256];  /* an allowed Origin of a browser's request: CORS headers go back */
+	char ws_tenant[37]; /* GET /v1/ws: whose events the upgraded connection carries, after which id */
+	long long ws_from;
 };
 
 void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
@@ -232,6 +236,16 @@ static struct MHD_Response *start_writer(struct MHD_Connection *c, struct req_ct
 	return resp;
 }
 
+/* libmicrohttpd handed over the connection of a GET /v1/ws that got its 101. */
+static void on_upgrade(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra, size_t extra_len,
+		       MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	(void)c;
+	struct plat_http_server *s = cls;
+	const struct req_ctx *x = con_cls;
+	plat_http_ws_start(s->feed, &s->websockets, x->ws_tenant, x->ws_from, extra, extra_len, sock, urh);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct plat_http_response *r)
 {
 	char *text = NULL;
@@ -248,6 +262,11 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 	struct MHD_Response *resp;
 	if (r->stream_fn) {
 		resp = start_writer(c, x, r);
+	} else if (r->send_ws) {
+		snprintf(x->ws_tenant, sizeof(x->ws_tenant), "%s", r->events_tenant);
+		x->ws_from = r->events_from;
+		resp = MHD_create_response_for_upgrade(on_upgrade, x->server);
+		ct = NULL;
 	} else if (r->send_events) {
 		resp = plat_http_feed_open(x->server->feed, c, r->events_tenant, r->events_from);
 		ct = "text/event-stream; charset=utf-8";
@@ -702,7 +721,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 		{tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key.data},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG |
 							(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0),
 						0, NULL, NULL, on_request, &s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	int start_errno = errno;
@@ -759,6 +778,11 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	 * end of the response (and reconnect elsewhere) and the drain below can finish. */
 	plat_http_feed_stop(s.feed);
 	plat_webhooks_deliverer_stop(webhooks); /* after the delivery in flight is recorded */
+	/* The WebSockets send their close frames, and must be closed before the daemon stops. */
+	for (int i = 0; i < 200 && atomic_load(&s.websockets) > 0; i++) {
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
 	for (int i = 0; i < 600 && atomic_load(&s.in_flight) > 0; i++) {
 		struct timespec ts = {0, 50 * 1000 * 1000};
 		nanosleep(&ts, NULL);

@@ -126,7 +126,7 @@ PY
 		"POST /v1/documents/$DOC/hold" "POST /v1/documents/$DOC/release" "POST /v1/ask" "GET /v1/findings"
 		"POST /v1/findings/$DOC/ack" "POST /v1/findings/$DOC/resolve" "GET /v1/audit" "GET /v1/audit/verify"
 		"GET /v1/tokens" "POST /v1/tokens" "DELETE /v1/tokens/$DOC" "GET /v1/users" "POST /v1/users"
-		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable" "GET /v1/events" "GET /v1/webhooks"
+		"POST /v1/users/ada/disable" "POST /v1/users/ada/enable" "GET /v1/events" "GET /v1/ws" "GET /v1/webhooks"
 		"POST /v1/webhooks" "DELETE /v1/webhooks/$DOC" "GET /v1/webhook-deliveries"
 		"POST /v1/webhook-deliveries/$DOC/redeliver")
 	for r in "${routes[@]}"; do
@@ -737,4 +737,60 @@ PY
 	req 200 GET /healthz
 	req 200 GET "/v1/documents/$DOC" -H "Authorization: Bearer $VIEWER_TOKEN"
 	kill -0 "$SERVER_PID"
+}
+
+@test "serve: GET /v1/ws carries the same feed as a WebSocket, resumes with ?after=, and closes with 1001 on SIGTERM" {
+	local ws="ws://${URL#http://}/v1/ws" auth=(-H "Authorization: Bearer $EDITOR_TOKEN")
+	local client="$ROOT/tests/services/ws_client.py"
+	# Refusals: no token, a plain GET, a wrong version, a bad key, a bad resume id.
+	run python3 "$client" "$ws" nope 1 5
+	[ "$status" -eq 2 ]
+	[[ $output == "HTTP/1.1 401"* ]]
+	req 426 GET /v1/ws "${auth[@]}"
+	grep -qi '^upgrade: websocket' <<<"$headers"
+	grep -qi '^sec-websocket-version: 13' <<<"$headers"
+	req 400 GET /v1/ws "${auth[@]}" -H 'Upgrade: websocket' -H 'Connection: Upgrade' -H 'Sec-WebSocket-Version: 8' \
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='
+	[ "$(jq -r .param <<<"$body")" = Sec-WebSocket-Version ]
+	req 400 GET /v1/ws "${auth[@]}" -H 'Upgrade: websocket' -H 'Connection: keep-alive, Upgrade' \
+		-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: short'
+	[ "$(jq -r .param <<<"$body")" = Sec-WebSocket-Key ]
+	run python3 "$client" "$ws?after=-1" "$EDITOR_TOKEN" 1 5
+	[ "$status" -eq 2 ]
+	[[ $output == "HTTP/1.1 400"* ]]
+
+	# A status change reaches a connected client as one text message.
+	python3 "$client" "$ws" "$EDITOR_TOKEN" 1 >"$BATS_TEST_TMPDIR/ws1" &
+	local c1=$!
+	wait_for "$BATS_TEST_TMPDIR/ws1" '^open'
+	printf 'a websocket event\n' >"$BATS_TEST_TMPDIR/w.txt"
+	req 201 POST '/v1/documents?name=w.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/w.txt"
+	local id
+	id=$(jq -r .id <<<"$body")
+	wait "$c1"
+	sed -n 2p "$BATS_TEST_TMPDIR/ws1" | jq -e --arg id "$id" '.type == "document.queued" and .data.id == $id'
+	local last
+	last=$(sed -n 2p "$BATS_TEST_TMPDIR/ws1" | jq -r .id)
+
+	# Disconnected meanwhile: a delete and another upload; ?after= gets both, in order, once.
+	req 200 DELETE "/v1/documents/$id" "${auth[@]}"
+	printf 'another websocket event\n' >"$BATS_TEST_TMPDIR/w2.txt"
+	req 201 POST '/v1/documents?name=w2.txt' "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/w2.txt"
+	python3 "$client" "$ws?after=$last" "$EDITOR_TOKEN" 3 >"$BATS_TEST_TMPDIR/ws2" &
+	local c2=$!
+	wait_for "$BATS_TEST_TMPDIR/ws2" '^{'
+	sleep 0.5
+	[ "$(tail -n +2 "$BATS_TEST_TMPDIR/ws2" | jq -r .type | tr '\n' ' ')" = "document.deleted document.queued " ]
+	tail -n +2 "$BATS_TEST_TMPDIR/ws2" | jq -r .id | awk -v last="$last" '$1 <= last { exit 1 }'
+	req 200 GET /metrics
+	grep -q '^platctl_http_event_streams 1' <<<"$body"
+
+	# SIGTERM: the client gets close 1001 (it resumes elsewhere) and the server exits 0.
+	kill -TERM "$SERVER_PID"
+	local rc=0
+	wait "$SERVER_PID" || rc=$?
+	SERVER_PID=
+	[ "$rc" -eq 0 ] || { echo "exit $rc"; tail -n 30 "$BATS_TEST_TMPDIR/serve.log"; false; }
+	wait "$c2" || true
+	grep -qx 'close 1001' "$BATS_TEST_TMPDIR/ws2"
 }

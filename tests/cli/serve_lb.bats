@@ -76,9 +76,11 @@ not_ok() {
 	# A client on instance 0; the change is made through instance 2.
 	curl -sS -N "${auth[@]}" "http://${ADDRS[0]}/v1/events" >"$BATS_TEST_TMPDIR/direct.sse" &
 	local c1=$!
-	# And one through nginx, wherever it lands.
+	# And one through nginx, wherever it lands, and a WebSocket through nginx.
 	curl -sS -N "${auth[@]}" "$LB/v1/events" >"$BATS_TEST_TMPDIR/lb.sse" &
 	local c2=$!
+	python3 "$ROOT/tests/services/ws_client.py" "ws://${LB#http://}/v1/ws" "$TOKEN" 1 >"$BATS_TEST_TMPDIR/lb.ws" &
+	local c3=$!
 	sleep 1
 	printf 'an event across instances\n' >"$BATS_TEST_TMPDIR/x.txt"
 	curl -sS -o /dev/null "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt" "http://${ADDRS[2]}/v1/documents?name=x.txt"
@@ -90,6 +92,8 @@ not_ok() {
 		done
 		grep -q '^event: document.queued' "$BATS_TEST_TMPDIR/$f.sse"
 	done
+	wait "$c3"
+	sed -n 2p "$BATS_TEST_TMPDIR/lb.ws" | jq -e '.type == "document.queued"'
 	kill "$c1" "$c2"
 	wait "$c1" "$c2" 2>/dev/null || true
 }

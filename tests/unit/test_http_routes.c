@@ -12,6 +12,7 @@
 
 #include "auth/authz.h"
 #include "http/http.h"
+#include "http/ws.h"
 
 static int noop(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
 {
@@ -162,6 +163,21 @@ static void test_listen(void **state)
 	}
 }
 
+/* RFC 6455's own example, and keys that are not 16 bytes of base64. */
+static void test_ws_accept(void **state)
+{
+	(void)state;
+	char out[PLAT_WS_ACCEPT_LEN + 1];
+	assert_int_equal(plat_http_ws_accept("dGhlIHNhbXBsZSBub25jZQ==", out), 0);
+	assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	assert_int_equal(plat_http_ws_accept(NULL, out), -1);
+	assert_int_equal(plat_http_ws_accept("", out), -1);
+	assert_int_equal(plat_http_ws_accept("dGhlIHNhbXBsZSBub25jZQ=", out), -1);
+	assert_int_equal(plat_http_ws_accept("dGhlIHNhbXBsZSBub25jZQ===", out), -1);
+	assert_int_equal(plat_http_ws_accept("dGhlIHNhbXBsZSBub25jZQAA", out), -1);
+	assert_int_equal(plat_http_ws_accept("dGhlIHNhbXBsZSBub25j!Q==", out), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_openapi_covers_routes),
 		cmocka_unit_test(test_problem),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_ws_accept),
 	};
 	return cmocka_run_group_tests_name("http_routes", tests, NULL, NULL);
 }
