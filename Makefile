@@ -64,7 +64,20 @@ MAN_OUT  := $(MAN_SRC:man/%.scd=build/man/%)
 
 .PHONY: all deps check demo install uninstall clean fuzz bench man test-bins print-cppflags FORCE
 
-all: platctl platctl-extract man
+# Swagger UI for GET /docs: web/docs and the swagger-ui-dist files npm put in
+# web/docs/node_modules (make deps, from the committed lock file). Without them the build
+# goes on, and /docs says it is not installed.
+SWAGGER_DIST := web/docs/node_modules/swagger-ui-dist
+DOCS_UI := $(if $(wildcard $(SWAGGER_DIST)/swagger-ui-bundle.js),build/docs/.stamp)
+all: platctl platctl-extract man $(DOCS_UI)
+
+build/docs/.stamp: web/docs/index.html web/docs/init.js $(SWAGGER_DIST)/package.json
+	@mkdir -p build/docs
+	cp web/docs/index.html web/docs/init.js build/docs/
+	cp $(SWAGGER_DIST)/swagger-ui-bundle.js $(SWAGGER_DIST)/swagger-ui.css $(SWAGGER_DIST)/favicon-32x32.png build/docs/
+	cp $(SWAGGER_DIST)/LICENSE build/docs/LICENSE.swagger-ui
+	@touch $@
+
 
 # ---- build info: regenerated only when the commit changes, so builds stay incremental ----
 BUILD_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -86,10 +99,12 @@ build/gen/warnings: FORCE
 # Where make install puts the helper: the last place platctl looks for it (lib/extract).
 build/gen/paths.h: FORCE
 	@mkdir -p $(@D)
-	@printf '#define PLATCTL_LIBEXECDIR "%s"\n#define PLATCTL_SYSCONFDIR "%s"\n' '$(LIBEXECDIR)' '$(SYSCONFDIR)' > $@.tmp
+	@printf '#define PLATCTL_LIBEXECDIR "%s"\n#define PLATCTL_SYSCONFDIR "%s"\n#define PLATCTL_DOCSDIR "%s"\n' \
+		'$(LIBEXECDIR)' '$(SYSCONFDIR)' '$(DATADIR)/platctl/docs' > $@.tmp
 	@if cmp -s $@ $@.tmp; then rm $@.tmp; else mv $@.tmp $@; fi
 
 build/obj/lib/extract/extract.o build/asan/lib/extract/extract.o: build/gen/paths.h
+build/obj/lib/http/routes_docs.o build/asan/lib/http/routes_docs.o: build/gen/paths.h
 build/obj/lib/notify/template.o build/asan/lib/notify/template.o: build/gen/paths.h
 
 # The SQL migrations are compiled into the binary. The list is a prerequisite too: a
@@ -253,6 +268,8 @@ install: platctl platctl-extract man
 		install -m 0640 etc/platctl.yaml $(DESTDIR)$(SYSCONFDIR)/platctl/config.yaml
 	install -m 0644 etc/platctl/classes.yaml $(DESTDIR)$(DATADIR)/doc/platctl/examples/classes.yaml
 	install -m 0644 etc/nginx/platctl.conf $(DESTDIR)$(DATADIR)/doc/platctl/examples/nginx.conf
+	if [ -f build/docs/.stamp ]; then install -d $(DESTDIR)$(DATADIR)/platctl/docs && \
+		install -m 0644 build/docs/* $(DESTDIR)$(DATADIR)/platctl/docs/; fi
 	install -d $(DESTDIR)$(SYSCONFDIR)/platctl/notify
 	for f in $(NOTIFY_TPL); do [ -e $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f ] || \
 		install -m 0644 etc/platctl/notify/$$f $(DESTDIR)$(SYSCONFDIR)/platctl/notify/$$f; done
@@ -278,7 +295,7 @@ uninstall:
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/platctl \
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions/_platctl \
 		$(DESTDIR)$(DATADIR)/fish/vendor_completions.d/platctl.fish
-	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl
+	rm -rf $(DESTDIR)$(DATADIR)/doc/platctl $(DESTDIR)$(DATADIR)/platctl
 	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man1/$$f $(DESTDIR)$(MANDIR)/man5/$$f \
 		$(DESTDIR)$(MANDIR)/man7/$$f; done
 	for f in jobs/*.service jobs/*.timer; do rm -f $(DESTDIR)$(UNITDIR)/$$(basename $$f); done

@@ -68,6 +68,16 @@ else
 	log "S3 test service node packages present"
 fi
 
+# Swagger UI for platctl serve's /docs (web/docs), likewise from its lock file.
+DOCS_APP=$ROOT/web/docs
+if [ ! -f "$DOCS_APP/node_modules/.package-lock.json" ] ||
+	[ "$DOCS_APP/package-lock.json" -nt "$DOCS_APP/node_modules/.package-lock.json" ]; then
+	log "installing Swagger UI (web/docs)"
+	npm ci --prefix "$DOCS_APP" --no-audit --no-fund --no-update-notifier --loglevel=error </dev/null >&2
+else
+	log "Swagger UI present"
+fi
+
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_CONFIG=$PG_BIN/pg_config
 

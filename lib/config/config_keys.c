@@ -722,6 +722,14 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "(https://app.example.com). Empty: none (no CORS headers at all).",
 		.example = "https://app.example.com",
 	},
+	[PLAT_CFG_SERVER_DOCS_DIR] = {
+		.name = "server.docs_dir",
+		.type = PLAT_CFG_T_STRING,
+		.section = "server",
+		.doc = "Where Swagger UI's files for GET /docs are (make install puts them in "
+		       "PREFIX/share/platctl/docs). Unset: that directory.",
+		.example = "/usr/share/platctl/docs",
+	},
 	[PLAT_CFG_WEBHOOKS_ATTEMPTS] = {
 		.name = "webhooks.attempts",
 		.type = PLAT_CFG_T_INT,

@@ -54,6 +54,9 @@ int plat_http_h_webhooks_delete(struct plat_http_request *, struct plat_http_res
 int plat_http_h_webhook_deliveries(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 int plat_http_h_webhook_redeliver(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 
+int plat_http_h_docs(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+int plat_http_h_docs_file(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
+
 int plat_http_h_auth_token(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 int plat_http_h_auth_revoke(struct plat_http_request *, struct plat_http_response *, struct plat_error *);
 

@@ -52,6 +52,8 @@ struct plat_http_response {
 	char ctype[128];         /* room for a content type the handler computed */
 	char etag[72];           /* empty: none */
 	char allow[64];          /* 405: the methods the path takes */
+	const char *csp;         /* a Content-Security-Policy other than "nothing may load" */
+	const char *cache_control; /* other than no-store (static files) */
 	bool send_fd;            /* send fd_len bytes of fd from fd_offset, then close it */
 	int fd;
 	long long fd_offset, fd_len;

@@ -492,6 +492,10 @@ static const struct plat_http_route routes[] = {
 	 NULL, NULL, 0, NULL, "text/plain"},
 	{"GET", "/openapi.json", h_openapi, NULL, PLAT_HTTP_PUBLIC, "this API description (OpenAPI 3.1)", NULL,
 	 S({"type": "object", "required": ["openapi", "paths"]}), 0},
+	{"GET", "/docs", plat_http_h_docs, NULL, PLAT_HTTP_PUBLIC,
+	 "this API in Swagger UI (installed with platctl; 404 when it is not)", NULL, NULL, 0, NULL, "text/html"},
+	{"GET", "/docs/{file}", plat_http_h_docs_file, NULL, PLAT_HTTP_PUBLIC, "Swagger UI's scripts, styles and icon",
+	 NULL, NULL, 0, NULL, "text/javascript"},
 	{"POST", "/v1/auth/token", plat_http_h_auth_token, NULL, PLAT_HTTP_PUBLIC | PLAT_HTTP_JSON_BODY,
 	 "a local account's tokens: grant_type password (username, password) or refresh_token (refresh_token); "
 	 "tenant: the account's (default: the server's). The refresh token rotates on every use",

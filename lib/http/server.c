@@ -297,9 +297,10 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
 	/* Every reply carries a tenant's data or the server's state: no cache may keep it. */
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Cache-Control", r->cache_control ? r->cache_control : "no-store");
 	if (r->etag[0])
 		MHD_add_response_header(resp, "ETag", r->etag);
 	if (r->allow[0])

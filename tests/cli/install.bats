@@ -24,7 +24,7 @@ teardown_file() {
 		etc/platctl/notify/digest.txt etc/platctl/notify/digest.html \
 		etc/platctl/notify/reminder.txt etc/platctl/notify/reminder.html usr/share/man/man7/platctl-notify.7 \
 		usr/share/doc/platctl/examples/config.yaml usr/share/doc/platctl/examples/classes.yaml \
-		usr/share/doc/platctl/examples/nginx.conf \
+		usr/share/doc/platctl/examples/nginx.conf usr/share/platctl/docs/index.html usr/share/platctl/docs/swagger-ui-bundle.js \
 		usr/lib/systemd/system/platctl-migrate.service \
 		usr/lib/systemd/system/platctl-consume.service usr/lib/systemd/system/platctl-compliance.timer \
 		usr/lib/systemd/system/platctl-failure@.service usr/lib/platctl/platctl-job-failed \

@@ -15,6 +15,7 @@ teardown_file() {
 setup() {
 	pipeline_setup
 	export PLATCTL_AUTH_ARGON2_MEMORY=1024 PLATCTL_AUTH_ARGON2_ITERATIONS=1 PLATCTL_UPLOAD_MAX_SIZE=64KiB
+	export PLATCTL_SERVER_DOCS_DIR="$ROOT/build/docs"
 	ADMIN_TOKEN=
 	# The key that signs local accounts' access tokens.
 	mkdir -p "$BATS_TEST_TMPDIR/keys"
@@ -793,4 +794,30 @@ PY
 	[ "$rc" -eq 0 ] || { echo "exit $rc"; tail -n 30 "$BATS_TEST_TMPDIR/serve.log"; false; }
 	wait "$c2" || true
 	grep -qx 'close 1001' "$BATS_TEST_TMPDIR/ws2"
+}
+
+@test "serve: /docs is Swagger UI from this server (no CDN), only its own files, a strict CSP" {
+	req 200 GET /docs
+	grep -qi '^content-type: text/html' <<<"$headers"
+	grep -qi "^content-security-policy: default-src 'none'; script-src 'self';" <<<"$headers"
+	grep -qi '^cache-control: public' <<<"$headers"
+	[[ $body == *'src="/docs/swagger-ui-bundle.js"'* && $body != *'https://'* ]]
+	req 200 GET /docs/init.js
+	[[ $body == *'url: "/openapi.json"'* ]]
+	req 200 GET /docs/swagger-ui-bundle.js
+	grep -qi '^content-type: text/javascript' <<<"$headers"
+	[ "$(stat -c %s "$BATS_TEST_TMPDIR/body")" -gt 100000 ]
+	req 200 GET /docs/swagger-ui.css
+	grep -qi '^content-type: text/css' <<<"$headers"
+	# Nothing else is served from there, whatever the path says.
+	req 404 GET /docs/swagger-ui.css.map
+	req 404 GET /docs/LICENSE.swagger-ui
+	req 404 GET /docs/../../etc/passwd --path-as-is
+	req 404 GET /docs/%2e%2e%2f%2e%2e%2fetc%2fpasswd
+	req 404 GET /docs/index.html/x
+	# Without the files, /docs says where it looked.
+	stop_server
+	PLATCTL_SERVER_DOCS_DIR="$BATS_TEST_TMPDIR/none" start_server
+	req 404 GET /docs
+	[[ $(jq -r .detail <<<"$body") == *"not installed in '$BATS_TEST_TMPDIR/none' (server.docs_dir)"* ]]
 }
