@@ -159,7 +159,7 @@ private_tree() { # DIR
 			find . \( -path ./build -o -path ./.git -o -name node_modules \) -prune -o \
 				\( -type f -o -type l \) -print0
 		fi | xargs -0 cp -P -p --parents -t "$tree" || exit 1
-		for f in platctl platctl-extract build/gen build/obj build/libplat.a build/man; do
+		for f in platctl platctl-extract build/gen build/obj build/libplat.a build/man build/docs; do
 			[ -e "$f" ] || continue
 			mkdir -p "$tree/$(dirname "$f")"
 			cp -a "$f" "$tree/$(dirname "$f")/" || exit 1
