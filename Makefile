@@ -188,7 +188,7 @@ build/asan/tests/%: tests/unit/%.c build/asan/libplat.a $(ASAN_CMD_OBJ) build/as
 # test_extract makes DOCX files with libzip.
 build/tests/test_extract build/asan/tests/test_extract: BASE_LDLIBS += $(shell pkg-config --libs libzip 2>/dev/null)
 
-test-bins: platctl $(TESTS) $(ASAN_TESTS) build/tests/kafka-mock build/tests/platctl-extract \
+test-bins: platctl $(DOCS_UI) $(TESTS) $(ASAN_TESTS) build/tests/kafka-mock build/tests/platctl-extract \
 	build/asan/tests/platctl-extract man
 
 # ---- man pages ----
