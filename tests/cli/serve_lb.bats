@@ -81,6 +81,11 @@ not_ok() {
 	local c2=$!
 	python3 "$ROOT/tests/services/ws_client.py" "ws://${LB#http://}/v1/ws" "$TOKEN" 1 >"$BATS_TEST_TMPDIR/lb.ws" &
 	local c3=$!
+	# The WebSocket subscribes from now on once it is open: make the change after that.
+	for _ in $(seq 100); do
+		grep -q '^open' "$BATS_TEST_TMPDIR/lb.ws" && break
+		sleep 0.1
+	done
 	sleep 1
 	printf 'an event across instances\n' >"$BATS_TEST_TMPDIR/x.txt"
 	curl -sS -o /dev/null "${auth[@]}" --data-binary @"$BATS_TEST_TMPDIR/x.txt" "http://${ADDRS[2]}/v1/documents?name=x.txt"
