@@ -71,11 +71,10 @@ static int connect_db(struct plat_webhook_deliverer *d, struct plat_db **db)
 }
 
 /* Send one claimed delivery (row i of r) and record what became of it. */
-static int deliver_one(struct plat_webhook_deliverer *d, struct plat_db *db, PGresult *r, int i)
+static int deliver_one(struct plat_webhook_deliverer *d, const struct plat_notify_config *nc, struct plat_db *db,
+		       PGresult *r, int i)
 {
 	const struct plat_config *cfg = plat_services_config(d->services);
-	struct plat_notify_config nc;
-	plat_notify_config_from(cfg, &nc);
 	const char *id = PQgetvalue(r, i, 0);
 	struct plat_notify_webhook w = {.url = PQgetvalue(r, i, 2),
 					.secret = PQgetvalue(r, i, 3),
@@ -86,7 +85,7 @@ static int deliver_one(struct plat_webhook_deliverer *d, struct plat_db *db, PGr
 	int max_attempts = (int)plat_config_int(cfg, PLAT_CFG_WEBHOOKS_ATTEMPTS);
 	struct plat_notify_result res;
 	struct plat_error err = {0};
-	int rc = plat_notify_webhook_try(&nc, &w, &res, &err);
+	int rc = plat_notify_webhook_try(nc, &w, &res, &err);
 
 	char retry_in[32] = "", code[16] = "", try[16];
 	bool ok = rc == 0;
@@ -120,6 +119,8 @@ static int drain(struct plat_webhook_deliverer *d, struct plat_db *db, long long
 	snprintf(lease, sizeof(lease), "%lld milliseconds",
 		 plat_config_int(cfg, PLAT_CFG_NOTIFY_WEBHOOK_TIMEOUT) * 10 * 2 + 30000);
 	struct plat_error err = {0};
+	struct plat_notify_config nc; /* read once per drain, not per delivery */
+	plat_notify_config_from(cfg, &nc);
 	for (;;) {
 		if (stopping(d))
 			return 0;
@@ -134,7 +135,7 @@ static int drain(struct plat_webhook_deliverer *d, struct plat_db *db, long long
 		/* Every claimed row is tried even when the server is stopping: a claimed row left
 		 * alone would wait for its lease to end. */
 		for (int i = 0; i < n && rc == 0; i++)
-			rc = deliver_one(d, db, r, i);
+			rc = deliver_one(d, &nc, db, r, i);
 		PQclear(r);
 		if (rc < 0)
 			return -1;
