@@ -31,18 +31,20 @@ setup() {
 	start_server
 }
 
-# A server on a free port (its log in serve.log), in SERVER_PID and URL.
+# A server on a free port (its log in serve.log), in SERVER_PID, ADDR and URL (https:// with
+# --tls-cert); more serve options as arguments.
 start_server() {
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --max-body 4096 \
+	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --max-body 4096 "$@" \
 		2>"$BATS_TEST_TMPDIR/serve.log" &
 	SERVER_PID=$!
+	ADDR= URL=
 	for _ in $(seq 100); do
 		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
+		URL=$(jq -r 'select(.msg == "listening") | .url' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
 		[ -n "$ADDR" ] && break
 		sleep 0.1
 	done
 	[ -n "$ADDR" ]
-	URL="http://$ADDR"
 }
 
 stop_server() {
@@ -634,15 +636,8 @@ wait_for() {
 	[[ $output == *"do not match"* ]]
 	[[ $output != *"BEGIN"* ]]
 
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --tls-cert "$d/cert.pem" \
-		--tls-key "$d/key.pem" 2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	local url=
-	for _ in $(seq 100); do
-		url=$(jq -r 'select(.msg == "listening") | .url' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$url" ] && break
-		sleep 0.1
-	done
+	start_server --tls-cert "$d/cert.pem" --tls-key "$d/key.pem"
+	local url=$URL
 	[[ $url == https://127.0.0.1:* ]]
 	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' "$url/healthz")" = 200 ]
 	[ "$(curl -sS --cacert "$d/cert.pem" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $VIEWER_TOKEN" \
@@ -658,15 +653,7 @@ wait_for() {
 @test "serve: hostile clients: 10,000 headers, 10,000 idle connections, a stalled request; memory stays bounded" {
 	stop_server
 	ulimit -n 20000
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --timeout 2 --max-connections 1024 \
-		2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	for _ in $(seq 100); do
-		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$ADDR" ] && break
-		sleep 0.1
-	done
-	URL="http://$ADDR"
+	start_server --timeout 2 --max-connections 1024
 	req 200 GET /healthz
 	run python3 - "${ADDR%:*}" "${ADDR##*:}" "$VIEWER_TOKEN" "$SERVER_PID" <<'PY'
 import socket, sys, time
