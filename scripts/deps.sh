@@ -12,7 +12,8 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 
 # One list: build, unit/cli tests, services for tests, docs, demo, benchmarks
 # (python3.11-doc, r-doc-pdf and docbook-xsl-doc-pdf are the public corpora, HTML and PDF,
-# that bench/bench_eval.sh measures retrieval on and bench/bench_ingest.sh ingests).
+# that bench/bench_eval.sh measures retrieval on and bench/bench_ingest.sh ingests; wrk and
+# the FastAPI reference's packages are for bench/bench_serve.sh).
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev libxml2-dev
@@ -23,6 +24,7 @@ PACKAGES=(
 	util-linux procps python3 time bc jq
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc nginx-light
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
+	wrk python3-fastapi python3-uvicorn python3-asyncpg
 )
 
 # systemd-analyze, for tests/cli/jobs.bats (verify the units); a container without systemd

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "auth/apitoken.h"
 #include "auth/authz.h"
 #include "auth/principals.h"
+#include "cache/cache.h"
 #include "db/db.h"
 #include "mem/mem.h"
 
@@ -222,6 +224,30 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 	char sha_hex[2 * PLAT_APITOKEN_SHA256_LEN + 1];
 	plat_auth_apitoken_hash(token, sha);
 	hex(sha, sizeof(sha), sha_hex);
+	/* The server's cache, keyed by the token's hash (never the token): a valid token is
+	 * looked up once, until a change to tokens or principals empties it (migration 0014). */
+	struct plat_cache *cache = plat_services_cache(svc->services);
+	char key[sizeof(PLAT_CACHE_TOKEN) + sizeof(sha_hex)];
+	snprintf(key, sizeof(key), PLAT_CACHE_TOKEN "%s", sha_hex);
+	struct cached_token {
+		struct plat_auth_result res;
+		char principal_id[37];
+	} *hit = NULL;
+	size_t len;
+	unsigned long long gen = 0;
+	if (cache && plat_cache_get(cache, key, (void **)&hit, &len, &gen)) {
+		if (len == sizeof(*hit)) {
+			if (hit->res.expires_at && hit->res.expires_at <= (long long)time(NULL)) {
+				free(hit);
+				return plat_auth_refuse(err, res, PLAT_AUTH_R_EXPIRED);
+			}
+			*res = hit->res;
+			memcpy(principal_id, hit->principal_id, sizeof(hit->principal_id));
+			free(hit);
+			return 0;
+		}
+		free(hit);
+	}
 	const char *params[] = {sha_hex};
 	PGresult *r;
 	rc = plat_db_exec(svc->db,
@@ -251,5 +277,12 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 	res->expires_at = atoll(PQgetvalue(r, 0, 7));
 	res->reason = PLAT_AUTH_OK;
 	PQclear(r);
+	if (cache) {
+		struct cached_token put = {.res = *res};
+		memcpy(put.principal_id, principal_id, sizeof(put.principal_id));
+		long long ttl = res->expires_at ? (res->expires_at - (long long)time(NULL)) * 1000 : 0;
+		if (!res->expires_at || ttl > 0)
+			plat_cache_put(cache, key, &put, sizeof(put), gen, ttl);
+	}
 	return 0;
 }

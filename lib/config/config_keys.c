@@ -41,8 +41,17 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.default_value = "false",
 		.section = "database",
 		.doc = "Set platctl.tenant_id with SET LOCAL in every transaction, for the row-level security "
-		       "policies of a database role that does not own the tables (the server's). Costs two "
-		       "round trips per statement run outside a transaction. Owners bypass the policies.",
+		       "policies of a database role that does not own the tables (the server's). A statement "
+		       "outside a transaction goes out in one with the setting, in one round trip. Owners bypass the policies.",
+	},
+	[PLAT_CFG_DATABASE_PREPARE] = {
+		.name = "database.prepare",
+		.type = PLAT_CFG_T_BOOL,
+		.default_value = "true",
+		.section = "database",
+		.doc = "serve: prepare each statement once per database connection and reuse its plan. "
+		       "Turn off behind a connection pooler that cannot keep prepared statements "
+		       "(PgBouncer before 1.21, or without max_prepared_statements, in transaction mode).",
 	},
 	[PLAT_CFG_AUTH_ARGON2_MEMORY] = {
 		.name = "auth.argon2.memory",
@@ -729,6 +738,37 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		.doc = "Where Swagger UI's files for GET /docs are (make install puts them in "
 		       "PREFIX/share/platctl/docs). Unset: that directory.",
 		.example = "/usr/share/platctl/docs",
+	},
+	[PLAT_CFG_SERVER_CACHE_ENTRIES] = {
+		.name = "server.cache_entries",
+		.type = PLAT_CFG_T_INT,
+		.default_value = "10000",
+		.min = 0, .max = 10000000,
+		.section = "server",
+		.doc = "Token lookups, tenant ids and document rows each instance keeps in memory (a "
+		       "document row is a few kilobytes), invalidated through the database's "
+		       "notifications so that every instance sees a change as soon as it commits. 0 turns "
+		       "the cache off.",
+	},
+	[PLAT_CFG_SERVER_CONTENT_REDIRECT] = {
+		.name = "server.content_redirect",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "0s",
+		.min = 0, .max = 7 * 24 * 3600 * 1000LL,
+		.section = "server",
+		.doc = "On S3 storage: answer GET /v1/documents/{id}/content with 302 to a presigned URL "
+		       "valid this long (5m, say), so that the bytes go from S3 to the client directly. 0: "
+		       "stream them through the server, verified against their sha256 (always so on file "
+		       "storage, and when the request asks redirect=false).",
+	},
+	[PLAT_CFG_SERVER_CACHE_TTL] = {
+		.name = "server.cache_ttl",
+		.type = PLAT_CFG_T_DURATION,
+		.default_value = "30s",
+		.min = 1000, .max = 3600 * 1000,
+		.section = "server",
+		.doc = "The longest a cached entry lives, notification or not; it also bounds how late an "
+		       "API token's last use is recorded.",
 	},
 	[PLAT_CFG_WEBHOOKS_ATTEMPTS] = {
 		.name = "webhooks.attempts",

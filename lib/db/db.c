@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -13,10 +14,28 @@
 #include "log/log.h"
 #include "mem/mem.h"
 
+/* Statements prepared on a connection, by their text: the server and the workers run the
+ * same few dozen statements millions of times, and a prepared one skips parsing and
+ * planning (for a point lookup, most of its cost). Bounded: statements past the cap run
+ * unprepared rather than evicting, since the working set is the code's statements. */
+#define PREPARED_MAX 256
+
+struct prepared {
+	unsigned long hash;
+	char *sql;
+	unsigned id; /* named plat_ID: never reused on a connection */
+};
+
 struct plat_db {
 	PGconn *conn;
 	char *target;
 	char tenant_id[37]; /* row-level security: SET LOCAL in each transaction; empty: off */
+	bool prepare;
+	bool stale_seen; /* a pipelined statement failed as stale (see prepared_stale) */
+	struct prepared prepared[PREPARED_MAX];
+	int n_prepared;
+	unsigned next_prepared_id;
+	bool deallocate_pending; /* forgotten inside a transaction: DEALLOCATE ALL when idle */
 };
 
 char *plat_db_describe_url(const char *url)
@@ -136,6 +155,7 @@ int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, st
 			struct plat_db *db = plat_xcalloc(1, sizeof(*db));
 			db->conn = conn;
 			db->target = target;
+			db->prepare = opts->prepare;
 			*out = db;
 			return 0;
 		}
@@ -159,10 +179,18 @@ int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, st
 	}
 }
 
+static void forget_prepared(struct plat_db *db)
+{
+	for (int i = 0; i < db->n_prepared; i++)
+		free(db->prepared[i].sql);
+	db->n_prepared = 0;
+}
+
 void plat_db_close(struct plat_db *db)
 {
 	if (!db)
 		return;
+	forget_prepared(db);
 	PQfinish(db->conn);
 	free(db->target);
 	free(db);
@@ -209,21 +237,109 @@ static int result_error(struct plat_db *db, PGresult *r, struct plat_error *err)
 	return rc;
 }
 
+static unsigned long sql_hash(const char *sql)
+{
+	unsigned long h = 5381;
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = h * 33 ^ *p;
+	return h;
+}
+
+/* Only statements whose plan can be kept: DDL, transaction control and SET are run as
+ * they come. */
+static bool preparable(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+		sql++;
+	static const char *const verbs[] = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", NULL};
+	for (const char *const *v = verbs; *v; v++) {
+		size_t n = strlen(*v);
+		if (strncasecmp(sql, *v, n) == 0 && (sql[n] == ' ' || sql[n] == '\n' || sql[n] == '('))
+			return true;
+	}
+	return false;
+}
+
+/* The name sql is prepared under on this connection ("" when it runs unprepared),
+ * preparing it first if needed: one more round trip, once per connection. A statement
+ * that fails to prepare fails as it would have run. */
+static int prepared_name(struct plat_db *db, const char *sql, int nparams, char name[24], struct plat_error *err)
+{
+	name[0] = '\0';
+	if (!db->prepare || !preparable(sql))
+		return 0;
+	if (db->deallocate_pending && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+		PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+		db->deallocate_pending = false;
+	}
+	unsigned long h = sql_hash(sql);
+	for (int i = 0; i < db->n_prepared; i++)
+		if (db->prepared[i].hash == h && strcmp(db->prepared[i].sql, sql) == 0) {
+			snprintf(name, 24, "plat_%u", db->prepared[i].id);
+			return 0;
+		}
+	if (db->n_prepared == PREPARED_MAX)
+		return 0;
+	int i = db->n_prepared;
+	char n[24];
+	unsigned id = db->next_prepared_id++;
+	snprintf(n, sizeof(n), "plat_%u", id);
+	PGresult *r = PQprepare(db->conn, n, sql, nparams, NULL);
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+		return result_error(db, r, err);
+	PQclear(r);
+	db->prepared[i].hash = h;
+	db->prepared[i].sql = plat_xstrdup(sql);
+	db->prepared[i].id = id;
+	db->n_prepared++;
+	memcpy(name, n, sizeof(n));
+	return 0;
+}
+
+/* A prepared statement that no longer fits the schema (a migration altered a table it
+ * reads: "cached plan must not change result type"), or that the server forgot (a proxy
+ * ran DISCARD ALL): forget them all, so that the statement can run again unprepared. */
+static bool prepared_stale(struct plat_db *db, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	if (!db->n_prepared || !state || (strcmp(state, "0A000") != 0 && strcmp(state, "26000") != 0))
+		return false;
+	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+	else
+		db->deallocate_pending = true;
+	forget_prepared(db);
+	return true;
+}
+
 static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
 		    struct plat_error *err)
 {
 	if (res)
 		*res = NULL;
-	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		if (res)
-			*res = r;
-		else
+	for (int attempt = 0;; attempt++) {
+		char name[24];
+		int rc = prepared_name(db, sql, nparams, name, err);
+		if (rc < 0)
+			return rc;
+		PGresult *r = name[0] ? PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0)
+				      : PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (res)
+				*res = r;
+			else
+				PQclear(r);
+			return 0;
+		}
+		/* Again only outside a transaction: inside one, the error has aborted it. */
+		bool again = name[0] && attempt == 0 && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+		if (prepared_stale(db, r) && again) {
 			PQclear(r);
-		return 0;
+			continue;
+		}
+		return result_error(db, r, err);
 	}
-	return result_error(db, r, err);
 }
 
 void plat_db_set_tenant(struct plat_db *db, const char *tenant_id)
@@ -245,24 +361,22 @@ static int begin_tenant_scoped(struct plat_db *db, struct plat_error *err)
 	return rc;
 }
 
+static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
+			  const char *sql, int nparams, const char *const *params, PGresult **res,
+			  struct plat_error *err);
+
 int plat_db_exec(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
 		 struct plat_error *err)
 {
 	if (!db->tenant_id[0] || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		return exec_raw(db, sql, nparams, params, res, err);
-	/* A statement outside a transaction becomes one, so that it carries the setting too. */
-	int rc = begin_tenant_scoped(db, err);
-	if (rc < 0)
-		return rc;
-	if ((rc = exec_raw(db, sql, nparams, params, res, err)) < 0) {
-		plat_db_rollback(db);
-		return rc;
-	}
-	if ((rc = exec_raw(db, "COMMIT", 0, NULL, NULL, err)) < 0 && res) {
-		PQclear(*res);
+	/* A statement outside a transaction becomes one, so that it carries the setting too:
+	 * BEGIN, the setting, the statement and COMMIT in one round trip. */
+	if (res)
 		*res = NULL;
-	}
-	return rc;
+	const char *tp[] = {db->tenant_id};
+	return exec_pipelined(db, "SELECT set_config('platctl.tenant_id', $1, true)", 1, tp, sql, nparams, params, res,
+			      err);
 }
 
 /* One pipelined statement's result: the first error, else the last result (into *res
@@ -278,6 +392,9 @@ static int pipeline_result(struct plat_db *db, PGresult **res, struct plat_error
 				rc = plat_error_set(err, PLAT_E_FAILURE, "statement skipped after an earlier error");
 				PQclear(r);
 			} else {
+				const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+				if (state && (!strcmp(state, "0A000") || !strcmp(state, "26000")))
+					db->stale_seen = true;
 				rc = result_error(db, r, err);
 			}
 			continue;
@@ -295,17 +412,21 @@ static int pipeline_result(struct plat_db *db, PGresult **res, struct plat_error
 /* BEGIN, the settings (and the tenant), the statement, COMMIT: sent together, read back in
  * order. On an error the server skips the rest up to the sync; an explicit transaction
  * is then left failed, and rolled back here. */
-static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
-			  const char *sql, int nparams, const char *const *params, PGresult **res,
-			  struct plat_error *err)
+static int exec_pipelined_once(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
+			       const char *sql, int nparams, const char *const *params, PGresult **res,
+			       struct plat_error *err)
 {
+	char name[24];
+	int rc = prepared_name(db, sql, nparams, name, err);
+	if (rc < 0)
+		return rc;
 	if (!PQenterPipelineMode(db->conn))
 		return result_error(db, NULL, err);
 	int sent = PQsendQueryParams(db->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
 		   PQsendQueryParams(db->conn, setup, nsetup, NULL, setup_params, NULL, NULL, 0) &&
-		   PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) &&
+		   (name[0] ? PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0)
+			    : PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0)) &&
 		   PQsendQueryParams(db->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) && PQpipelineSync(db->conn);
-	int rc = 0;
 	if (!sent) {
 		rc = result_error(db, NULL, err);
 	} else {
@@ -328,6 +449,25 @@ static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, con
 	PQexitPipelineMode(db->conn);
 	if (PQtransactionStatus(db->conn) == PQTRANS_INERROR || PQtransactionStatus(db->conn) == PQTRANS_INTRANS)
 		plat_db_rollback(db);
+	return rc;
+}
+
+/* BEGIN, the settings (and the tenant), the statement, COMMIT: sent together, read back in
+ * order. On an error the server skips the rest up to the sync; an explicit transaction
+ * is then left failed, and rolled back here. A stale prepared statement (see
+ * prepared_stale) aborted nothing but its own transaction: run it once more, unprepared. */
+static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
+			  const char *sql, int nparams, const char *const *params, PGresult **res,
+			  struct plat_error *err)
+{
+	db->stale_seen = false;
+	int rc = exec_pipelined_once(db, setup, nsetup, setup_params, sql, nparams, params, res, err);
+	if (rc < 0 && db->stale_seen && db->n_prepared && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+		PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
+		forget_prepared(db);
+		plat_error_clear(err);
+		rc = exec_pipelined_once(db, setup, nsetup, setup_params, sql, nparams, params, res, err);
+	}
 	return rc;
 }
 

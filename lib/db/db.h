@@ -5,7 +5,8 @@
  * until the configured timeout while the server is down or starting. Errors name the
  * host and port and never the password.
  *
- * Queries only take parameters (PQexecParams): SQL is never formatted with values. */
+ * Queries only take parameters (PQexecParams, or prepared statements on connections that
+ * ask for them): SQL is never formatted with values. */
 #ifndef PLAT_DB_H
 #define PLAT_DB_H
 
@@ -22,6 +23,9 @@ struct plat_db_options {
 	const char *url;
 	long long connect_timeout_ms; /* total time to keep retrying; 0: one attempt */
 	const char *application_name; /* NULL: "platctl" */
+	/* Prepare each statement once per connection (long-running processes: a one-shot
+	 * command would pay a round trip per statement for nothing). */
+	bool prepare;
 };
 
 int plat_db_connect(const struct plat_db_options *opts, struct plat_db **out, struct plat_error *err);

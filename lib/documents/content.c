@@ -112,6 +112,46 @@ int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sin
 	return rc;
 }
 
+int plat_documents_content_url(struct plat_svc *svc, const char *id, int expires, cJSON **out,
+			       struct plat_error *err)
+{
+	*out = NULL;
+	int rc = plat_svc_enter(svc, "documents.read", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, err);
+	if (rc < 0 || !plat_store_can_presign(svc->store))
+		return rc;
+	cJSON *doc = NULL;
+	if ((rc = plat_documents_get(svc, id, false, &doc, err)) < 0)
+		return rc;
+	const char *key = doc_string(doc, "storage_key"), *sha = doc_string(doc, "sha256");
+	char *url = NULL;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "deleted")))
+		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "document '%s' was deleted", id);
+	else if (!key || !sha)
+		rc = plat_error_set(err, PLAT_E_INTERNAL, "document '%s' has no storage key or sha256", id);
+	else
+		rc = plat_store_presign(svc->store, key, expires, &url, err);
+	if (rc == 0) {
+		*out = cJSON_CreateObject();
+		cJSON_AddStringToObject(*out, "url", url);
+		char at[32];
+		time_t t = time(NULL) + expires;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cJSON_AddStringToObject(*out, "expires_at", at);
+		cJSON_AddStringToObject(*out, "sha256", sha);
+		static const char *const copied[] = {"size", "content_type", "name"};
+		for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, copied[i]);
+			if (v)
+				cJSON_AddItemToObject(*out, copied[i], cJSON_Duplicate(v, 1));
+		}
+	}
+	free(url);
+	cJSON_Delete(doc);
+	return rc;
+}
+
 int plat_documents_purge_object(struct plat_svc *svc, const char *storage_key, const char *sha256, bool dry_run,
 				bool *purged, struct plat_error *err)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "cache/cache.h"
 #include "db/db.h"
 #include "documents/doc_json.h"
 #include "ids/ids.h"
@@ -233,6 +234,11 @@ int plat_documents_not_found(const char *id, struct plat_error *err)
 	return rc;
 }
 
+static int get_from_db(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc,
+		       struct plat_error *err);
+
+/* The server reads a document through its cache (lib/cache/cache.h): the value is the
+ * tenant's id, a newline and the JSON, so that an id of another tenant is never a hit. */
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
 {
 	*doc = NULL;
@@ -241,6 +247,40 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 		return rc;
 	if (!plat_id_uuid_shaped(id))
 		return plat_documents_not_found(id, err);
+	struct plat_cache *cache = plat_services_cache(svc->services);
+	if (!cache)
+		return get_from_db(svc, id, with_history, doc, err);
+	char key[64];
+	snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s%s", id, with_history ? "+h" : "");
+	char *hit;
+	size_t len;
+	unsigned long long gen;
+	size_t tl = strlen(svc->tenant_id);
+	if (plat_cache_get(cache, key, (void **)&hit, &len, &gen)) {
+		if (len > tl && strncmp(hit, svc->tenant_id, tl) == 0 && hit[tl] == '\n')
+			*doc = cJSON_Parse(hit + tl + 1);
+		free(hit);
+		if (*doc)
+			return 0;
+		return plat_documents_not_found(id, err);
+	}
+	if ((rc = get_from_db(svc, id, with_history, doc, err)) < 0)
+		return rc;
+	char *json = cJSON_PrintUnformatted(*doc);
+	if (json) {
+		struct plat_buf b = PLAT_BUF_INIT;
+		plat_buf_printf(&b, "%s\n%s", svc->tenant_id, json);
+		plat_cache_put(cache, key, b.data, b.len, gen, 0);
+		plat_buf_free(&b);
+		free(json);
+	}
+	return 0;
+}
+
+static int get_from_db(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc,
+		       struct plat_error *err)
+{
+	int rc;
 	const char *params[] = {svc->tenant_id, id};
 	PGresult *res;
 	rc = plat_db_exec(svc->db,

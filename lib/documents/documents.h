@@ -150,6 +150,15 @@ typedef int (*plat_documents_sink)(void *arg, const char *buf, size_t len);
 int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sink write, void *arg, cJSON **doc,
 			struct plat_error *err);
 
+/* Where a client may fetch a document's content itself for expires seconds: *out is
+ * {"url", "expires_at", "sha256", "size", "content_type", "name"} (the URL is a
+ * capability: never logged). *out NULL when the store has no presigned URLs (the file
+ * driver): the caller streams with plat_documents_read instead. The bytes are not
+ * verified on this path; the client has the sha256 for that. Deleted documents are
+ * PLAT_E_NOT_FOUND. */
+int plat_documents_content_url(struct plat_svc *svc, const char *id, int expires, cJSON **out,
+			       struct plat_error *err);
+
 /* Delete the object at storage_key unless a live document still uses it, deciding under
  * the content lock; *purged says whether it went (dry_run: whether it would). Inside a
  * caller's transaction the check sees that transaction's own deletions. Bookkeeping: the

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache/cache.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "log/log.h"
@@ -214,6 +215,7 @@ static int listen_connect(struct plat_http_feed *f, struct plat_db **db)
 	}
 	PGresult *r = NULL;
 	if (plat_db_exec(*db, "LISTEN platctl_events", 0, NULL, NULL, &err) < 0 ||
+	    plat_db_exec(*db, "LISTEN platctl_cache", 0, NULL, NULL, &err) < 0 ||
 	    plat_db_exec(*db, "SELECT platctl_events_head()", 0, NULL, &r, &err) < 0) {
 		plat_log(PLAT_LOG_WARN, "event feed: cannot listen; retrying", "error", err.message, (const char *)NULL);
 		plat_db_close(*db);
@@ -222,6 +224,11 @@ static int listen_connect(struct plat_http_feed *f, struct plat_db **db)
 	}
 	long long max = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
+	/* From here on every change is heard: the cache may serve (emptied first, as
+	 * changes made while nobody listened were not). */
+	struct plat_cache *cache = plat_services_cache(f->services);
+	if (cache)
+		plat_cache_enable(cache, true);
 	pthread_mutex_lock(&f->lock);
 	/* After a reconnect, what was missed meanwhile is read like any new event; only a
 	 * first connection starts from the end. */
@@ -370,26 +377,37 @@ static void *listener(void *arg)
 		if ((fds[0].revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(pg))
 			goto broken;
 		/* The queries of a pump may read notifications into libpq's queue, where poll
-		 * cannot see them: pump until none is left. */
-		bool again = n > 0;
-		while (again) {
-			again = false;
+		 * cannot see them: pump until none is left. A wake-up is a stream that resumes;
+		 * the cache's notifications need no pump. */
+		bool pump_now = fds[1].revents & POLLIN;
+		for (;;) {
+			bool events = false;
 			PGnotify *note;
 			while ((note = PQnotifies(pg))) {
+				if (strcmp(note->relname, "platctl_cache") == 0)
+					plat_services_cache_notify(f->services, note->extra);
+				else
+					events = true;
 				PQfreemem(note);
-				again = true;
 			}
-			if ((n > 0 || again) && pump(f, db) < 0)
+			if (!events && !pump_now)
+				break;
+			pump_now = false;
+			if (pump(f, db) < 0)
 				goto broken;
-			n = 0;
 		}
 		if (now_ms() >= next_keepalive) {
+			/* And a pump now and then, whatever was heard. */
+			if (pump(f, db) < 0)
+				goto broken;
 			keepalive(f);
 			next_keepalive = now_ms() + PLAT_FEED_KEEPALIVE_MS;
 		}
 		continue;
 	broken:
 		plat_log(PLAT_LOG_WARN, "event feed: the database connection broke; reconnecting", (const char *)NULL);
+		if (plat_services_cache(f->services))
+			plat_cache_enable(plat_services_cache(f->services), false);
 		plat_db_close(db);
 		db = NULL;
 	}

@@ -71,12 +71,13 @@ struct plat_http_response {
 	int nheaders;            /* more response headers (Content-Range, Content-Disposition, Location) */
 	struct {
 		char name[32];
-		char value[320];
+		char value[2048]; /* a presigned URL with a session token runs past 1 KiB */
 	} headers[4];
 };
 
-/* Add a response header (silently dropped past the fourth). */
-void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
+/* Add a response header. false, and nothing added, past the fourth or when the value
+ * does not fit (a cut header would be a wrong one). */
+bool plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Fill resp (status 2xx and json) or err; on an error a status of 400 or more set in resp

@@ -203,6 +203,18 @@ cJSON *plat_http_openapi(const struct plat_http_route *table, const char *versio
 			cJSON_AddStringToObject(part, "description", "the requested byte range");
 			add_error(responses, "416", "the range is outside the content");
 		}
+		if (strstr(r->summary, "302")) {
+			cJSON *moved = cJSON_AddObjectToObject(responses, "302");
+			cJSON_AddStringToObject(moved, "description", "fetch the content from the presigned URL in Location");
+			cJSON *h = cJSON_AddObjectToObject(cJSON_AddObjectToObject(moved, "headers"), "Location");
+			cJSON_AddItemToObject(h, "schema", schema("{\"type\":\"string\",\"format\":\"uri\"}"));
+			cJSON *mt = cJSON_AddObjectToObject(cJSON_AddObjectToObject(moved, "content"), "application/json");
+			cJSON_AddItemToObject(mt, "schema",
+					      schema("{\"type\":\"object\",\"required\":[\"url\",\"expires_at\",\"sha256\"],"
+						     "\"properties\":{\"url\":{\"type\":\"string\"},\"expires_at\":{\"type\":"
+						     "\"string\"},\"sha256\":{\"type\":\"string\"},\"size\":{\"type\":\"integer\"},"
+						     "\"content_type\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"}}}"));
+		}
 		if (strstr(r->summary, "If-None-Match") || strstr(r->summary, "ETag"))
 			cJSON_AddStringToObject(cJSON_AddObjectToObject(responses, "304"), "description", "not modified");
 		if (r->operation) {

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "auth/authz.h"
+#include "cache/cache.h"
 #include "documents/documents.h"
 #include "hash/hash.h"
 #include "ids/ids.h"
@@ -162,6 +163,17 @@ static int h_metrics(struct plat_http_request *req, struct plat_http_response *r
 	struct plat_buf b = {0};
 	plat_metrics_set(plat_http_server_metrics(req->server), "platctl_http_event_streams", NULL,
 			 plat_http_server_event_streams(req->server));
+	struct plat_cache *cache = plat_services_cache(plat_http_server_services(req->server));
+	if (cache) {
+		struct plat_cache_stats st;
+		plat_cache_stats(cache, &st);
+		struct plat_metrics *m = plat_http_server_metrics(req->server);
+		plat_metrics_set(m, "platctl_cache_lookups_total", "result=\"hit\"", (double)st.hits);
+		plat_metrics_set(m, "platctl_cache_lookups_total", "result=\"miss\"", (double)st.misses);
+		plat_metrics_set(m, "platctl_cache_invalidations_total", NULL, (double)st.invalidations);
+		plat_metrics_set(m, "platctl_cache_evictions_total", NULL, (double)st.evictions);
+		plat_metrics_set(m, "platctl_cache_entries", NULL, (double)st.entries);
+	}
 	plat_metrics_render(plat_http_server_metrics(req->server), &b);
 	resp->text = plat_buf_detach(&b);
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -530,7 +542,8 @@ static const struct plat_http_route routes[] = {
 	 "one document with its fields, summary and history (ETag; If-None-Match gives 304)", NULL, DOC_SCHEMA, 0},
 	{"GET", "/v1/documents/{id}/content", plat_http_h_documents_content, "documents.read", 0,
 	 "the document's bytes, verified against its sha256 before they are sent (Range: one byte range gives 206; "
-	 "ETag is the sha256)",
+	 "ETag is the sha256); on S3 with server.content_redirect set, 302 to a presigned URL instead (query "
+	 "redirect=false streams)",
 	 NULL, NULL, 0, NULL, "application/octet-stream"},
 	{"DELETE", "/v1/documents/{id}", plat_http_h_documents_delete, "documents.delete", 0,
 	 "soft-delete a document (query purge=true also deletes its unshared object)", NULL,

@@ -158,8 +158,28 @@ int plat_http_h_documents_content(struct plat_http_request *req, struct plat_htt
 				  struct plat_error *err)
 {
 	int rc = plat_http_param_uuid(req, "document", err);
+	long long redirect_ms = plat_config_int(req->svc->cfg, PLAT_CFG_SERVER_CONTENT_REDIRECT);
+	bool redirect = redirect_ms > 0;
+	if (rc == 0 && req->query(req->conn, "redirect"))
+		rc = plat_http_query_bool(req, "redirect", &redirect, err);
 	if (rc < 0)
 		return rc;
+	if (redirect && redirect_ms > 0) {
+		/* The client fetches from S3 itself: the bytes skip this server (Range works there
+		 * too). Not cached anywhere: the URL is a short-lived capability. */
+		cJSON *where = NULL;
+		if ((rc = plat_documents_content_url(req->svc, req->params[0].value, (int)(redirect_ms / 1000), &where,
+						     err)) < 0)
+			return rc;
+		/* A URL too long for a header is streamed instead. */
+		if (where && plat_http_add_header(resp, "Location", "%s",
+						  cJSON_GetStringValue(cJSON_GetObjectItem(where, "url")))) {
+			resp->status = 302;
+			resp->json = where;
+			return 0;
+		}
+		cJSON_Delete(where);
+	}
 	int fd = plat_tmpfile();
 	if (fd < 0)
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the content: %s", strerror(errno));

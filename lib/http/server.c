@@ -77,16 +77,19 @@ struct req_ctx {
 	long long ws_from;
 };
 
-void plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
+bool plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
 {
-	if (r->nheaders >= (int)(sizeof(r->headers) / sizeof(r->headers[0])))
-		return;
+	if (r->nheaders >= (int)(sizeof(r->headers) / sizeof(r->headers[0])) || strlen(name) >= sizeof(r->headers[0].name))
+		return false;
 	snprintf(r->headers[r->nheaders].name, sizeof(r->headers[0].name), "%s", name);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->headers[r->nheaders].value, sizeof(r->headers[0].value), fmt, ap);
+	int n = vsnprintf(r->headers[r->nheaders].value, sizeof(r->headers[0].value), fmt, ap);
 	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(r->headers[0].value))
+		return false;
 	r->nheaders++;
+	return true;
 }
 
 int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err)
@@ -411,6 +414,25 @@ static int authenticate(struct plat_http_server *s, struct MHD_Connection *c, st
 	return 0;
 }
 
+/* The database notifies every instance's cache of a change (migration 0014), this one's
+ * included, but a moment after the commit: a client that changes something here and
+ * reads it back at once must see its change, so this instance forgets it right away.
+ * Whatever the outcome: a call that failed may have committed part of its work. */
+static void invalidate_after_write(struct plat_http_server *s, struct req_ctx *x)
+{
+	if (!plat_services_cache(s->services) || !strcmp(x->method, "GET") || !strcmp(x->method, "HEAD"))
+		return;
+	const char *route = x->route->pattern;
+	if (strncmp(route, "/v1/documents/{id}", 18) == 0 && x->req.nparams > 0 &&
+	    plat_id_uuid_shaped(x->req.params[0].value)) {
+		char payload[320];
+		snprintf(payload, sizeof(payload), "document:%s", x->req.params[0].value);
+		plat_services_cache_notify(s->services, payload);
+	} else if (!strncmp(route, "/v1/tokens", 10) || !strncmp(route, "/v1/users", 9) || !strcmp(route, "/v1/auth/revoke")) {
+		plat_services_cache_notify(s->services, "auth");
+	}
+}
+
 /* A browser's preflight from an allowed origin: what it may send. */
 static enum MHD_Result preflight(struct MHD_Connection *c, struct req_ctx *x)
 {
@@ -549,6 +571,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	int rc = r->handler(&x->req, &resp, &err);
 	plat_svc_done(&svc);
 	plat_log_set_thread_request_id(NULL);
+	invalidate_after_write(s, x);
 	if (rc < 0) {
 		cJSON_Delete(resp.json);
 		free(resp.text);
@@ -679,6 +702,7 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	int rc = plat_http_parse_listen(o->listen, &ss, &alen, err);
 	if (rc < 0)
 		return rc;
+	plat_services_long_running(services);
 	struct plat_http_server s = {.services = services, .o = o, .metrics = plat_metrics_new()};
 	plat_metrics_describe(s.metrics, "platctl_http_requests_total", PLAT_METRIC_COUNTER,
 			      "HTTP requests by method, route pattern and status");
@@ -688,6 +712,15 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	plat_metrics_set(s.metrics, "platctl_http_in_flight", NULL, 0);
 	plat_metrics_describe(s.metrics, "platctl_http_event_streams", PLAT_METRIC_GAUGE,
 			      "open GET /v1/events streams");
+	if (plat_services_cache(services)) {
+		plat_metrics_describe(s.metrics, "platctl_cache_lookups_total", PLAT_METRIC_COUNTER,
+				      "in-process cache lookups (tokens, tenants, documents) by result");
+		plat_metrics_describe(s.metrics, "platctl_cache_invalidations_total", PLAT_METRIC_COUNTER,
+				      "cache invalidations (database notifications and this instance's writes)");
+		plat_metrics_describe(s.metrics, "platctl_cache_evictions_total", PLAT_METRIC_COUNTER,
+				      "cache entries evicted to stay within server.cache_entries");
+		plat_metrics_describe(s.metrics, "platctl_cache_entries", PLAT_METRIC_GAUGE, "entries in the cache");
+	}
 	const struct plat_config *cfg = plat_services_config(services);
 	s.rate = plat_ratelimit_new((double)plat_config_int(cfg, PLAT_CFG_SERVER_RATE_LIMIT),
 				    (double)plat_config_int(cfg, PLAT_CFG_SERVER_RATE_BURST));

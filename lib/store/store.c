@@ -160,6 +160,11 @@ int plat_store_list(struct plat_store *s, const char *prefix, const char *cursor
 	return s->ops->list(s, prefix ? prefix : "", cursor, limit, out, err);
 }
 
+bool plat_store_can_presign(const struct plat_store *s)
+{
+	return s->ops->presign != NULL;
+}
+
 int plat_store_presign(struct plat_store *s, const char *key, int expires, char **url, struct plat_error *err)
 {
 	int rc = plat_store_key_check(key, err);

@@ -94,6 +94,8 @@ void plat_store_object_free(struct plat_store_object *o);
 
 /* A URL anyone can GET the object with for expires seconds (S3 only). */
 int plat_store_presign(struct plat_store *s, const char *key, int expires, char **url, struct plat_error *err);
+/* Whether the driver has presigned URLs. */
+bool plat_store_can_presign(const struct plat_store *s);
 
 /* Keys: 1-1024 bytes of valid UTF-8, no control characters, no leading or trailing '/',
  * no empty, "." or ".." segment, and no segment starting with ".~" (reserved by the file

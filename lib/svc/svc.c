@@ -8,6 +8,7 @@
 #include "ai/ai.h"
 #include "auth/authz.h"
 #include "auth/localjwt.h"
+#include "cache/cache.h"
 #include "db/db.h"
 #include "events/events.h"
 #include "ids/ids.h"
@@ -18,6 +19,8 @@ struct plat_services {
 	const struct plat_config *cfg;
 	char **environ;
 	int pool_size;
+	bool long_running;
+	struct plat_cache *cache;
 	/* Each dependency is opened by the first call that needs it, under the lock. */
 	pthread_mutex_t lock;
 	struct plat_db_pool *pool;
@@ -50,9 +53,41 @@ void plat_services_close(struct plat_services *s)
 		plat_ai_close(s->ai[i]);
 	plat_store_close(s->store);
 	plat_auth_keyring_free(s->keyring);
+	plat_cache_free(s->cache);
 	plat_db_pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+void plat_services_long_running(struct plat_services *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->long_running = true;
+	long long entries = plat_config_int(s->cfg, PLAT_CFG_SERVER_CACHE_ENTRIES);
+	if (!s->cache && entries > 0)
+		s->cache = plat_cache_new((size_t)entries, plat_config_int(s->cfg, PLAT_CFG_SERVER_CACHE_TTL));
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct plat_cache *plat_services_cache(struct plat_services *s)
+{
+	return s ? s->cache : NULL;
+}
+
+void plat_services_cache_notify(struct plat_services *s, const char *payload)
+{
+	if (!s->cache)
+		return;
+	if (strncmp(payload, "document:", 9) == 0 && plat_id_uuid_shaped(payload + 9)) {
+		char key[64];
+		snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s", payload + 9);
+		plat_cache_invalidate_prefix(s->cache, key);
+	} else if (strcmp(payload, "auth") == 0) {
+		plat_cache_invalidate_prefix(s->cache, PLAT_CACHE_TOKEN);
+		plat_cache_invalidate_prefix(s->cache, PLAT_CACHE_TENANT);
+	} else {
+		plat_cache_invalidate_prefix(s->cache, "");
+	}
 }
 
 const struct plat_config *plat_services_config(const struct plat_services *s)
@@ -65,6 +100,7 @@ static int open_pool(struct plat_services *s, struct plat_error *err)
 	struct plat_db_options o = {
 		.url = plat_config_str(s->cfg, PLAT_CFG_DATABASE_URL),
 		.connect_timeout_ms = plat_config_int(s->cfg, PLAT_CFG_DATABASE_CONNECT_TIMEOUT),
+		.prepare = s->long_running && plat_config_bool(s->cfg, PLAT_CFG_DATABASE_PREPARE),
 	};
 	return plat_db_pool_new(&o, s->pool_size, &s->pool, err);
 }
@@ -124,16 +160,34 @@ void plat_svc_done(struct plat_svc *svc)
 
 static int resolve_tenant(struct plat_svc *svc, struct plat_error *err)
 {
-	const char *params[] = {svc->tenant};
-	PGresult *res;
-	int rc = plat_db_exec(svc->db, "SELECT id FROM tenants WHERE name = $1", 1, params, &res, err);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(res) == 0)
-		rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' does not exist (is the schema migrated?)", svc->tenant);
-	else
-		snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	struct plat_cache *cache = plat_services_cache(svc->services);
+	char key[80];
+	/* A name too long for the key is not cached: a truncated key could name another. */
+	if ((size_t)snprintf(key, sizeof(key), PLAT_CACHE_TENANT "%s", svc->tenant) >= sizeof(key))
+		cache = NULL;
+	unsigned long long gen = 0;
+	void *hit = NULL;
+	size_t len;
+	int rc = 0;
+	if (cache && plat_cache_get(cache, key, &hit, &len, &gen) && len < sizeof(svc->tenant_id)) {
+		memcpy(svc->tenant_id, hit, len + 1);
+	} else {
+		const char *params[] = {svc->tenant};
+		PGresult *res;
+		if ((rc = plat_db_exec(svc->db, "SELECT id FROM tenants WHERE name = $1", 1, params, &res, err)) < 0) {
+			free(hit);
+			return rc;
+		}
+		if (PQntuples(res) == 0)
+			rc = plat_error_set(err, PLAT_E_NOT_FOUND, "tenant '%s' does not exist (is the schema migrated?)",
+					    svc->tenant);
+		else
+			snprintf(svc->tenant_id, sizeof(svc->tenant_id), "%s", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		if (rc == 0 && cache)
+			plat_cache_put(cache, key, svc->tenant_id, strlen(svc->tenant_id), gen, 0);
+	}
+	free(hit);
 	if (rc == 0 && svc->cfg && plat_config_bool(svc->cfg, PLAT_CFG_DATABASE_ROW_SECURITY))
 		plat_db_set_tenant(svc->db, svc->tenant_id);
 	return rc;

@@ -34,6 +34,25 @@ struct plat_services_options {
 	int pool_size; /* most connections open at once; 0: 64 (opened only as needed) */
 };
 
+/* Called by a process that runs many calls (serve) before its first one: its database
+ * connections prepare their statements (database.prepare), and it gets the coherent
+ * cache (server.cache_entries; lib/cache/cache.h), disabled until its invalidations
+ * are listened to (plat_services_cache_notify). */
+void plat_services_long_running(struct plat_services *s);
+
+/* The cache; NULL when there is none (a command run, or server.cache_entries 0). */
+struct plat_cache;
+struct plat_cache *plat_services_cache(struct plat_services *s);
+
+/* The cache's listener: "document:ID" or "auth" from the platctl_cache channel (migration
+ * 0014); anything else empties the cache. */
+void plat_services_cache_notify(struct plat_services *s, const char *payload);
+
+/* Cache keys, for the services that read through the cache. */
+#define PLAT_CACHE_TOKEN "t:"     /* + SHA-256 hex of an API token */
+#define PLAT_CACHE_TENANT "n:"    /* + tenant name */
+#define PLAT_CACHE_DOCUMENT "d:"  /* + document id (+ "+h" with its history) */
+
 /* Nothing is connected yet: each dependency opens the first time a call needs it, so a
  * command that only reads storage never needs the database. cfg and environ must outlive
  * the services. */

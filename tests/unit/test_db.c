@@ -172,6 +172,90 @@ static void test_parameters_and_error_kinds(void **state)
 	plat_db_close(db);
 }
 
+static long long count_prepared(struct plat_db *db)
+{
+	PGresult *r;
+	struct plat_error err = {0};
+	assert_int_equal(plat_db_exec(db, "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &r, &err), 0);
+	long long n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+/* database.prepare: a statement is prepared once per connection and its plan reused; one
+ * that a migration made stale (a table it reads changed shape), or that the server forgot
+ * (DISCARD ALL by a pooler), runs again unprepared instead of failing the call; the same
+ * in the pipelined form that row-level security uses. */
+static void test_prepared_statements(void **state)
+{
+	(void)state;
+	NEED_DB();
+	struct plat_db_options o = {.url = url, .connect_timeout_ms = 10000, .prepare = true};
+	struct plat_db *db = NULL, *other = connect_or_fail(url);
+	struct plat_error err = {0};
+	assert_int_equal(plat_db_connect(&o, &db, &err), 0);
+	assert_int_equal(plat_db_exec(db, "CREATE TABLE prep (k text PRIMARY KEY, v text)", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "INSERT INTO prep VALUES ('a', 'one')", 0, NULL, NULL, &err), 0);
+	/* DDL is never prepared; the INSERT and the count of prepared statements are. */
+	long long base = count_prepared(db);
+	assert_int_equal(base, 2);
+	const char *k[] = {"a"};
+	PGresult *r;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(plat_db_exec(db, "SELECT * FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+		assert_int_equal(PQnfields(r), 2);
+		PQclear(r);
+	}
+	assert_int_equal(count_prepared(db), base + 1);
+
+	/* Another session changes the table's shape: the cached plan's result type is stale. */
+	assert_int_equal(plat_db_exec(other, "ALTER TABLE prep ADD COLUMN w int", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "SELECT * FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+	assert_int_equal(PQnfields(r), 3);
+	PQclear(r);
+
+	/* Pipelined with a tenant setting (row-level security's path). */
+	plat_db_set_tenant(db, "00000000-0000-0000-0000-000000000001");
+	assert_int_equal(plat_db_exec(db, "SELECT *, current_setting('platctl.tenant_id') FROM prep WHERE k = $1", 1,
+				      k, &r, &err),
+			 0);
+	assert_string_equal(PQgetvalue(r, 0, 3), "00000000-0000-0000-0000-000000000001");
+	PQclear(r);
+	assert_int_equal(plat_db_exec(other, "ALTER TABLE prep DROP COLUMN w", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "SELECT *, current_setting('platctl.tenant_id') FROM prep WHERE k = $1", 1,
+				      k, &r, &err),
+			 0);
+	assert_int_equal(PQnfields(r), 3);
+	PQclear(r);
+	plat_db_set_tenant(db, NULL);
+
+	/* Forgotten by the server. */
+	assert_int_equal(plat_db_exec(db, "DEALLOCATE ALL", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "SELECT v FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+	PQclear(r);
+	assert_int_equal(plat_db_exec(db, "DISCARD ALL", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_exec(db, "SELECT v FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+	assert_string_equal(PQgetvalue(r, 0, 0), "one");
+	PQclear(r);
+
+	/* Inside a transaction a stale plan aborts it: an error, not a silent second try. */
+	assert_int_equal(plat_db_exec(db, "SELECT * FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+	PQclear(r);
+	assert_int_equal(plat_db_exec(other, "ALTER TABLE prep ADD COLUMN x int", 0, NULL, NULL, &err), 0);
+	assert_int_equal(plat_db_begin(db, &err), 0);
+	assert_true(plat_db_exec(db, "SELECT * FROM prep WHERE k = $1", 1, k, &r, &err) < 0);
+	plat_db_rollback(db);
+	assert_int_equal(plat_db_exec(db, "SELECT * FROM prep WHERE k = $1", 1, k, &r, &err), 0);
+	assert_int_equal(PQnfields(r), 3);
+	PQclear(r);
+
+	/* A syntax error fails as it would unprepared. */
+	assert_int_equal(plat_db_exec(db, "SELECT FROM WHERE", 0, NULL, NULL, &err), -PLAT_E_FAILURE);
+	assert_non_null(strstr(err.message, "syntax error"));
+	plat_db_close(other);
+	plat_db_close(db);
+}
+
 static void test_advisory_lock(void **state)
 {
 	(void)state;
@@ -367,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_bad_urls_are_config_errors),
 		cmocka_unit_test(test_missing_database_fails_fast),
 		cmocka_unit_test(test_parameters_and_error_kinds),
+		cmocka_unit_test(test_prepared_statements),
 		cmocka_unit_test(test_advisory_lock),
 		cmocka_unit_test(test_pool_bounds_connections),
 		cmocka_unit_test(test_migrations_round_trip),
