@@ -13,7 +13,8 @@ ROOT=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 # One list: build, unit/cli tests, services for tests, docs, demo, benchmarks
 # (python3.11-doc, r-doc-pdf and docbook-xsl-doc-pdf are the public corpora, HTML and PDF,
 # that bench/bench_eval.sh measures retrieval on and bench/bench_ingest.sh ingests; wrk and
-# the FastAPI reference's packages are for bench/bench_serve.sh).
+# the FastAPI reference's packages are for bench/bench_serve.sh; prometheus for its promtool,
+# which checks serve's /metrics in tests/cli/api.bats).
 PACKAGES=(
 	build-essential pkg-config git ca-certificates clang libclang-rt-14-dev
 	libyaml-dev libcjson-dev libssl-dev libpq-dev libcurl4-openssl-dev libxml2-dev
@@ -24,7 +25,7 @@ PACKAGES=(
 	util-linux procps python3 time bc jq
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc nginx-light
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
-	wrk python3-fastapi python3-uvicorn python3-asyncpg
+	wrk python3-fastapi python3-uvicorn python3-asyncpg prometheus
 )
 
 # systemd-analyze, for tests/cli/jobs.bats (verify the units); a container without systemd
@@ -55,6 +56,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	if [[ " ${missing[*]} " == *" nginx-light "* ]] && command -v systemctl >/dev/null; then
 		$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
 	fi
+	# Likewise prometheus: only its promtool is used.
+	if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null; then
+		$SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+	fi
 else
 	log "debian packages present"
 fi
@@ -78,6 +83,16 @@ if [ ! -f "$DOCS_APP/node_modules/.package-lock.json" ] ||
 	npm ci --prefix "$DOCS_APP" --no-audit --no-fund --no-update-notifier --loglevel=error </dev/null >&2
 else
 	log "Swagger UI present"
+fi
+
+# @redocly/cli and newman for tests/cli/api.bats (tests/api), likewise.
+API_TOOLS=$ROOT/tests/api
+if [ ! -f "$API_TOOLS/node_modules/.package-lock.json" ] ||
+	[ "$API_TOOLS/package-lock.json" -nt "$API_TOOLS/node_modules/.package-lock.json" ]; then
+	log "installing the API test tools (tests/api)"
+	npm ci --prefix "$API_TOOLS" --no-audit --no-fund --no-update-notifier --loglevel=error </dev/null >&2
+else
+	log "API test tools present"
 fi
 
 PG_BIN=/usr/lib/postgresql/15/bin

@@ -125,7 +125,15 @@ cJSON *plat_http_openapi(const struct plat_http_route *table, const char *versio
 	cJSON_AddStringToObject(doc, "openapi", "3.1.0");
 	cJSON *info = cJSON_AddObjectToObject(doc, "info");
 	cJSON_AddStringToObject(info, "title", "platctl");
-	cJSON_AddStringToObject(info, "version", version ? version : "0");
+	/* The API's version (its paths are /v1), not the binary's. */
+	cJSON_AddStringToObject(info, "version", version ? version : "1");
+	cJSON_AddStringToObject(info, "description",
+				"platctl's REST API: the same operations, permissions and JSON as the commands. "
+				"Errors are RFC 9457 problem details.");
+	/* Relative: the API is wherever this document was fetched from (behind a proxy too). */
+	cJSON *server = cJSON_CreateObject();
+	cJSON_AddStringToObject(server, "url", "/");
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(doc, "servers"), server);
 	cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
 	for (const struct plat_http_route *r = table; r->method; r++) {
 		cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, r->pattern);
