@@ -25,7 +25,7 @@ PACKAGES=(
 	util-linux procps python3 time bc jq
 	nodejs npm awscli curl kcat poppler-utils python3.11-doc nginx-light
 	r-doc-pdf docbook-xsl-doc-pdf python3-yaml python3-aiosmtpd openssl
-	wrk python3-fastapi python3-uvicorn python3-asyncpg prometheus
+	wrk python3-fastapi python3-uvicorn python3-asyncpg python3-uvloop python3-httptools prometheus
 )
 
 # systemd-analyze, for tests/cli/jobs.bats (verify the units); a container without systemd

@@ -275,3 +275,22 @@ upload() { # NAME: a text document; prints its id
 	api 404 DELETE "/v1/webhooks/$id" "$ADMIN"
 	[ "$(test_psql -d "$TEST_DB" -c 'SELECT count(*) FROM webhook_deliveries')" = 0 ]
 }
+
+@test "webhook: an idle server's delivery loop waits instead of polling the database" {
+	start_server
+	sleep 1
+	# Transactions the server's sessions committed over two quiet seconds: a loop that
+	# thinks something is due makes hundreds.
+	local before after
+	before=$(test_psql -d "$TEST_DB" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$TEST_DB'")
+	sleep 2
+	after=$(test_psql -d "$TEST_DB" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = '$TEST_DB'")
+	echo "commits in 2 s: $((after - before))"
+	[ $((after - before)) -lt 20 ]
+	# Nothing pending is "nothing due" (NULL), not "due now".
+	[ -z "$(test_psql -d "$TEST_DB" -c "SELECT platctl_webhook_next_due()")" ]
+	# And still wakes for work.
+	add_hook /hook-idle document.queued
+	upload idle.txt >/dev/null
+	wait_delivery "$HOOK" delivered
+}
