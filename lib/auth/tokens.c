@@ -218,8 +218,6 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 	int rc = plat_auth_apitoken_check(token, res, err);
 	if (rc < 0)
 		return rc;
-	if ((rc = plat_svc_enter(svc, "auth.verify", PLAT_NEEDS_DB, err)) < 0)
-		return rc;
 	unsigned char sha[PLAT_APITOKEN_SHA256_LEN];
 	char sha_hex[2 * PLAT_APITOKEN_SHA256_LEN + 1];
 	plat_auth_apitoken_hash(token, sha);
@@ -248,6 +246,9 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 		}
 		free(hit);
 	}
+	/* A miss (or no cache): the database, from here on. */
+	if ((rc = plat_svc_enter(svc, "auth.verify", PLAT_NEEDS_DB, err)) < 0)
+		return rc;
 	const char *params[] = {sha_hex};
 	PGresult *r;
 	rc = plat_db_exec(svc->db,

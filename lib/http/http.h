@@ -71,12 +71,17 @@ struct plat_http_response {
 	int nheaders;            /* more response headers (Content-Range, Content-Disposition, Location) */
 	struct {
 		char name[32];
-		char value[2048]; /* a presigned URL with a session token runs past 1 KiB */
+		char value[320];
 	} headers[4];
+	/* Location when it may be long (a presigned URL with a session token runs past 1 KiB):
+	 * malloc'd by plat_http_set_location, freed with the response. A fixed buffer that
+	 * large would be zeroed on every request for the few that redirect. */
+	char *location;
 };
 
 /* Add a response header. false, and nothing added, past the fourth or when the value
  * does not fit (a cut header would be a wrong one). */
+void plat_http_set_location(struct plat_http_response *r, const char *url);
 bool plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

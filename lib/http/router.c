@@ -186,6 +186,18 @@ cJSON *plat_http_openapi(const struct plat_http_route *table, const char *versio
 			cJSON *mt = cJSON_AddObjectToObject(content, r->request_media ? r->request_media : "application/json");
 			cJSON_AddItemToObject(mt, "schema", r->request_schema ? schema(r->request_schema)
 									      : schema("{\"type\":\"string\",\"format\":\"binary\"}"));
+			if (r->flags & PLAT_HTTP_STREAM_BODY) {
+				/* Or as a form (lib/http/form.h): the fields take the query's place. */
+				cJSON *form = cJSON_AddObjectToObject(content, "multipart/form-data");
+				cJSON_AddItemToObject(
+					form, "schema",
+					schema("{\"type\":\"object\",\"required\":[\"file\"],\"properties\":{"
+					       "\"file\":{\"type\":\"string\",\"format\":\"binary\"},"
+					       "\"name\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"
+					       "\"class\":{\"type\":\"string\"},"
+					       "\"tag\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+					       "\"new_version\":{\"type\":\"boolean\"}}}"));
+			}
 		}
 		cJSON *responses = cJSON_AddObjectToObject(op, "responses");
 		char code[8];

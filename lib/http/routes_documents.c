@@ -171,14 +171,12 @@ int plat_http_h_documents_content(struct plat_http_request *req, struct plat_htt
 		if ((rc = plat_documents_content_url(req->svc, req->params[0].value, (int)(redirect_ms / 1000), &where,
 						     err)) < 0)
 			return rc;
-		/* A URL too long for a header is streamed instead. */
-		if (where && plat_http_add_header(resp, "Location", "%s",
-						  cJSON_GetStringValue(cJSON_GetObjectItem(where, "url")))) {
+		if (where) {
 			resp->status = 302;
+			plat_http_set_location(resp, cJSON_GetStringValue(cJSON_GetObjectItem(where, "url")));
 			resp->json = where;
 			return 0;
 		}
-		cJSON_Delete(where);
 	}
 	int fd = plat_tmpfile();
 	if (fd < 0)
@@ -250,13 +248,15 @@ int plat_http_h_documents_content(struct plat_http_request *req, struct plat_htt
 /* ---- upload ---- */
 
 /* The raw body is the document; its name and the rest of what upload takes come in the query
- * (name=, title=, class=, tag=KEY=VALUE repeated, new_version=true). */
+ * (name=, title=, class=, tag=KEY=VALUE repeated, new_version=true). Or a multipart form:
+ * its file part is the document and its fields those parameters (the server's req->query
+ * reads them), the name defaulting to the file's. */
 int plat_http_h_documents_upload(struct plat_http_request *req, struct plat_http_response *resp,
 				 struct plat_error *err)
 {
 	const char *name = req->query(req->conn, "name");
 	if (!name || !*name) {
-		plat_error_set(err, PLAT_E_USAGE, "name is required: the document's name, in the query");
+		plat_error_set(err, PLAT_E_USAGE, "name is required: the document's name, in the query (or a form field)");
 		return plat_error_param(err, "name");
 	}
 	bool new_version = false;

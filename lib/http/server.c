@@ -28,6 +28,7 @@
 #include "webhooks/webhooks.h"
 #include "http/push.h"
 #include "http/ratelimit.h"
+#include "http/form.h"
 #include "ids/ids.h"
 #include "io/io.h"
 #include "log/log.h"
@@ -71,11 +72,19 @@ struct req_ctx {
 	int spool_fd;
 	long long spool_len, spool_limit;
 	bool spool_failed;
+	struct plat_http_form *form; /* multipart/form-data: parses the body into the spool */
+	struct MHD_Connection *conn;
 	int retry_after;   /* 429: seconds */
 	char origin[256];  /* an allowed Origin of a browser's request: CORS headers go back */
 	char ws_tenant[37]; /* GET /v1/ws: whose events the upgraded connection carries, after which id */
 	long long ws_from;
 };
+
+void plat_http_set_location(struct plat_http_response *r, const char *url)
+{
+	free(r->location);
+	r->location = plat_xstrdup(url);
+}
 
 bool plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
 {
@@ -140,6 +149,22 @@ static const char *conn_header(void *conn, const char *name)
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
+/* A form upload's handler reads the form's fields where a raw upload has query
+ * parameters (fields first, then the query); the name defaults to the file's. */
+static const char *form_query(void *ctx, const char *name)
+{
+	struct req_ctx *x = ctx;
+	const char *v = plat_http_form_value(x->form, name);
+	if (!v && strcmp(name, "name") == 0 && *plat_http_form_filename(x->form))
+		v = plat_http_form_filename(x->form);
+	return v ? v : conn_query(x->conn, name);
+}
+
+static const char *form_header(void *ctx, const char *name)
+{
+	return conn_header(((struct req_ctx *)ctx)->conn, name);
+}
+
 struct query_values {
 	const char *name;
 	const char **values;
@@ -160,6 +185,13 @@ static int conn_query_all(void *conn, const char *name, const char **values, int
 	struct query_values q = {name, values, max, 0};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &q);
 	return q.n;
+}
+
+static int form_query_all(void *ctx, const char *name, const char **values, int max)
+{
+	struct req_ctx *x = ctx;
+	int n = plat_http_form_values(x->form, name, values, max);
+	return n + (n < max ? conn_query_all(x->conn, name, values + n, max - n) : 0);
 }
 
 
@@ -286,10 +318,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, struct req_ctx *x, struct
 		cJSON_free(text);
 	else
 		free(text);
-	if (!resp)
+	if (!resp) {
+		free(r->location);
+		r->location = NULL;
 		return MHD_NO;
+	}
 	for (int i = 0; i < r->nheaders; i++)
 		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	if (r->location) {
+		MHD_add_response_header(resp, "Location", r->location);
+		free(r->location);
+		r->location = NULL;
+	}
 	if (r->send_events) /* a proxy must pass each event on as it comes, not buffer it */
 		MHD_add_response_header(resp, "X-Accel-Buffering", "no");
 	if (ct)
@@ -508,6 +548,12 @@ static int first(struct plat_http_server *s, struct MHD_Connection *c, struct re
 		x->early = 503;
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(errno));
 	}
+	x->conn = c;
+	if ((x->route->flags & PLAT_HTTP_STREAM_BODY) && plat_http_form_is_multipart(ct) &&
+	    !(x->form = plat_http_form_new(c, x->spool_fd, x->spool_limit, err))) {
+		x->early = 400;
+		return -1;
+	}
 	return 0;
 }
 
@@ -525,6 +571,9 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		plat_error_set(&err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(ENOSPC));
 		return send_problem(c, x, url, 503, &err);
 	}
+	int verdict;
+	if (x->form && (verdict = plat_http_form_finish(x->form, &err)) != 0)
+		return send_problem(c, x, url, verdict, &err);
 	if ((r->flags & PLAT_HTTP_JSON_BODY) || ((r->flags & PLAT_HTTP_OPTIONAL_JSON_BODY) && x->body.data)) {
 		cJSON *j = x->body.data ? cJSON_ParseWithLength(x->body.data, x->body.len) : NULL;
 		bool obj = cJSON_IsObject(j);
@@ -555,9 +604,15 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	x->req.body_fd = -1;
 	if (r->flags & PLAT_HTTP_STREAM_BODY) {
 		x->req.body_fd = x->spool_fd;
-		x->req.body_fd_len = x->spool_len;
+		x->req.body_fd_len = x->form ? plat_http_form_file_size(x->form) : x->spool_len;
 	}
 	x->req.conn = c;
+	if (x->form) {
+		x->req.conn = x;
+		x->req.query = form_query;
+		x->req.query_all = form_query_all;
+		x->req.header = form_header;
+	}
 	if (x->body.data) {
 		plat_buf_putc(&x->body, '\0');
 		x->req.body = x->body.data;
@@ -575,6 +630,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	if (rc < 0) {
 		cJSON_Delete(resp.json);
 		free(resp.text);
+		free(resp.location);
 		if (resp.send_fd)
 			close(resp.fd);
 		if (resp.stream_free)
@@ -610,6 +666,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (x->early)
 		return MHD_YES; /* answered already; libmicrohttpd drops what the client still sends */
+	if (*upload_data_size && x->form) {
+		plat_http_form_feed(x->form, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (*upload_data_size && x->spool_fd >= 0) {
 		if (x->spool_len + (long long)*upload_data_size > x->spool_limit)
 			x->too_large = true;
@@ -659,6 +720,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	/* A client gone mid-upload leaves only this unlinked file, and closing it frees it. */
 	if (x->spool_fd >= 0)
 		close(x->spool_fd);
+	plat_http_form_free(x->form);
 	free(x);
 	*con_cls = NULL;
 }
