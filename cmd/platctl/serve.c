@@ -57,7 +57,11 @@ int cmd_serve(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 				       .max_body = o->max_body,
 				       .max_connections = (unsigned)o->max_connections,
 				       .timeout = (unsigned)o->timeout,
-				       .header_limit = 64 * 1024,
+				       /* libmicrohttpd zeroes a kept-alive connection's memory between
+					* requests: 32 KiB (its default; nginx's header buffers are as
+					* large) holds any real request's headers, and 64 KiB cost a
+					* tenth of /healthz's throughput. */
+				       .header_limit = 32 * 1024,
 				       .version = PLATCTL_VERSION,
 				       .tls_cert = o->tls_cert,
 				       .tls_key = o->tls_key};
