@@ -10,6 +10,7 @@
 
 #include <microhttpd.h>
 
+#include "http/http.h"
 #include "io/io.h"
 #include "mem/mem.h"
 
@@ -22,6 +23,7 @@ struct field {
 };
 
 struct plat_http_form {
+	struct MHD_Connection *conn;
 	struct MHD_PostProcessor *pp;
 	int spool_fd;
 	long long limit, file_size;
@@ -100,6 +102,7 @@ struct plat_http_form *plat_http_form_new(struct MHD_Connection *c, int spool_fd
 					  struct plat_error *err)
 {
 	struct plat_http_form *f = plat_xcalloc(1, sizeof(*f));
+	f->conn = c;
 	f->spool_fd = spool_fd;
 	f->limit = limit;
 	f->pp = MHD_create_post_processor(c, 64 * 1024, part, f);
@@ -177,4 +180,25 @@ const char *plat_http_form_filename(const struct plat_http_form *f)
 long long plat_http_form_file_size(const struct plat_http_form *f)
 {
 	return f->file_size;
+}
+
+const char *plat_http_form_query(void *form, const char *name)
+{
+	struct plat_http_form *f = form;
+	const char *v = plat_http_form_value(f, name);
+	if (!v && strcmp(name, "name") == 0 && f->filename && *f->filename)
+		v = f->filename;
+	return v ? v : MHD_lookup_connection_value(f->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int plat_http_form_query_all(void *form, const char *name, const char **values, int max)
+{
+	struct plat_http_form *f = form;
+	int n = plat_http_form_values(f, name, values, max);
+	return n + (n < max ? plat_http_conn_query_all(f->conn, name, values + n, max - n) : 0);
+}
+
+const char *plat_http_form_header(void *form, const char *name)
+{
+	return MHD_lookup_connection_value(((struct plat_http_form *)form)->conn, MHD_HEADER_KIND, name);
 }

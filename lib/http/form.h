@@ -30,6 +30,13 @@ void plat_http_form_feed(struct plat_http_form *f, const char *data, size_t size
  * too large), with err; 0 when the form is good. */
 int plat_http_form_finish(struct plat_http_form *f, struct plat_error *err);
 
+/* The request's accessors for its handler when the body is a form (req->conn is then the
+ * form): a field, or else the query parameter of that name ("name" defaulting to the
+ * file's name); every value of a repeated one, fields first; headers as they came. */
+const char *plat_http_form_query(void *form, const char *name);
+int plat_http_form_query_all(void *form, const char *name, const char **values, int max);
+const char *plat_http_form_header(void *form, const char *name);
+
 /* A field's first value (NULL when absent), every value of a repeated one, the file
  * part's filename ("" when the part had none) and its size. */
 const char *plat_http_form_value(const struct plat_http_form *f, const char *key);

@@ -161,4 +161,13 @@ int plat_http_server_event_streams(struct plat_http_server *s);
 struct sockaddr_storage;
 int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err);
 
+/* A PEM file (a TLS certificate or key, what names which in messages) into b,
+ * NUL-terminated as libmicrohttpd takes it. secret: refused when others may read it,
+ * since whoever can read the key can be this server. PLAT_E_CONFIG naming the file. */
+/* Every value of a repeated query parameter of a libmicrohttpd connection, in order. */
+int plat_http_conn_query_all(void *conn, const char *name, const char **values, int max);
+
+struct plat_buf;
+int plat_http_load_pem(const char *path, const char *what, bool secret, struct plat_buf *b, struct plat_error *err);
+
 #endif

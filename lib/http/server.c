@@ -73,7 +73,6 @@ struct req_ctx {
 	long long spool_len, spool_limit;
 	bool spool_failed;
 	struct plat_http_form *form; /* multipart/form-data: parses the body into the spool */
-	struct MHD_Connection *conn;
 	int retry_after;   /* 429: seconds */
 	char origin[256];  /* an allowed Origin of a browser's request: CORS headers go back */
 	char ws_tenant[37]; /* GET /v1/ws: whose events the upgraded connection carries, after which id */
@@ -101,44 +100,6 @@ bool plat_http_add_header(struct plat_http_response *r, const char *name, const 
 	return true;
 }
 
-int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err)
-{
-	memset(ss, 0, sizeof(*ss));
-	char host[64];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
-		goto bad;
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || port < 0 || port > 65535)
-		goto bad;
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
-	if (host[0] == '[') {
-		size_t hl = strlen(host);
-		if (hl < 3 || host[hl - 1] != ']')
-			goto bad;
-		host[hl - 1] = '\0';
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((unsigned short)port);
-		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-			goto bad;
-		*len = sizeof(*a);
-		return 0;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((unsigned short)port);
-	if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-		goto bad;
-	*len = sizeof(*a);
-	return 0;
-bad:
-	plat_error_set(err, PLAT_E_USAGE, "listen address '%.64s' is not ADDR:PORT (IPv4, or [IPv6])", listen);
-	return plat_error_param(err, "listen");
-}
-
 static const char *conn_query(void *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
@@ -147,22 +108,6 @@ static const char *conn_query(void *conn, const char *name)
 static const char *conn_header(void *conn, const char *name)
 {
 	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-}
-
-/* A form upload's handler reads the form's fields where a raw upload has query
- * parameters (fields first, then the query); the name defaults to the file's. */
-static const char *form_query(void *ctx, const char *name)
-{
-	struct req_ctx *x = ctx;
-	const char *v = plat_http_form_value(x->form, name);
-	if (!v && strcmp(name, "name") == 0 && *plat_http_form_filename(x->form))
-		v = plat_http_form_filename(x->form);
-	return v ? v : conn_query(x->conn, name);
-}
-
-static const char *form_header(void *ctx, const char *name)
-{
-	return conn_header(((struct req_ctx *)ctx)->conn, name);
 }
 
 struct query_values {
@@ -180,19 +125,13 @@ static enum MHD_Result collect_value(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
-static int conn_query_all(void *conn, const char *name, const char **values, int max)
+int plat_http_conn_query_all(void *conn, const char *name, const char **values, int max)
 {
 	struct query_values q = {name, values, max, 0};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_value, &q);
 	return q.n;
 }
 
-static int form_query_all(void *ctx, const char *name, const char **values, int max)
-{
-	struct req_ctx *x = ctx;
-	int n = plat_http_form_values(x->form, name, values, max);
-	return n + (n < max ? conn_query_all(x->conn, name, values + n, max - n) : 0);
-}
 
 
 /* A streamed body's writer: its own service context for the request's caller. */
@@ -548,7 +487,6 @@ static int first(struct plat_http_server *s, struct MHD_Connection *c, struct re
 		x->early = 503;
 		return plat_error_set(err, PLAT_E_UNAVAILABLE, "cannot spool the body: %s", strerror(errno));
 	}
-	x->conn = c;
 	if ((x->route->flags & PLAT_HTTP_STREAM_BODY) && plat_http_form_is_multipart(ct) &&
 	    !(x->form = plat_http_form_new(c, x->spool_fd, x->spool_limit, err))) {
 		x->early = 400;
@@ -599,7 +537,7 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	x->req.path = url;
 	x->req.route = r->pattern;
 	x->req.query = conn_query;
-	x->req.query_all = conn_query_all;
+	x->req.query_all = plat_http_conn_query_all;
 	x->req.header = conn_header;
 	x->req.body_fd = -1;
 	if (r->flags & PLAT_HTTP_STREAM_BODY) {
@@ -608,10 +546,10 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	}
 	x->req.conn = c;
 	if (x->form) {
-		x->req.conn = x;
-		x->req.query = form_query;
-		x->req.query_all = form_query_all;
-		x->req.header = form_header;
+		x->req.conn = x->form;
+		x->req.query = plat_http_form_query;
+		x->req.query_all = plat_http_form_query_all;
+		x->req.header = plat_http_form_header;
 	}
 	if (x->body.data) {
 		plat_buf_putc(&x->body, '\0');
@@ -725,37 +663,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
-/* A PEM file into b (NUL-terminated, as libmicrohttpd takes it). A key that others may read
- * is refused: whoever can read it can be this server. */
-static int load_pem(const char *path, const char *what, bool secret, struct plat_buf *b, struct plat_error *err)
-{
-	if (!path)
-		return plat_error_set(err, PLAT_E_USAGE, "TLS needs both a certificate and a key");
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return plat_error_set(err, PLAT_E_CONFIG, "cannot read the TLS %s '%s': %s", what, path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 1 << 20) {
-		close(fd);
-		return plat_error_set(err, PLAT_E_CONFIG, "the TLS %s '%s' is not a regular file of at most 1 MiB", what, path);
-	}
-	if (secret && (st.st_mode & S_IROTH)) {
-		close(fd);
-		return plat_error_set(err, PLAT_E_CONFIG, "the TLS key '%s' is readable by everyone: chmod o-r it first", path);
-	}
-	plat_buf_reserve(b, (size_t)st.st_size + 1);
-	long long n = plat_read_upto(fd, b->data, (size_t)st.st_size);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return plat_error_set(err, PLAT_E_CONFIG, "cannot read the TLS %s '%s': %s", what, path, strerror(e));
-	b->len = (size_t)n;
-	b->data[n] = '\0';
-	if (!strstr(b->data, "-----BEGIN "))
-		return plat_error_set(err, PLAT_E_CONFIG, "the TLS %s '%s' is not PEM (no -----BEGIN line)", what, path);
-	return 0;
-}
-
 int plat_http_serve(struct plat_services *services, const struct plat_http_options *o,
 		    void (*on_ready)(void *arg, const char *addr), void *arg, struct plat_error *err)
 {
@@ -796,8 +703,8 @@ int plat_http_serve(struct plat_services *services, const struct plat_http_optio
 	unsigned threads = o->threads > 0 ? (unsigned)o->threads : (cores > 0 ? (unsigned)cores : 1);
 	struct plat_buf cert = PLAT_BUF_INIT, key = PLAT_BUF_INIT;
 	bool tls = o->tls_cert || o->tls_key;
-	if (tls && ((rc = load_pem(o->tls_cert, "certificate", false, &cert, err)) < 0 ||
-		    (rc = load_pem(o->tls_key, "key", true, &key, err)) < 0)) {
+	if (tls && ((rc = plat_http_load_pem(o->tls_cert, "certificate", false, &cert, err)) < 0 ||
+		    (rc = plat_http_load_pem(o->tls_key, "key", true, &key, err)) < 0)) {
 		plat_buf_free(&cert);
 		plat_buf_free(&key);
 		plat_http_feed_stop(s.feed);
