@@ -239,8 +239,12 @@ static int get_from_db(struct plat_svc *svc, const char *id, bool with_history, 
 
 /* The server reads a document through its cache (lib/cache/cache.h): the value is the
  * tenant's id, a newline and the JSON, so that an id of another tenant is never a hit. */
-int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
+/* Through the cache: *text is the document's JSON (the -o json schema), or *doc when
+ * there is no cache (then nothing needs printing). */
+static int get_cached(struct plat_svc *svc, const char *id, bool with_history, char **text, cJSON **doc,
+		      struct plat_error *err)
 {
+	*text = NULL;
 	*doc = NULL;
 	int rc = plat_svc_enter(svc, "documents.get", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
@@ -257,12 +261,14 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 	unsigned long long gen;
 	size_t tl = strlen(svc->tenant_id);
 	if (plat_cache_get(cache, key, (void **)&hit, &len, &gen)) {
-		if (len > tl && strncmp(hit, svc->tenant_id, tl) == 0 && hit[tl] == '\n')
-			*doc = cJSON_Parse(hit + tl + 1);
-		free(hit);
-		if (*doc)
-			return 0;
-		return plat_documents_not_found(id, err);
+		/* Another tenant's id is not found here, as the database would say. */
+		if (len <= tl || strncmp(hit, svc->tenant_id, tl) != 0 || hit[tl] != '\n') {
+			free(hit);
+			return plat_documents_not_found(id, err);
+		}
+		memmove(hit, hit + tl + 1, len - tl);
+		*text = hit;
+		return 0;
 	}
 	if ((rc = get_from_db(svc, id, with_history, doc, err)) < 0)
 		return rc;
@@ -272,9 +278,39 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 		plat_buf_printf(&b, "%s\n%s", svc->tenant_id, json);
 		plat_cache_put(cache, key, b.data, b.len, gen, 0);
 		plat_buf_free(&b);
-		free(json);
+		cJSON_Delete(*doc);
+		*doc = NULL;
+		*text = plat_xstrdup(json);
+		cJSON_free(json);
 	}
 	return 0;
+}
+
+int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
+{
+	char *text;
+	int rc = get_cached(svc, id, with_history, &text, doc, err);
+	if (rc == 0 && text) {
+		*doc = cJSON_Parse(text);
+		free(text);
+		if (!*doc)
+			rc = plat_error_set(err, PLAT_E_INTERNAL, "document '%s': its cached JSON does not parse", id);
+	}
+	return rc;
+}
+
+int plat_documents_get_json(struct plat_svc *svc, const char *id, bool with_history, char **json,
+			    struct plat_error *err)
+{
+	cJSON *doc;
+	int rc = get_cached(svc, id, with_history, json, &doc, err);
+	if (rc == 0 && !*json) {
+		char *p = cJSON_PrintUnformatted(doc);
+		*json = plat_xstrdup(p);
+		cJSON_free(p);
+	}
+	cJSON_Delete(doc);
+	return rc;
 }
 
 static int get_from_db(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc,

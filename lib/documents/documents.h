@@ -71,6 +71,10 @@ int plat_documents_not_found(const char *id, struct plat_error *err);
 /* One document with fields, summary, stage timings and its history (audit rows). A
  * malformed or unknown id is PLAT_E_NOT_FOUND. */
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err);
+/* The same as its JSON text (malloc'd), for the server: a cached document is sent as it
+ * was cached, neither parsed nor printed again. */
+int plat_documents_get_json(struct plat_svc *svc, const char *id, bool with_history, char **json,
+			    struct plat_error *err);
 
 /* Soft delete (status deleted, deleted_at set; legal holds refuse with PLAT_E_CONFLICT).
  * *storage_key and *sha256 get the content's key and hash for a purge decision (caller

@@ -44,22 +44,20 @@ int plat_http_h_documents_show(struct plat_http_request *req, struct plat_http_r
 	int rc = plat_http_param_uuid(req, "document", err);
 	if (rc < 0)
 		return rc;
-	cJSON *doc = NULL;
-	if ((rc = plat_documents_get(req->svc, req->params[0].value, true, &doc, err)) < 0)
+	char *text = NULL;
+	if ((rc = plat_documents_get_json(req->svc, req->params[0].value, true, &text, err)) < 0)
 		return rc;
 	/* A strong ETag over the representation: whatever changes the document changes it. */
-	char *text = cJSON_PrintUnformatted(doc);
 	char hex[PLAT_SHA256_HEX_LEN + 1];
 	plat_sha256_hex(text, strlen(text), hex);
-	cJSON_free(text);
 	snprintf(resp->etag, sizeof(resp->etag), "\"%.32s\"", hex);
 	const char *inm = req->header(req->conn, "If-None-Match");
 	if (inm && (strstr(inm, resp->etag) || strcmp(inm, "*") == 0)) {
-		cJSON_Delete(doc);
+		free(text);
 		resp->status = 304;
 		return 0;
 	}
-	resp->json = doc;
+	resp->text = text; /* with resp->content_type's application/json */
 	return 0;
 }
 
