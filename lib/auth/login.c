@@ -5,15 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "auth/apitoken.h"
 #include "auth/authz.h"
 #include "auth/localjwt.h"
+#include "auth/oidc.h"
 #include "auth/password.h"
 #include "auth/refresh.h"
 #include "auth/tokens.h"
+#include "cache/cache.h"
 #include "db/db.h"
+#include "hash/hash.h"
 #include "log/log.h"
 #include "mem/mem.h"
 
@@ -177,6 +181,51 @@ int plat_auth_token_revoke(struct plat_svc *svc, const char *refresh_token, cJSO
 	return 0;
 }
 
+/* A verified token of the external issuer: its tenant must exist here, and a principal an
+ * admin linked to its subject (external_subject) must not be disabled. Cached as API
+ * token lookups are (keyed by the token's hash; emptied by any change to principals). */
+static int external_principal(struct plat_svc *svc, const char *token, struct plat_auth_result *res,
+			      char *principal_id, struct plat_error *err)
+{
+	struct plat_cache *cache = plat_services_cache(svc->services);
+	char key[sizeof(PLAT_CACHE_TOKEN) + PLAT_SHA256_HEX_LEN + 1];
+	memcpy(key, PLAT_CACHE_TOKEN, sizeof(PLAT_CACHE_TOKEN) - 1);
+	plat_sha256_hex(token, strlen(token), key + sizeof(PLAT_CACHE_TOKEN) - 1);
+	char *hit = NULL;
+	size_t len;
+	unsigned long long gen = 0;
+	if (cache && plat_cache_get(cache, key, (void **)&hit, &len, &gen) && len < 37) {
+		memcpy(principal_id, hit, len + 1);
+		free(hit);
+		return 0;
+	}
+	free(hit);
+	int rc = plat_svc_enter(svc, "auth.verify", PLAT_NEEDS_DB, err);
+	if (rc < 0)
+		return rc;
+	const char *params[] = {res->tenant, res->subject};
+	PGresult *r;
+	if ((rc = plat_db_exec(svc->db,
+			       "SELECT tenant_exists, coalesce(principal_id::text, ''), disabled"
+			       " FROM platctl_external_principal($1, $2)",
+			       2, params, &r, err)) < 0)
+		return rc;
+	enum plat_auth_reason reason = PLAT_AUTH_OK;
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		reason = PLAT_AUTH_R_NO_TENANT;
+	else if (strcmp(PQgetvalue(r, 0, 2), "t") == 0)
+		reason = PLAT_AUTH_R_REVOKED;
+	else
+		snprintf(principal_id, 37, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (reason != PLAT_AUTH_OK)
+		return plat_auth_refuse(err, res, reason);
+	long long ttl = (res->expires_at - (long long)time(NULL)) * 1000;
+	if (cache && ttl > 0)
+		plat_cache_put(cache, key, principal_id, strlen(principal_id), gen, ttl);
+	return 0;
+}
+
 int plat_auth_verify_bearer(struct plat_svc *svc, const char *token, struct plat_auth_result *res,
 			    char *principal_id, struct plat_error *err)
 {
@@ -185,13 +234,31 @@ int plat_auth_verify_bearer(struct plat_svc *svc, const char *token, struct plat
 		return plat_tokens_authenticate(svc, token, res, principal_id, err);
 	memset(res, 0, sizeof(*res));
 	const struct plat_auth_keyring *kr;
-	if (plat_svc_keyring(svc, &kr, err) < 0) {
-		/* No local accounts here: a JWT is simply not a token this server issued. */
-		plat_error_clear(err);
-		return plat_auth_refuse(err, res, PLAT_AUTH_R_UNKNOWN_KID);
+	int rc = -PLAT_E_AUTH;
+	if (plat_svc_keyring(svc, &kr, err) == 0) {
+		struct plat_auth_localjwt_verify_options o = {
+			.issuer = plat_config_str(svc->cfg, PLAT_CFG_AUTH_ISSUER),
+			.audience = plat_config_str(svc->cfg, PLAT_CFG_AUTH_AUDIENCE),
+			.leeway_s = seconds(svc, PLAT_CFG_AUTH_LEEWAY)};
+		rc = plat_auth_localjwt_verify(kr, &o, token, res, err);
+		/* Signed with a key of ours or claiming to be ours: the local verdict stands. */
+		if (rc == 0 || (res->reason != PLAT_AUTH_R_UNKNOWN_KID && res->reason != PLAT_AUTH_R_ISSUER))
+			return rc;
+	} else {
+		res->reason = PLAT_AUTH_R_UNKNOWN_KID; /* no local accounts: not a token we issued */
 	}
-	struct plat_auth_localjwt_verify_options o = {.issuer = plat_config_str(svc->cfg, PLAT_CFG_AUTH_ISSUER),
-						      .audience = plat_config_str(svc->cfg, PLAT_CFG_AUTH_AUDIENCE),
-						      .leeway_s = seconds(svc, PLAT_CFG_AUTH_LEEWAY)};
-	return plat_auth_localjwt_verify(kr, &o, token, res, err);
+	enum plat_auth_reason local = res->reason;
+	plat_error_clear(err);
+	struct plat_auth_oidc *oidc;
+	if (plat_svc_oidc(svc, &oidc, err) < 0) {
+		/* Misconfigured: said once per token in the log, the client learns nothing. */
+		PLAT_LOG_W("external tokens cannot be verified", "error", err->message);
+		plat_error_clear(err);
+		return plat_auth_refuse(err, res, local);
+	}
+	if (!oidc)
+		return plat_auth_refuse(err, res, local);
+	if ((rc = plat_auth_oidc_verify(oidc, token, res, err)) < 0)
+		return rc;
+	return external_principal(svc, token, res, principal_id, err);
 }

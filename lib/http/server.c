@@ -524,12 +524,14 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 	struct plat_svc svc;
 	/* An API token carries its own role; an access token's principal and role are looked
 	 * up by the call, so that disabling a user counts before its token expires. */
+	/* So does an external issuer's token: its issuer gives the role; a principal row, if
+	 * an admin linked one to its subject, was checked for being disabled. */
+	bool role_given = x->principal_id[0] || x->who.kind == PLAT_AUTH_OIDC;
 	if (!(r->flags & PLAT_HTTP_PUBLIC))
 		plat_svc_init(&svc, s->services,
 			      &(struct plat_call){.principal = x->who.subject, .tenant = x->who.tenant,
-						  .request_id = x->request_id,
-						  .role = x->principal_id[0] ? x->role : 0,
-						  .principal_id = x->principal_id[0] ? x->principal_id : NULL});
+						  .request_id = x->request_id, .role = role_given ? x->role : 0,
+						  .principal_id = role_given ? x->principal_id : NULL});
 	else
 		plat_svc_init(&svc, s->services, &(struct plat_call){.request_id = x->request_id});
 	plat_log_set_thread_request_id(x->request_id);

@@ -8,6 +8,7 @@
 #include "ai/ai.h"
 #include "auth/authz.h"
 #include "auth/localjwt.h"
+#include "auth/oidc.h"
 #include "cache/cache.h"
 #include "db/db.h"
 #include "events/events.h"
@@ -29,6 +30,7 @@ struct plat_services {
 	struct plat_publisher *pub;
 	bool pub_checked;
 	struct plat_auth_keyring *keyring; /* auth.keys, loaded by the first call that signs or verifies */
+	struct plat_auth_oidc *oidc;       /* auth.oidc.*, made by the first call that verifies */
 };
 
 int plat_services_open(const struct plat_config *cfg, char **environ, const struct plat_services_options *o,
@@ -53,6 +55,7 @@ void plat_services_close(struct plat_services *s)
 		plat_ai_close(s->ai[i]);
 	plat_store_close(s->store);
 	plat_auth_keyring_free(s->keyring);
+	plat_auth_oidc_free(s->oidc);
 	plat_cache_free(s->cache);
 	plat_db_pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
@@ -351,6 +354,36 @@ int plat_svc_keyring(struct plat_svc *svc, const struct plat_auth_keyring **kr, 
 	if (!s->keyring)
 		rc = plat_auth_keyring_load(spec, &s->keyring, err);
 	*kr = s->keyring;
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int plat_svc_oidc(struct plat_svc *svc, struct plat_auth_oidc **v, struct plat_error *err)
+{
+	struct plat_services *s = svc->services;
+	const struct plat_config *c = svc->cfg;
+	*v = NULL;
+	const char *issuer = c ? plat_config_str(c, PLAT_CFG_AUTH_OIDC_ISSUER) : NULL;
+	if (!s || !issuer || !*issuer)
+		return 0;
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	if (!s->oidc) {
+		struct plat_auth_oidc_options o = {
+			.issuer = issuer,
+			.audience = plat_config_str(c, PLAT_CFG_AUTH_OIDC_AUDIENCE),
+			.jwks_url = plat_config_str(c, PLAT_CFG_AUTH_OIDC_JWKS_URL),
+			.leeway_s = plat_config_int(c, PLAT_CFG_AUTH_LEEWAY) / 1000,
+			.refetch_interval_s = plat_config_int(c, PLAT_CFG_AUTH_OIDC_REFETCH_INTERVAL) / 1000,
+			.tenant_claim = plat_config_str(c, PLAT_CFG_AUTH_OIDC_TENANT_CLAIM),
+			.default_tenant = plat_config_str(c, PLAT_CFG_AUTH_OIDC_DEFAULT_TENANT),
+			.role_claim = plat_config_str(c, PLAT_CFG_AUTH_OIDC_ROLE_CLAIM),
+			.role_map = plat_config_str(c, PLAT_CFG_AUTH_OIDC_ROLE_MAP),
+			.default_role = plat_config_str(c, PLAT_CFG_AUTH_OIDC_DEFAULT_ROLE),
+		};
+		rc = plat_auth_oidc_new(&o, &s->oidc, err);
+	}
+	*v = s->oidc;
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

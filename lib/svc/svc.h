@@ -131,6 +131,11 @@ int plat_svc_check_role(const char *operation, int role, const char *principal, 
 struct plat_auth_keyring;
 int plat_svc_keyring(struct plat_svc *svc, const struct plat_auth_keyring **kr, struct plat_error *err);
 
+/* The external issuer's verifier (auth.oidc.*), made once per plat_services. *v NULL and 0
+ * when auth.oidc.issuer is unset; PLAT_E_CONFIG when the rest is incomplete. */
+struct plat_auth_oidc;
+int plat_svc_oidc(struct plat_svc *svc, struct plat_auth_oidc **v, struct plat_error *err);
+
 /* The provider configured for a role (enum plat_ai_role), opened once per plat_services. */
 int plat_svc_ai(struct plat_svc *svc, int role, struct plat_ai **ai, struct plat_error *err);
 
