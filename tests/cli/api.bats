@@ -20,24 +20,12 @@ setup() {
 	TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name api --role admin | jq -r .token)
 	printf 'api test document\n' >"$BATS_TEST_TMPDIR/a.txt"
 	DOC=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json upload "$BATS_TEST_TMPDIR/a.txt" | jq -r '.. | .id? // empty' | head -n 1)
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	local addr=
-	for _ in $(seq 100); do
-		addr=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$addr" ] && break
-		sleep 0.1
-	done
-	[ -n "$addr" ]
-	URL="http://$addr"
+	serve_start "$BATS_TEST_TMPDIR/serve.log"
 	curl -fsS "$URL/openapi.json" >"$BATS_TEST_TMPDIR/openapi.json"
 }
 
 teardown() {
-	if [ -n "${SERVER_PID:-}" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" || true
-	fi
+	serve_stop
 }
 
 @test "api: /openapi.json lints clean with @redocly/cli (recommended rules)" {

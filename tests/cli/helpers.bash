@@ -167,3 +167,28 @@ private_tree() { # DIR
 	) || return 1
 	echo "$tree"
 }
+
+# LOG [serve options...]: platctl serve on a free port of 127.0.0.1 with two threads, its
+# JSON log in LOG; sets SERVER_PID, ADDR (host:port) and URL (https:// with --tls-cert).
+serve_start() {
+	local log=$1
+	shift
+	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 "$@" 2>"$log" &
+	SERVER_PID=$!
+	ADDR= URL=
+	for _ in $(seq 100); do
+		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$log" 2>/dev/null | head -n 1)
+		URL=$(jq -r 'select(.msg == "listening") | .url' "$log" 2>/dev/null | head -n 1)
+		[ -n "$ADDR" ] && break
+		sleep 0.1
+	done
+	[ -n "$ADDR" ]
+}
+
+# Stop the server serve_start started (SIGTERM, as its service manager would), if it runs.
+serve_stop() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	kill -TERM "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" || true
+	SERVER_PID=
+}

@@ -33,19 +33,7 @@ setup() {
 
 # A server on a free port (its log in serve.log), in SERVER_PID, ADDR and URL (https:// with
 # --tls-cert); more serve options as arguments.
-start_server() {
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 --max-body 4096 "$@" \
-		2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	ADDR= URL=
-	for _ in $(seq 100); do
-		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		URL=$(jq -r 'select(.msg == "listening") | .url' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$ADDR" ] && break
-		sleep 0.1
-	done
-	[ -n "$ADDR" ]
-}
+start_server() { serve_start "$BATS_TEST_TMPDIR/serve.log" --max-body 4096 "$@"; }
 
 stop_server() {
 	kill -TERM "$SERVER_PID"

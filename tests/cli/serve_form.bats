@@ -18,22 +18,12 @@ setup() {
 	PLATCTL_PRINCIPAL=ada "$PLATCTL" user add ada --role admin --no-password >/dev/null
 	TOKEN=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json token create --name up --role editor | jq -r .token)
 	AUTH=(-H "Authorization: Bearer $TOKEN")
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	ADDR=
-	for _ in $(seq 100); do
-		ADDR=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$ADDR" ] && break
-		sleep 0.1
-	done
-	[ -n "$ADDR" ]
-	URL="http://$ADDR"
+	serve_start "$BATS_TEST_TMPDIR/serve.log"
 	printf 'a form upload\nsecond line\n' >"$BATS_TEST_TMPDIR/a.txt"
 }
 
 teardown() {
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" || true
+	serve_stop
 }
 
 # STATUS curl-args...: POST /v1/documents; the body in $body.

@@ -26,21 +26,11 @@ setup() {
 	PLATCTL_PRINCIPAL=ada "$PLATCTL" user add ada --role admin --no-password >/dev/null
 	printf 'oidc words\n' >"$BATS_TEST_TMPDIR/a.txt"
 	DOC=$(PLATCTL_PRINCIPAL=ada "$PLATCTL" -o json upload "$BATS_TEST_TMPDIR/a.txt" | jq -r '.. | .id? // empty' | head -n 1)
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	local addr=
-	for _ in $(seq 100); do
-		addr=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$addr" ] && break
-		sleep 0.1
-	done
-	[ -n "$addr" ]
-	URL="http://$addr"
+	serve_start "$BATS_TEST_TMPDIR/serve.log"
 }
 
 teardown() {
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" || true
+	serve_stop
 }
 
 # CLAIMS [ALG] [KID]: a token with the issuer's iss and aud unless CLAIMS overrides them.

@@ -30,24 +30,10 @@ setup() {
 }
 
 teardown() {
-	if [ -n "$SERVER_PID" ]; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" || true
-	fi
+	serve_stop
 }
 
-start_server() {
-	"$PLATCTL" -v --log-format json serve --listen 127.0.0.1:0 --threads 2 2>"$BATS_TEST_TMPDIR/serve.log" &
-	SERVER_PID=$!
-	local addr=
-	for _ in $(seq 100); do
-		addr=$(jq -r 'select(.msg == "listening") | .address' "$BATS_TEST_TMPDIR/serve.log" 2>/dev/null | head -n 1)
-		[ -n "$addr" ] && break
-		sleep 0.1
-	done
-	[ -n "$addr" ]
-	URL="http://$addr"
-}
+start_server() { serve_start "$BATS_TEST_TMPDIR/serve.log"; }
 
 upload() {
 	curl -fsS "${AUTH[@]}" -H 'Content-Type: application/octet-stream' --data-binary "@$BATS_TEST_TMPDIR/blob.txt" \
@@ -62,8 +48,7 @@ upload() {
 	# By default the bytes come through the server.
 	curl -fsS "${AUTH[@]}" -o "$BATS_TEST_TMPDIR/streamed" "$URL/v1/documents/$id/content"
 	cmp "$BATS_TEST_TMPDIR/streamed" "$BATS_TEST_TMPDIR/blob.txt"
-	kill -TERM "$SERVER_PID"
-	wait "$SERVER_PID" || true
+	serve_stop
 
 	PLATCTL_SERVER_CONTENT_REDIRECT=2s start_server
 	local code
