@@ -159,7 +159,8 @@ static void test_completion(void **state)
 	assert_string_equal(s, "json\n");
 	free(s);
 	s = complete(3, (char *[]){"config", "show", "database."});
-	assert_string_equal(s, "database.url\ndatabase.connect_timeout\ndatabase.outage_limit\ndatabase.row_security\n");
+	assert_string_equal(s, "database.url\ndatabase.connect_timeout\ndatabase.outage_limit\ndatabase.row_security\n"
+			       "database.prepare\n");
 	free(s);
 	s = complete(3, (char *[]){"--config", "x", "ver"});
 	assert_string_equal(s, "version\n");
