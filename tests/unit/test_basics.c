@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "error/error.h"
+#include "ids/ids.h"
 #include "mem/mem.h"
 #include "str/str.h"
 
@@ -180,10 +184,68 @@ static void test_str_to_double(void **state)
 	assert_true(d == 7); /* untouched when not a number */
 }
 
+static void *ids_of_a_thread(void *arg)
+{
+	char (*ids)[PLAT_REQUEST_ID_LEN + 1] = arg;
+	for (int i = 0; i < 1000; i++)
+		if (plat_id_request(ids[i]) < 0)
+			return (void *)1;
+	return NULL;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* lib/ids: request ids are 32 hex characters, valid as X-Request-ID, and unique across
+ * threads and across a fork (the child reseeds rather than repeat its parent). */
+static void test_request_ids(void **state)
+{
+	(void)state;
+	enum { THREADS = 4, PER = 1000 };
+	static char ids[THREADS * PER + 2][PLAT_REQUEST_ID_LEN + 1];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, ids_of_a_thread, ids[i * PER]), 0);
+	for (int i = 0; i < THREADS; i++) {
+		void *rv;
+		pthread_join(t[i], &rv);
+		assert_null(rv);
+	}
+	/* This thread's stream is seeded before the fork: the child must not continue it. */
+	char before[PLAT_REQUEST_ID_LEN + 1];
+	assert_int_equal(plat_id_request(before), 0);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char id[PLAT_REQUEST_ID_LEN + 1];
+		plat_id_request(id);
+		(void)!write(fds[1], id, sizeof(id));
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(plat_id_request(ids[THREADS * PER]), 0);
+	assert_int_equal(read(fds[0], ids[THREADS * PER + 1], PLAT_REQUEST_ID_LEN + 1), PLAT_REQUEST_ID_LEN + 1);
+	waitpid(pid, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
+	for (int i = 0; i < THREADS * PER + 2; i++) {
+		assert_int_equal(strlen(ids[i]), PLAT_REQUEST_ID_LEN);
+		assert_int_equal(strspn(ids[i], "0123456789abcdef"), PLAT_REQUEST_ID_LEN);
+		assert_true(plat_id_request_valid(ids[i]));
+	}
+	qsort(ids, THREADS * PER + 2, sizeof(ids[0]), by_id);
+	for (int i = 1; i < THREADS * PER + 2; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_code_table),
+		cmocka_unit_test(test_request_ids),
 		cmocka_unit_test(test_exit_codes_documented),
 		cmocka_unit_test(test_error_set_and_wrap),
 		cmocka_unit_test(test_arena),
