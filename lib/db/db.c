@@ -31,7 +31,7 @@ struct plat_db {
 	char *target;
 	char tenant_id[37]; /* row-level security: SET LOCAL in each transaction; empty: off */
 	bool prepare;
-	bool stale_seen; /* a pipelined statement failed as stale (see prepared_stale) */
+	bool stale_seen; /* a pipelined statement failed as stale (see stale_plan) */
 	struct prepared prepared[PREPARED_MAX];
 	int n_prepared;
 	unsigned next_prepared_id;
@@ -296,20 +296,27 @@ static int prepared_name(struct plat_db *db, const char *sql, int nparams, char 
 	return 0;
 }
 
-/* A prepared statement that no longer fits the schema (a migration altered a table it
- * reads: "cached plan must not change result type"), or that the server forgot (a proxy
- * ran DISCARD ALL): forget them all, so that the statement can run again unprepared. */
-static bool prepared_stale(struct plat_db *db, const PGresult *r)
+/* A failure of a prepared statement that no longer fits the schema (a migration altered
+ * a table it reads) or that the server forgot (a proxy ran DISCARD ALL). */
+static bool stale_plan(const PGresult *r)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (!db->n_prepared || !state || (strcmp(state, "0A000") != 0 && strcmp(state, "26000") != 0))
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!state)
 		return false;
+	return strcmp(state, "26000") == 0 ||
+	       (strcmp(state, "0A000") == 0 && msg && strstr(msg, "cached plan must not change result type"));
+}
+
+/* Forget every prepared statement, so that the next run of each prepares it afresh; the
+ * server's side goes now, or (inside a transaction) before the next statement. */
+static void drop_prepared(struct plat_db *db)
+{
 	if (PQtransactionStatus(db->conn) == PQTRANS_IDLE)
 		PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
 	else
 		db->deallocate_pending = true;
 	forget_prepared(db);
-	return true;
 }
 
 static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char *const *params, PGresult **res,
@@ -332,11 +339,13 @@ static int exec_raw(struct plat_db *db, const char *sql, int nparams, const char
 				PQclear(r);
 			return 0;
 		}
-		/* Again only outside a transaction: inside one, the error has aborted it. */
-		bool again = name[0] && attempt == 0 && PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-		if (prepared_stale(db, r) && again) {
-			PQclear(r);
-			continue;
+		if (name[0] && stale_plan(r)) {
+			drop_prepared(db);
+			/* Again only outside a transaction: inside one, the error has aborted it. */
+			if (attempt == 0 && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
+				PQclear(r);
+				continue;
+			}
 		}
 		return result_error(db, r, err);
 	}
@@ -392,9 +401,7 @@ static int pipeline_result(struct plat_db *db, PGresult **res, struct plat_error
 				rc = plat_error_set(err, PLAT_E_FAILURE, "statement skipped after an earlier error");
 				PQclear(r);
 			} else {
-				const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-				if (state && (!strcmp(state, "0A000") || !strcmp(state, "26000")))
-					db->stale_seen = true;
+				db->stale_seen = db->stale_seen || stale_plan(r);
 				rc = result_error(db, r, err);
 			}
 			continue;
@@ -409,9 +416,6 @@ static int pipeline_result(struct plat_db *db, PGresult **res, struct plat_error
 	return rc;
 }
 
-/* BEGIN, the settings (and the tenant), the statement, COMMIT: sent together, read back in
- * order. On an error the server skips the rest up to the sync; an explicit transaction
- * is then left failed, and rolled back here. */
 static int exec_pipelined_once(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
 			       const char *sql, int nparams, const char *const *params, PGresult **res,
 			       struct plat_error *err)
@@ -455,7 +459,7 @@ static int exec_pipelined_once(struct plat_db *db, const char *setup, int nsetup
 /* BEGIN, the settings (and the tenant), the statement, COMMIT: sent together, read back in
  * order. On an error the server skips the rest up to the sync; an explicit transaction
  * is then left failed, and rolled back here. A stale prepared statement (see
- * prepared_stale) aborted nothing but its own transaction: run it once more, unprepared. */
+ * stale_plan) aborted nothing but its own transaction: run it once more, unprepared. */
 static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, const char *const *setup_params,
 			  const char *sql, int nparams, const char *const *params, PGresult **res,
 			  struct plat_error *err)
@@ -463,8 +467,7 @@ static int exec_pipelined(struct plat_db *db, const char *setup, int nsetup, con
 	db->stale_seen = false;
 	int rc = exec_pipelined_once(db, setup, nsetup, setup_params, sql, nparams, params, res, err);
 	if (rc < 0 && db->stale_seen && db->n_prepared && PQtransactionStatus(db->conn) == PQTRANS_IDLE) {
-		PQclear(PQexec(db->conn, "DEALLOCATE ALL"));
-		forget_prepared(db);
+		drop_prepared(db);
 		plat_error_clear(err);
 		rc = exec_pipelined_once(db, setup, nsetup, setup_params, sql, nparams, params, res, err);
 	}

@@ -237,10 +237,10 @@ int plat_documents_not_found(const char *id, struct plat_error *err)
 static int get_from_db(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc,
 		       struct plat_error *err);
 
-/* The server reads a document through its cache (lib/cache/cache.h): the value is the
- * tenant's id, a newline and the JSON, so that an id of another tenant is never a hit. */
-/* Through the cache: *text is the document's JSON (the -o json schema), or *doc when
- * there is no cache (then nothing needs printing). */
+/* The server reads a document through its cache (lib/cache/cache.h), whose value is the
+ * tenant's id, a newline and the JSON, so that an id of another tenant is never a hit.
+ * A hit gives *text (the -o json schema); a miss gives *doc, and *text too when it was
+ * printed for the cache; without a cache, *doc only. The caller frees both. */
 static int get_cached(struct plat_svc *svc, const char *id, bool with_history, char **text, cJSON **doc,
 		      struct plat_error *err)
 {
@@ -255,7 +255,7 @@ static int get_cached(struct plat_svc *svc, const char *id, bool with_history, c
 	if (!cache)
 		return get_from_db(svc, id, with_history, doc, err);
 	char key[64];
-	snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s%s", id, with_history ? "+h" : "");
+	snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s%s", id, with_history ? PLAT_CACHE_WITH_HISTORY : "");
 	char *hit;
 	size_t len;
 	unsigned long long gen;
@@ -278,8 +278,6 @@ static int get_cached(struct plat_svc *svc, const char *id, bool with_history, c
 		plat_buf_printf(&b, "%s\n%s", svc->tenant_id, json);
 		plat_cache_put(cache, key, b.data, b.len, gen, 0);
 		plat_buf_free(&b);
-		cJSON_Delete(*doc);
-		*doc = NULL;
 		*text = plat_xstrdup(json);
 		cJSON_free(json);
 	}
@@ -290,12 +288,9 @@ int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, 
 {
 	char *text;
 	int rc = get_cached(svc, id, with_history, &text, doc, err);
-	if (rc == 0 && text) {
-		*doc = cJSON_Parse(text);
-		free(text);
-		if (!*doc)
-			rc = plat_error_set(err, PLAT_E_INTERNAL, "document '%s': its cached JSON does not parse", id);
-	}
+	if (rc == 0 && !*doc && !(*doc = cJSON_Parse(text)))
+		rc = plat_error_set(err, PLAT_E_INTERNAL, "document '%s': its cached JSON does not parse", id);
+	free(text);
 	return rc;
 }
 

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache/cache.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "log/log.h"
@@ -226,9 +225,7 @@ static int listen_connect(struct plat_http_feed *f, struct plat_db **db)
 	PQclear(r);
 	/* From here on every change is heard: the cache may serve (emptied first, as
 	 * changes made while nobody listened were not). */
-	struct plat_cache *cache = plat_services_cache(f->services);
-	if (cache)
-		plat_cache_enable(cache, true);
+	plat_services_cache_listening(f->services, true);
 	pthread_mutex_lock(&f->lock);
 	/* After a reconnect, what was missed meanwhile is read like any new event; only a
 	 * first connection starts from the end. */
@@ -406,8 +403,7 @@ static void *listener(void *arg)
 		continue;
 	broken:
 		plat_log(PLAT_LOG_WARN, "event feed: the database connection broke; reconnecting", (const char *)NULL);
-		if (plat_services_cache(f->services))
-			plat_cache_enable(plat_services_cache(f->services), false);
+		plat_services_cache_listening(f->services, false);
 		plat_db_close(db);
 		db = NULL;
 	}

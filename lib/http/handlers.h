@@ -12,7 +12,8 @@ int plat_http_param_uuid(struct plat_http_request *req, const char *what, struct
 int plat_http_query_int(struct plat_http_request *req, const char *name, int lo, int hi, int dflt, int *out,
 			struct plat_error *err);
 
-/* A boolean query parameter: true, false, 1, 0 (absent: false). */
+/* A boolean query parameter: true, false, 1, 0 (absent: *out is left as it is, the
+ * caller's default). */
 int plat_http_query_bool(struct plat_http_request *req, const char *name, bool *out, struct plat_error *err);
 
 /* The body as a JSON object (the server checked it parses), or an empty object when the route

@@ -79,9 +79,9 @@ struct plat_http_response {
 	char *location;
 };
 
+void plat_http_set_location(struct plat_http_response *r, const char *url);
 /* Add a response header. false, and nothing added, past the fourth or when the value
  * does not fit (a cut header would be a wrong one). */
-void plat_http_set_location(struct plat_http_response *r, const char *url);
 bool plat_http_add_header(struct plat_http_response *r, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -161,12 +161,12 @@ int plat_http_server_event_streams(struct plat_http_server *s);
 struct sockaddr_storage;
 int plat_http_parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *len, struct plat_error *err);
 
-/* A PEM file (a TLS certificate or key, what names which in messages) into b,
- * NUL-terminated as libmicrohttpd takes it. secret: refused when others may read it,
- * since whoever can read the key can be this server. PLAT_E_CONFIG naming the file. */
 /* Every value of a repeated query parameter of a libmicrohttpd connection, in order. */
 int plat_http_conn_query_all(void *conn, const char *name, const char **values, int max);
 
+/* A PEM file (a TLS certificate or key, what names which in messages) into b,
+ * NUL-terminated as libmicrohttpd takes it. secret: refused when others may read it,
+ * since whoever can read the key can be this server. PLAT_E_CONFIG naming the file. */
 struct plat_buf;
 int plat_http_load_pem(const char *path, const char *what, bool secret, struct plat_buf *b, struct plat_error *err);
 

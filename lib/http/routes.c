@@ -45,15 +45,16 @@ int plat_http_query_int(struct plat_http_request *req, const char *name, int lo,
 int plat_http_query_bool(struct plat_http_request *req, const char *name, bool *out, struct plat_error *err)
 {
 	const char *v = req->query(req->conn, name);
-	*out = false;
 	if (!v)
 		return 0;
 	if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
 		*out = true;
 		return 0;
 	}
-	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+		*out = false;
 		return 0;
+	}
 	plat_error_set(err, PLAT_E_USAGE, "%s must be true or false", name);
 	return plat_error_param(err, name);
 }

@@ -158,11 +158,11 @@ int plat_http_h_documents_content(struct plat_http_request *req, struct plat_htt
 	int rc = plat_http_param_uuid(req, "document", err);
 	long long redirect_ms = plat_config_int(req->svc->cfg, PLAT_CFG_SERVER_CONTENT_REDIRECT);
 	bool redirect = redirect_ms > 0;
-	if (rc == 0 && req->query(req->conn, "redirect"))
+	if (rc == 0)
 		rc = plat_http_query_bool(req, "redirect", &redirect, err);
 	if (rc < 0)
 		return rc;
-	if (redirect && redirect_ms > 0) {
+	if (redirect && redirect_ms > 0) { /* redirect=true cannot turn on what config left off */
 		/* The client fetches from S3 itself: the bytes skip this server (Range works there
 		 * too). Not cached anywhere: the URL is a short-lived capability. */
 		cJSON *where = NULL;

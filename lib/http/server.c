@@ -132,8 +132,6 @@ int plat_http_conn_query_all(void *conn, const char *name, const char **values, 
 	return q.n;
 }
 
-
-
 /* A streamed body's writer: its own service context for the request's caller. */
 struct writer {
 	struct plat_http_server *server;
@@ -522,10 +520,10 @@ static enum MHD_Result dispatch(struct plat_http_server *s, struct MHD_Connectio
 		}
 	}
 	struct plat_svc svc;
-	/* An API token carries its own role; an access token's principal and role are looked
-	 * up by the call, so that disabling a user counts before its token expires. */
-	/* So does an external issuer's token: its issuer gives the role; a principal row, if
-	 * an admin linked one to its subject, was checked for being disabled. */
+	/* An API token carries its own role, and so does an external issuer's token (a
+	 * principal an admin linked to its subject was checked for being disabled); a local
+	 * access token's principal and role are looked up by the call, so that disabling a
+	 * user counts before its token expires. */
 	bool role_given = x->principal_id[0] || x->who.kind == PLAT_AUTH_OIDC;
 	if (!(r->flags & PLAT_HTTP_PUBLIC))
 		plat_svc_init(&svc, s->services,

@@ -77,14 +77,24 @@ struct plat_cache *plat_services_cache(struct plat_services *s)
 	return s ? s->cache : NULL;
 }
 
+void plat_services_cache_listening(struct plat_services *s, bool listening)
+{
+	if (s->cache)
+		plat_cache_enable(s->cache, listening);
+}
+
 void plat_services_cache_notify(struct plat_services *s, const char *payload)
 {
 	if (!s->cache)
 		return;
 	if (strncmp(payload, "document:", 9) == 0 && plat_id_uuid_shaped(payload + 9)) {
+		/* Its two entries by key: a worker's stream of status changes must not scan the
+		 * whole cache under its lock once per change. */
 		char key[64];
 		snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s", payload + 9);
-		plat_cache_invalidate_prefix(s->cache, key);
+		plat_cache_invalidate(s->cache, key);
+		snprintf(key, sizeof(key), PLAT_CACHE_DOCUMENT "%s" PLAT_CACHE_WITH_HISTORY, payload + 9);
+		plat_cache_invalidate(s->cache, key);
 	} else if (strcmp(payload, "auth") == 0) {
 		plat_cache_invalidate_prefix(s->cache, PLAT_CACHE_TOKEN);
 		plat_cache_invalidate_prefix(s->cache, PLAT_CACHE_TENANT);

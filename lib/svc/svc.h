@@ -45,13 +45,17 @@ struct plat_cache;
 struct plat_cache *plat_services_cache(struct plat_services *s);
 
 /* The cache's listener: "document:ID" or "auth" from the platctl_cache channel (migration
- * 0014); anything else empties the cache. */
+ * 0014); anything else empties the cache. Listening says when those notifications reach
+ * it (the LISTEN is in place) and when they may not (its connection broke): the cache
+ * serves only in between. */
 void plat_services_cache_notify(struct plat_services *s, const char *payload);
+void plat_services_cache_listening(struct plat_services *s, bool listening);
 
 /* Cache keys, for the services that read through the cache. */
 #define PLAT_CACHE_TOKEN "t:"     /* + SHA-256 hex of an API token */
 #define PLAT_CACHE_TENANT "n:"    /* + tenant name */
-#define PLAT_CACHE_DOCUMENT "d:"  /* + document id (+ "+h" with its history) */
+#define PLAT_CACHE_DOCUMENT "d:"  /* + document id (+ PLAT_CACHE_WITH_HISTORY) */
+#define PLAT_CACHE_WITH_HISTORY "+h"
 
 /* Nothing is connected yet: each dependency opens the first time a call needs it, so a
  * command that only reads storage never needs the database. cfg and environ must outlive
