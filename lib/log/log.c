@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,6 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "io/io.h"
 #include "str/str.h"
@@ -26,6 +26,9 @@ static struct {
 static pthread_mutex_t secrets_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **secrets;
 static size_t n_secrets;
+/* The shortest registered secret: a shorter value cannot hold one, which lets most of a
+ * request line's values (a method, a route, a status) skip the lock and the search. */
+static atomic_size_t min_secret_len = SIZE_MAX;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
@@ -108,6 +111,8 @@ void plat_log_add_secret(const char *value)
 	}
 	secrets = plat_xrealloc(secrets, (n_secrets + 1) * sizeof(*secrets));
 	secrets[n_secrets++] = plat_xstrdup(value);
+	if (strlen(value) < atomic_load(&min_secret_len))
+		atomic_store(&min_secret_len, strlen(value));
 	pthread_mutex_unlock(&secrets_lock);
 }
 
@@ -119,10 +124,36 @@ void plat_log_clear_secrets(void)
 	free(secrets);
 	secrets = NULL;
 	n_secrets = 0;
+	atomic_store(&min_secret_len, SIZE_MAX);
 	pthread_mutex_unlock(&secrets_lock);
 }
 
+static bool key_is_secret_uncached(const char *key);
+
 bool plat_log_key_is_secret(const char *key)
+{
+	/* A server logs the same few keys (string literals) on every request: each thread
+	 * remembers the verdicts of its last keys, checked by content, not only by address. */
+	static _Thread_local struct {
+		const char *addr;
+		char copy[24];
+		bool secret;
+	} seen[16];
+	static _Thread_local unsigned next;
+	for (unsigned i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
+		if (seen[i].addr == key && strcmp(seen[i].copy, key) == 0)
+			return seen[i].secret;
+	bool secret = key_is_secret_uncached(key);
+	if (strlen(key) < sizeof(seen[0].copy)) {
+		unsigned i = next++ % (sizeof(seen) / sizeof(seen[0]));
+		seen[i].addr = key;
+		strcpy(seen[i].copy, key);
+		seen[i].secret = secret;
+	}
+	return secret;
+}
+
+static bool key_is_secret_uncached(const char *key)
 {
 	static const char *const words[] = {"password", "passwd", "secret", "token", "api_key",
 					    "apikey", "authorization", "cookie", "credential",
@@ -281,20 +312,42 @@ void plat_redact(struct plat_buf *out, const char *s)
 
 static void format_time(char *dst, size_t n, bool date)
 {
+	/* The second's text is made once per second and thread: a server logs every request. */
+	static _Thread_local char base[32];
+	static _Thread_local time_t base_sec = -1;
+	static _Thread_local bool base_date;
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	char base[32];
-	strftime(base, sizeof(base), date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
-	snprintf(dst, n, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+	if (ts.tv_sec != base_sec || date != base_date) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(base, sizeof(base), date ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+		base_sec = ts.tv_sec;
+		base_date = date;
+	}
+	snprintf(dst, n, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000));
+}
+
+/* A value that redaction and UTF-8 repair would return unchanged, decided without copying
+ * it: printable ASCII, no ':' (so no "scheme://user:password@") and no '=' (so no
+ * "password=..."), and too short to hold a registered secret. */
+static bool plain_value(const char *v)
+{
+	size_t n = 0;
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++, n++)
+		if (*c < 0x20 || *c > 0x7e || *c == ':' || *c == '=')
+			return false;
+	return n < atomic_load(&min_secret_len);
 }
 
 /* Redacted, valid-UTF-8 copy of a value; the caller frees it. */
 static char *clean_value(const char *key, const char *value)
 {
 	struct plat_buf red = PLAT_BUF_INIT, out = PLAT_BUF_INIT;
-	if (key && plat_log_key_is_secret(key))
+	bool secret_key = key && plat_log_key_is_secret(key);
+	if (!secret_key && plain_value(value ? value : ""))
+		return plat_xstrdup(value ? value : "");
+	if (secret_key)
 		plat_buf_puts(&red, PLAT_REDACTED);
 	else
 		plat_redact(&red, value ? value : "");
@@ -302,6 +355,41 @@ static char *clean_value(const char *key, const char *value)
 	plat_buf_free(&red);
 	plat_buf_reserve(&out, 0);
 	return plat_buf_detach(&out);
+}
+
+/* A JSON string of valid UTF-8 s (clean_value made it so), escaped as cJSON escapes. */
+static void json_string(struct plat_buf *line, const char *s)
+{
+	plat_buf_putc(line, '"');
+	for (const char *c = s; *c;) {
+		size_t n = 0;
+		while (c[n] && (unsigned char)c[n] >= 0x20 && c[n] != '"' && c[n] != '\\')
+			n++;
+		plat_buf_append(line, c, n);
+		c += n;
+		if (!*c)
+			break;
+		switch (*c) {
+		case '"': plat_buf_puts(line, "\\\""); break;
+		case '\\': plat_buf_puts(line, "\\\\"); break;
+		case '\b': plat_buf_puts(line, "\\b"); break;
+		case '\f': plat_buf_puts(line, "\\f"); break;
+		case '\n': plat_buf_puts(line, "\\n"); break;
+		case '\r': plat_buf_puts(line, "\\r"); break;
+		case '\t': plat_buf_puts(line, "\\t"); break;
+		default: plat_buf_printf(line, "\\u%04x", (unsigned char)*c); break;
+		}
+		c++;
+	}
+	plat_buf_putc(line, '"');
+}
+
+static void json_member(struct plat_buf *line, const char *sep, const char *key, const char *value)
+{
+	plat_buf_puts(line, sep);
+	json_string(line, key);
+	plat_buf_putc(line, ':');
+	json_string(line, value);
 }
 
 static void logfmt_value(struct plat_buf *line, const char *v)
@@ -335,27 +423,28 @@ void plat_log(enum plat_log_level level, const char *msg, ...)
 	format_time(ts, sizeof(ts), log_state.json);
 	char *clean_msg = clean_value(NULL, msg);
 	struct plat_buf line = PLAT_BUF_INIT;
+	plat_buf_reserve(&line, 512); /* one allocation for a request's line */
 	va_list ap;
 
 	if (log_state.json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "time", ts);
-		cJSON_AddStringToObject(o, "level", plat_log_level_name(level));
-		cJSON_AddStringToObject(o, "msg", clean_msg);
+		json_member(&line, "{", "time", ts);
+		json_member(&line, ",", "level", plat_log_level_name(level));
+		json_member(&line, ",", "msg", clean_msg);
 		if (plat_log_request_id()[0])
-			cJSON_AddStringToObject(o, "request_id", plat_log_request_id());
+			json_member(&line, ",", "request_id", plat_log_request_id());
 		va_start(ap, msg);
 		for (const char *k; (k = va_arg(ap, const char *));) {
 			const char *v = va_arg(ap, const char *);
+			if (v && !plat_log_key_is_secret(k) && plain_value(v)) {
+				json_member(&line, ",", k, v);
+				continue;
+			}
 			char *cv = clean_value(k, v);
-			cJSON_AddStringToObject(o, k, cv);
+			json_member(&line, ",", k, cv);
 			free(cv);
 		}
 		va_end(ap);
-		char *s = cJSON_PrintUnformatted(o);
-		plat_buf_puts(&line, s);
-		cJSON_free(s);
-		cJSON_Delete(o);
+		plat_buf_putc(&line, '}');
 	} else if (level <= PLAT_LOG_WARN && log_state.level <= PLAT_LOG_WARN) {
 		/* A person at a terminal who asked for no detail: one plain line, as gh and kubectl
 		 * print theirs. The fields machines need (kind, exit code) stay out; the others

@@ -60,6 +60,34 @@ static void test_json_line(void **state)
 	free(s);
 }
 
+/* The line is written without cJSON: every byte that JSON must escape, UTF-8 kept, bad
+ * UTF-8 repaired, and the short plain values (which skip redaction) still redacted when
+ * they are or hold a registered secret. */
+static void test_json_escaping(void **state)
+{
+	(void)state;
+	plat_log_add_secret("s3kr");
+	use_format(PLAT_LOG_FORMAT_JSON, PLAT_LOG_INFO);
+	PLAT_LOG_I("m\\\"\x01\x1f\b\f\r\t", "k\"ey", "caf\xc3\xa9 \xff", "short", "abc", "exact", "s3kr",
+		   "inside", "xs3krx", "url", "postgres://u:pw@h/db", "GET", "/healthz");
+	char *s = captured();
+	plat_log_clear_secrets();
+	assert_non_null(strstr(s, "\"msg\":\"m\\\\\\\"\\u0001\\u001f\\b\\f\\r\\t\""));
+	cJSON *j = cJSON_Parse(s);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "msg")->valuestring, "m\\\"\x01\x1f\b\f\r\t");
+	const char *v = cJSON_GetObjectItem(j, "k\"ey")->valuestring;
+	assert_memory_equal(v, "caf\xc3\xa9 ", 6); /* é kept, the stray 0xff replaced */
+	assert_null(strchr(v, '\xff'));
+	assert_string_equal(cJSON_GetObjectItem(j, "short")->valuestring, "abc");
+	assert_string_equal(cJSON_GetObjectItem(j, "exact")->valuestring, PLAT_REDACTED);
+	assert_string_equal(cJSON_GetObjectItem(j, "inside")->valuestring, "x" PLAT_REDACTED "x");
+	assert_null(strstr(cJSON_GetObjectItem(j, "url")->valuestring, "pw"));
+	assert_string_equal(cJSON_GetObjectItem(j, "GET")->valuestring, "/healthz");
+	cJSON_Delete(j);
+	free(s);
+}
+
 static void test_levels_filter(void **state)
 {
 	(void)state;
@@ -155,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_line),
+		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_levels_filter),
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_redaction),
