@@ -30,26 +30,4 @@ int plat_auth_apitoken_check(const char *token, struct plat_auth_result *res, st
 /* SHA-256 of the token as stored. */
 void plat_auth_apitoken_hash(const char *token, unsigned char sha256[PLAT_APITOKEN_SHA256_LEN]);
 
-/* A thread-safe in-memory cache of verified tokens, keyed by their hash, so the server
- * does not ask the database on every request. An entry lives at most ttl_s seconds (a
- * revocation takes effect within that), and never past the token's own expiry. */
-struct plat_auth_apitoken_cache;
-
-struct plat_auth_apitoken_cache *plat_auth_apitoken_cache_new(unsigned capacity, long long ttl_s);
-void plat_auth_apitoken_cache_free(struct plat_auth_apitoken_cache *c);
-/* Remember a verified token's result (kind, subject, tenant, role, token_id, expires_at). */
-void plat_auth_apitoken_cache_put(struct plat_auth_apitoken_cache *c, const unsigned char sha256[PLAT_APITOKEN_SHA256_LEN],
-				  const struct plat_auth_result *res);
-/* true and *res filled when a live entry exists. */
-bool plat_auth_apitoken_cache_get(struct plat_auth_apitoken_cache *c, const unsigned char sha256[PLAT_APITOKEN_SHA256_LEN],
-				  struct plat_auth_result *res);
-/* Drop one token (token revoke in the same process) or, with sha256 NULL, every entry. */
-void plat_auth_apitoken_cache_forget(struct plat_auth_apitoken_cache *c, const unsigned char *sha256);
-
-/* check + hash + cache lookup: 1 hit (res filled), 0 miss (sha256 filled: ask the store,
- * then _cache_put), or a negative error (refused, res->reason set). */
-int plat_auth_apitoken_verify_cached(struct plat_auth_apitoken_cache *c, const char *token,
-				     unsigned char sha256[PLAT_APITOKEN_SHA256_LEN], struct plat_auth_result *res,
-				     struct plat_error *err);
-
 #endif

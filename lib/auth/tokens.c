@@ -210,8 +210,14 @@ int plat_tokens_revoke(struct plat_svc *svc, const char *name_or_id, cJSON **out
 	return 0;
 }
 
-int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct plat_auth_result *res,
-			     char principal_id[37], struct plat_error *err)
+/* What a cached token lookup holds. */
+struct cached_token {
+	struct plat_auth_result res;
+	char principal_id[37];
+};
+
+int plat_tokens_cache_lookup(struct plat_cache *cache, const char *token, struct plat_auth_result *res,
+			     char principal_id[37], struct plat_tokens_cache_key *key, struct plat_error *err)
 {
 	memset(res, 0, sizeof(*res));
 	principal_id[0] = '\0';
@@ -222,34 +228,53 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 	char sha_hex[2 * PLAT_APITOKEN_SHA256_LEN + 1];
 	plat_auth_apitoken_hash(token, sha);
 	hex(sha, sizeof(sha), sha_hex);
+	snprintf(key->key, sizeof(key->key), PLAT_CACHE_TOKEN "%s", sha_hex);
+	key->hash_hex = key->key + strlen(PLAT_CACHE_TOKEN);
+	key->generation = 0;
+	struct cached_token *hit = NULL;
+	size_t len;
+	if (!cache || !plat_cache_get(cache, key->key, (void **)&hit, &len, &key->generation))
+		return 0;
+	if (len != sizeof(*hit)) {
+		free(hit);
+		return 0;
+	}
+	if (hit->res.expires_at && hit->res.expires_at <= (long long)time(NULL)) {
+		free(hit);
+		return plat_auth_refuse(err, res, PLAT_AUTH_R_EXPIRED);
+	}
+	*res = hit->res;
+	memcpy(principal_id, hit->principal_id, sizeof(hit->principal_id));
+	free(hit);
+	return 1;
+}
+
+void plat_tokens_cache_remember(struct plat_cache *cache, const struct plat_tokens_cache_key *key,
+				const struct plat_auth_result *res, const char principal_id[37])
+{
+	if (!cache)
+		return;
+	struct cached_token put = {.res = *res};
+	memcpy(put.principal_id, principal_id, sizeof(put.principal_id));
+	long long ttl = res->expires_at ? (res->expires_at - (long long)time(NULL)) * 1000 : 0;
+	if (!res->expires_at || ttl > 0)
+		plat_cache_put(cache, key->key, &put, sizeof(put), key->generation, ttl);
+}
+
+int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct plat_auth_result *res,
+			     char principal_id[37], struct plat_error *err)
+{
 	/* The server's cache, keyed by the token's hash (never the token): a valid token is
 	 * looked up once, until a change to tokens or principals empties it (migration 0014). */
 	struct plat_cache *cache = plat_services_cache(svc->services);
-	char key[sizeof(PLAT_CACHE_TOKEN) + sizeof(sha_hex)];
-	snprintf(key, sizeof(key), PLAT_CACHE_TOKEN "%s", sha_hex);
-	struct cached_token {
-		struct plat_auth_result res;
-		char principal_id[37];
-	} *hit = NULL;
-	size_t len;
-	unsigned long long gen = 0;
-	if (cache && plat_cache_get(cache, key, (void **)&hit, &len, &gen)) {
-		if (len == sizeof(*hit)) {
-			if (hit->res.expires_at && hit->res.expires_at <= (long long)time(NULL)) {
-				free(hit);
-				return plat_auth_refuse(err, res, PLAT_AUTH_R_EXPIRED);
-			}
-			*res = hit->res;
-			memcpy(principal_id, hit->principal_id, sizeof(hit->principal_id));
-			free(hit);
-			return 0;
-		}
-		free(hit);
-	}
+	struct plat_tokens_cache_key key;
+	int rc = plat_tokens_cache_lookup(cache, token, res, principal_id, &key, err);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	/* A miss (or no cache): the database, from here on. */
 	if ((rc = plat_svc_enter(svc, "auth.verify", PLAT_NEEDS_DB, err)) < 0)
 		return rc;
-	const char *params[] = {sha_hex};
+	const char *params[] = {key.hash_hex};
 	PGresult *r;
 	rc = plat_db_exec(svc->db,
 			  "SELECT token_id, tenant, principal, principal_id, role, principal_disabled, revoked,"
@@ -278,12 +303,6 @@ int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct pla
 	res->expires_at = atoll(PQgetvalue(r, 0, 7));
 	res->reason = PLAT_AUTH_OK;
 	PQclear(r);
-	if (cache) {
-		struct cached_token put = {.res = *res};
-		memcpy(put.principal_id, principal_id, sizeof(put.principal_id));
-		long long ttl = res->expires_at ? (res->expires_at - (long long)time(NULL)) * 1000 : 0;
-		if (!res->expires_at || ttl > 0)
-			plat_cache_put(cache, key, &put, sizeof(put), gen, ttl);
-	}
+	plat_tokens_cache_remember(cache, &key, res, principal_id);
 	return 0;
 }

@@ -39,4 +39,20 @@ int plat_tokens_revoke(struct plat_svc *svc, const char *name_or_id, cJSON **out
 int plat_tokens_authenticate(struct plat_svc *svc, const char *token, struct plat_auth_result *res,
 			     char principal_id[37], struct plat_error *err);
 
+/* plat_tokens_authenticate's first half, and all of it on a server's repeated request:
+ * format, checksum, hash, then cache (may be NULL). 1: a hit (res and principal_id
+ * filled); 0: a miss, key filled for the lookup and plat_tokens_cache_remember; < 0:
+ * refused (malformed, bad checksum, or a cached token that has since expired). */
+struct plat_cache;
+struct plat_tokens_cache_key {
+	char key[80];         /* PLAT_CACHE_TOKEN + the hash in hex */
+	const char *hash_hex; /* inside key */
+	unsigned long long generation;
+};
+int plat_tokens_cache_lookup(struct plat_cache *cache, const char *token, struct plat_auth_result *res,
+			     char principal_id[37], struct plat_tokens_cache_key *key, struct plat_error *err);
+/* Remember a verified token until its expiry at the latest (none if it has expired). */
+void plat_tokens_cache_remember(struct plat_cache *cache, const struct plat_tokens_cache_key *key,
+				const struct plat_auth_result *res, const char principal_id[37]);
+
 #endif

@@ -13,6 +13,9 @@
 #include <openssl/evp.h>
 
 #include "auth/apitoken.h"
+#include "auth/tokens.h"
+#include "cache/cache.h"
+#include "svc/svc.h"
 
 static void test_generate_format_and_hash(void **state)
 {
@@ -143,95 +146,56 @@ static void test_checksum_vector(void **state)
 	assert_int_equal(~c, 0xCBF43926u);
 }
 
+/* The server's token lookup in front of the database: lib/cache, keyed by the hash. */
 static void test_cache(void **state)
 {
 	(void)state;
-	struct plat_auth_apitoken_cache *c = plat_auth_apitoken_cache_new(64, 60);
-	char t[PLAT_APITOKEN_LEN + 1];
-	unsigned char h[32], got[32];
+	struct plat_cache *c = plat_cache_new(64, 60000);
+	plat_cache_enable(c, true);
+	char t[PLAT_APITOKEN_LEN + 1], pid[37];
+	unsigned char h[32];
 	assert_int_equal(plat_auth_apitoken_generate(t, h, NULL), 0);
 	struct plat_auth_result res;
 	struct plat_error err = {0};
-	assert_int_equal(plat_auth_apitoken_verify_cached(c, t, got, &res, &err), 0); /* miss */
-	assert_memory_equal(got, h, 32);
+	struct plat_tokens_cache_key key;
+	assert_int_equal(plat_tokens_cache_lookup(c, t, &res, pid, &key, &err), 0); /* miss */
+	char hex[65];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	assert_string_equal(key.hash_hex, hex); /* what the database is asked for */
+	assert_null(strstr(key.key, t));        /* the token itself is never a key */
 	struct plat_auth_result r = {.kind = PLAT_AUTH_API_TOKEN, .expires_at = 0};
 	snprintf(r.subject, sizeof(r.subject), "ci-bot");
 	snprintf(r.tenant, sizeof(r.tenant), "acme");
 	snprintf(r.role, sizeof(r.role), "editor");
-	plat_auth_apitoken_cache_put(c, h, &r);
-	assert_int_equal(plat_auth_apitoken_verify_cached(c, t, got, &res, &err), 1);
+	plat_tokens_cache_remember(c, &key, &r, "00000000-0000-0000-0000-000000000001");
+	assert_int_equal(plat_tokens_cache_lookup(c, t, &res, pid, &key, &err), 1);
 	assert_string_equal(res.subject, "ci-bot");
 	assert_string_equal(res.role, "editor");
+	assert_string_equal(pid, "00000000-0000-0000-0000-000000000001");
 	/* A token that fails its checksum is refused before the cache is consulted. */
 	char bad[64];
 	snprintf(bad, sizeof(bad), "%s", t);
 	bad[10] = bad[10] == 'a' ? 'b' : 'a';
-	assert_int_equal(plat_auth_apitoken_verify_cached(c, bad, got, &res, &err), -PLAT_E_AUTH);
+	assert_int_equal(plat_tokens_cache_lookup(c, bad, &res, pid, &key, &err), -PLAT_E_AUTH);
 	assert_int_equal(res.reason, PLAT_AUTH_R_CHECKSUM);
-	/* Revoked in this process: forgotten at once. */
-	plat_auth_apitoken_cache_forget(c, h);
-	assert_int_equal(plat_auth_apitoken_verify_cached(c, t, got, &res, &err), 0);
-	/* A token that has expired is never cached, one about to is kept only until then. */
+	/* Invalidated (a revocation's notification): asked of the database again. */
+	plat_cache_invalidate_prefix(c, PLAT_CACHE_TOKEN);
+	assert_int_equal(plat_tokens_cache_lookup(c, t, &res, pid, &key, &err), 0);
+	/* A token that has expired is never remembered; one about to is refused once it has. */
 	r.expires_at = (long long)time(NULL) - 1;
-	plat_auth_apitoken_cache_put(c, h, &r);
-	assert_false(plat_auth_apitoken_cache_get(c, h, &res));
+	plat_tokens_cache_remember(c, &key, &r, pid);
+	assert_int_equal(plat_tokens_cache_lookup(c, t, &res, pid, &key, &err), 0);
 	r.expires_at = (long long)time(NULL) + 1;
-	plat_auth_apitoken_cache_put(c, h, &r);
-	assert_true(plat_auth_apitoken_cache_get(c, h, &res));
+	plat_tokens_cache_remember(c, &key, &r, pid);
+	assert_int_equal(plat_tokens_cache_lookup(c, t, &res, pid, &key, &err), 1);
 	struct timespec ts = {2, 100000000};
 	nanosleep(&ts, NULL);
-	assert_false(plat_auth_apitoken_cache_get(c, h, &res));
-	r.expires_at = 0;
-	/* Many more tokens than slots: the cache stays bounded and correct for what it holds. */
-	for (int i = 0; i < 1000; i++) {
-		unsigned char hi[32];
-		assert_int_equal(plat_auth_apitoken_generate(t, hi, NULL), 0);
-		snprintf(r.subject, sizeof(r.subject), "p%d", i);
-		plat_auth_apitoken_cache_put(c, hi, &r);
-		assert_true(plat_auth_apitoken_cache_get(c, hi, &res));
-		assert_string_equal(res.subject, r.subject);
-	}
-	plat_auth_apitoken_cache_forget(c, NULL);
-	assert_false(plat_auth_apitoken_cache_get(c, h, &res));
-	plat_auth_apitoken_cache_free(c);
-}
-
-struct job {
-	struct plat_auth_apitoken_cache *c;
-	int errors;
-};
-
-static void *hammer(void *arg)
-{
-	struct job *j = arg;
-	struct plat_auth_result r = {.kind = PLAT_AUTH_API_TOKEN}, got;
-	for (int i = 0; i < 2000; i++) {
-		char t[PLAT_APITOKEN_LEN + 1];
-		unsigned char h[32];
-		plat_auth_apitoken_generate(t, h, NULL);
-		snprintf(r.subject, sizeof(r.subject), "%s", t);
-		plat_auth_apitoken_cache_put(j->c, h, &r);
-		if (plat_auth_apitoken_cache_get(j->c, h, &got) && strcmp(got.subject, t))
-			j->errors++; /* a hit must be this token's own entry */
-	}
-	return NULL;
-}
-
-static void test_cache_threads(void **state)
-{
-	(void)state;
-	struct plat_auth_apitoken_cache *c = plat_auth_apitoken_cache_new(16, 60);
-	pthread_t th[4];
-	struct job jobs[4];
-	for (int i = 0; i < 4; i++) {
-		jobs[i] = (struct job){.c = c};
-		pthread_create(&th[i], NULL, hammer, &jobs[i]);
-	}
-	for (int i = 0; i < 4; i++) {
-		pthread_join(th[i], NULL);
-		assert_int_equal(jobs[i].errors, 0);
-	}
-	plat_auth_apitoken_cache_free(c);
+	int rc = plat_tokens_cache_lookup(c, t, &res, pid, &key, &err);
+	assert_true(rc == 0 || (rc == -PLAT_E_AUTH && res.reason == PLAT_AUTH_R_EXPIRED));
+	/* No cache (a command, not a server): always a miss. */
+	assert_int_equal(plat_tokens_cache_lookup(NULL, t, &res, pid, &key, &err), 0);
+	plat_cache_free(c);
 }
 
 int main(void)
@@ -242,7 +206,6 @@ int main(void)
 		cmocka_unit_test(test_bad_tokens),
 		cmocka_unit_test(test_checksum_vector),
 		cmocka_unit_test(test_cache),
-		cmocka_unit_test(test_cache_threads),
 	};
 	return cmocka_run_group_tests_name("apitoken", tests, NULL, NULL);
 }
