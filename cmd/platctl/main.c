@@ -349,6 +349,14 @@ const struct plat_cmd platctl_commands[] = {
 	{"webhook", NULL, "send the tenant's events to other systems as signed HTTP POSTs", 0,
 	 .subs = webhook_commands},
 	{"whoami", cmd_whoami, "show the principal, tenant and role commands act as", 0, .max_args = 0},
+	{"login", cmd_login, "log in to a platctl server, for remote mode", 0,
+	 .description = "Verifies the credentials with the server and keeps them in\n"
+			"$XDG_CONFIG_HOME/platctl/credentials.yaml (mode 0600), one entry per server and\n"
+			"profile. Commands are remote when server.url names the server; with no config file,\n"
+			"--server writes one that does. In CI: echo \"$TOKEN\" | platctl login --with-token.",
+	 .opts = login_opts, .opts_size = sizeof(struct login_opts), .max_args = 0},
+	{"logout", cmd_logout, "forget the credentials of the configured server (revoking its refresh token)", 0,
+	 .max_args = 0},
 	{"help", cmd_help, "show help for platctl or one of its commands", PLAT_CMD_NO_CONFIG,
 	 .args_usage = "[COMMAND [SUBCOMMAND]]", .min_args = 0, .max_args = 2,
 	 .args_complete = PLAT_COMPLETE_COMMANDS},

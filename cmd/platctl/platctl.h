@@ -91,6 +91,13 @@ int cmd_user_disable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 int cmd_user_enable(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_user_passwd(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_whoami(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_login(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+int cmd_logout(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
+
+/* A password from the terminal (not echoed), or a secret (one line) from standard input;
+ * the length, or -1 with ctx->err set. The caller wipes buf. */
+long long platctl_prompt_password(struct plat_cli_ctx *ctx, const char *prompt, char *buf, size_t cap);
+long long platctl_read_secret_stdin(struct plat_cli_ctx *ctx, const char *what, char *buf, size_t cap);
 int cmd_token_create(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_token_list(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
 int cmd_token_revoke(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv);
@@ -349,6 +356,15 @@ struct user_opts {
 	bool password_stdin;
 	bool no_password;
 };
+struct login_opts {
+	const char *server;
+	bool with_token;
+	bool password;
+	bool password_stdin;
+	const char *user;
+};
+extern const struct plat_opt login_opts[];
+
 extern const struct plat_opt user_add_opts[];
 extern const struct plat_opt user_tenant_opts[];
 extern const struct plat_opt user_passwd_opts[];

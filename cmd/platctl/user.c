@@ -37,7 +37,7 @@ const struct plat_opt user_passwd_opts[] = {
 };
 
 /* Prompt on the terminal with echo off. Returns the length, or -1 (message in ctx->err). */
-static long long prompt_password(struct plat_cli_ctx *ctx, const char *prompt, char *buf, size_t cap)
+long long platctl_prompt_password(struct plat_cli_ctx *ctx, const char *prompt, char *buf, size_t cap)
 {
 	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
@@ -77,30 +77,34 @@ static long long prompt_password(struct plat_cli_ctx *ctx, const char *prompt, c
 	return (long long)len;
 }
 
+long long platctl_read_secret_stdin(struct plat_cli_ctx *ctx, const char *what, char *buf, size_t cap)
+{
+	long long n = plat_read_upto(STDIN_FILENO, buf, cap - 1);
+	if (n < 0) {
+		plat_error_set(&ctx->err, PLAT_E_FAILURE, "reading the %s from standard input: %s", what, strerror(errno));
+		return -1;
+	}
+	if ((size_t)n == cap - 1) {
+		plat_error_set(&ctx->err, PLAT_E_USAGE, "the %s on standard input is longer than %zu bytes", what, cap - 2);
+		return -1;
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
 /* The new password from standard input (one line; its newline is not part of it) or
  * from two prompts that must agree. The caller wipes buf. */
 static long long read_new_password(struct plat_cli_ctx *ctx, bool from_stdin, char *buf, size_t cap)
 {
-	if (from_stdin) {
-		long long n = plat_read_upto(STDIN_FILENO, buf, cap - 1);
-		if (n < 0) {
-			plat_error_set(&ctx->err, PLAT_E_FAILURE, "reading the password from standard input: %s", strerror(errno));
-			return -1;
-		}
-		if ((size_t)n == cap - 1) {
-			plat_error_set(&ctx->err, PLAT_E_USAGE, "the password on standard input is longer than %zu bytes", cap - 2);
-			return -1;
-		}
-		if (n > 0 && buf[n - 1] == '\n')
-			n--;
-		if (n > 0 && buf[n - 1] == '\r')
-			n--;
-		buf[n] = '\0';
-		return n;
-	}
+	if (from_stdin)
+		return platctl_read_secret_stdin(ctx, "password", buf, cap);
 	char again[PLAT_PASSWORD_BUF];
-	long long n = prompt_password(ctx, "New password: ", buf, cap);
-	long long m = n < 0 ? -1 : prompt_password(ctx, "Again: ", again, sizeof(again));
+	long long n = platctl_prompt_password(ctx, "New password: ", buf, cap);
+	long long m = n < 0 ? -1 : platctl_prompt_password(ctx, "Again: ", again, sizeof(again));
 	bool same = m == n && memcmp(buf, again, (size_t)(n < 0 ? 0 : n)) == 0;
 	plat_wipe(again, sizeof(again));
 	if (m >= 0 && !same) {

@@ -9,6 +9,7 @@
 #include "auth/authz.h"
 #include "auth/password.h"
 #include "db/db.h"
+#include "remote/remote.h"
 
 #define PRINCIPAL_JSON                                                                                           \
 	"json_build_object('id', id, 'name', name, 'kind', kind, 'role', role, 'email', email, 'disabled', disabled," \
@@ -232,10 +233,41 @@ int plat_principals_passwd(struct plat_svc *svc, const char *name, const char *p
 	return rc;
 }
 
+/* Remote mode: the server's GET /v1/me, in the direct schema, with the server named. */
+static int whoami_remote(struct plat_remote *r, cJSON **out, struct plat_error *err)
+{
+	cJSON *me = NULL;
+	int rc = plat_remote_json(r, "GET", "/v1/me", NULL, &me, NULL, err);
+	if (rc < 0)
+		return rc;
+	if (!cJSON_IsObject(me) || !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(me, "principal"))) {
+		cJSON_Delete(me);
+		return plat_error_set(err, PLAT_E_FAILURE, "the server at %s answered GET /v1/me without a principal",
+				      plat_remote_url(r));
+	}
+	cJSON *o = cJSON_CreateObject();
+	static const char *const keys[] = {"principal", "tenant", "role", "kind", "email", "bootstrap"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(me, keys[i]);
+		cJSON_AddItemToObject(o, keys[i], v ? v : cJSON_CreateNull());
+	}
+	cJSON_AddStringToObject(o, "mode", "remote");
+	cJSON *exp = cJSON_DetachItemFromObjectCaseSensitive(me, "expires_at");
+	cJSON_AddItemToObject(o, "expires_at", exp ? exp : cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "server", plat_remote_url(r));
+	cJSON_Delete(me);
+	*out = o;
+	return 0;
+}
+
 int plat_whoami(struct plat_svc *svc, cJSON **out, struct plat_error *err)
 {
 	*out = NULL;
-	int rc = plat_svc_enter(svc, "whoami", PLAT_NEEDS_TENANT, err);
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : whoami_remote(remote, out, err);
+	rc = plat_svc_enter(svc, "whoami", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
 		return rc;
 	cJSON *o = cJSON_CreateObject();
@@ -263,6 +295,7 @@ int plat_whoami(struct plat_svc *svc, cJSON **out, struct plat_error *err)
 	cJSON_AddBoolToObject(o, "bootstrap", svc->bootstrap);
 	cJSON_AddStringToObject(o, "mode", "direct");
 	cJSON_AddNullToObject(o, "expires_at");
+	cJSON_AddNullToObject(o, "server");
 	*out = o;
 	return 0;
 }

@@ -761,6 +761,17 @@ static const struct plat_config_key_def key_table[PLAT_CFG__COUNT] = {
 		       "stream them through the server, verified against their sha256 (always so on file "
 		       "storage, and when the request asks redirect=false).",
 	},
+	[PLAT_CFG_SERVER_URL] = {
+		.name = "server.url",
+		.type = PLAT_CFG_T_STRING,
+		.validate = plat_cfg_validate_http_url,
+		.section = "server",
+		.doc = "Remote mode: the base URL of a platctl server (https://platctl.example.com). When "
+		       "set, commands call its REST API with the token platctl login stored for it (or "
+		       "$PLATCTL_TOKEN) instead of the database and storage. Usually set in a profile, by "
+		       "platctl login --server.",
+		.example = "https://platctl.example.com",
+	},
 	[PLAT_CFG_SERVER_CACHE_TTL] = {
 		.name = "server.cache_ttl",
 		.type = PLAT_CFG_T_DURATION,

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "auth/authz.h"
+#include "auth/principals.h"
 #include "cache/cache.h"
 #include "documents/documents.h"
 #include "hash/hash.h"
@@ -191,16 +192,19 @@ static int h_openapi(struct plat_http_request *req, struct plat_http_response *r
 static int h_me(struct plat_http_request *req, struct plat_http_response *resp, struct plat_error *err)
 {
 	/* Entering resolves what the token does not carry (an access token's principal id and
-	 * its role now). */
+	 * its role now). The body is whoami's (remote mode prints it as direct mode does), with
+	 * the token's kind and expiry. */
 	int rc = plat_svc_enter(req->svc, "auth.me", PLAT_NEEDS_TENANT, err);
+	cJSON *me = NULL;
+	if (rc == 0)
+		rc = plat_whoami(req->svc, &me, err);
 	if (rc < 0)
 		return rc;
 	const struct plat_auth_result *w = req->who;
-	cJSON *me = cJSON_CreateObject();
-	cJSON_AddStringToObject(me, "principal", w->subject);
+	cJSON_DeleteItemFromObjectCaseSensitive(me, "mode");
+	cJSON_DeleteItemFromObjectCaseSensitive(me, "server");
+	cJSON_DeleteItemFromObjectCaseSensitive(me, "expires_at");
 	cJSON_AddStringToObject(me, "principal_id", req->svc->principal_id);
-	cJSON_AddStringToObject(me, "tenant", w->tenant);
-	cJSON_AddStringToObject(me, "role", plat_role_name((enum plat_role)req->svc->role));
 	cJSON_AddStringToObject(me, "token", w->kind == PLAT_AUTH_LOCAL ? "access_token" : "api_token");
 	if (w->expires_at)
 		cJSON_AddNumberToObject(me, "expires_at", (double)w->expires_at);
@@ -526,8 +530,11 @@ static const struct plat_http_route routes[] = {
 	    {"type": "string"}}}),
 	 S({"type": "object", "required": ["revoked"], "properties": {"revoked": {"const": true}}}), 0},
 	{"GET", "/v1/me", h_me, "auth.me", 0, "the caller: principal, tenant, role and token expiry", NULL,
-	 S({"type": "object", "required": ["principal", "tenant", "role", "expires_at"], "properties": {
-	    "principal": {"type": "string"}, "tenant": {"type": "string"}, "role": {"type": "string"},
+	 S({"type": "object", "required": ["principal", "tenant", "role", "kind", "bootstrap", "expires_at"],
+	    "properties": {"principal": {"type": "string"}, "principal_id": {"type": "string"},
+	    "tenant": {"type": "string"}, "role": {"type": "string"}, "kind": {"type": "string"},
+	    "email": {"type": ["string", "null"]}, "bootstrap": {"type": "boolean"},
+	    "token": {"type": "string", "enum": ["access_token", "api_token"]},
 	    "expires_at": {"type": ["integer", "null"]}}}),
 	 0},
 	{"POST", "/v1/documents", plat_http_h_documents_upload, "documents.upload", PLAT_HTTP_STREAM_BODY,

@@ -13,7 +13,9 @@
 #include "db/db.h"
 #include "events/events.h"
 #include "ids/ids.h"
+#include "credentials/credentials.h"
 #include "log/log.h"
+#include "remote/remote.h"
 #include "store/store.h"
 
 struct plat_services {
@@ -31,6 +33,7 @@ struct plat_services {
 	bool pub_checked;
 	struct plat_auth_keyring *keyring; /* auth.keys, loaded by the first call that signs or verifies */
 	struct plat_auth_oidc *oidc;       /* auth.oidc.*, made by the first call that verifies */
+	struct plat_remote *remote;        /* server.url: the client, made by the first call */
 };
 
 int plat_services_open(const struct plat_config *cfg, char **environ, const struct plat_services_options *o,
@@ -56,6 +59,7 @@ void plat_services_close(struct plat_services *s)
 	plat_store_close(s->store);
 	plat_auth_keyring_free(s->keyring);
 	plat_auth_oidc_free(s->oidc);
+	plat_remote_close(s->remote);
 	plat_cache_free(s->cache);
 	plat_db_pool_free(s->pool);
 	pthread_mutex_destroy(&s->lock);
@@ -70,6 +74,71 @@ void plat_services_long_running(struct plat_services *s)
 	if (!s->cache && entries > 0)
 		s->cache = plat_cache_new((size_t)entries, plat_config_int(s->cfg, PLAT_CFG_SERVER_CACHE_TTL));
 	pthread_mutex_unlock(&s->lock);
+}
+
+char **plat_services_environ(const struct plat_services *s)
+{
+	return s->environ;
+}
+
+bool plat_services_remote_mode(const struct plat_services *s)
+{
+	/* The server is what remote mode calls: it never calls one itself. */
+	return s && !s->long_running && *plat_config_str(s->cfg, PLAT_CFG_SERVER_URL);
+}
+
+/* The token for url: $PLATCTL_TOKEN, else the credentials file's entry for the server
+ * and the active profile. */
+static int remote_token(struct plat_services *s, const char *url, char **token, struct plat_error *err)
+{
+	*token = NULL;
+	const char *env = plat_env_get(s->environ, "PLATCTL_TOKEN");
+	if (env && *env) {
+		*token = plat_xstrdup(env);
+		return 0;
+	}
+	char *path = plat_credentials_path(s->environ);
+	if (!path)
+		return plat_error_set(err, PLAT_E_AUTH, "not logged in to %s (no home directory for the credentials)", url);
+	const char *profile = plat_config_profile(s->cfg);
+	struct plat_credential c;
+	char *base = plat_remote_base(url);
+	int rc = plat_credentials_find(path, base, profile && *profile ? profile : "default", &c, err);
+	free(base);
+	free(path);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return plat_error_set(err, PLAT_E_AUTH, "not logged in to %s: run platctl login", url);
+	*token = c.access_token;
+	c.access_token = NULL;
+	plat_credential_clear(&c);
+	return 0;
+}
+
+int plat_svc_remote(struct plat_svc *svc, struct plat_remote **r, struct plat_error *err)
+{
+	*r = NULL;
+	struct plat_services *s = svc->services;
+	if (!plat_services_remote_mode(s))
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	int rc = 0;
+	if (!s->remote) {
+		const char *url = plat_config_str(s->cfg, PLAT_CFG_SERVER_URL);
+		char *token = NULL;
+		rc = remote_token(s, url, &token, err);
+		if (rc == 0) {
+			plat_log_add_secret(token);
+			rc = plat_remote_open(url, token, svc->request_id, &s->remote, err);
+		}
+		if (token)
+			plat_wipe(token, strlen(token));
+		free(token);
+	}
+	*r = s->remote;
+	pthread_mutex_unlock(&s->lock);
+	return rc < 0 ? rc : 1;
 }
 
 struct plat_cache *plat_services_cache(struct plat_services *s)

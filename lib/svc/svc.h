@@ -44,6 +44,9 @@ void plat_services_long_running(struct plat_services *s);
 struct plat_cache;
 struct plat_cache *plat_services_cache(struct plat_services *s);
 
+/* Remote mode: server.url is set, and the services call that server's REST API. */
+bool plat_services_remote_mode(const struct plat_services *s);
+
 /* The cache's listener: "document:ID" or "auth" from the platctl_cache channel (migration
  * 0014); anything else empties the cache. Listening says when those notifications reach
  * it (the LISTEN is in place) and when they may not (its connection broke): the cache
@@ -64,6 +67,7 @@ int plat_services_open(const struct plat_config *cfg, char **environ, const stru
 		       struct plat_services **out, struct plat_error *err);
 void plat_services_close(struct plat_services *s);
 const struct plat_config *plat_services_config(const struct plat_services *s);
+char **plat_services_environ(const struct plat_services *s);
 
 /* Who is calling, for which tenant, under which request id. NULLs take the configuration's
  * tenant and principal, and a new request id. */
@@ -100,6 +104,12 @@ void plat_svc_init(struct plat_svc *svc, struct plat_services *services, const s
 /* Give the connection back and free the arena. The context can be entered again after
  * plat_svc_init. */
 void plat_svc_done(struct plat_svc *svc);
+
+/* Remote mode's entry: 0 in direct mode (run the call here); 1 and *r the server's client
+ * in remote mode, made by the run's first call with the token ($PLATCTL_TOKEN, else the
+ * one platctl login stored for the server and profile). PLAT_E_AUTH when there is none. */
+struct plat_remote;
+int plat_svc_remote(struct plat_svc *svc, struct plat_remote **r, struct plat_error *err);
 
 /* What an operation needs before it starts. */
 enum plat_svc_needs {
