@@ -68,14 +68,7 @@ int cmd_login(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	free(secret);
 	if (rc < 0)
 		return rc;
-	if (ctx->out.format == PLAT_OUT_TABLE) {
-		cJSON *one = cJSON_CreateArray();
-		cJSON_AddItemReferenceToArray(one, out);
-		rc = platctl_print(ctx, one, login_columns);
-		cJSON_Delete(one);
-	} else {
-		rc = platctl_print(ctx, out, NULL);
-	}
+	rc = platctl_print_object(ctx, out, login_columns);
 	if (rc == 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(out, "configured")))
 		plat_log(PLAT_LOG_WARN, "commands stay in direct mode until server.url names this server (in the "
 			 "active profile, or PLATCTL_SERVER_URL)",
@@ -97,16 +90,9 @@ int cmd_logout(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 	platctl_svc_close(&svc);
 	if (rc < 0)
 		return rc;
-	if (ctx->out.format == PLAT_OUT_TABLE) {
-		static const struct plat_output_column cols[] = {
-			{"server", NULL}, {"profile", NULL}, {"removed", NULL}, {"revoked", NULL}, {NULL, NULL}};
-		cJSON *one = cJSON_CreateArray();
-		cJSON_AddItemReferenceToArray(one, out);
-		rc = platctl_print(ctx, one, cols);
-		cJSON_Delete(one);
-	} else {
-		rc = platctl_print(ctx, out, NULL);
-	}
+	static const struct plat_output_column cols[] = {
+		{"server", NULL}, {"profile", NULL}, {"removed", NULL}, {"revoked", NULL}, {NULL, NULL}};
+	rc = platctl_print_object(ctx, out, cols);
 	cJSON_Delete(out);
 	return rc;
 }

@@ -388,6 +388,17 @@ int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat
 	return plat_output_print(&ctx->out, data, columns) < 0 ? stdout_failed(ctx) : 0;
 }
 
+int platctl_print_object(struct plat_cli_ctx *ctx, cJSON *obj, const struct plat_output_column *columns)
+{
+	if (ctx->out.format != PLAT_OUT_TABLE && ctx->out.format != PLAT_OUT_IDS)
+		return platctl_print(ctx, obj, NULL);
+	cJSON *one = cJSON_CreateArray();
+	cJSON_AddItemReferenceToArray(one, obj);
+	int rc = platctl_print(ctx, one, columns);
+	cJSON_Delete(one);
+	return rc;
+}
+
 int platctl_write(struct plat_cli_ctx *ctx, const char *text)
 {
 	if (fputs(text, ctx->out.out) == EOF || fflush(ctx->out.out) != 0)

@@ -323,6 +323,8 @@ extern const struct plat_opt compliance_verify_opts[];
 /* Print a command's result in the format chosen with -o; fails with PLAT_E_FAILURE when
  * stdout cannot be written. */
 int platctl_print(struct plat_cli_ctx *ctx, const cJSON *data, const struct plat_output_column *columns);
+/* One object: a one-row table under columns (or its ids), else the object itself. */
+int platctl_print_object(struct plat_cli_ctx *ctx, cJSON *obj, const struct plat_output_column *columns);
 
 /* Write text to stdout (text output modes); fails like platctl_print. */
 int platctl_write(struct plat_cli_ctx *ctx, const char *text);

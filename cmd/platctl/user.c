@@ -120,15 +120,7 @@ static const struct plat_output_column principal_columns[] = {
 
 static int print_principal(struct plat_cli_ctx *ctx, cJSON *p)
 {
-	int rc;
-	if (ctx->out.format == PLAT_OUT_TABLE || ctx->out.format == PLAT_OUT_IDS) {
-		cJSON *one = cJSON_CreateArray();
-		cJSON_AddItemReferenceToArray(one, p);
-		rc = platctl_print(ctx, one, principal_columns);
-		cJSON_Delete(one);
-	} else {
-		rc = platctl_print(ctx, p, NULL);
-	}
+	int rc = platctl_print_object(ctx, p, principal_columns);
 	cJSON_Delete(p);
 	return rc;
 }
