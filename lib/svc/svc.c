@@ -376,6 +376,13 @@ int plat_svc_enter(struct plat_svc *svc, const char *operation, unsigned needs, 
 	const struct plat_permission *perm = plat_authz_lookup(operation);
 	if (!perm)
 		return plat_error_set(err, PLAT_E_INTERNAL, "operation '%s' is not in the permission table", operation);
+	/* A service with a remote implementation takes it before entering (plat_svc_remote);
+	 * one without must not act on the database behind the configured server's back. */
+	if (plat_services_remote_mode(svc->services))
+		return plat_error_set(err, PLAT_E_CONFIG,
+				      "%s does not run in remote mode yet (server.url is set to %s); without "
+				      "server.url it runs against the database directly",
+				      operation, plat_config_str(svc->cfg, PLAT_CFG_SERVER_URL));
 	if (perm->kind == PLAT_AUTHZ_SYSTEM)
 		svc->principal = PLAT_SYSTEM_PRINCIPAL;
 	bool checked = perm->kind == PLAT_AUTHZ_ROLES || perm->kind == PLAT_AUTHZ_INSTALLATION;

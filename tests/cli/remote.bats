@@ -57,6 +57,10 @@ remote() {
 		[ "$(jq -c ".$k" <<<"$r")" = "$(jq -c ".$k" <<<"$d")" ] || { echo "$k differs: $r vs $d"; false; }
 	done
 	[ "$(jq -r .role <<<"$r")" = editor ]
+	# A command without a remote implementation yet refuses, rather than use the database.
+	run --separate-stderr env PLATCTL_SERVER_URL="$URL" "$PLATCTL" documents list
+	[ "$status" -eq 3 ]
+	[[ "$stderr" == *"does not run in remote mode yet (server.url is set to $URL)"* ]]
 	[ "$(jq -S 'keys' <<<"$r")" = "$(jq -S 'keys' <<<"$d")" ]
 	# The token is in no log line or output.
 	! grep -q "$TOKEN" "$BATS_TEST_TMPDIR/serve.log"
