@@ -37,18 +37,6 @@ static const struct plat_output_column delivery_columns[] = {
 	{"id", NULL},	  {"event", NULL},	     {"status", NULL},		    {"attempts", NULL},
 	{"last_status", "http"}, {"created_at", "created"}, {"last_error", "error"}, {NULL, NULL}};
 
-/* One object printed as a one-row table, or as itself in the other formats. */
-static int print_one(struct plat_cli_ctx *ctx, cJSON *row, const struct plat_output_column *cols)
-{
-	if (ctx->out.format != PLAT_OUT_TABLE && ctx->out.format != PLAT_OUT_IDS)
-		return platctl_print(ctx, row, NULL);
-	cJSON *one = cJSON_CreateArray();
-	cJSON_AddItemReferenceToArray(one, row);
-	int rc = platctl_print(ctx, one, cols);
-	cJSON_Delete(one);
-	return rc;
-}
-
 int cmd_webhook_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 {
 	(void)argc;
@@ -79,7 +67,7 @@ int cmd_webhook_add(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv)
 			plat_log(PLAT_LOG_WARN, "webhook added; its signing secret is shown only this once: store it now", "id",
 				 cJSON_IsString(id) ? id->valuestring : "", (const char *)NULL);
 	} else if (ctx->out.format == PLAT_OUT_IDS) {
-		rc = print_one(ctx, w, webhook_columns);
+		rc = platctl_print_object(ctx, w, webhook_columns);
 	} else {
 		rc = platctl_print(ctx, w, NULL);
 	}
@@ -119,7 +107,7 @@ int cmd_webhook_delete(struct plat_cli_ctx *ctx, void *opts, int argc, char **ar
 	platctl_svc_close(&svc);
 	if (rc < 0)
 		return rc;
-	rc = print_one(ctx, w, webhook_columns);
+	rc = platctl_print_object(ctx, w, webhook_columns);
 	cJSON_Delete(w);
 	return rc;
 }
@@ -155,7 +143,7 @@ int cmd_webhook_redeliver(struct plat_cli_ctx *ctx, void *opts, int argc, char *
 	platctl_svc_close(&svc);
 	if (rc < 0)
 		return rc;
-	rc = print_one(ctx, d, delivery_columns);
+	rc = platctl_print_object(ctx, d, delivery_columns);
 	cJSON_Delete(d);
 	return rc;
 }
