@@ -101,14 +101,7 @@ int cmd_token_revoke(struct plat_cli_ctx *ctx, void *opts, int argc, char **argv
 	platctl_svc_close(&svc);
 	if (rc < 0)
 		return rc;
-	if (ctx->out.format == PLAT_OUT_TABLE || ctx->out.format == PLAT_OUT_IDS) {
-		cJSON *one = cJSON_CreateArray();
-		cJSON_AddItemReferenceToArray(one, t);
-		rc = platctl_print(ctx, one, token_columns);
-		cJSON_Delete(one);
-	} else {
-		rc = platctl_print(ctx, t, NULL);
-	}
+	rc = platctl_print_object(ctx, t, token_columns);
 	cJSON_Delete(t);
 	return rc;
 }
