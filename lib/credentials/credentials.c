@@ -155,14 +155,7 @@ static int write_atomically(const char *path, const struct plat_buf *text, struc
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		char *parent = plat_xstrdup(dir);
-		char *pslash = strrchr(parent, '/');
-		if (pslash && pslash != parent) {
-			*pslash = '\0';
-			(void)mkdir(parent, 0700); /* ~/.config; its failure shows below */
-		}
-		free(parent);
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		if (plat_mkdir_p(dir, 0700, 0700, NULL) < 0) {
 			int e = errno;
 			free(dir);
 			return plat_error_set(err, PLAT_E_CONFIG, "cannot make the directory of %s: %s", path, strerror(e));

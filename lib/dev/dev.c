@@ -23,6 +23,7 @@
 #include "db/db.h"
 #include "log/log.h"
 #include "migrate/migrate.h"
+#include "io/io.h"
 #include "mem/mem.h"
 
 #define DEV_DATABASE "platctl"
@@ -70,21 +71,9 @@ static char *find_pg_bindir(void)
 
 static int mkdir_p(const char *path, mode_t mode, struct plat_error *err)
 {
-	char *p = plat_xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			int rc = plat_error_set(err, PLAT_E_FAILURE, "cannot create directory '%s': %s", p, strerror(errno));
-			free(p);
-			return rc;
-		}
-		*s = '/';
-	}
-	free(p);
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return plat_error_set(err, PLAT_E_FAILURE, "cannot create directory '%s': %s", path, strerror(errno));
+	const char *failed;
+	if (plat_mkdir_p(path, 0755, mode, &failed) < 0)
+		return plat_error_set(err, PLAT_E_FAILURE, "cannot create directory '%s': %s", failed, strerror(errno));
 	return 0;
 }
 

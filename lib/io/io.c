@@ -1,10 +1,13 @@
 #define _GNU_SOURCE
 #include "io/io.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int plat_write_all(int fd, const void *buf, size_t len)
@@ -37,6 +40,23 @@ long long plat_read_upto(int fd, void *buf, size_t cap)
 		got += (size_t)n;
 	}
 	return (long long)got;
+}
+
+int plat_mkdir_p(const char *path, unsigned parent_mode, unsigned mode, const char **failed)
+{
+	static _Thread_local char at[4096];
+	snprintf(at, sizeof(at), "%s", path);
+	if (failed)
+		*failed = at;
+	for (char *s = at + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(at, (mode_t)parent_mode) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(at, (mode_t)mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 int plat_tmpfile(void)

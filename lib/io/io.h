@@ -15,4 +15,9 @@ long long plat_read_upto(int fd, void *buf, size_t cap);
  * nothing is left behind however the process ends. -1 (errno set) on failure. */
 int plat_tmpfile(void);
 
+/* mkdir -p: the missing parents with parent_mode, path itself with mode (existing ones are
+ * left as they are). 0, or -1 with errno set and *failed (failed may be NULL) naming the
+ * directory that could not be made (per-thread storage). */
+int plat_mkdir_p(const char *path, unsigned parent_mode, unsigned mode, const char **failed);
+
 #endif

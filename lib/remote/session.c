@@ -111,10 +111,7 @@ static int record_server(struct plat_svc *svc, const char *server, char **writte
 	cJSON_Delete(q);
 	char *dir = plat_xstrdup(path);
 	*strrchr(dir, '/') = '\0';
-	char *parent = plat_xstrdup(dir);
-	*strrchr(parent, '/') = '\0';
-	(void)mkdir(parent, 0700);
-	(void)mkdir(dir, 0700);
+	(void)plat_mkdir_p(dir, 0700, 0700, NULL); /* a failure shows as the open's */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	int rc = 0;
 	if (fd < 0 || plat_write_all(fd, y.data, y.len) < 0 || fsync(fd) < 0)
@@ -125,7 +122,6 @@ static int record_server(struct plat_svc *svc, const char *server, char **writte
 		*written = path;
 	else
 		free(path);
-	free(parent);
 	free(dir);
 	plat_buf_free(&y);
 	return rc;
