@@ -21,7 +21,7 @@ extern char **environ;
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 /* PLATCTL_* variables that are not config keys and must not be warned about. */
-static const char *const known_non_key_env[] = {"PLATCTL_CONFIG", "PLATCTL_PROFILE", "PLATCTL_REQUEST_ID", NULL};
+static const char *const known_non_key_env[] = {"PLATCTL_CONFIG", "PLATCTL_PROFILE", "PLATCTL_REQUEST_ID", "PLATCTL_TOKEN", NULL};
 
 struct config_value {
 	char *str;

@@ -1,6 +1,7 @@
 /* Document operations beyond the bookkeeping of documents.c: reading content (verified),
  * removal with purge, retry, waiting for processing, and the one tag parser. */
 #include "documents/documents.h"
+#include "documents/remote.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,11 @@ int plat_documents_read(struct plat_svc *svc, const char *id, plat_documents_sin
 			struct plat_error *err)
 {
 	*doc = NULL;
-	int rc = plat_svc_enter(svc, "documents.read", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, err);
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_read(remote, id, write, arg, doc, err);
+	rc = plat_svc_enter(svc, "documents.read", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, err);
 	if (rc == 0)
 		rc = plat_documents_get(svc, id, false, doc, err);
 	if (rc < 0)
@@ -175,7 +180,11 @@ int plat_documents_purge_object(struct plat_svc *svc, const char *storage_key, c
 int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSON **result, struct plat_error *err)
 {
 	*result = NULL;
-	int rc = plat_svc_enter(svc, purge ? "documents.purge" : "documents.delete",
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_remove(remote, id, purge, result, err);
+	rc = plat_svc_enter(svc, purge ? "documents.purge" : "documents.delete",
 				PLAT_NEEDS_TENANT | (purge ? PLAT_NEEDS_STORE : 0), err);
 	char *key = NULL, *sha = NULL;
 	if (rc == 0)
@@ -197,7 +206,11 @@ int plat_documents_remove(struct plat_svc *svc, const char *id, bool purge, cJSO
 int plat_documents_requeue(struct plat_svc *svc, const char *id, cJSON **doc, struct plat_error *err)
 {
 	*doc = NULL;
-	int rc = plat_svc_enter(svc, "documents.retry", PLAT_NEEDS_TENANT, err);
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_requeue(remote, id, doc, err);
+	rc = plat_svc_enter(svc, "documents.retry", PLAT_NEEDS_TENANT, err);
 	if (rc == 0)
 		rc = plat_documents_retry(svc, id, doc, err);
 	if (rc == 0 && (rc = plat_svc_publish_events(svc, err)) < 0) {
@@ -210,7 +223,13 @@ int plat_documents_requeue(struct plat_svc *svc, const char *id, cJSON **doc, st
 int plat_documents_wait(struct plat_svc *svc, cJSON *docs, long long timeout_ms, int *failed, struct plat_error *err)
 {
 	*failed = 0;
-	int rc = plat_svc_enter(svc, "documents.wait", PLAT_NEEDS_TENANT, err);
+	/* Remote: each document's status is asked of the server (plat_documents_get's half). */
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc == 0)
+		rc = plat_svc_enter(svc, "documents.wait", PLAT_NEEDS_TENANT, err);
+	else if (rc > 0)
+		rc = 0;
 	long long deadline = plat_clock_ms() + timeout_ms;
 	while (rc == 0) {
 		int pending = 0;

@@ -8,6 +8,7 @@
 #include "cache/cache.h"
 #include "db/db.h"
 #include "documents/doc_json.h"
+#include "documents/remote.h"
 #include "ids/ids.h"
 #include "mem/mem.h"
 #include "queue/queue.h"
@@ -170,7 +171,11 @@ int plat_documents_list(struct plat_svc *svc, const struct plat_document_filter 
 {
 	*docs = NULL;
 	*next_cursor = NULL;
-	int rc = plat_svc_enter(svc, "documents.list", PLAT_NEEDS_TENANT, err);
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_list(remote, f, docs, next_cursor, err);
+	rc = plat_svc_enter(svc, "documents.list", PLAT_NEEDS_TENANT, err);
 	if (rc < 0)
 		return rc;
 	char limit[16];
@@ -286,8 +291,13 @@ static int get_cached(struct plat_svc *svc, const char *id, bool with_history, c
 
 int plat_documents_get(struct plat_svc *svc, const char *id, bool with_history, cJSON **doc, struct plat_error *err)
 {
+	*doc = NULL;
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_get(remote, id, with_history, doc, err);
 	char *text;
-	int rc = get_cached(svc, id, with_history, &text, doc, err);
+	rc = get_cached(svc, id, with_history, &text, doc, err);
 	if (rc == 0 && !*doc && !(*doc = cJSON_Parse(text)))
 		rc = plat_error_set(err, PLAT_E_INTERNAL, "document '%s': its cached JSON does not parse", id);
 	free(text);

@@ -1,6 +1,7 @@
 /* Legal holds: a held document cannot be deleted, by a person (plat_documents_delete
  * refuses) or by a retention rule (destruction skips it), until an admin releases it. */
 #include "documents/documents.h"
+#include "documents/remote.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,11 +121,21 @@ static int set_hold(struct plat_svc *svc, const char *id, bool hold, const char 
 
 int plat_documents_hold(struct plat_svc *svc, const char *id, const char *reason, cJSON **doc, struct plat_error *err)
 {
+	*doc = NULL;
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_hold(remote, id, true, reason, doc, err);
 	return set_hold(svc, id, true, reason, doc, err);
 }
 
 int plat_documents_release(struct plat_svc *svc, const char *id, const char *reason, cJSON **doc,
 			   struct plat_error *err)
 {
+	*doc = NULL;
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_hold(remote, id, false, reason, doc, err);
 	return set_hold(svc, id, false, reason, doc, err);
 }

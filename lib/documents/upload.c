@@ -11,6 +11,7 @@
  * (tenant, sha256) — the same lock purge takes — so a purge racing an upload of the same
  * content can never delete an object a committed document is about to use. */
 #include "documents/documents.h"
+#include "documents/remote.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -354,7 +355,11 @@ int plat_documents_upload(struct plat_svc *svc, const struct plat_upload_request
 			  struct plat_error *err)
 {
 	*doc = NULL;
-	int rc = plat_svc_enter(svc, "documents.upload", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, err);
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_documents_remote_upload(remote, req, doc, err);
+	rc = plat_svc_enter(svc, "documents.upload", PLAT_NEEDS_TENANT | PLAT_NEEDS_STORE, err);
 	if (rc < 0)
 		return rc;
 	const struct plat_config *cfg = svc->cfg;

@@ -321,7 +321,7 @@ static int search_query(const cJSON *body, const char *text_name, struct plat_se
 	long long k = 0;
 	bool has_k = false;
 	if (rc == 0)
-		rc = plat_http_body_int(body, "k", 1, 100, &k, &has_k, err);
+		rc = plat_http_body_int(body, "k", 1, 200, &k, &has_k, err); /* search's limit */
 	q->k = (int)k;
 	return rc;
 }
@@ -359,6 +359,10 @@ static int ask_request(const cJSON *body, struct plat_ask_request *ar, char **ta
 		rc = plat_http_body_number(body, "min_support", 0, 1, &ar->min_support, &present, err);
 	if (rc == 0 && present && ar->min_support == 0)
 		ar->min_support = 1e-9; /* 0 means "the configured threshold" to the service */
+	long long budget = 0;
+	if (rc == 0)
+		rc = plat_http_body_int(body, "context_tokens", 100, 100000, &budget, &present, err);
+	ar->context_tokens = (int)budget;
 	return rc;
 }
 
@@ -466,8 +470,8 @@ static int h_ask(struct plat_http_request *req, struct plat_http_response *resp,
 	  "format": "uuid"}, "name": {"type": "string"}, "status": {"type": "string"}, "sha256": {"type": "string"},  \
 	  "size": {"type": "integer"}, "content_type": {"type": "string"}}})
 #define UPLOADED_SCHEMA                                                                                              \
-	S({"type": "object", "required": ["id", "name", "status", "outcome"], "properties": {"id": {"type":          \
-	  "string", "format": "uuid"}, "outcome": {"enum": ["created", "unchanged", "new_version"]}}})
+	S({"type": "object", "required": ["name", "outcome"], "properties": {"id": {"type": "string", "format":      \
+	  "uuid"}, "outcome": {"enum": ["created", "unchanged", "new_version", "skipped"]}}})
 #define TOKEN_SCHEMA                                                                                                 \
 	S({"type": "object", "required": ["id", "name", "role", "principal", "status"], "properties": {"id":        \
 	  {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "role": {"type": "string"}, "status":    \
@@ -494,7 +498,7 @@ static int h_ask(struct plat_http_request *req, struct plat_http_response *resp,
 #define REASON_BODY S({"type": "object", "properties": {"reason": {"type": "string"}}})
 #define NOTE_BODY S({"type": "object", "properties": {"note": {"type": "string"}}})
 #define QUERY_PROPS                                                                                                  \
-	"\"k\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100}, \"class\": {\"type\": \"string\"}, "     \
+	"\"k\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 200}, \"class\": {\"type\": \"string\"}, "     \
 	"\"since\": {\"type\": \"string\"}, \"document\": {\"type\": \"string\"}, \"tag\": {\"type\": \"string\"}"
 
 static const struct plat_http_route routes[] = {
@@ -539,7 +543,8 @@ static const struct plat_http_route routes[] = {
 	 0},
 	{"POST", "/v1/documents", plat_http_h_documents_upload, "documents.upload", PLAT_HTTP_STREAM_BODY,
 	 "upload a document: the body is its bytes (query: name, title, class, tag=KEY=VALUE repeated, "
-	 "new_version=true); 201 when stored, 200 when the same content is there already",
+	 "new_version=true, skip_disallowed=true: a type not allowed is the outcome skipped, not 422); 201 when "
+	 "stored, 200 when the same content is there already or it was skipped",
 	 NULL, UPLOADED_SCHEMA, 201, "application/octet-stream", NULL},
 	{"GET", "/v1/documents", plat_http_h_documents_list, "documents.list", 0,
 	 "list documents, newest first (query: status, class, tag=KEY=VALUE, since, name, limit, cursor)", NULL,
@@ -572,7 +577,8 @@ static const struct plat_http_route routes[] = {
 	 "a grounded answer with citations, or a refusal (refused: true) when the documents do not support one; "
 	 "Accept: text/event-stream streams it (events token {text}, then answer with this body, or error)",
 	 "{\"type\": \"object\", \"required\": [\"question\"], \"properties\": {\"question\": {\"type\": \"string\", "
-	 "\"minLength\": 1}, \"min_support\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1}, " QUERY_PROPS "}}",
+	 "\"minLength\": 1}, \"min_support\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1}, "
+	 "\"context_tokens\": {\"type\": \"integer\", \"minimum\": 100, \"maximum\": 100000}, " QUERY_PROPS "}}",
 	 S({"type": "object", "required": ["answer", "refused", "support", "sources"], "properties": {"answer":
 	    {"type": ["string", "null"]}, "refused": {"type": "boolean"}, "support": {"type": "number"}, "sources":
 	    {"type": "array"}}}),

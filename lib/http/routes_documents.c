@@ -257,8 +257,10 @@ int plat_http_h_documents_upload(struct plat_http_request *req, struct plat_http
 		plat_error_set(err, PLAT_E_USAGE, "name is required: the document's name, in the query (or a form field)");
 		return plat_error_param(err, "name");
 	}
-	bool new_version = false;
+	bool new_version = false, skip_disallowed = false;
 	int rc = plat_http_query_bool(req, "new_version", &new_version, err);
+	if (rc == 0)
+		rc = plat_http_query_bool(req, "skip_disallowed", &skip_disallowed, err);
 	if (rc < 0)
 		return rc;
 	const char *tags[64];
@@ -275,13 +277,16 @@ int plat_http_h_documents_upload(struct plat_http_request *req, struct plat_http
 					 .title = req->query(req->conn, "title"),
 					 .class_hint = req->query(req->conn, "class"),
 					 .tags_json = tags_json,
-					 .new_version = new_version};
+					 .new_version = new_version,
+					 .skip_disallowed = skip_disallowed};
 	rc = plat_documents_upload(req->svc, &up, &resp->json, err);
 	free(tags_json);
 	if (rc < 0)
 		return rc;
 	const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(resp->json, "outcome");
-	resp->status = cJSON_IsString(outcome) && strcmp(outcome->valuestring, "unchanged") == 0 ? 200 : 201;
+	bool stored = !cJSON_IsString(outcome) || (strcmp(outcome->valuestring, "unchanged") != 0 &&
+						   strcmp(outcome->valuestring, "skipped") != 0);
+	resp->status = stored ? 201 : 200;
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(resp->json, "id");
 	if (resp->status == 201 && cJSON_IsString(id))
 		plat_http_add_header(resp, "Location", "/v1/documents/%s", id->valuestring);

@@ -1,4 +1,5 @@
 #include "search/ask.h"
+#include "search/remote.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -109,8 +110,12 @@ int plat_ask(struct plat_svc *svc, const struct plat_ask_request *request, struc
 	long long t0 = plat_clock_ms();
 	out->json = NULL;
 	out->refused = false;
+	struct plat_remote *remote;
+	int rc = plat_svc_remote(svc, &remote, err);
+	if (rc != 0)
+		return rc < 0 ? rc : plat_ask_remote(remote, request, out, err);
 	struct plat_ai *chat = NULL;
-	int rc = plat_svc_enter(svc, "ask", PLAT_NEEDS_TENANT, err);
+	rc = plat_svc_enter(svc, "ask", PLAT_NEEDS_TENANT, err);
 	if (rc == 0)
 		rc = plat_svc_ai(svc, PLAT_AI_CHAT, &chat, err);
 	if (rc < 0)

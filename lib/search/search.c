@@ -1,4 +1,5 @@
 #include "search/search.h"
+#include "search/remote.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -360,6 +361,10 @@ static cJSON *explain_fts(const struct plat_search_ranking *r, const struct ques
 int plat_search(struct plat_svc *svc, const struct plat_search_query *q, cJSON **results, struct plat_error *err)
 {
 	*results = NULL;
+	struct plat_remote *remote;
+	int rrc = plat_svc_remote(svc, &remote, err);
+	if (rrc != 0)
+		return rrc < 0 ? rrc : plat_search_remote(remote, q, results, err);
 	struct plat_ai *embeddings = NULL;
 	int erc = plat_svc_enter(svc, "search", PLAT_NEEDS_TENANT, err);
 	if (erc == 0)

@@ -509,6 +509,8 @@ int plat_svc_publisher(struct plat_svc *svc, struct plat_publisher **pub, struct
 
 int plat_svc_publish_events(struct plat_svc *svc, struct plat_error *err)
 {
+	if (plat_services_remote_mode(svc->services))
+		return 0; /* the server published what its calls wrote */
 	struct plat_publisher *pub = NULL;
 	int rc = plat_svc_publisher(svc, &pub, err);
 	if (rc < 0 || !pub)

@@ -58,7 +58,7 @@ remote() {
 	done
 	[ "$(jq -r .role <<<"$r")" = editor ]
 	# A command without a remote implementation yet refuses, rather than use the database.
-	run --separate-stderr env PLATCTL_SERVER_URL="$URL" "$PLATCTL" documents list
+	run --separate-stderr env PLATCTL_SERVER_URL="$URL" "$PLATCTL" audit list
 	[ "$status" -eq 3 ]
 	[[ "$stderr" == *"does not run in remote mode yet (server.url is set to $URL)"* ]]
 	[ "$(jq -S 'keys' <<<"$r")" = "$(jq -S 'keys' <<<"$d")" ]
